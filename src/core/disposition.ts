@@ -1,0 +1,53 @@
+/**
+ * Call outcomes and the facts that map SIP responses to them (../shared/DOMAIN.md).
+ * Facts are tables: tests walk them.
+ */
+export const DISPOSITIONS = [
+  // final
+  'BOOKED', 'CONFIRMED', 'RESCHEDULED', 'CANCELLED_BY_PATIENT', 'DECLINED', 'ALREADY_DONE',
+  'WRONG_NUMBER', 'WRONG_PERSON', 'DECEASED', 'MOVED', 'DNC', 'INVALID_NUMBER', 'BLOCKED',
+  // pending: someone still has to act
+  'TRANSFERRED', 'CALLBACK_REQUESTED', 'NEEDS_HUMAN', 'TRANSFER_ABANDONED',
+  // retryable
+  'NO_ANSWER', 'BUSY', 'UNREACHABLE', 'VOICEMAIL', 'REJECTED', 'EARLY_HANGUP', 'ROBOT_SILENCE',
+  // technical: not counted as an attempt
+  'NETWORK_FAILURE', 'SYSTEM_ERROR', 'INTERRUPTED',
+] as const;
+
+export type Disposition = (typeof DISPOSITIONS)[number];
+export type DispositionClass = 'final' | 'pending' | 'retryable' | 'technical';
+
+export const DISPOSITION_CLASS: Readonly<Record<Disposition, DispositionClass>> = {
+  BOOKED: 'final', CONFIRMED: 'final', RESCHEDULED: 'final', CANCELLED_BY_PATIENT: 'final',
+  DECLINED: 'final', ALREADY_DONE: 'final', WRONG_NUMBER: 'final', WRONG_PERSON: 'final',
+  DECEASED: 'final', MOVED: 'final', DNC: 'final', INVALID_NUMBER: 'final', BLOCKED: 'final',
+  TRANSFERRED: 'pending', CALLBACK_REQUESTED: 'pending', NEEDS_HUMAN: 'pending', TRANSFER_ABANDONED: 'pending',
+  NO_ANSWER: 'retryable', BUSY: 'retryable', UNREACHABLE: 'retryable', VOICEMAIL: 'retryable',
+  REJECTED: 'retryable', EARLY_HANGUP: 'retryable', ROBOT_SILENCE: 'retryable',
+  NETWORK_FAILURE: 'technical', SYSTEM_ERROR: 'technical', INTERRUPTED: 'technical',
+};
+
+export function isDisposition(s: string): s is Disposition {
+  return (DISPOSITIONS as readonly string[]).includes(s);
+}
+
+/** Final SIP response to our INVITE -> disposition (DOMAIN.md, "SIP outcome -> disposition"). */
+export const SIP_DISPOSITION: ReadonlyMap<number, Disposition> = new Map<number, Disposition>([
+  [486, 'BUSY'], [600, 'BUSY'],
+  [480, 'UNREACHABLE'], [502, 'UNREACHABLE'],
+  [408, 'NO_ANSWER'], [487, 'NO_ANSWER'],
+  [603, 'REJECTED'],
+  [403, 'BLOCKED'],
+  [404, 'INVALID_NUMBER'], [604, 'INVALID_NUMBER'], [485, 'INVALID_NUMBER'], [410, 'INVALID_NUMBER'], [484, 'INVALID_NUMBER'],
+  [503, 'NETWORK_FAILURE'], [500, 'NETWORK_FAILURE'], [504, 'NETWORK_FAILURE'], [429, 'NETWORK_FAILURE'], [488, 'NETWORK_FAILURE'],
+  [401, 'SYSTEM_ERROR'], [407, 'SYSTEM_ERROR'], [402, 'SYSTEM_ERROR'],
+]);
+
+/** A status the table does not name is judged by its class: 4xx/6xx the callee's side, 5xx ours. */
+export function dispositionForSip(status: number): Disposition {
+  const known = SIP_DISPOSITION.get(status);
+  if (known) return known;
+  if (status >= 500 && status < 600) return 'NETWORK_FAILURE';
+  if (status >= 600) return 'REJECTED';
+  return 'UNREACHABLE';
+}

@@ -1,0 +1,103 @@
+/**
+ * Every error zvonar raises carries a stable code, where it happened, what to do, a cause, and
+ * whether a retry can help. All codes are listed here; tests/unit/errors.test.ts keeps the list
+ * in step with docs/errors.md.
+ */
+export const ERROR_CODES = {
+  CONFIG_INVALID: 'a configuration file or environment variable does not match the schema',
+  CONFIG_NOT_FOUND: 'a configuration, campaign or contact file does not exist',
+  SCRIPT_SYNTAX: 'a dialog YAML file is not valid YAML',
+  SCRIPT_INVALID: 'a dialog YAML file does not match the dialog schema',
+  SCRIPT_UNKNOWN_TARGET: 'a dialog step moves to a step that does not exist',
+  SCRIPT_UNREACHABLE_STEP: 'a dialog step can never be reached from the start step',
+  SCRIPT_UNHANDLED_OUTCOME: 'a dialog step has an outcome with no transition',
+  SCRIPT_TEMPLATE: 'a dialog prompt refers to a value the call does not have',
+  CONTACT_INVALID: 'a contact row cannot be imported (phone, time zone or name is wrong)',
+  PHONE_INVALID: 'a phone number cannot be turned into E.164',
+  REGISTRY_UNAVAILABLE: 'the registry database cannot be reached',
+  REGISTRY_MIGRATION: 'a registry migration failed',
+  CAMPAIGN_NOT_FOUND: 'the named campaign does not exist',
+  SLOT_TAKEN: 'the chosen slot was booked by someone else',
+  CALL_FAILED: 'the call was not answered; the SIP status says why',
+  INVALID_STATE: 'an object was asked to move to a state it cannot reach from its current one',
+  SDP_INVALID: 'an SDP offer or answer makes no sense for this engine',
+  MEDIA_UNAVAILABLE: 'no RTP port could be bound',
+  ASR_UNAVAILABLE: 'the speech recognition server cannot be reached',
+  TTS_UNAVAILABLE: 'the speech synthesis server cannot be reached',
+  SPEECH_PROTOCOL: 'a speech server sent or received a message that breaks the contract',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Where the problem is: a file position, a call, a contact row, a network address. */
+export interface ErrorWhere {
+  file?: string;
+  line?: number;
+  col?: number;
+  path?: string;
+  callId?: string;
+  row?: number;
+  address?: string;
+  [key: string]: string | number | undefined;
+}
+
+export interface ErrorOptions {
+  /** true when retrying the same operation cannot help. */
+  permanent?: boolean;
+  /** What the reader should do about it. */
+  hint?: string;
+  cause?: unknown;
+}
+
+export class ZvonarError extends Error {
+  readonly code: ErrorCode;
+  readonly where: ErrorWhere;
+  readonly permanent: boolean;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, where: ErrorWhere = {}, opts: ErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.where = where;
+    this.permanent = opts.permanent ?? true;
+    this.hint = opts.hint;
+  }
+
+  /** "dialogs/x.yaml:14:9: message" — the form editors and terminals link to. */
+  describe(): string {
+    const { file, line, col } = this.where;
+    const at = file ? `${file}${line ? `:${line}${col ? `:${col}` : ''}` : ''}: ` : '';
+    return `${at}${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''} [${this.code}]`;
+  }
+}
+
+export class ConfigError extends ZvonarError {}
+export class ScriptError extends ZvonarError {}
+export class ContactError extends ZvonarError {}
+export class RegistryError extends ZvonarError {}
+export class InvalidStateError extends ZvonarError {
+  constructor(message: string, where: ErrorWhere = {}) {
+    super('INVALID_STATE', message, where);
+  }
+}
+export class MediaError extends ZvonarError {}
+export class SpeechError extends ZvonarError {}
+
+/** The callee's side ended the INVITE transaction without answering. */
+export class CallFailedError extends ZvonarError {
+  readonly sipStatus: number;
+  constructor(sipStatus: number, reason: string, where: ErrorWhere = {}, opts: ErrorOptions = {}) {
+    super('CALL_FAILED', `call failed: ${sipStatus} ${reason}`, where, { permanent: false, ...opts });
+    this.sipStatus = sipStatus;
+  }
+}
+
+export class SlotTakenError extends ZvonarError {
+  constructor(slotId: string, where: ErrorWhere = {}) {
+    super('SLOT_TAKEN', `slot ${slotId} was booked by someone else`, where, {
+      permanent: true,
+      hint: 'offer the patient another slot',
+    });
+  }
+}

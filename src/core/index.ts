@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './disposition.js';
+export * from './clock.js';
+export * from './phone.js';
+export type * from './types.js';

@@ -1,0 +1,73 @@
+import type { Disposition } from './disposition.js';
+
+/** A person in the registry. Names and birth year are medical personal data: never logged at info. */
+export interface Patient {
+  id: string;
+  lastName: string;
+  firstName: string;
+  middleName: string | null;
+  birthYear: number | null;
+  /** E.164, e.g. +79181234567. */
+  phone: string;
+  /** IANA zone of the patient's address or attachment, never guessed from the number. */
+  timeZone: string;
+  tags: string[];
+}
+
+export type CampaignKind = 'cold' | 'warm';
+export type CampaignStatus = 'active' | 'paused' | 'done';
+
+/** Retry delays and limits; defaults in src/dialer/retry.ts follow DOMAIN.md. */
+export interface CampaignRules {
+  maxAttempts: number;
+  /** Hold offered slots for the call so no one else is offered them. */
+  holdSlots: boolean;
+  holdMs: number;
+  /** Delays (ms) per retryable disposition, by attempt number (the last repeats). */
+  retryDelaysMs: Partial<Record<Disposition, number[]>>;
+  /** Delay before a technical retry (not counted as an attempt). */
+  technicalRetryMs: number;
+  specialty: string;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  kind: CampaignKind;
+  dialogId: string;
+  dialogVersion: string;
+  status: CampaignStatus;
+  rules: CampaignRules;
+}
+
+export type ContactState = 'pending' | 'done';
+
+export interface CampaignContact {
+  id: string;
+  campaignId: string;
+  patient: Patient;
+  state: ContactState;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  priority: number;
+  lastDisposition: Disposition | null;
+}
+
+export interface Slot {
+  id: string;
+  resource: string;
+  specialty: string;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+/** One line of what was said on a call. */
+export interface TranscriptLine {
+  /** ms since the call was answered */
+  atMs: number;
+  who: 'robot' | 'callee' | 'system';
+  text: string;
+  /** the step of the dialog script that said or heard it */
+  step?: string;
+  intent?: string;
+}

@@ -1,0 +1,61 @@
+import type { ContactState, Disposition, TranscriptLine } from '../core/index.js';
+import type { Db } from './db.js';
+
+/**
+ * Records the attempt the moment the call is placed, so that an engine that dies mid-call
+ * still leaves a row (a later sweep marks it INTERRUPTED): no attempt goes unrecorded.
+ */
+export async function startAttempt(
+  db: Db,
+  p: { callId: string; contactId: string; campaignId: string; patientId: string; dialogId: string; dialogVersion: string; at: Date },
+): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `insert into attempt (call_id, campaign_contact_id, campaign_id, patient_id, dialog_id, dialog_version, started_at)
+     values ($1, $2, $3, $4, $5, $6, $7) returning id`,
+    [p.callId, p.contactId, p.campaignId, p.patientId, p.dialogId, p.dialogVersion, p.at],
+  );
+  return rows[0]!.id;
+}
+
+export interface AttemptOutcome {
+  attemptId: string;
+  callId: string;
+  contactId: string;
+  disposition: Disposition;
+  /** false for technical outcomes (NETWORK_FAILURE, SYSTEM_ERROR, INTERRUPTED) */
+  counted: boolean;
+  sipStatus: number | null;
+  answeredAt: Date | null;
+  endedAt: Date;
+  hangupBy: 'robot' | 'callee' | 'system' | null;
+  transcript: TranscriptLine[];
+  error: string | null;
+  /** What the retry rules decided for the contact. */
+  contact: { state: ContactState; nextAttemptAt: Date | null };
+}
+
+/**
+ * Closes the attempt, moves the contact on (attempt count, next attempt, lease released) and
+ * frees any slot this call still holds, in one transaction.
+ */
+export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<void> {
+  await db.tx(async (t) => {
+    await t.query(
+      `update attempt set disposition = $2, counted = $3, sip_status = $4, answered_at = $5, ended_at = $6,
+         hangup_by = $7, transcript = $8, error = $9
+       where id = $1`,
+      [o.attemptId, o.disposition, o.counted, o.sipStatus, o.answeredAt, o.endedAt, o.hangupBy, JSON.stringify(o.transcript), o.error],
+    );
+    await t.query(
+      `update campaign_contact set attempts = attempts + $2, state = $3, next_attempt_at = $4, last_disposition = $5,
+         lease_owner = null, lease_until = null
+       where id = $1`,
+      [o.contactId, o.counted ? 1 : 0, o.contact.state, o.contact.nextAttemptAt, o.disposition],
+    );
+    await t.query(
+      `update slot set status = 'free', hold_call_id = null, hold_expires_at = null
+       where hold_call_id = $1 and status = 'busy-tentative'`,
+      [o.callId],
+    );
+  });
+}

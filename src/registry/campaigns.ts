@@ -1,0 +1,62 @@
+import { ZvonarError, type Campaign, type CampaignRules } from '../core/index.js';
+import type { Db } from './db.js';
+
+interface CampaignRow {
+  id: string;
+  name: string;
+  kind: Campaign['kind'];
+  dialog_id: string;
+  dialog_version: string;
+  status: Campaign['status'];
+  rules: CampaignRules;
+}
+
+const toCampaign = (r: CampaignRow): Campaign => ({
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  dialogId: r.dialog_id,
+  dialogVersion: r.dialog_version,
+  status: r.status,
+  rules: r.rules,
+});
+
+export async function createCampaign(db: Db, c: Omit<Campaign, 'status'> & { status?: Campaign['status'] }): Promise<Campaign> {
+  const { rows } = await db.query<CampaignRow>(
+    `insert into campaign (id, name, kind, dialog_id, dialog_version, status, rules)
+     values ($1, $2, $3, $4, $5, $6, $7) returning *`,
+    [c.id, c.name, c.kind, c.dialogId, c.dialogVersion, c.status ?? 'active', JSON.stringify(c.rules)],
+  );
+  return toCampaign(rows[0]!);
+}
+
+/** Rejects with CAMPAIGN_NOT_FOUND. */
+export async function getCampaign(db: Db, id: string): Promise<Campaign> {
+  const { rows } = await db.query<CampaignRow>(`select * from campaign where id = $1`, [id]);
+  if (!rows[0]) throw new ZvonarError('CAMPAIGN_NOT_FOUND', `campaign "${id}" does not exist`, { campaignId: id });
+  return toCampaign(rows[0]);
+}
+
+export async function listCampaigns(db: Db, p: { status?: Campaign['status'] } = {}): Promise<Campaign[]> {
+  const { rows } = await db.query<CampaignRow>(
+    `select * from campaign where $1::text is null or status = $1 order by created_at, id`,
+    [p.status ?? null],
+  );
+  return rows.map(toCampaign);
+}
+
+export async function setCampaignStatus(db: Db, p: { id: string; status: Campaign['status'] }): Promise<void> {
+  await db.query(`update campaign set status = $2 where id = $1`, [p.id, p.status]);
+}
+
+/** Adds patients to a campaign, due from `at`; a patient already in it is left unchanged. */
+export async function enrolPatients(db: Db, p: { campaignId: string; patientIds: string[]; at: Date; priority?: number }): Promise<number> {
+  const { rows } = await db.query(
+    `insert into campaign_contact (campaign_id, patient_id, phone, priority, next_attempt_at)
+     select $1, p.id, p.phone, $4, $3 from patient p where p.id = any($2::bigint[])
+     on conflict (campaign_id, patient_id) do nothing
+     returning id`,
+    [p.campaignId, p.patientIds, p.at, p.priority ?? 100],
+  );
+  return rows.length;
+}

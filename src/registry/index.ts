@@ -1,0 +1,12 @@
+// The registry's surface: the Db port, migrations and one function per query. The concrete
+// databases (pg-db.ts, pglite-db.ts) are adapters: only src/app imports them.
+export type { Db } from './db.js';
+export { migrate, listMigrations } from './migrate.js';
+export * from './campaigns.js';
+export * from './patients.js';
+export * from './contacts.js';
+export * from './contacts-csv.js';
+export * from './attempts.js';
+export * from './slots.js';
+export * from './do-not-call.js';
+export * from './reports.js';

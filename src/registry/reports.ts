@@ -1,0 +1,40 @@
+import type { Disposition } from '../core/index.js';
+import type { Db } from './db.js';
+
+/** Attempts of a campaign by disposition (null = still under way). */
+export async function attemptsByDisposition(db: Db, p: { campaignId: string }): Promise<{ disposition: Disposition | null; n: number }[]> {
+  const { rows } = await db.query<{ disposition: Disposition | null; n: number }>(
+    `select disposition, count(*)::int as n from attempt where campaign_id = $1
+     group by disposition order by count(*) desc, disposition`,
+    [p.campaignId],
+  );
+  return rows;
+}
+
+/** Contacts of a campaign by state and last disposition: where each patient stands now. */
+export async function contactsByOutcome(
+  db: Db,
+  p: { campaignId: string },
+): Promise<{ state: string; lastDisposition: Disposition | null; n: number }[]> {
+  const { rows } = await db.query<{ state: string; last_disposition: Disposition | null; n: number }>(
+    `select state, last_disposition, count(*)::int as n from campaign_contact where campaign_id = $1
+     group by state, last_disposition order by state, count(*) desc, last_disposition`,
+    [p.campaignId],
+  );
+  return rows.map((r) => ({ state: r.state, lastDisposition: r.last_disposition, n: r.n }));
+}
+
+/** Live bookings made by a campaign's calls, with the slot (no patient data). */
+export async function campaignBookings(
+  db: Db,
+  p: { campaignId: string },
+): Promise<{ bookingId: string; slotId: string; resource: string; specialty: string; startsAt: Date; callId: string }[]> {
+  const { rows } = await db.query<{ booking_id: string; slot_id: string; resource: string; specialty: string; starts_at: Date; call_id: string }>(
+    `select b.id as booking_id, s.id as slot_id, s.resource, s.specialty, s.starts_at, a.call_id
+     from booking b join attempt a on a.id = b.attempt_id join slot s on s.id = b.slot_id
+     where a.campaign_id = $1 and b.status <> 'cancelled'
+     order by s.starts_at, b.id`,
+    [p.campaignId],
+  );
+  return rows.map((r) => ({ bookingId: r.booking_id, slotId: r.slot_id, resource: r.resource, specialty: r.specialty, startsAt: r.starts_at, callId: r.call_id }));
+}

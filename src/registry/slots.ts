@@ -1,0 +1,124 @@
+import { SlotTakenError, type Slot } from '../core/index.js';
+import type { Db } from './db.js';
+
+interface SlotRow {
+  id: string;
+  resource: string;
+  specialty: string;
+  starts_at: Date;
+  ends_at: Date;
+}
+
+const toSlot = (r: SlotRow): Slot => ({ id: r.id, resource: r.resource, specialty: r.specialty, startsAt: r.starts_at, endsAt: r.ends_at });
+
+export async function addSlots(db: Db, slots: Omit<Slot, 'id'>[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const s of slots) {
+    const { rows } = await db.query<{ id: string }>(
+      `insert into slot (resource, specialty, starts_at, ends_at) values ($1, $2, $3, $4) returning id`,
+      [s.resource, s.specialty, s.startsAt, s.endsAt],
+    );
+    ids.push(rows[0]!.id);
+  }
+  return ids;
+}
+
+/**
+ * Finds up to `count` free slots of a specialty starting after `after`, earliest first.
+ * With holdMs, holds them for the call (FHIR busy-tentative, IHE "hold") so no other call is
+ * offered them; a hold that has expired counts as free. Without holdMs (an MIS that has no
+ * hold, like N3 HubService) two calls may be offered the same slot and bookSlot() decides.
+ */
+export async function offerSlots(
+  db: Db,
+  p: { callId: string; specialty: string; after: Date; now: Date; count: number; holdMs: number | null },
+): Promise<Slot[]> {
+  if (p.holdMs === null) {
+    const { rows } = await db.query<SlotRow>(
+      `select * from slot
+       where specialty = $1 and starts_at > $2
+         and (status = 'free' or (status = 'busy-tentative' and hold_expires_at < $3))
+       order by starts_at, id limit $4`,
+      [p.specialty, p.after, p.now, p.count],
+    );
+    return rows.map(toSlot);
+  }
+  const { rows } = await db.query<SlotRow>(
+    `with free as (
+       select id from slot
+       where specialty = $1 and starts_at > $2
+         and (status = 'free' or (status = 'busy-tentative' and hold_expires_at < $3))
+       order by starts_at, id limit $4
+       for update skip locked)
+     update slot s set status = 'busy-tentative', hold_call_id = $5,
+       hold_expires_at = $3::timestamptz + $6::float8 * interval '1 millisecond'
+     from free where s.id = free.id
+     returning s.*`,
+    [p.specialty, p.after, p.now, p.count, p.callId, p.holdMs],
+  );
+  return rows.map(toSlot).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || Number(a.id) - Number(b.id));
+}
+
+/**
+ * Books a slot for the patient of a call, in one transaction: locks the slot, checks that it is
+ * free or held by this call (or by an expired hold), marks it busy, inserts the booking, links it
+ * to the attempt, and releases the call's other holds. Rejects with SlotTakenError when someone
+ * else has it; the exclusion constraint on booking backs the row lock up.
+ */
+export async function bookSlot(
+  db: Db,
+  p: { slotId: string; callId: string; attemptId: string; patientId: string; now: Date },
+): Promise<{ bookingId: string; slot: Slot }> {
+  try {
+    return await db.tx(async (t) => {
+      const { rows } = await t.query<SlotRow & { status: string; hold_call_id: string | null; hold_expires_at: Date | null }>(
+        `select * from slot where id = $1 for update`,
+        [p.slotId],
+      );
+      const s = rows[0];
+      const mine =
+        s &&
+        (s.status === 'free' ||
+          (s.status === 'busy-tentative' && (s.hold_call_id === p.callId || (s.hold_expires_at !== null && s.hold_expires_at < p.now))));
+      if (!s || !mine) throw new SlotTakenError(p.slotId, { callId: p.callId });
+      await t.query(`update slot set status = 'busy', hold_call_id = null, hold_expires_at = null where id = $1`, [p.slotId]);
+      const b = await t.query<{ id: string }>(
+        `insert into booking (slot_id, patient_id, attempt_id, resource, during)
+         values ($1, $2, $3, $4, tstzrange($5, $6)) returning id`,
+        [p.slotId, p.patientId, p.attemptId, s.resource, s.starts_at, s.ends_at],
+      );
+      await t.query(`update attempt set slot_id = $2 where id = $1`, [p.attemptId, p.slotId]);
+      await t.query(
+        `update slot set status = 'free', hold_call_id = null, hold_expires_at = null
+         where hold_call_id = $1 and status = 'busy-tentative'`,
+        [p.callId],
+      );
+      return { bookingId: b.rows[0]!.id, slot: toSlot(s) };
+    });
+  } catch (err) {
+    // 23P01 exclusion_violation / 23505 unique_violation: a concurrent booking won.
+    const code = (err as { code?: string }).code;
+    if (code === '23P01' || code === '23505') throw new SlotTakenError(p.slotId, { callId: p.callId });
+    throw err;
+  }
+}
+
+/** Frees the slots a call holds (it hung up, or the patient declined). */
+export async function releaseHolds(db: Db, p: { callId: string }): Promise<number> {
+  const { rows } = await db.query(
+    `update slot set status = 'free', hold_call_id = null, hold_expires_at = null
+     where hold_call_id = $1 and status = 'busy-tentative' returning id`,
+    [p.callId],
+  );
+  return rows.length;
+}
+
+/** The sweeper: frees every hold that expired before `now`. */
+export async function releaseExpiredHolds(db: Db, p: { now: Date }): Promise<number> {
+  const { rows } = await db.query(
+    `update slot set status = 'free', hold_call_id = null, hold_expires_at = null
+     where status = 'busy-tentative' and hold_expires_at < $1 returning id`,
+    [p.now],
+  );
+  return rows.length;
+}

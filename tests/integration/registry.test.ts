@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  addSlots, bookSlot, createCampaign, enrolPatients, finishAttempt, leaseDueContacts, migrate, offerSlots,
+  releaseExpiredHolds, startAttempt, upsertPatients, addDoNotCall, type Db,
+} from '../../src/registry/index.js';
+import { SlotTakenError, type CampaignRules } from '../../src/core/index.js';
+import { databases } from '../support/databases.js';
+
+const rules: CampaignRules = {
+  maxAttempts: 4, holdSlots: true, holdMs: 300_000, retryDelaysMs: {}, technicalRetryMs: 120_000, specialty: 'therapist',
+};
+const T0 = new Date('2026-11-24T07:00:00Z');
+
+for (const target of databases) {
+  describe(`registry on ${target.name}`, () => {
+    let db: Db;
+    let n = 0;
+    beforeAll(async () => {
+      db = await target.open();
+    });
+    afterAll(async () => db?.close());
+
+    /** A campaign with `count` due contacts; returns its id and the patient ids. */
+    async function campaignWith(count: number) {
+      const id = `c${++n}`;
+      await createCampaign(db, { id, name: id, kind: 'cold', dialogId: 'd', dialogVersion: '1', rules });
+      const patientIds = await upsertPatients(
+        db,
+        Array.from({ length: count }, (_, i) => ({
+          lastName: 'Иванова', firstName: 'Анна', middleName: null, birthYear: 1960, phone: `+7918000${String(n).padStart(2, '0')}${String(i).padStart(2, '0')}`,
+          timeZone: 'Europe/Moscow', tags: [],
+        })),
+      );
+      await enrolPatients(db, { campaignId: id, patientIds, at: T0 });
+      return { id, patientIds };
+    }
+
+    it('migrate() run twice applies nothing the second time', async () => {
+      expect(await migrate(db)).toEqual([]);
+    });
+
+    it('migrate() run by two callers at once applies each migration once', async () => {
+      const fresh = await target.open(); // already migrated once by open()
+      const [a, b] = await Promise.all([migrate(fresh), migrate(fresh)]);
+      expect([...a, ...b]).toEqual([]);
+      const { rows } = await fresh.query<{ n: number }>(`select count(*)::int as n from schema_migration`);
+      expect(rows[0]!.n).toBeGreaterThan(0);
+      await fresh.close();
+    });
+
+    it('leaseDueContacts() skips contacts leased by another dialer and leaves them unchanged', async () => {
+      const c = await campaignWith(3);
+      const first = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a' });
+      const second = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'b' });
+      expect(first).toHaveLength(2);
+      expect(second).toHaveLength(1);
+      expect(new Set([...first, ...second].map((x) => x.id)).size).toBe(3);
+      const { rows } = await db.query<{ lease_owner: string }>(
+        `select lease_owner from campaign_contact where campaign_id = $1 order by id`, [c.id]);
+      expect(rows.map((r) => r.lease_owner).sort()).toEqual(['a', 'a', 'b']);
+      // an expired lease is taken over
+      const later = await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 61_000), limit: 5, leaseMs: 60_000, owner: 'c' });
+      expect(later).toHaveLength(3);
+    });
+
+    it('leaseDueContacts() flags numbers on the do-not-call list', async () => {
+      const c = await campaignWith(2);
+      const { rows } = await db.query<{ phone: string }>(`select phone from patient where id = $1`, [c.patientIds[0]]);
+      await addDoNotCall(db, { phone: rows[0]!.phone, reason: 'asked', source: 'patient' });
+      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'a' });
+      expect(leased.map((l) => l.doNotCall)).toEqual([true, false]);
+    });
+
+    it('offerSlots() with holds never offers one slot to two calls', async () => {
+      await addSlots(db, [slotAt('dr-hold', 0), slotAt('dr-hold', 1), slotAt('dr-hold', 2)].map((s) => ({ ...s, specialty: 'hold-test' })));
+      const [a, b] = await Promise.all([
+        offerSlots(db, { callId: 'call-a', specialty: 'hold-test', after: T0, now: T0, count: 2, holdMs: 60_000 }),
+        offerSlots(db, { callId: 'call-b', specialty: 'hold-test', after: T0, now: T0, count: 2, holdMs: 60_000 }),
+      ]);
+      const ids = [...a, ...b].map((s) => s.id);
+      expect(ids).toHaveLength(3);
+      expect(new Set(ids).size).toBe(3);
+      expect(await releaseExpiredHolds(db, { now: new Date(T0.getTime() + 61_000) })).toBe(3);
+    });
+
+    it('a booking writes the slot, the booking and the attempt link in one transaction', async () => {
+      const c = await campaignWith(2);
+      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a' });
+      const [slotId] = await addSlots(db, [{ ...slotAt('dr-one', 0), specialty: 'one' }]);
+      const attemptIds = await Promise.all(leased.map((l, i) =>
+        startAttempt(db, { callId: `one-${i}`, contactId: l.id, campaignId: c.id, patientId: l.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 })));
+      // both calls are offered the same slot (no hold) and both choose it at once
+      const results = await Promise.allSettled(attemptIds.map((attemptId, i) =>
+        bookSlot(db, { slotId: slotId!, callId: `one-${i}`, attemptId, patientId: leased[i]!.patient.id, now: T0 })));
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r) => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect((lost[0] as PromiseRejectedResult).reason).toBeInstanceOf(SlotTakenError);
+      const { rows: bookings } = await db.query<{ attempt_id: string }>(`select attempt_id from booking where slot_id = $1`, [slotId]);
+      expect(bookings).toHaveLength(1);
+      const { rows: linked } = await db.query<{ id: string; slot_id: string | null }>(
+        `select id, slot_id from attempt where id = any($1::bigint[]) order by id`, [attemptIds]);
+      expect(linked.filter((a) => a.slot_id === slotId).map((a) => a.id)).toEqual([bookings[0]!.attempt_id]);
+      const { rows: slot } = await db.query<{ status: string }>(`select status from slot where id = $1`, [slotId]);
+      expect(slot[0]!.status).toBe('busy');
+    });
+
+    it('bookSlot() that fails inside its transaction leaves slot, booking and attempt unchanged', async () => {
+      const c = await campaignWith(1);
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a' });
+      const [slotId] = await addSlots(db, [{ ...slotAt('dr-fail', 0), specialty: 'fail' }]);
+      const attemptId = await startAttempt(db, { callId: 'fail-1', contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 });
+      // a registry that dies right after the booking insert
+      const dying: Db = {
+        ...db,
+        tx: (fn) => db.tx((t) => fn({ ...t, query: async (sql, params) => {
+          if (/update attempt set slot_id/.test(sql)) throw new Error('connection lost');
+          return t.query(sql, params);
+        } })),
+      };
+      await expect(bookSlot(dying, { slotId: slotId!, callId: 'fail-1', attemptId, patientId: l!.patient.id, now: T0 })).rejects.toThrow('connection lost');
+      expect((await db.query(`select 1 from booking where slot_id = $1`, [slotId])).rows).toHaveLength(0);
+      expect((await db.query<{ status: string }>(`select status from slot where id = $1`, [slotId])).rows[0]!.status).toBe('free');
+      expect((await db.query<{ slot_id: null }>(`select slot_id from attempt where id = $1`, [attemptId])).rows[0]!.slot_id).toBeNull();
+    });
+
+    it('finishAttempt() counts the attempt, schedules the contact, releases the lease and the call\'s holds', async () => {
+      const c = await campaignWith(1);
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a' });
+      await addSlots(db, [{ ...slotAt('dr-fin', 0), specialty: 'fin' }]);
+      const held = await offerSlots(db, { callId: 'fin-1', specialty: 'fin', after: T0, now: T0, count: 1, holdMs: 60_000 });
+      expect(held).toHaveLength(1);
+      const attemptId = await startAttempt(db, { callId: 'fin-1', contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 });
+      const next = new Date(T0.getTime() + 4 * 3600_000);
+      await finishAttempt(db, {
+        attemptId, callId: 'fin-1', contactId: l!.id, disposition: 'NO_ANSWER', counted: true, sipStatus: 487, answeredAt: null,
+        endedAt: T0, hangupBy: 'robot', transcript: [], error: null, contact: { state: 'pending', nextAttemptAt: next },
+      });
+      const { rows } = await db.query<{ attempts: number; next_attempt_at: Date; lease_owner: string | null; last_disposition: string }>(
+        `select attempts, next_attempt_at, lease_owner, last_disposition from campaign_contact where id = $1`, [l!.id]);
+      expect(rows[0]).toMatchObject({ attempts: 1, lease_owner: null, last_disposition: 'NO_ANSWER' });
+      expect(rows[0]!.next_attempt_at.getTime()).toBe(next.getTime());
+      expect((await db.query<{ status: string }>(`select status from slot where id = $1`, [held[0]!.id])).rows[0]!.status).toBe('free');
+    });
+
+    it('the booking table refuses two live bookings of one resource at overlapping times', async () => {
+      const c = await campaignWith(1);
+      const [a, b] = await addSlots(db, [
+        { resource: 'dr-overlap', specialty: 'x', startsAt: new Date('2026-12-01T06:00:00Z'), endsAt: new Date('2026-12-01T06:20:00Z') },
+        { resource: 'dr-overlap', specialty: 'x', startsAt: new Date('2026-12-01T06:10:00Z'), endsAt: new Date('2026-12-01T06:30:00Z') },
+      ]);
+      await db.query(`insert into booking (slot_id, patient_id, resource, during) select id, $2, resource, tstzrange(starts_at, ends_at) from slot where id = $1`, [a, c.patientIds[0]]);
+      await expect(db.query(`insert into booking (slot_id, patient_id, resource, during) select id, $2, resource, tstzrange(starts_at, ends_at) from slot where id = $1`, [b, c.patientIds[0]]))
+        .rejects.toMatchObject({ code: '23P01' });
+    });
+  });
+}
+
+function slotAt(resource: string, i: number) {
+  const startsAt = new Date(Date.UTC(2026, 11, 1, 6, 0) + i * 20 * 60_000);
+  return { resource, specialty: 'therapist-race', startsAt, endsAt: new Date(startsAt.getTime() + 20 * 60_000) };
+}

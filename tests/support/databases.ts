@@ -1,0 +1,49 @@
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { migrate, type Db } from '../../src/registry/index.js';
+import { openPglite } from '../../src/registry/pglite-db.js';
+import { connectPostgres } from '../../src/registry/pg-db.js';
+
+/**
+ * The registries a test file runs against: PGlite always, and a real PostgreSQL when
+ * ZVONAR_TEST_DATABASE_URL is set (CI sets it). Each call makes a new, migrated, empty
+ * database, so test files never see each other's rows.
+ */
+export interface TestDatabase {
+  name: 'pglite' | 'postgres';
+  open(): Promise<Db>;
+}
+
+export const databases: TestDatabase[] = [
+  { name: 'pglite', open: openMigratedPglite },
+  ...(process.env.ZVONAR_TEST_DATABASE_URL ? [{ name: 'postgres' as const, open: openFreshPostgres }] : []),
+];
+
+async function openMigratedPglite(): Promise<Db> {
+  const db = await openPglite();
+  await migrate(db);
+  return db;
+}
+
+async function openFreshPostgres(): Promise<Db> {
+  const url = new URL(process.env.ZVONAR_TEST_DATABASE_URL!);
+  const name = `zvonar_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  url.pathname = `/${name}`;
+  const db = await connectPostgres(url.toString());
+  await migrate(db);
+  const close = db.close;
+  return {
+    ...db,
+    async close() {
+      await close();
+      const a = new pg.Client({ connectionString: process.env.ZVONAR_TEST_DATABASE_URL! });
+      await a.connect();
+      await a.query(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
