@@ -2,4 +2,5 @@ export * from './errors.js';
 export * from './disposition.js';
 export * from './clock.js';
 export * from './phone.js';
+export * from './log.js';
 export type * from './types.js';

@@ -59,3 +59,12 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<void> {
     );
   });
 }
+
+/** How many earlier attempts of a contact ended with this disposition (for retry ladders). */
+export async function countAttempts(db: Db, p: { contactId: string; disposition: Disposition }): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `select count(*)::int as n from attempt where campaign_contact_id = $1 and disposition = $2`,
+    [p.contactId, p.disposition],
+  );
+  return rows[0]!.n;
+}

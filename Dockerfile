@@ -1,0 +1,26 @@
+# zvonar engine. Build: docker build -t zvonar .   Run: see docker-compose.yml
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+COPY bench ./bench
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY proto ./proto
+COPY dialogs ./dialogs
+COPY config ./config
+USER node
+# /metrics
+EXPOSE 9464
+ENTRYPOINT ["node", "bin/zvonar.js"]
+CMD ["run"]

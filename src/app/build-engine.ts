@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { systemClock, type Clock, type Logger } from '../core/index.js';
+import type { Config } from '../config/index.js';
+import { createDialerMetrics, type CallDeps } from '../dialer/index.js';
+import { createRtpMediaFactory } from '../media/rtp-session.js';
+import { noOperators } from '../operator/index.js';
+import { connectPostgres } from '../registry/pg-db.js';
+import { openPglite } from '../registry/pglite-db.js';
+import { migrate, type Db } from '../registry/index.js';
+import type { PersonaName } from '../sim/index.js';
+import { SimNetwork } from '../sim/sim-network.js';
+import { connectSpeech } from '../speech/grpc-speech.js';
+import { startReferenceSpeechServer } from '../speech/reference-server.js';
+import { createLogger } from './logger.js';
+
+export interface Engine {
+  config: Config;
+  db: Db;
+  log: Logger;
+  metrics: Registry;
+  deps: CallDeps;
+  /** the simulated network, when config picks it */
+  sim: SimNetwork | null;
+  /** where the speech engine listens */
+  speechAddress: string;
+  close(): Promise<void>;
+}
+
+export interface BuildOptions {
+  clock?: Clock;
+  log?: Logger;
+  /** who answers which number on the simulated network (the demo reads it from its contact list) */
+  personaOf?: (phone: string) => PersonaName | undefined;
+}
+
+/**
+ * Builds the engine from configuration: the only place that picks adapters.
+ * Closes what it opened if a later part fails to start.
+ */
+export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise<Engine> {
+  const log = opts.log ?? createLogger(cfg.log.level);
+  const clock = opts.clock ?? systemClock;
+  const closers: (() => Promise<void> | void)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
+  };
+  try {
+    const db = cfg.database.url ? await connectPostgres(cfg.database.url) : await openEmbedded(cfg.database.dataDir);
+    closers.push(() => db.close());
+    const applied = await migrate(db);
+    log.info({ registry: db.kind, applied }, 'registry ready');
+
+    let speechAddress: string;
+    if (cfg.speech.kind === 'embedded') {
+      const server = await startReferenceSpeechServer({ host: '127.0.0.1', port: 0 });
+      closers.push(() => server.close());
+      speechAddress = server.address;
+    } else {
+      speechAddress = cfg.speech.address;
+    }
+    const speech = connectSpeech(speechAddress);
+    closers.push(() => speech.close());
+
+    const media = createRtpMediaFactory({ host: cfg.media.host, portMin: cfg.media.portMin, portMax: cfg.media.portMax });
+    let sim: SimNetwork | null = null;
+    const telephony = cfg.telephony;
+    if (telephony.kind === 'sim') {
+      const table = telephony.personas;
+      sim = new SimNetwork({
+        personaOf: (phone) => opts.personaOf?.(phone) ?? table[phone] ?? telephony.defaultPersona,
+        media: createRtpMediaFactory({ host: cfg.media.host, portMin: cfg.media.portMin, portMax: cfg.media.portMax }),
+        answerDelayMs: telephony.answerDelayMs,
+      });
+      closers.push(() => sim!.close());
+    }
+
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics, prefix: 'zvonar_process_' });
+    const deps: CallDeps = {
+      db,
+      calls: sim!,
+      media,
+      tts: speech.tts,
+      asr: speech.asr,
+      operators: noOperators,
+      clock,
+      log,
+      metrics: createDialerMetrics(metrics),
+    };
+    return { config: cfg, db, log, metrics, deps, sim, speechAddress, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function openEmbedded(dir: string): Promise<Db> {
+  mkdirSync(dir, { recursive: true });
+  return openPglite(dir);
+}

@@ -1,0 +1,45 @@
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { YamlFile } from './yaml-file.js';
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time such as 08:00');
+
+/** A campaign as a supervisor describes it in a file: what to say, to whom, and what slots exist. */
+export const CampaignFile = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  name: z.string().min(1),
+  kind: z.enum(['cold', 'warm']),
+  /** the dialog script, relative to this file's folder or to the working directory */
+  dialog: z.string().min(1),
+  /** the contact list (CSV), likewise */
+  contacts: z.string().min(1),
+  rules: z
+    .strictObject({
+      maxAttempts: z.number().int().min(1).max(20).optional(),
+      holdSlots: z.boolean().optional(),
+      holdMs: z.number().int().min(10_000).optional(),
+      technicalRetryMs: z.number().int().min(10_000).optional(),
+      specialty: z.string().min(1).optional(),
+    })
+    .default({}),
+  /** schedule to create for a demo or a test bench: a real clinic's slots come from its MIS */
+  slots: z
+    .strictObject({
+      specialty: z.string().min(1),
+      resources: z.array(z.string().min(1)).min(1),
+      /** working days from the day after the campaign starts */
+      days: z.number().int().min(1).max(30),
+      from: HHMM,
+      to: HHMM,
+      minutes: z.number().int().min(5).max(120),
+    })
+    .optional(),
+});
+export type CampaignFile = z.infer<typeof CampaignFile>;
+
+/** Reads a campaign file; paths inside it are resolved against the working directory first, then the file's folder. */
+export function loadCampaignFile(file: string, exists: (p: string) => boolean): CampaignFile & { dialogPath: string; contactsPath: string } {
+  const c = new YamlFile(file, undefined).parse(CampaignFile, 'CONFIG_INVALID');
+  const near = (p: string) => (exists(p) ? p : resolve(dirname(file), p));
+  return { ...c, dialogPath: near(c.dialog), contactsPath: near(c.contacts) };
+}

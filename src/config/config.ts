@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { ConfigError } from '../core/index.js';
+import { YamlFile } from './yaml-file.js';
+import { PERSONAS } from '../sim/index.js';
+
+const PERSONA_NAMES = Object.keys(PERSONAS) as [keyof typeof PERSONAS, ...(keyof typeof PERSONAS)[]];
+
+const Port = z.number().int().min(0).max(65_535);
+
+export const Trunk = z.strictObject({
+  /** calls per second the trunk accepts (token bucket) */
+  cps: z.number().positive().default(5),
+  /** concurrent calls the trunk carries */
+  maxChannels: z.number().int().positive().default(30),
+  /** DOMAIN.md: 21-26 s, never under 15 s */
+  ringTimeoutMs: z.number().int().min(15_000).max(120_000).default(23_000),
+  /** caller id we present, E.164 */
+  from: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +78632000000'),
+});
+
+export const Config = z.strictObject({
+  clinic: z.strictObject({
+    name: z.string().min(1),
+    phone: z.string().optional(),
+    /** where appointment times are said, IANA */
+    timeZone: z.string().min(3).default('Europe/Moscow'),
+  }),
+  database: z
+    .strictObject({
+      /** a real PostgreSQL; DATABASE_URL overrides. Without one, the embedded PGlite is used. */
+      url: z.string().startsWith('postgres').nullable().default(null),
+      /** where the embedded PGlite keeps its files */
+      dataDir: z.string().default('./data/registry'),
+    })
+    .default({ url: null, dataDir: './data/registry' }),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  metrics: z.strictObject({ host: z.string().default('127.0.0.1'), port: Port.default(9464) }).default({ host: '127.0.0.1', port: 9464 }),
+  telephony: z.discriminatedUnion('kind', [
+    /** the simulated network of src/sim: personas instead of phones */
+    z.strictObject({
+      kind: z.literal('sim'),
+      answerDelayMs: z.number().int().min(0).max(10_000).default(300),
+      /** E.164 number -> persona (see src/sim/personas.ts) */
+      personas: z.record(z.string(), z.enum(PERSONA_NAMES)).default({}),
+      /** who answers a number not in the table; none: 404 */
+      defaultPersona: z.enum(PERSONA_NAMES).optional(),
+    }),
+  ]),
+  trunk: Trunk,
+  media: z
+    .strictObject({ host: z.string().default('127.0.0.1'), portMin: Port.default(20_000), portMax: Port.default(29_999) })
+    .refine((m) => m.portMin <= m.portMax, { message: 'portMin must not exceed portMax', path: ['portMin'] })
+    .default({ host: '127.0.0.1', portMin: 20_000, portMax: 29_999 }),
+  speech: z.discriminatedUnion('kind', [
+    /** the reference modem-voice server, started in-process on 127.0.0.1 */
+    z.strictObject({ kind: z.literal('embedded') }),
+    /** any engine that implements proto/zvonar/speech/v1 */
+    z.strictObject({ kind: z.literal('grpc'), address: z.string().regex(/^[\w.-]+:\d+$/, 'host:port') }),
+  ]),
+  dialer: z
+    .strictObject({
+      /** a leased contact returns to the pool if its dialer dies for this long */
+      leaseMs: z.number().int().min(60_000).default(600_000),
+      /** how often an idle dialer looks for due contacts */
+      pollMs: z.number().int().min(100).default(1_000),
+    })
+    .default({ leaseMs: 600_000, pollMs: 1_000 }),
+});
+export type Config = z.infer<typeof Config>;
+
+/**
+ * Reads the configuration file and applies the environment: DATABASE_URL, ZVONAR_LOG_LEVEL,
+ * ZVONAR_METRICS_HOST, ZVONAR_METRICS_PORT. Rejects with ConfigError naming the file, line and field.
+ */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, text?: string): Config {
+  const cfg = new YamlFile(file, text).parse(Config, 'CONFIG_INVALID');
+  if (env.DATABASE_URL) cfg.database.url = env.DATABASE_URL;
+  if (env.ZVONAR_LOG_LEVEL) cfg.log.level = Config.shape.log.unwrap().shape.level.parse(env.ZVONAR_LOG_LEVEL);
+  if (env.ZVONAR_METRICS_HOST) cfg.metrics.host = env.ZVONAR_METRICS_HOST;
+  if (env.ZVONAR_METRICS_PORT) {
+    const port = Number(env.ZVONAR_METRICS_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new ConfigError('CONFIG_INVALID', `ZVONAR_METRICS_PORT: "${env.ZVONAR_METRICS_PORT}" is not a port`, { path: 'ZVONAR_METRICS_PORT' });
+    }
+    cfg.metrics.port = port;
+  }
+  return cfg;
+}

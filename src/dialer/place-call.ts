@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CallFailedError, DISPOSITION_CLASS, dispositionForSip, maskPhone, SlotTakenError, ZvonarError,
+  type Campaign, type Clock, type Disposition, type Logger, type Slot,
+} from '../core/index.js';
+import { DialogRun, type DialogCall, type OperatorDesk, type Script, type SlotDesk } from '../dialog/index.js';
+import type { compileScript } from '../dialog/index.js';
+import type { MediaFactory, MediaSession } from '../media/index.js';
+import {
+  addDoNotCall, bookSlot, closeContact, countAttempts, finishAttempt, offerSlots, startAttempt,
+  type Db, type LeasedContact,
+} from '../registry/index.js';
+import type { Asr, Tts } from '../speech/index.js';
+import type { CallControl, CallLeg } from '../telephony/index.js';
+import type { DialerMetrics } from './metrics.js';
+import { nextStep } from './retry.js';
+
+/** The ports one call uses. */
+export interface CallDeps {
+  db: Db;
+  calls: CallControl;
+  media: MediaFactory;
+  tts: Tts;
+  asr: Asr;
+  operators: OperatorDesk;
+  clock: Clock;
+  log: Logger;
+  metrics: DialerMetrics;
+}
+
+export interface CallPlan {
+  campaign: Campaign;
+  script: Script;
+  machine: ReturnType<typeof compileScript>;
+  contact: LeasedContact;
+  from: string;
+  ringTimeoutMs: number;
+  clinic: DialogCall['clinic'];
+}
+
+export interface CallSummary {
+  callId: string;
+  contactId: string;
+  disposition: Disposition;
+  sipStatus: number | null;
+  booked: Slot | null;
+}
+
+/** Slots are offered from this far ahead, so no one is booked for a time already past. */
+const MIN_LEAD_MS = 60 * 60_000;
+
+/**
+ * One attempt, start to end: records it, dials, runs the dialog once answered, and in one
+ * transaction writes the disposition and moves the contact on. Never rejects for a call's
+ * failure: every way a call can end becomes a disposition.
+ */
+export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSummary> {
+  const { db, clock, metrics } = deps;
+  const { campaign, contact } = plan;
+  const callId = randomUUID();
+  const log = deps.log.child({ callId, campaignId: campaign.id, phone: maskPhone(contact.patient.phone) });
+
+  if (contact.doNotCall) {
+    await closeContact(db, { contactId: contact.id, disposition: 'DNC' });
+    log.info({}, 'contact closed: number on the do-not-call list');
+    return { callId, contactId: contact.id, disposition: 'DNC', sipStatus: null, booked: null };
+  }
+
+  const attemptId = await startAttempt(db, {
+    callId, contactId: contact.id, campaignId: campaign.id, patientId: contact.patient.id,
+    dialogId: plan.script.id, dialogVersion: plan.script.version, at: new Date(clock.now()),
+  });
+  metrics.callsActive.inc();
+  let disposition: Disposition = 'INTERRUPTED';
+  let sipStatus: number | null = null;
+  let answeredAt: Date | null = null;
+  let hangupBy: 'robot' | 'callee' | 'system' | null = null;
+  let error: string | null = null;
+  let result: Awaited<ReturnType<DialogRun['run']>> | null = null;
+  let media: MediaSession | null = null;
+  let leg: CallLeg | null = null;
+  try {
+    media = await deps.media.allocate();
+    const ring = new AbortController();
+    const ringTimer = clock.setTimeout(() => ring.abort(), plan.ringTimeoutMs);
+    let dialog: DialogRun | null = null;
+    let calleeHungUp = false;
+    try {
+      log.debug({}, 'dialing');
+      leg = await deps.calls.originate(
+        { callId, to: contact.patient.phone, from: plan.from, sdpOffer: media.offer() },
+        { hangup: () => { calleeHungUp = true; dialog?.hangUp(); } },
+        ring.signal,
+      );
+    } finally {
+      clock.clearTimeout(ringTimer);
+    }
+    sipStatus = 200;
+    answeredAt = new Date(clock.now());
+    log.info({}, 'call answered');
+    media.answer(leg.sdpAnswer);
+    dialog = new DialogRun(plan.script, {
+      callId,
+      patient: { firstName: contact.patient.firstName, middleName: contact.patient.middleName, lastName: contact.patient.lastName },
+      clinic: plan.clinic,
+    }, {
+      audio: media, tts: deps.tts, asr: deps.asr, operators: deps.operators, clock,
+      slots: slotDesk(deps, { callId, attemptId, patientId: contact.patient.id, campaign }),
+    }, plan.machine);
+    const running = dialog.run();
+    if (calleeHungUp) dialog.hangUp();
+    result = await running;
+    if (result.firstAudioMs !== null) metrics.firstAudio.observe(result.firstAudioMs / 1000);
+    hangupBy = result.endedBy === 'callee' ? 'callee' : 'robot';
+    disposition = result.booked ? 'BOOKED' : (result.disposition ?? (result.endedBy === 'callee' ? 'EARLY_HANGUP' : 'INTERRUPTED'));
+    if (result.endedBy === 'error') {
+      error = result.error instanceof ZvonarError ? result.error.code : 'INTERNAL';
+      log.warn({ err: describe(result.error) }, 'dialog failed; call ended');
+    }
+    if (disposition === 'DNC') await addDoNotCall(db, { phone: contact.patient.phone, reason: 'asked during a call', source: 'patient' });
+  } catch (err) {
+    if (err instanceof CallFailedError) {
+      sipStatus = err.sipStatus;
+      disposition = dispositionForSip(err.sipStatus);
+      hangupBy = err.sipStatus === 487 ? 'robot' : 'callee';
+    } else {
+      error = err instanceof ZvonarError ? err.code : 'INTERNAL';
+      disposition = 'INTERRUPTED';
+      hangupBy = 'system';
+      log.error({ err: describe(err) }, 'call failed inside the engine');
+    }
+  } finally {
+    if (leg && leg.state !== 'ended') await leg.hangup().catch(() => {});
+    media?.close();
+    metrics.callsActive.dec();
+  }
+
+  const counted = DISPOSITION_CLASS[disposition] !== 'technical';
+  const attempts = contact.attempts + (counted ? 1 : 0);
+  const sameBefore = await countAttempts(db, { contactId: contact.id, disposition });
+  const next = nextStep({ disposition, attempts, sameBefore, now: new Date(clock.now()) }, campaign.rules);
+  await finishAttempt(db, {
+    attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt: new Date(clock.now()),
+    hangupBy, transcript: result?.transcript ?? [], error, contact: next,
+  });
+  metrics.attempts.inc({ campaign: campaign.id, disposition });
+  if (result?.booked) metrics.bookings.inc({ campaign: campaign.id });
+  log.info({ disposition, sipStatus }, 'attempt recorded');
+  return { callId, contactId: contact.id, disposition, sipStatus, booked: result?.booked ?? null };
+}
+
+/** The registry's slots as this call's dialog sees them. */
+function slotDesk(deps: CallDeps, c: { callId: string; attemptId: string; patientId: string; campaign: Campaign }): SlotDesk {
+  const { rules } = c.campaign;
+  return {
+    offer: ({ count, specialty }) => {
+      const now = new Date(deps.clock.now());
+      return offerSlots(deps.db, {
+        callId: c.callId, specialty: specialty ?? rules.specialty, now, count,
+        after: new Date(now.getTime() + MIN_LEAD_MS), holdMs: rules.holdSlots ? rules.holdMs : null,
+      });
+    },
+    book: async (slot) => {
+      try {
+        await bookSlot(deps.db, { slotId: slot.id, callId: c.callId, attemptId: c.attemptId, patientId: c.patientId, now: new Date(deps.clock.now()) });
+        return 'booked';
+      } catch (err) {
+        if (err instanceof SlotTakenError) return 'taken';
+        throw err;
+      }
+    },
+  };
+}
+
+function describe(err: unknown): object {
+  if (err instanceof ZvonarError) return { code: err.code, message: err.message };
+  return { message: err instanceof Error ? err.message : String(err) };
+}

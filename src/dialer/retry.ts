@@ -1,0 +1,66 @@
+import { DISPOSITION_CLASS, type CampaignKind, type CampaignRules, type ContactState, type Disposition } from '../core/index.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+/**
+ * Retry delays by disposition, by the attempt that just ended (1st, 2nd, ...; the last repeats).
+ * From DOMAIN.md, "Rules defaults": cold calls vary the time of day (+4 h / +27 h / +51 h).
+ */
+export const DEFAULT_RETRY_DELAYS: Readonly<Record<CampaignKind, Partial<Record<Disposition, number[]>>>> = {
+  cold: {
+    BUSY: [20 * MIN, 24 * HOUR],
+    NO_ANSWER: [4 * HOUR, 27 * HOUR, 51 * HOUR],
+    UNREACHABLE: [3 * HOUR, 26 * HOUR],
+    VOICEMAIL: [26 * HOUR],
+    REJECTED: [26 * HOUR],
+    EARLY_HANGUP: [26 * HOUR],
+    ROBOT_SILENCE: [26 * HOUR],
+  },
+  warm: {
+    BUSY: [15 * MIN],
+    NO_ANSWER: [2 * HOUR],
+    UNREACHABLE: [2 * HOUR],
+    VOICEMAIL: [2 * HOUR],
+    REJECTED: [2 * HOUR],
+    EARLY_HANGUP: [2 * HOUR],
+    ROBOT_SILENCE: [2 * HOUR],
+  },
+};
+
+export function defaultRules(kind: CampaignKind): CampaignRules {
+  return {
+    maxAttempts: kind === 'cold' ? 4 : 3,
+    holdSlots: true,
+    holdMs: 10 * MIN,
+    retryDelaysMs: DEFAULT_RETRY_DELAYS[kind],
+    technicalRetryMs: 2 * MIN,
+    specialty: 'therapist',
+  };
+}
+
+/** REJECTED is retried at most once (DOMAIN.md: "REJECTED +26 h once"). */
+const MAX_TRIES_OF: Partial<Record<Disposition, number>> = { REJECTED: 1 };
+
+/**
+ * What happens to a contact after an attempt: closed, or pending again at a later time.
+ * A pure function of the outcome, the rules and `now`.
+ *
+ * @param attempts counted attempts including the one that just ended
+ * @param sameBefore how many earlier attempts of this contact ended with the same disposition
+ */
+export function nextStep(
+  p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date },
+  rules: CampaignRules,
+): { state: ContactState; nextAttemptAt: Date | null } {
+  const cls = DISPOSITION_CLASS[p.disposition];
+  if (cls === 'technical') return { state: 'pending', nextAttemptAt: new Date(p.now.getTime() + rules.technicalRetryMs) };
+  if (cls !== 'retryable') return { state: 'done', nextAttemptAt: null };
+  const delays = rules.retryDelaysMs[p.disposition];
+  const limit = MAX_TRIES_OF[p.disposition];
+  if (!delays?.length || p.attempts >= rules.maxAttempts || (limit !== undefined && p.sameBefore >= limit)) {
+    return { state: 'done', nextAttemptAt: null };
+  }
+  const delay = delays[Math.min(p.sameBefore, delays.length - 1)]!;
+  return { state: 'pending', nextAttemptAt: new Date(p.now.getTime() + delay) };
+}

@@ -1,0 +1,79 @@
+import { createMachine } from 'xstate';
+import type { Disposition } from '../core/index.js';
+import type { Script, Step } from './script-schema.js';
+
+/** What the invoked behaviours return: the outcome that picks the next step. */
+export interface StepResult {
+  outcome: string;
+}
+
+export interface DialogContext {
+  /** disposition the script ended with */
+  disposition: Disposition | null;
+}
+
+export type DialogEvent = { type: 'HANGUP' } | { type: 'FAIL'; error: unknown };
+
+/**
+ * Turns a checked script into an xstate v5 machine: data only. Each step is a compound state
+ * `say` -> `act`; the behaviours (say, listen, slots, book, handoff) are invoked by name and
+ * supplied per call by the runtime with machine.provide().
+ *
+ *   <step>.say --done--> <step>.act --done(outcome)--> <next step>     (any) --HANGUP--> hungUp
+ *   <end step>.say --done--> ended (final, output = disposition)       (any) --error--> failed
+ */
+export function compileScript(script: Script) {
+  const states: Record<string, object> = {};
+  for (const [name, step] of Object.entries(script.steps)) states[name] = compileStep(name, step);
+  return createMachine({
+    id: 'dialog',
+    types: {} as { context: DialogContext; events: DialogEvent; output: DialogOutput },
+    context: { disposition: null },
+    initial: script.start,
+    on: {
+      HANGUP: { target: '.hungUp' },
+      FAIL: { target: '.failed' },
+    },
+    states: {
+      ...states,
+      ended: { type: 'final' },
+      hungUp: { type: 'final' },
+      failed: { type: 'final' },
+    },
+    output: ({ context }) => ({ disposition: context.disposition }),
+  });
+}
+
+export interface DialogOutput {
+  disposition: Disposition | null;
+}
+
+function compileStep(name: string, step: Step): object {
+  const afterSay = step.end ? { target: '#dialog.ended', actions: { type: 'end', params: { disposition: step.end } } } : 'act';
+  const sayState = step.say
+    ? { invoke: { src: 'say', input: { step: name, text: step.say }, onDone: afterSay, onError: { target: '#dialog.failed', actions: 'failed' } } }
+    : { always: afterSay };
+  if (step.end) return { initial: 'say', states: { say: sayState } };
+  if (step.next) return { initial: 'say', states: { say: sayState, act: { always: `#dialog.${step.next}` } } };
+
+  const [src, input] = behaviour(name, step);
+  const on = step.on!;
+  const transitions = Object.entries(on)
+    .filter(([outcome]) => outcome !== 'otherwise')
+    .map(([outcome, to]) => ({ guard: { type: 'outcome', params: { is: outcome } }, target: `#dialog.${to}` }));
+  if (on.otherwise) transitions.push({ target: `#dialog.${on.otherwise}` } as never);
+  return {
+    initial: 'say',
+    states: {
+      say: sayState,
+      act: { invoke: { src, input, onDone: transitions, onError: { target: '#dialog.failed', actions: 'failed' } } },
+    },
+  };
+}
+
+function behaviour(step: string, s: Step): [string, object] {
+  if (s.listen) return ['listen', { step, intents: s.listen, silenceMs: s.silenceMs ?? null }];
+  if (s.slots) return ['slots', { step, count: s.slots.count, specialty: s.slots.specialty ?? null }];
+  if (s.book) return ['book', { step, index: s.book }];
+  return ['handoff', { step, queue: s.handoff!.queue }];
+}

@@ -1,0 +1,6 @@
+export { Script, Step } from './script-schema.js';
+export { loadScript } from './load-script.js';
+export { compileScript, type DialogOutput } from './compile.js';
+export { DialogRun, type CallAudio, type SlotDesk, type OperatorDesk, type DialogDeps, type DialogCall, type DialogResult } from './runtime.js';
+export { matchIntent, normalize } from './intents.js';
+export { render, speakSlot, TEMPLATE_VARS } from './template.js';

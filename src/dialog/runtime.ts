@@ -1,0 +1,205 @@
+import { assign, createActor, fromPromise, toPromise } from 'xstate';
+import type { Clock, Disposition, Slot, TranscriptLine } from '../core/index.js';
+import type { MediaSession } from '../media/index.js';
+import type { Asr, Tts } from '../speech/index.js';
+import { compileScript, type StepResult } from './compile.js';
+import { matchIntent } from './intents.js';
+import type { Script } from './script-schema.js';
+import { render, speakSlot, type TemplateVar } from './template.js';
+
+/** The call's audio, as the dialog needs it (a MediaSession is one). */
+export type CallAudio = Pick<MediaSession, 'play' | 'flush' | 'on'>;
+
+/** The registry's slots, bound to this call (its id, attempt and patient). */
+export interface SlotDesk {
+  /** Free slots to offer, earliest first; held for this call where the campaign holds. */
+  offer(p: { count: number; specialty: string | null }): Promise<Slot[]>;
+  /** 'taken' when someone else booked it first. */
+  book(slot: Slot): Promise<'booked' | 'taken'>;
+}
+
+export interface OperatorDesk {
+  /** Puts the call in an operator queue; 'unavailable' when no operator can take it now. */
+  handoff(p: { queue: string; callId: string }): Promise<'connected' | 'unavailable'>;
+}
+
+export interface DialogDeps {
+  audio: CallAudio;
+  tts: Tts;
+  asr: Asr;
+  slots: SlotDesk;
+  operators: OperatorDesk;
+  clock: Clock;
+}
+
+export interface DialogCall {
+  callId: string;
+  /** values for the prompts' placeholders */
+  patient: { firstName: string; middleName: string | null; lastName: string };
+  clinic: { name: string; phone?: string; timeZone: string };
+}
+
+export interface DialogResult {
+  /** the disposition the script ended with; null when the callee hung up or an error ended it */
+  disposition: Disposition | null;
+  endedBy: 'robot' | 'callee' | 'error';
+  booked: Slot | null;
+  transcript: TranscriptLine[];
+  error: unknown;
+  /** ms from answer to the first audio frame queued (DOMAIN.md: keep it <= 1000) */
+  firstAudioMs: number | null;
+}
+
+/** Longest a single answer may run before the robot stops listening. */
+const MAX_UTTERANCE_MS = 15_000;
+
+/**
+ * Runs one call's dialog: one xstate actor whose behaviours speak, listen, offer and book
+ * through this call's ports. Resolves when the script ends, the callee hangs up (hangUp())
+ * or a behaviour fails; never rejects.
+ */
+export class DialogRun {
+  readonly #script: Script;
+  readonly #call: DialogCall;
+  readonly #deps: DialogDeps;
+  readonly #t0: number;
+  readonly #transcript: TranscriptLine[] = [];
+  readonly #vars: Partial<Record<TemplateVar, string>>;
+  #offered: Slot[] = [];
+  #booked: Slot | null = null;
+  #error: unknown = null;
+  #firstAudioMs: number | null = null;
+  #actor: ReturnType<typeof createActor> | null = null;
+
+  constructor(script: Script, call: DialogCall, deps: DialogDeps, machine = compileScript(script)) {
+    this.#script = script;
+    this.#call = call;
+    this.#deps = deps;
+    this.#t0 = deps.clock.now();
+    this.#vars = {
+      'patient.first_name': call.patient.firstName,
+      'patient.middle_name': call.patient.middleName ?? '',
+      'patient.last_name': call.patient.lastName,
+      'clinic.name': call.clinic.name,
+      'clinic.phone': call.clinic.phone ?? '',
+    };
+    this.#machine = machine;
+  }
+
+  readonly #machine: ReturnType<typeof compileScript>;
+
+  async run(): Promise<DialogResult> {
+    const machine = this.#machine.provide({
+      actors: {
+        say: fromPromise<StepResult, { step: string; text: string }>(({ input, signal }) => this.#say(input, signal)),
+        listen: fromPromise<StepResult, { step: string; intents: Record<string, string[]>; silenceMs: number | null }>(({ input, signal }) =>
+          this.#listen(input, signal)),
+        slots: fromPromise<StepResult, { step: string; count: number; specialty: string | null }>(({ input }) => this.#offerSlots(input)),
+        book: fromPromise<StepResult, { step: string; index: number }>(({ input }) => this.#book(input)),
+        handoff: fromPromise<StepResult, { step: string; queue: string }>(async ({ input }) => ({
+          outcome: await this.#deps.operators.handoff({ queue: input.queue, callId: this.#call.callId }),
+        })),
+      } as never,
+      guards: {
+        outcome: ({ event }: { event: { output?: StepResult } }, params: { is: string }) => event.output?.outcome === params.is,
+      } as never,
+      actions: {
+        end: assign({ disposition: (_: unknown, params: { disposition: Disposition }) => params.disposition }) as never,
+        failed: ({ event }: { event: { error?: unknown } }) => {
+          this.#error ??= event.error;
+        },
+      } as never,
+    });
+    const actor = createActor(machine, { clock: this.#deps.clock as never });
+    this.#actor = actor;
+    actor.start();
+    const out = (await toPromise(actor)) as { disposition: Disposition | null };
+    const state = actor.getSnapshot().value as string;
+    return {
+      disposition: out.disposition,
+      endedBy: state === 'ended' ? 'robot' : state === 'hungUp' ? 'callee' : 'error',
+      booked: this.#booked,
+      transcript: this.#transcript,
+      error: this.#error,
+      firstAudioMs: this.#firstAudioMs,
+    };
+  }
+
+  /** The callee hung up: stop whatever the robot is doing. */
+  hangUp(): void {
+    this.#deps.audio.flush();
+    this.#actor?.send({ type: 'HANGUP' });
+  }
+
+  #note(who: TranscriptLine['who'], text: string, step: string, intent?: string): void {
+    this.#transcript.push({ atMs: this.#deps.clock.now() - this.#t0, who, text, step, ...(intent ? { intent } : {}) });
+  }
+
+  async #say(input: { step: string; text: string }, signal: AbortSignal): Promise<StepResult> {
+    const text = render(input.text, this.#vars);
+    this.#note('robot', text, input.step);
+    let last: Promise<boolean> = Promise.resolve(true);
+    for await (const pcm of this.#deps.tts.synthesize({ text, language: this.#script.language, callId: this.#call.callId }, signal)) {
+      if (signal.aborted) break;
+      this.#firstAudioMs ??= this.#deps.clock.now() - this.#t0;
+      last = this.#deps.audio.play(pcm);
+    }
+    await last;
+    return { outcome: 'done' };
+  }
+
+  async #listen(input: { step: string; intents: Record<string, string[]>; silenceMs: number | null }, signal: AbortSignal): Promise<StepResult> {
+    const { clock } = this.#deps;
+    const stream = this.#deps.asr.recognize({
+      language: this.#script.language,
+      hints: Object.values(input.intents).flat(),
+      callId: this.#call.callId,
+    });
+    let outcome = 'silence';
+    const stop = () => stream.cancel();
+    const off = this.#deps.audio.on('audio', (pcm) => stream.write(pcm));
+    let timer = clock.setTimeout(stop, input.silenceMs ?? this.#script.defaults.silenceMs);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const ev of stream.events()) {
+        if (ev.type === 'speech-start') {
+          clock.clearTimeout(timer);
+          timer = clock.setTimeout(stop, MAX_UTTERANCE_MS);
+        } else {
+          const intent = matchIntent(ev.text, input.intents);
+          outcome = intent ?? 'unknown';
+          this.#note('callee', ev.text, input.step, outcome);
+          break;
+        }
+      }
+    } finally {
+      off();
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', stop);
+      stream.cancel();
+    }
+    if (outcome === 'silence') this.#note('system', '(silence)', input.step, 'silence');
+    return { outcome };
+  }
+
+  async #offerSlots(input: { step: string; count: number; specialty: string | null }): Promise<StepResult> {
+    this.#offered = await this.#deps.slots.offer({ count: input.count, specialty: input.specialty });
+    const { language } = this.#script;
+    this.#offered.forEach((s, i) => {
+      this.#vars[`slot.${i + 1}` as TemplateVar] = speakSlot(s.startsAt, language, this.#call.clinic.timeZone);
+    });
+    this.#note('system', `offered ${this.#offered.length} slot(s)`, input.step);
+    return { outcome: this.#offered.length ? 'found' : 'none' };
+  }
+
+  async #book(input: { step: string; index: number }): Promise<StepResult> {
+    const slot = this.#offered[input.index - 1];
+    const result = slot ? await this.#deps.slots.book(slot) : 'taken';
+    if (slot && result === 'booked') {
+      this.#booked = slot;
+      this.#vars.booked = speakSlot(slot.startsAt, this.#script.language, this.#call.clinic.timeZone);
+    }
+    this.#note('system', result === 'booked' ? `booked slot ${slot!.id}` : `slot ${input.index} taken`, input.step);
+    return { outcome: result };
+  }
+}

@@ -1,0 +1,42 @@
+/** G.711 payloads this engine speaks (RFC 3551 static payload types 0 and 8). */
+export type Codec = 'PCMU' | 'PCMA';
+
+export interface MediaSessionEvents {
+  /** 20 ms of received audio, decoded to 8 kHz mono 16-bit PCM (160 samples). */
+  audio: (pcm: Int16Array) => void;
+  /** RFC 4733 telephone-event, counted once per event. */
+  dtmf: (digit: string, durationMs: number) => void;
+  close: () => void;
+}
+
+/**
+ * One RTP stream pair of one call leg. Signalling reaches media only through this port:
+ * the caller side uses offer() + answer(), the callee side uses accept().
+ */
+export interface MediaSession {
+  readonly id: string;
+  /** Local SDP offer: PCMU, PCMA and telephone-event on the bound RTP port. */
+  offer(): string;
+  /** Applies the remote SDP answer. Throws MediaError('SDP_INVALID') naming the line or field at fault. */
+  answer(sdp: string): void;
+  /** Callee side: takes a remote offer, picks a codec, returns the SDP answer. Throws MediaError('SDP_INVALID'). */
+  accept(sdpOffer: string): string;
+  /** The negotiated codec, once answer() or accept() succeeded. */
+  readonly codec: Codec | null;
+  /**
+   * Queues 8 kHz mono PCM to be sent in 20 ms RTP frames, paced in real time.
+   * Resolves true when the last frame has left, false when flush() or close() dropped it.
+   */
+  play(pcm: Int16Array): Promise<boolean>;
+  /** Drops all queued audio at once (barge-in, hang-up); pending play() promises resolve false. */
+  flush(): void;
+  on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): () => void;
+  /** Closes the socket once; pending play() promises resolve false; emits close. */
+  close(): void;
+}
+
+/** Gives each new call leg its own media session (its own UDP port). */
+export interface MediaFactory {
+  /** Rejects with MediaError('MEDIA_UNAVAILABLE') when no port in the range can be bound. */
+  allocate(): Promise<MediaSession>;
+}

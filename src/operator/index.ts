@@ -1,0 +1,1 @@
+export { noOperators } from './operator-desk.js';

@@ -1,0 +1,41 @@
+/**
+ * Simulated callees. Each persona is data: how the network answers the INVITE, and, once
+ * answered, what the person says to each question the robot asks (a prompt ending in "?").
+ */
+export interface Persona {
+  /** final SIP status instead of answering (486 busy, 480 unreachable, ...) */
+  rejectWith?: number;
+  /** rings until the caller gives up (CANCEL -> 487) */
+  neverAnswers?: boolean;
+  /** replies, in order, one per question heard; when they run out the callee stays silent */
+  replies?: string[];
+  /** hangs up after hearing this many robot utterances */
+  hangUpAfter?: number;
+}
+
+export const PERSONAS = {
+  /** says yes, takes the first time offered */
+  agree: { replies: ['Да, запишите, пожалуйста', 'Первое'] },
+  /** says yes, takes the second time offered */
+  'agree-second': { replies: ['Давайте', 'Второе время'] },
+  decline: { replies: ['Нет, спасибо, не хочу'] },
+  /** asks for a human */
+  operator: { replies: ['Соедините меня с оператором'] },
+  /** asks never to be called again */
+  'do-not-call': { replies: ['Больше не звоните мне'] },
+  /** answers and says nothing */
+  silent: { replies: [] },
+  /** answers, hears the greeting and hangs up */
+  'hang-up': { hangUpAfter: 1 },
+  busy: { rejectWith: 486 },
+  'no-answer': { neverAnswers: true },
+  /** phone off or out of coverage */
+  unreachable: { rejectWith: 480 },
+  'invalid-number': { rejectWith: 404 },
+} as const satisfies Record<string, Persona>;
+
+export type PersonaName = keyof typeof PERSONAS;
+
+export function isPersonaName(s: string): s is PersonaName {
+  return Object.hasOwn(PERSONAS, s);
+}

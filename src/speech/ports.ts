@@ -1,0 +1,59 @@
+/**
+ * The engine's view of a speech engine. Audio on both ports is 8 kHz mono 16-bit PCM,
+ * the rate of the G.711 phone line, so nothing is resampled on the call path.
+ */
+export interface SynthesizeRequest {
+  text: string;
+  /** BCP 47, e.g. ru-RU, en-US */
+  language: string;
+  voice?: string;
+  callId?: string;
+}
+
+export interface Tts {
+  /**
+   * Streams the spoken text as PCM chunks as the engine produces them.
+   * The iterator throws SpeechError('TTS_UNAVAILABLE') when the server cannot be reached,
+   * SpeechError('SPEECH_PROTOCOL') when it answers nonsense; it stops early when signal aborts.
+   */
+  synthesize(req: SynthesizeRequest, signal?: AbortSignal): AsyncIterable<Int16Array>;
+}
+
+export interface RecognizeOptions {
+  language: string;
+  /** Phrases the dialog expects; engines that can bias recognition use them. */
+  hints?: string[];
+  callId?: string;
+}
+
+export type AsrEvent =
+  /** The engine hears speech start (used for barge-in and for timing). */
+  | { type: 'speech-start'; atMs: number }
+  /** A finished utterance. */
+  | { type: 'final'; text: string; confidence: number; atMs: number };
+
+/** One recognition stream: audio goes in with write(), events come out of events(). */
+export interface AsrStream {
+  write(pcm: Int16Array): void;
+  /** No more audio; the engine flushes its last result and ends the events. */
+  end(): void;
+  /** Stops at once; events() ends without error. */
+  cancel(): void;
+  /**
+   * Events in order. Throws SpeechError('ASR_UNAVAILABLE') when the server cannot be reached
+   * or goes away mid-stream, SpeechError('SPEECH_PROTOCOL') on a message that breaks the contract.
+   */
+  events(): AsyncIterable<AsrEvent>;
+}
+
+export interface Asr {
+  recognize(opts: RecognizeOptions): AsrStream;
+}
+
+/** What a speech engine can do, as it reports it (LiveKit agents-style capabilities). */
+export interface SpeechCapabilities {
+  engine: string;
+  languages: string[];
+  streamingRecognize: boolean;
+  streamingSynthesize: boolean;
+}

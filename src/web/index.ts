@@ -1,0 +1,1 @@
+export { startHttpServer } from './http-server.js';

@@ -1,0 +1,67 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The shape of the code (DESIGN.md, "Layout"): folders are the architecture, a folder's
+ * index.ts is its whole surface, core depends on nothing, and only src/app picks adapters.
+ */
+const SRC = resolve('src');
+
+/** Concrete adapters: implementations of ports that only src/app may import. */
+const ADAPTERS = [
+  'registry/pg-db.ts',
+  'registry/pglite-db.ts',
+  'media/rtp-session.ts',
+  'speech/reference-server.ts',
+  'speech/grpc-speech.ts',
+  'sim/sim-network.ts',
+];
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+}
+
+/** Every relative import of a file, resolved to a path under src/ ('.js' -> '.ts'). */
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
+  return specs.map((s) => relative(SRC, resolve(dirname(file), s)).replace(/\.js$/, '.ts'));
+}
+
+const folderOf = (p: string) => p.split('/')[0]!;
+const all = files(SRC).map((f) => ({ file: relative(SRC, f), deps: imports(f) }));
+
+describe('architecture', () => {
+  it('finds the source tree and every listed adapter', () => {
+    const names = all.map((f) => f.file);
+    expect(names.length).toBeGreaterThan(20);
+    for (const a of ADAPTERS) expect(names).toContain(a);
+  });
+
+  it('src/core imports nothing from other src folders', () => {
+    const bad = all.filter((f) => folderOf(f.file) === 'core').flatMap((f) => f.deps.filter((d) => folderOf(d) !== 'core').map((d) => `${f.file} -> ${d}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('outside src/app, a folder reaches another only through its index.ts', () => {
+    const bad = all
+      .filter((f) => folderOf(f.file) !== 'app')
+      .flatMap((f) => f.deps.filter((d) => folderOf(d) !== folderOf(f.file) && !/^[a-z]+\/index\.ts$/.test(d)).map((d) => `${f.file} -> ${d}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('no index.ts re-exports an adapter, so only src/app imports concrete adapters', () => {
+    const bad = all.filter((f) => f.file.endsWith('/index.ts')).flatMap((f) => f.deps.filter((d) => ADAPTERS.includes(d)).map((d) => `${f.file} -> ${d}`));
+    expect(bad).toEqual([]);
+    const importers = all.filter((f) => folderOf(f.file) !== 'app').flatMap((f) =>
+      f.deps.filter((d) => ADAPTERS.includes(d) && folderOf(d) !== folderOf(f.file)).map((d) => `${f.file} -> ${d}`));
+    expect(importers).toEqual([]);
+  });
+
+  it('the CLI talks to the app, not to adapters or the dialer directly', () => {
+    const cli = all.filter((f) => folderOf(f.file) === 'cli').flatMap((f) => f.deps.map(folderOf));
+    expect(new Set(cli)).toEqual(new Set(['app', 'config', 'core']));
+  });
+});

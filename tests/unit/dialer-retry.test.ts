@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { defaultRules, nextStep } from '../../src/dialer/retry.js';
+import { DISPOSITIONS, DISPOSITION_CLASS, dispositionForSip, SIP_DISPOSITION } from '../../src/core/index.js';
+
+const now = new Date('2026-11-24T09:00:00Z');
+const H = 3600_000;
+
+describe('nextStep()', () => {
+  const cold = defaultRules('cold');
+  it('walks the cold NO_ANSWER ladder +4 h, +27 h, +51 h and closes after the 4th attempt', () => {
+    expect(nextStep({ disposition: 'NO_ANSWER', attempts: 1, sameBefore: 0, now }, cold).nextAttemptAt!.getTime() - now.getTime()).toBe(4 * H);
+    expect(nextStep({ disposition: 'NO_ANSWER', attempts: 2, sameBefore: 1, now }, cold).nextAttemptAt!.getTime() - now.getTime()).toBe(27 * H);
+    expect(nextStep({ disposition: 'NO_ANSWER', attempts: 3, sameBefore: 2, now }, cold).nextAttemptAt!.getTime() - now.getTime()).toBe(51 * H);
+    expect(nextStep({ disposition: 'NO_ANSWER', attempts: 4, sameBefore: 3, now }, cold)).toEqual({ state: 'done', nextAttemptAt: null });
+  });
+  it('retries BUSY after 20 minutes', () => {
+    expect(nextStep({ disposition: 'BUSY', attempts: 1, sameBefore: 0, now }, cold).nextAttemptAt!.getTime() - now.getTime()).toBe(20 * 60_000);
+  });
+  it('retries REJECTED once only', () => {
+    expect(nextStep({ disposition: 'REJECTED', attempts: 1, sameBefore: 0, now }, cold).state).toBe('pending');
+    expect(nextStep({ disposition: 'REJECTED', attempts: 2, sameBefore: 1, now }, cold).state).toBe('done');
+  });
+  for (const d of DISPOSITIONS) {
+    const cls = DISPOSITION_CLASS[d];
+    it(`${d} (${cls}) ${cls === 'final' || cls === 'pending' ? 'closes the contact' : 'keeps the contact pending'}`, () => {
+      const r = nextStep({ disposition: d, attempts: 1, sameBefore: 0, now }, cold);
+      expect(r.state).toBe(cls === 'final' || cls === 'pending' ? 'done' : 'pending');
+    });
+  }
+});
+
+describe('SIP_DISPOSITION', () => {
+  it('maps every status in the table to a known disposition', () => {
+    for (const [status, d] of SIP_DISPOSITION) expect(dispositionForSip(status)).toBe(d);
+  });
+  it('judges unknown statuses by class', () => {
+    expect(dispositionForSip(599)).toBe('NETWORK_FAILURE');
+    expect(dispositionForSip(699)).toBe('REJECTED');
+    expect(dispositionForSip(499)).toBe('UNREACHABLE');
+  });
+});
