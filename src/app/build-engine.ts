@@ -29,6 +29,8 @@ export interface Engine {
 
 export interface BuildOptions {
   clock?: Clock;
+  /** an open, migrated registry to use instead of the configured one (tests); the caller closes it */
+  db?: Db;
   log?: Logger;
   /** who answers which number on the simulated network (the demo reads it from its contact list) */
   personaOf?: (phone: string) => PersonaName | undefined;
@@ -46,8 +48,8 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
     for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
   };
   try {
-    const db = cfg.database.url ? await connectPostgres(cfg.database.url) : await openEmbedded(cfg.database.dataDir);
-    closers.push(() => db.close());
+    const db = opts.db ?? (cfg.database.url ? await connectPostgres(cfg.database.url) : await openEmbedded(cfg.database.dataDir));
+    if (!opts.db) closers.push(() => db.close());
     const applied = await migrate(db);
     log.info({ registry: db.kind, applied }, 'registry ready');
 

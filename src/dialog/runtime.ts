@@ -185,10 +185,11 @@ export class DialogRun {
   async #offerSlots(input: { step: string; count: number; specialty: string | null }): Promise<StepResult> {
     this.#offered = await this.#deps.slots.offer({ count: input.count, specialty: input.specialty });
     const { language } = this.#script;
+    for (let i = 1; i <= 5; i++) delete this.#vars[`slot.${i}` as TemplateVar];
     this.#offered.forEach((s, i) => {
       this.#vars[`slot.${i + 1}` as TemplateVar] = speakSlot(s.startsAt, language, this.#call.clinic.timeZone);
     });
-    this.#note('system', `offered ${this.#offered.length} slot(s)`, input.step);
+    this.#note('system', `offered slots ${this.#offered.map((s) => s.id).join(', ') || 'none'}`, input.step);
     return { outcome: this.#offered.length ? 'found' : 'none' };
   }
 

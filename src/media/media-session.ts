@@ -2,7 +2,10 @@
 export type Codec = 'PCMU' | 'PCMA';
 
 export interface MediaSessionEvents {
-  /** 20 ms of received audio, decoded to 8 kHz mono 16-bit PCM (160 samples). */
+  /**
+   * 20 ms of received audio, decoded to 8 kHz mono 16-bit PCM (160 samples). The array is
+   * reused for the next frame (the receive path allocates nothing): copy it to keep it.
+   */
   audio: (pcm: Int16Array) => void;
   /** RFC 4733 telephone-event, counted once per event. */
   dtmf: (digit: string, durationMs: number) => void;
@@ -26,6 +29,8 @@ export interface MediaSession {
   /**
    * Queues 8 kHz mono PCM to be sent in 20 ms RTP frames, paced in real time.
    * Resolves true when the last frame has left, false when flush() or close() dropped it.
+   * The array is read as frames leave: do not change it until the promise settles.
+   * Rejects with InvalidStateError before answer() or accept().
    */
   play(pcm: Int16Array): Promise<boolean>;
   /** Drops all queued audio at once (barge-in, hang-up); pending play() promises resolve false. */

@@ -7,7 +7,7 @@ export interface Persona {
   rejectWith?: number;
   /** rings until the caller gives up (CANCEL -> 487) */
   neverAnswers?: boolean;
-  /** replies, in order, one per question heard; when they run out the callee stays silent */
+  /** replies, in order, one per question heard; the last one repeats; none: the callee stays silent */
   replies?: string[];
   /** hangs up after hearing this many robot utterances */
   hangUpAfter?: number;

@@ -2,7 +2,7 @@ import { CallFailedError, maskPhone } from '../core/index.js';
 import type { MediaFactory, MediaSession } from '../media/index.js';
 import { ModemListener, modemSpeak } from '../speech/index.js';
 import { LegStateMachine, type CallControl, type CallLeg, type LegEvents, type OriginateRequest } from '../telephony/index.js';
-import { PERSONAS, type Persona } from './personas.js';
+import { PERSONAS, type Persona, type PersonaName } from './personas.js';
 import type { SimCallRecord } from './sim-call-record.js';
 
 export interface SimNetworkOptions {
@@ -136,7 +136,8 @@ class SimCallee {
       return;
     }
     if (!text.trim().endsWith('?')) return;
-    const reply = this.#replies.shift();
+    // Out of replies, a person repeats the last one ("the first, I said").
+    const reply = this.#replies.length > 1 ? this.#replies.shift() : this.#replies[0];
     if (reply === undefined) return;
     this.#timer = setTimeout(() => {
       if (this.#closed) return;

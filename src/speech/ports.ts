@@ -26,10 +26,11 @@ export interface RecognizeOptions {
   callId?: string;
 }
 
+/** Offsets (atMs) count milliseconds of audio from the first sample written to the stream. */
 export type AsrEvent =
   /** The engine hears speech start (used for barge-in and for timing). */
   | { type: 'speech-start'; atMs: number }
-  /** A finished utterance. */
+  /** A finished utterance; atMs is where it ended, confidence runs from 0 to 1. */
   | { type: 'final'; text: string; confidence: number; atMs: number };
 
 /** One recognition stream: audio goes in with write(), events come out of events(). */
@@ -47,12 +48,14 @@ export interface AsrStream {
 }
 
 export interface Asr {
+  /** Opens a stream at once; connection failures surface from events(), not here. */
   recognize(opts: RecognizeOptions): AsrStream;
 }
 
 /** What a speech engine can do, as it reports it (LiveKit agents-style capabilities). */
 export interface SpeechCapabilities {
   engine: string;
+  /** BCP 47 tags; the single entry '*' means any language. */
   languages: string[];
   streamingRecognize: boolean;
   streamingSynthesize: boolean;

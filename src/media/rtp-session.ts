@@ -1,0 +1,674 @@
+/**
+ * RTP over UDP for one call leg: G.711 audio paced in 20 ms frames, RFC 4733 DTMF, and the
+ * MediaFactory that gives each leg its own port. This is an adapter: only src/app imports it.
+ *
+ * Send path    play()/sendDtmf() -> queue -> one timer -> one 20 ms packet per tick (wall-clock paced)
+ * Receive path socket 'message' -> parseRtp -> sequence check -> G.711 decode | DTMF -> events
+ *
+ * Both paths reuse their buffers: no per-packet closures, promises or logs.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
+import { encodeG711, G711_DECODE_TABLE } from './g711.js';
+import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
+import { createRtpPacketView, parseRtp, RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp-packet.js';
+import {
+  buildSdpAnswer,
+  buildSdpOffer,
+  CODEC_PAYLOAD_TYPE,
+  DEFAULT_DTMF_PAYLOAD_TYPE,
+  parseSdpAnswer,
+  parseSdpOffer,
+  SUPPORTED_CODECS,
+  type RemoteMedia,
+} from './sdp.js';
+
+const FRAME_MS = 20;
+/** 20 ms at 8000 Hz (RFC 3551 §4.5: G.711 default packetization). */
+const FRAME_SAMPLES = 160;
+const SAMPLES_PER_MS = 8;
+/**
+ * After a stall longer than this (GC, a blocked event loop) the pacer starts afresh instead of
+ * bursting the backlog: most far-end jitter buffers hold 60-200 ms and would drop a longer burst.
+ */
+const MAX_LAG_MS = 100;
+/**
+ * dgram reads the bytes of a send() on the next tick (it resolves the address first, even an IP
+ * literal), so a packet buffer may only be reused once process.nextTick callbacks have run. A real
+ * timer tick sends at most MAX_LAG_MS / FRAME_MS + 1 packets and Node drains nextTicks after every
+ * timer, so 32 buffers leave ample room. A manual clock must not step more than 32 frames without
+ * yielding (bench/media-rtp.ts measured 64 duplicates when it did).
+ */
+const SEND_RING = 32;
+/** RFC 3550 Appendix A.1: beyond these the sequence number is taken as a restart, not loss or reordering. */
+const MAX_DROPOUT = 3000;
+const MAX_MISORDER = 100;
+/** RFC 4733 §3.2: events 0-15 are these digits; 16 (flash) is not a digit and is not reported. */
+const DTMF_DIGITS = '0123456789*#ABCD';
+/** RFC 4733 §2.3.4: power level, as -dBm0; 10 is the level most gateways send. */
+const DTMF_VOLUME = 10;
+/** RFC 4733 §2.5.1.4: the final packet of an event is sent three times. */
+const DTMF_END_REPEATS = 3;
+/** The duration field is 16 bits of samples (RFC 4733 §2.3.5): 8.19 s at most without segments. */
+const DTMF_MAX_MS = Math.floor(0xffff / SAMPLES_PER_MS);
+
+/** performance.now() never jumps with NTP or DST, unlike Date.now(). */
+export const monotonicClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+};
+
+export interface RtpSessionOptions {
+  /** Address to bind; 127.0.0.1 unless given. */
+  host?: string;
+  /** Address written into the SDP c= line; the bound host unless given (set it behind NAT or when binding 0.0.0.0). */
+  publicAddress?: string;
+  /**
+   * 0 (any free port), one port, or a range [min, max] of which the even ports are tried in
+   * order: RFC 3550 §11 puts RTP on even ports, leaving port + 1 to RTCP.
+   */
+  port?: number | readonly [min: number, max: number];
+  /** Ports to try in order; overrides `port`. */
+  ports?: Iterable<number>;
+  /** Codecs to offer and accept, in order of preference; PCMU then PCMA unless given. */
+  codecs?: readonly Codec[];
+  /** Paces sending; monotonicClock unless given (a ManualClock lets tests and benches step it). */
+  clock?: Clock;
+  id?: string;
+}
+
+export interface RtpStats {
+  packetsSent: number;
+  /** Packets of the negotiated audio or telephone-event payload type that passed the sequence check. */
+  packetsReceived: number;
+  /** Duplicates, packets behind the newest one, and the first packet after a sequence jump. */
+  packetsDropped: number;
+  /** Not RTP, RTCP, or a payload type that was not negotiated. */
+  packetsIgnored: number;
+  /** Socket errors after bind (unreachable network, refused sends). */
+  socketErrors: number;
+}
+
+type Outgoing =
+  | { kind: 'audio'; pcm: Int16Array; pos: number; resolve: (sent: boolean) => void }
+  | { kind: 'dtmf'; event: number; ticks: number; sent: number; timestamp: number; resolve: (sent: boolean) => void };
+
+type Listeners = { [E in keyof MediaSessionEvents]: MediaSessionEvents[E][] };
+
+const BINDABLE_LATER = new Set(['EADDRINUSE', 'EACCES']);
+
+function bindOne(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
+    const onError = (err: Error): void => {
+      socket.close();
+      reject(err);
+    };
+    socket.once('error', onError);
+    socket.bind({ address: host, port, exclusive: true }, () => {
+      socket.off('error', onError);
+      resolve(socket);
+    });
+  });
+}
+
+async function bindFirst(host: string, ports: Iterable<number>, what: string): Promise<Socket> {
+  let last: unknown;
+  for (const port of ports) {
+    try {
+      return await bindOne(host, port);
+    } catch (err) {
+      last = err;
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (!BINDABLE_LATER.has(code)) {
+        throw new MediaError('MEDIA_UNAVAILABLE', `cannot bind an RTP socket on ${host}:${port} (${code || String(err)})`, { address: `${host}:${port}` }, {
+          cause: err,
+          permanent: true,
+          hint: 'check media.host: it must be an address of this machine',
+        });
+      }
+    }
+  }
+  throw new MediaError('MEDIA_UNAVAILABLE', `no free RTP port ${what} on ${host}`, { address: host }, {
+    cause: last,
+    permanent: false,
+    hint: 'widen the RTP port range or lower the channel limit',
+  });
+}
+
+/** The even ports of [min, max], in order (RFC 3550 §11). */
+function* evenPorts(min: number, max: number): Generator<number> {
+  for (let p = min + (min % 2); p <= max; p += 2) yield p;
+}
+
+function checkRange(min: number, max: number): void {
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min + (min % 2) > max) {
+    throw new MediaError('MEDIA_UNAVAILABLE', `RTP port range ${min}-${max} holds no even port`, { path: 'media.portMin' }, {
+      permanent: true,
+      hint: 'set 1 <= portMin <= portMax <= 65535 with at least one even port between them',
+    });
+  }
+}
+
+/**
+ * One RTP stream pair over one UDP socket. Create it with RtpSession.open() or a factory from
+ * createRtpMediaFactory().
+ */
+export class RtpSession implements MediaSession {
+  readonly id: string;
+  readonly #socket: Socket;
+  readonly #family: 4 | 6;
+  readonly #clock: Clock;
+  readonly #codecs: readonly Codec[];
+  readonly #publicAddress: string;
+  readonly #port: number;
+  readonly #sdpSessionId: number;
+  #sdpVersion = 0;
+  #offered = false;
+  #closed = false;
+  #listeners: Listeners = { audio: [], dtmf: [], close: [] };
+  readonly #stats: RtpStats = { packetsSent: 0, packetsReceived: 0, packetsDropped: 0, packetsIgnored: 0, socketErrors: 0 };
+
+  // Negotiated (answer() or accept()).
+  #codec: Codec | null = null;
+  #remoteAddress = '';
+  #remotePort = 0;
+  #txPayloadType = -1;
+  #txDtmfPayloadType = -1;
+  #rxPayloadType = -1;
+  /** Ours and the far end's number for telephone-event; they differ only if the answerer renumbered it. */
+  #rxDtmfPayloadTypes: [number, number] = [-1, -1];
+  #rxTable: Readonly<Int16Array> = G711_DECODE_TABLE.PCMU;
+
+  // Send path.
+  readonly #queue: Outgoing[] = [];
+  readonly #txPcm = new Int16Array(FRAME_SAMPLES);
+  readonly #txRing: Buffer[] = Array.from({ length: SEND_RING }, () => Buffer.alloc(RTP_HEADER_BYTES + FRAME_SAMPLES));
+  #txRingIndex = 0;
+  readonly #txHeader: RtpHeader;
+  #nextTimestamp: number;
+  /** Clock time at which the next frame is due; NaN before the first. */
+  #due = Number.NaN;
+  #timer: unknown = undefined;
+  /** False after silence: the next audio packet carries the marker bit (RFC 3551 §4.1). */
+  #talkspurt = false;
+
+  // Receive path.
+  readonly #rxView = createRtpPacketView();
+  readonly #rxFrame = new Int16Array(FRAME_SAMPLES);
+  #rxFill = 0;
+  #rxSsrc = -1;
+  #rxMaxSeq = 0;
+  #rxBadSeq = -1;
+  #dtmfTimestamp = -1;
+  #dtmfDone = true;
+  #dtmfEvent = 0;
+  #dtmfDuration = 0;
+
+  /** Binds a UDP socket; rejects with MediaError('MEDIA_UNAVAILABLE') when no port can be bound. */
+  static async open(opts: RtpSessionOptions = {}): Promise<RtpSession> {
+    const host = opts.host ?? '127.0.0.1';
+    const port = opts.port ?? 0;
+    let ports: Iterable<number>;
+    let what: string;
+    if (opts.ports) {
+      ports = opts.ports;
+      what = typeof port === 'number' ? 'among those tried' : `in ${port[0]}-${port[1]}`;
+    } else if (typeof port === 'number') {
+      ports = [port];
+      what = port === 0 ? '(any)' : String(port);
+    } else {
+      checkRange(port[0], port[1]);
+      ports = evenPorts(port[0], port[1]);
+      what = `in ${port[0]}-${port[1]}`;
+    }
+    const socket = await bindFirst(host, ports, what);
+    return new RtpSession(socket, opts);
+  }
+
+  private constructor(socket: Socket, opts: RtpSessionOptions) {
+    this.id = opts.id ?? randomUUID();
+    this.#socket = socket;
+    const local = socket.address();
+    this.#family = local.family === 'IPv6' ? 6 : 4;
+    this.#port = local.port;
+    this.#publicAddress = opts.publicAddress ?? local.address;
+    this.#clock = opts.clock ?? monotonicClock;
+    this.#codecs = opts.codecs && opts.codecs.length > 0 ? [...opts.codecs] : SUPPORTED_CODECS;
+    // RFC 3550 §5.1: initial sequence number and timestamp are random, as is the SSRC (§8.1).
+    const r = randomBytes(14);
+    this.#txHeader = { marker: false, payloadType: 0, sequence: r.readUInt16BE(0), timestamp: 0, ssrc: r.readUInt32BE(2) };
+    this.#nextTimestamp = r.readUInt32BE(6);
+    this.#sdpSessionId = r.readUInt32BE(10) >>> 1;
+    socket.on('message', this.#onMessage);
+    socket.on('error', this.#onSocketError);
+  }
+
+  /** The bound UDP port. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** The address written into SDP c= lines. */
+  get address(): string {
+    return this.#publicAddress;
+  }
+
+  get codec(): Codec | null {
+    return this.#codec;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Counters since open(), as a copy. */
+  get stats(): Readonly<RtpStats> {
+    return { ...this.#stats };
+  }
+
+  /** Throws InvalidStateError after close(). */
+  offer(): string {
+    this.#assertOpen('offer');
+    this.#offered = true;
+    return buildSdpOffer({
+      address: this.#publicAddress,
+      port: this.#port,
+      sessionId: this.#sdpSessionId,
+      sessionVersion: ++this.#sdpVersion,
+      codecs: this.#codecs,
+    });
+  }
+
+  /** Throws MediaError('SDP_INVALID'), or InvalidStateError before offer() or after close(). */
+  answer(sdp: string): void {
+    this.#assertOpen('answer');
+    if (!this.#offered) throw new InvalidStateError(`media ${this.id}: answer() before offer()`);
+    const remote = parseSdpAnswer(sdp, this.#codecs);
+    // We offered each codec on its static payload type, so that is the number we receive on.
+    this.#apply(remote, CODEC_PAYLOAD_TYPE.get(remote.codec)!, remote.dtmfPayloadType === null ? -1 : DEFAULT_DTMF_PAYLOAD_TYPE);
+  }
+
+  /** Throws MediaError('SDP_INVALID'), or InvalidStateError after close(). */
+  accept(sdpOffer: string): string {
+    this.#assertOpen('accept');
+    const remote = parseSdpOffer(sdpOffer, this.#codecs);
+    this.#checkFamily(remote);
+    const answer = buildSdpAnswer({
+      address: this.#publicAddress,
+      port: this.#port,
+      sessionId: this.#sdpSessionId,
+      sessionVersion: ++this.#sdpVersion,
+      remote,
+    });
+    // The answer reuses the offer's payload type numbers (RFC 3264 §6.1), so both directions share them.
+    this.#apply(remote, remote.payloadType, remote.dtmfPayloadType ?? -1);
+    return answer;
+  }
+
+  /**
+   * Queues PCM (8 kHz mono) to be sent in 20 ms frames. The array is read as it is sent: do not
+   * change it until the promise settles. A last partial frame is padded with silence.
+   * Resolves true when the last frame has left, false when flush() or close() dropped it.
+   * Rejects with InvalidStateError before answer() or accept().
+   */
+  play(pcm: Int16Array): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    if (this.#codec === null) return Promise.reject(new InvalidStateError(`media ${this.id}: play() before answer() or accept()`));
+    if (pcm.length === 0) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      this.#queue.push({ kind: 'audio', pcm, pos: 0, resolve });
+      this.#start();
+    });
+  }
+
+  /**
+   * Queues one RFC 4733 telephone-event after any queued audio. Resolves like play().
+   * Rejects with MediaError('SDP_INVALID') when the far end did not negotiate telephone-event,
+   * InvalidStateError before answer() or accept(), and RangeError for a digit outside 0-9 * # A-D.
+   */
+  sendDtmf(digit: string, durationMs = 100): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    if (this.#codec === null) return Promise.reject(new InvalidStateError(`media ${this.id}: sendDtmf() before answer() or accept()`));
+    const event = digit.length === 1 ? DTMF_DIGITS.indexOf(digit.toUpperCase()) : -1;
+    if (event < 0) return Promise.reject(new RangeError(`sendDtmf: "${digit}" is not a DTMF digit (0-9 * # A-D)`));
+    if (this.#txDtmfPayloadType < 0) {
+      return Promise.reject(
+        new MediaError('SDP_INVALID', 'the far end did not negotiate telephone-event/8000', { callId: this.id }, { hint: 'send the digit as SIP INFO instead' }),
+      );
+    }
+    const ms = Math.min(Math.max(durationMs, 2 * FRAME_MS), DTMF_MAX_MS - DTMF_END_REPEATS * FRAME_MS);
+    const ticks = Math.round(ms / FRAME_MS);
+    return new Promise<boolean>((resolve) => {
+      this.#queue.push({ kind: 'dtmf', event, ticks, sent: 0, timestamp: 0, resolve });
+      this.#start();
+    });
+  }
+
+  flush(): void {
+    if (this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#talkspurt = false;
+    const dropped = this.#queue.splice(0);
+    for (const item of dropped) item.resolve(false);
+  }
+
+  on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): () => void {
+    // Copy on write: emit() walks the array it started with even if a listener unsubscribes.
+    const listeners = this.#listeners as unknown as Record<E, MediaSessionEvents[E][]>;
+    const before: MediaSessionEvents[E][] = listeners[event];
+    listeners[event] = [...before, fn];
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      // close() replaces the listener table; look it up again so a late unsubscribe is harmless.
+      const table = this.#listeners as unknown as Record<E, MediaSessionEvents[E][]>;
+      const current: MediaSessionEvents[E][] = table[event];
+      const i = current.indexOf(fn);
+      if (i >= 0) table[event] = [...current.slice(0, i), ...current.slice(i + 1)];
+    };
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.flush();
+    this.#socket.off('message', this.#onMessage);
+    try {
+      this.#socket.close();
+    } catch {
+      // Already closed by the runtime (ERR_SOCKET_DGRAM_NOT_RUNNING): nothing left to release.
+    }
+    const onClose = this.#listeners.close;
+    this.#listeners = { audio: [], dtmf: [], close: [] };
+    for (const fn of onClose) fn();
+  }
+
+  #assertOpen(op: string): void {
+    if (this.#closed) throw new InvalidStateError(`media ${this.id}: ${op}() after close()`);
+  }
+
+  #checkFamily(remote: RemoteMedia): void {
+    if (isIP(remote.address) !== this.#family) {
+      throw new MediaError('SDP_INVALID', `the far end's address ${remote.address} is not IPv${this.#family} like the RTP socket`, { address: remote.address }, {
+        hint: `bind media.host to an IPv${this.#family === 4 ? 6 : 4} address to reach it`,
+      });
+    }
+  }
+
+  #apply(remote: RemoteMedia, rxPayloadType: number, rxDtmfPayloadType: number): void {
+    this.#checkFamily(remote);
+    this.#codec = remote.codec;
+    this.#rxTable = G711_DECODE_TABLE[remote.codec];
+    this.#remoteAddress = remote.address;
+    this.#remotePort = remote.port;
+    this.#txPayloadType = remote.payloadType;
+    this.#txDtmfPayloadType = remote.dtmfPayloadType ?? -1;
+    this.#rxPayloadType = rxPayloadType;
+    this.#rxDtmfPayloadTypes = [rxDtmfPayloadType, remote.dtmfPayloadType ?? -1];
+  }
+
+  // ---- send path ----
+
+  #start(): void {
+    if (this.#timer !== undefined) return;
+    const now = this.#clock.now();
+    if (!(this.#due >= now)) {
+      // RFC 3550 §5.1: the timestamp follows the sampling clock, so after silence it jumps by
+      // the silence's length, which tells the far end's jitter buffer how long the gap was.
+      if (!Number.isNaN(this.#due)) this.#nextTimestamp = (this.#nextTimestamp + Math.round((now - this.#due) * SAMPLES_PER_MS)) >>> 0;
+      this.#due = now;
+    }
+    this.#tick();
+  }
+
+  readonly #tick = (): void => {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    // Due times advance from a start time, not from when a timer fired, so timer lateness does
+    // not accumulate into drift; a late tick catches up by sending every frame now due.
+    if (now - this.#due > MAX_LAG_MS) this.#due = now;
+    while (this.#due <= now && this.#queue.length > 0) {
+      this.#sendNext();
+      this.#due += FRAME_MS;
+    }
+    if (this.#queue.length === 0) {
+      this.#talkspurt = false;
+      return;
+    }
+    this.#timer = this.#clock.setTimeout(this.#tick, this.#due - now);
+  };
+
+  #nextBuffer(): Buffer {
+    const buf = this.#txRing[this.#txRingIndex]!;
+    this.#txRingIndex = (this.#txRingIndex + 1) % SEND_RING;
+    return buf;
+  }
+
+  #sendPacket(buf: Buffer, length: number): void {
+    this.#socket.send(buf, 0, length, this.#remotePort, this.#remoteAddress);
+    this.#txHeader.sequence = (this.#txHeader.sequence + 1) & 0xffff;
+    this.#nextTimestamp = (this.#nextTimestamp + FRAME_SAMPLES) >>> 0;
+    this.#stats.packetsSent++;
+  }
+
+  #sendNext(): void {
+    const head = this.#queue[0]!;
+    if (head.kind === 'dtmf') {
+      this.#sendDtmfPacket(head);
+      return;
+    }
+    // Fill one frame from consecutive audio items, so clips that are not multiples of 20 ms
+    // follow each other without a gap; pad with silence when the queue runs out.
+    const frame = this.#txPcm;
+    let fill = 0;
+    let finished = 0;
+    for (let q = 0; q < this.#queue.length && fill < FRAME_SAMPLES; q++) {
+      const item = this.#queue[q]!;
+      if (item.kind !== 'audio') break;
+      const { pcm } = item;
+      let pos = item.pos;
+      while (fill < FRAME_SAMPLES && pos < pcm.length) frame[fill++] = pcm[pos++]!;
+      item.pos = pos;
+      if (pos < pcm.length) break;
+      finished++;
+    }
+    if (fill < FRAME_SAMPLES) frame.fill(0, fill);
+
+    const buf = this.#nextBuffer();
+    const h = this.#txHeader;
+    h.marker = !this.#talkspurt;
+    h.payloadType = this.#txPayloadType;
+    h.timestamp = this.#nextTimestamp;
+    this.#talkspurt = true;
+    writeRtpHeader(buf, h);
+    encodeG711(this.#codec!, frame, buf, RTP_HEADER_BYTES);
+    this.#sendPacket(buf, RTP_HEADER_BYTES + FRAME_SAMPLES);
+    for (let k = 0; k < finished; k++) this.#queue.shift()!.resolve(true);
+  }
+
+  /**
+   * RFC 4733 §2.5.1: every packet of an event carries the event's start timestamp and the
+   * duration so far; the first has the marker bit; the last has the E bit and is sent three times.
+   */
+  #sendDtmfPacket(item: Extract<Outgoing, { kind: 'dtmf' }>): void {
+    item.sent++;
+    if (item.sent === 1) item.timestamp = this.#nextTimestamp;
+    const end = item.sent >= item.ticks;
+    const duration = Math.min(item.sent, item.ticks) * FRAME_SAMPLES;
+    const buf = this.#nextBuffer();
+    const h = this.#txHeader;
+    h.marker = item.sent === 1;
+    h.payloadType = this.#txDtmfPayloadType;
+    h.timestamp = item.timestamp;
+    writeRtpHeader(buf, h);
+    buf[RTP_HEADER_BYTES] = item.event;
+    buf[RTP_HEADER_BYTES + 1] = (end ? 0x80 : 0) | DTMF_VOLUME;
+    buf[RTP_HEADER_BYTES + 2] = duration >>> 8;
+    buf[RTP_HEADER_BYTES + 3] = duration & 0xff;
+    this.#sendPacket(buf, RTP_HEADER_BYTES + 4);
+    if (item.sent === item.ticks + DTMF_END_REPEATS - 1) {
+      this.#queue.shift();
+      // Audio after an event starts a new talkspurt.
+      this.#talkspurt = false;
+      item.resolve(true);
+    }
+  }
+
+  // ---- receive path ----
+
+  readonly #onSocketError = (): void => {
+    this.#stats.socketErrors++;
+  };
+
+  readonly #onMessage = (msg: Buffer): void => {
+    if (this.#codec === null) {
+      this.#stats.packetsIgnored++;
+      return;
+    }
+    const p = parseRtp(msg, msg.length, this.#rxView);
+    if (p === null) {
+      this.#stats.packetsIgnored++;
+      return;
+    }
+    const pt = p.payloadType;
+    const audio = pt === this.#rxPayloadType;
+    if (!audio && pt !== this.#rxDtmfPayloadTypes[0] && pt !== this.#rxDtmfPayloadTypes[1]) {
+      this.#stats.packetsIgnored++;
+      return;
+    }
+    if (!this.#acceptSequence(p.ssrc, p.sequence)) {
+      this.#stats.packetsDropped++;
+      return;
+    }
+    this.#stats.packetsReceived++;
+    if (audio) this.#receiveAudio(msg, p.payloadOffset, p.payloadLength);
+    else this.#receiveDtmf(msg, p.payloadOffset, p.payloadLength, p.timestamp);
+  };
+
+  /** RFC 3550 Appendix A.1, without the statistics: drop duplicates and late packets, survive restarts. */
+  #acceptSequence(ssrc: number, seq: number): boolean {
+    if (ssrc !== this.#rxSsrc) {
+      this.#rxSsrc = ssrc;
+      this.#rxMaxSeq = seq;
+      this.#rxBadSeq = -1;
+      return true;
+    }
+    const delta = (seq - this.#rxMaxSeq) & 0xffff;
+    if (delta === 0) return false;
+    if (delta < MAX_DROPOUT) {
+      this.#rxMaxSeq = seq;
+      return true;
+    }
+    if (delta <= 0x10000 - MAX_MISORDER) {
+      // A large jump: the sender restarted its numbering. Believe it once two packets agree.
+      if (seq === this.#rxBadSeq) {
+        this.#rxMaxSeq = seq;
+        this.#rxBadSeq = -1;
+        return true;
+      }
+      this.#rxBadSeq = (seq + 1) & 0xffff;
+      return false;
+    }
+    return false;
+  }
+
+  /** Emits whole 160-sample frames from payloads of any packet size; the frame array is reused. */
+  #receiveAudio(buf: Buffer, offset: number, length: number): void {
+    const table = this.#rxTable;
+    const frame = this.#rxFrame;
+    let fill = this.#rxFill;
+    for (let i = 0; i < length; i++) {
+      frame[fill++] = table[buf[offset + i]!]!;
+      if (fill === FRAME_SAMPLES) {
+        fill = 0;
+        this.#rxFill = 0;
+        const fns = this.#listeners.audio;
+        for (let k = 0; k < fns.length; k++) fns[k]!(frame);
+      }
+    }
+    this.#rxFill = fill;
+  }
+
+  #receiveDtmf(buf: Buffer, offset: number, length: number, timestamp: number): void {
+    if (length < 4) return;
+    const event = buf[offset]!;
+    const end = (buf[offset + 1]! & 0x80) !== 0;
+    const duration = (buf[offset + 2]! << 8) | buf[offset + 3]!;
+    if (timestamp !== this.#dtmfTimestamp) {
+      // RFC 4733 §2.5.2.2: a new timestamp is a new event. If every end packet of the previous
+      // one was lost, report it now with the last duration seen.
+      if (!this.#dtmfDone) this.#emitDtmf(this.#dtmfEvent, this.#dtmfDuration);
+      this.#dtmfTimestamp = timestamp;
+      this.#dtmfDone = false;
+    } else if (this.#dtmfDone) {
+      // RFC 4733 §2.5.1.4: the final packet of an event is sent three times; count the digit once.
+      return;
+    }
+    this.#dtmfEvent = event;
+    this.#dtmfDuration = duration;
+    if (end) {
+      this.#dtmfDone = true;
+      this.#emitDtmf(event, duration);
+    }
+  }
+
+  #emitDtmf(event: number, duration: number): void {
+    const digit = DTMF_DIGITS[event];
+    if (digit === undefined) return;
+    const ms = Math.round(duration / SAMPLES_PER_MS);
+    const fns = this.#listeners.dtmf;
+    for (let k = 0; k < fns.length; k++) fns[k]!(digit, ms);
+  }
+}
+
+export interface RtpMediaFactoryOptions {
+  /** Address to bind; 127.0.0.1 unless given. */
+  host?: string;
+  /** Address written into SDP; the bound host unless given. */
+  publicAddress?: string;
+  /** RTP port range; without it the system picks any free port. */
+  portMin?: number;
+  portMax?: number;
+  codecs?: readonly Codec[];
+  clock?: Clock;
+}
+
+/**
+ * Gives each call leg its own RtpSession. With a port range, the search for a free even port
+ * starts after the last one handed out, so a port just freed is not reused at once and late
+ * packets of the previous call do not land in the next one.
+ */
+export function createRtpMediaFactory(opts: RtpMediaFactoryOptions = {}): MediaFactory {
+  const host = opts.host ?? '127.0.0.1';
+  const base: RtpSessionOptions = { host };
+  if (opts.publicAddress !== undefined) base.publicAddress = opts.publicAddress;
+  if (opts.codecs !== undefined) base.codecs = opts.codecs;
+  if (opts.clock !== undefined) base.clock = opts.clock;
+  if (opts.portMin === undefined && opts.portMax === undefined) {
+    return { allocate: () => RtpSession.open({ ...base, port: 0 }) };
+  }
+  const min = opts.portMin ?? opts.portMax!;
+  const max = opts.portMax ?? opts.portMin!;
+  checkRange(min, max);
+  const first = min + (min % 2);
+  const count = Math.floor((max - first) / 2) + 1;
+  let cursor = first;
+  // Each attempt advances the shared cursor, so concurrent allocations try different ports.
+  function* rotating(): Generator<number> {
+    for (let i = 0; i < count; i++) {
+      const port = cursor;
+      cursor = port + 2 > max ? first : port + 2;
+      yield port;
+    }
+  }
+  return { allocate: () => RtpSession.open({ ...base, port: [min, max], ports: rotating() }) };
+}

@@ -1,0 +1,16 @@
+// The speech folder's surface: the ports and the modem voice, a pure codec the simulated callees
+// use directly. The gRPC adapters (grpc-speech.ts, reference-server.ts) are not re-exported;
+// only src/app imports them.
+export type {
+  Asr,
+  AsrEvent,
+  AsrStream,
+  RecognizeOptions,
+  SpeechCapabilities,
+  SynthesizeRequest,
+  Tts,
+} from './ports.js';
+export { modemSpeak } from './modem/fsk-encoder.js';
+export { ModemListener } from './modem/fsk-decoder.js';
+export type { ModemEvent } from './modem/fsk-decoder.js';
+export { speechProtoPath } from './proto-path.js';

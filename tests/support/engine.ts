@@ -1,0 +1,70 @@
+import { Config } from '../../src/config/index.js';
+import { buildEngine, type Engine } from '../../src/app/index.js';
+import { compileScript, loadScript } from '../../src/dialog/index.js';
+import { defaultRules, runCampaign } from '../../src/dialer/index.js';
+import {
+  addSlots, createCampaign, enrolPatients, upsertPatients, type Db,
+} from '../../src/registry/index.js';
+import { silentLogger, systemClock, type CampaignRules, type Clock } from '../../src/core/index.js';
+import type { PersonaName } from '../../src/sim/index.js';
+
+export const SCRIPT = loadScript('dialogs/dispanserization-invite.yaml');
+export const MACHINE = compileScript(SCRIPT);
+
+export function testConfig(over: Record<string, unknown> = {}): Config {
+  return Config.parse({
+    clinic: { name: 'поликлиника номер семь', timeZone: 'Europe/Moscow' },
+    telephony: { kind: 'sim', answerDelayMs: 50 },
+    trunk: { from: '+78632000000', cps: 100, maxChannels: 10, ringTimeoutMs: 23_000 },
+    speech: { kind: 'embedded' },
+    log: { level: 'silent' },
+    ...over,
+  });
+}
+
+let seq = 0;
+
+/**
+ * A campaign in `db` whose contacts are the given personas (same-length names, so their calls
+ * keep step), plus `slots` free therapist slots from tomorrow 08:00 UTC on.
+ */
+export async function seedCampaign(db: Db, p: { personas: PersonaName[]; slots: number; rules?: Partial<CampaignRules>; now: Date }) {
+  const id = `t${++seq}-${Math.random().toString(36).slice(2, 8)}`;
+  const rules = { ...defaultRules('cold'), ...p.rules };
+  const campaign = await createCampaign(db, { id, name: id, kind: 'cold', dialogId: SCRIPT.id, dialogVersion: SCRIPT.version, rules });
+  const phones = p.personas.map((_, i) => `+7900${String(seq).padStart(3, '0')}${String(i).padStart(4, '0')}`);
+  const ids = await upsertPatients(db, phones.map((phone) => ({
+    lastName: 'Иванова', firstName: 'Анна', middleName: 'Петровна', birthYear: 1961, phone, timeZone: 'Europe/Moscow', tags: [],
+  })));
+  await enrolPatients(db, { campaignId: id, patientIds: ids, at: p.now });
+  const tomorrow = new Date(p.now.getTime() + 86_400_000);
+  tomorrow.setUTCHours(8, 0, 0, 0);
+  const slotIds = await addSlots(db, Array.from({ length: p.slots }, (_, i) => ({
+    resource: `dr-${id}`, specialty: 'therapist',
+    startsAt: new Date(tomorrow.getTime() + i * 20 * 60_000), endsAt: new Date(tomorrow.getTime() + (i + 1) * 20 * 60_000),
+  })));
+  const personaOf = new Map(phones.map((ph, i) => [ph, p.personas[i]!]));
+  return { campaign, phones, patientIds: ids, slotIds, personaOf };
+}
+
+/** Builds an engine on `db` whose simulated network answers with `personaOf`. */
+export async function testEngine(db: Db, personaOf: Map<string, PersonaName>, opts: { clock?: Clock; config?: Config } = {}): Promise<Engine> {
+  return buildEngine(opts.config ?? testConfig(), { db, clock: opts.clock ?? systemClock, log: silentLogger, personaOf: (ph) => personaOf.get(ph) });
+}
+
+export function runUntilIdle(engine: Engine, campaign: Awaited<ReturnType<typeof seedCampaign>>['campaign'], trunk?: Partial<Config['trunk']>) {
+  const cfg = engine.config;
+  return runCampaign(engine.deps, {
+    campaign, script: SCRIPT, machine: MACHINE, trunk: { ...cfg.trunk, ...trunk },
+    clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone }, owner: 'test', leaseMs: 600_000, pollMs: 1000, untilIdle: true,
+  }, new AbortController().signal);
+}
+
+/** Waits for a condition that an event will make true (not a sleep: it returns as soon as it holds). */
+export async function until(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
