@@ -8,23 +8,28 @@ import {
 } from '../registry/index.js';
 import { isPersonaName, type PersonaName } from '../sim/index.js';
 
-export interface LoadedCampaign {
-  campaign: Campaign;
+/** A campaign file with its dialog script checked and its contact list read; nothing written yet. */
+export interface CampaignSource {
+  file: CampaignFile;
   script: Script;
   machine: ReturnType<typeof compileScript>;
-  imported: number;
-  rejected: RejectedRow[];
+  contacts: ReturnType<typeof parseContactsCsv>;
   /** persona per E.164 number, when the contact list names them (demo and test lists) */
   personas: Map<string, PersonaName>;
+}
+
+export interface LoadedCampaign extends CampaignSource {
+  campaign: Campaign;
+  imported: number;
+  rejected: RejectedRow[];
   slots: number;
 }
 
 /**
- * Reads a campaign file, checks its dialog script, imports its contact list and (for a demo or
- * a test bench) creates its schedule, then creates the campaign in the registry. The script is
- * checked before anything is written, so a broken script leaves the registry untouched.
+ * Reads a campaign file, checks its dialog script and reads its contact list. Throws
+ * ScriptError / ConfigError / ContactError naming the file and line; touches nothing.
  */
-export async function loadCampaign(db: Db, file: string, p: { now: Date; timeZone: string; idSuffix?: string }): Promise<LoadedCampaign> {
+export function readCampaign(file: string): CampaignSource {
   const c = loadCampaignFile(file, existsSync);
   const script = loadScript(c.dialogPath);
   const machine = compileScript(script);
@@ -34,23 +39,32 @@ export async function loadCampaign(db: Db, file: string, p: { now: Date; timeZon
   } catch (err) {
     throw new ConfigError('CONFIG_NOT_FOUND', `cannot read the contact list: ${(err as NodeJS.ErrnoException).code}`, { file: c.contactsPath }, { cause: err });
   }
-  const parsed = parseContactsCsv(csv, c.contactsPath, { extraColumns: ['persona'] });
+  const contacts = parseContactsCsv(csv, c.contactsPath, { extraColumns: ['persona'] });
   const personas = new Map<string, PersonaName>();
-  for (const contact of parsed.contacts) {
+  for (const contact of contacts.contacts) {
     const persona = contact.extra.persona;
     if (persona && isPersonaName(persona)) personas.set(contact.phone, persona);
   }
+  return { file: c, script, machine, contacts, personas };
+}
+
+/**
+ * Creates the campaign in the registry, imports its contacts in the same transaction, and (for
+ * a demo or a test bench) creates its schedule.
+ */
+export async function createCampaignFrom(db: Db, src: CampaignSource, p: { now: Date; timeZone: string; idSuffix?: string }): Promise<LoadedCampaign> {
+  const c = src.file;
   const rules = { ...defaultRules(c.kind), ...c.rules };
   const campaign = await db.tx(async (t) => {
     const created = await createCampaign(t, {
-      id: c.id + (p.idSuffix ?? ''), name: c.name, kind: c.kind, dialogId: script.id, dialogVersion: script.version, rules,
+      id: c.id + (p.idSuffix ?? ''), name: c.name, kind: c.kind, dialogId: src.script.id, dialogVersion: src.script.version, rules,
     });
-    const ids = await upsertPatients(t, parsed.contacts);
+    const ids = await upsertPatients(t, src.contacts.contacts);
     await enrolPatients(t, { campaignId: created.id, patientIds: ids, at: p.now });
     return created;
   });
   const slots = c.slots ? await addSlots(db, schedule(c.slots, p.now, p.timeZone)) : [];
-  return { campaign, script, machine, imported: parsed.contacts.length, rejected: parsed.rejected, personas, slots: slots.length };
+  return { ...src, campaign, imported: src.contacts.contacts.length, rejected: src.contacts.rejected, slots: slots.length };
 }
 
 /** Slots every `minutes` from `from` to `to` on the next `days` working days (Mon-Fri), clinic time. */

@@ -4,7 +4,7 @@ import { runCampaign, type CallSummary } from '../dialer/index.js';
 import { attemptsByDisposition, campaignBookings, contactsByOutcome } from '../registry/index.js';
 import { startHttpServer } from '../web/index.js';
 import { buildEngine } from './build-engine.js';
-import { loadCampaign } from './campaign-setup.js';
+import { createCampaignFrom, readCampaign } from './campaign-setup.js';
 
 export interface DemoReport {
   campaignId: string;
@@ -19,15 +19,14 @@ export interface DemoReport {
  */
 export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line: string) => void }): Promise<DemoReport> {
   const embedded = !cfg.database.url;
+  const source = readCampaign(p.campaignFile); // a broken script stops the demo before anything starts
   if (embedded) rmSync(cfg.database.dataDir, { recursive: true, force: true }); // each demo starts from an empty registry
-  let personas = new Map<string, string>();
-  const engine = await buildEngine(cfg, { personaOf: (phone) => personas.get(phone) as never });
+  const engine = await buildEngine(cfg, { personaOf: (phone) => source.personas.get(phone) });
   try {
     const now = new Date(engine.deps.clock.now());
-    const loaded = await loadCampaign(engine.db, p.campaignFile, {
+    const loaded = await createCampaignFrom(engine.db, source, {
       now, timeZone: cfg.clinic.timeZone, ...(embedded ? {} : { idSuffix: `-${now.getTime()}` }),
     });
-    personas = loaded.personas;
     const { campaign } = loaded;
     const http = await startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics }).catch(() => null);
     p.out(`zvonar demo: campaign "${campaign.name}" (${campaign.kind}), script ${loaded.script.id} v${loaded.script.version}`);

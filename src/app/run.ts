@@ -7,7 +7,7 @@ import { compileScript, loadScript } from '../dialog/index.js';
 import { getCampaign, listCampaigns, migrate } from '../registry/index.js';
 import { startHttpServer } from '../web/index.js';
 import { buildEngine } from './build-engine.js';
-import { loadCampaign } from './campaign-setup.js';
+import { createCampaignFrom, readCampaign } from './campaign-setup.js';
 
 /** `zvonar migrate`: brings the registry's schema up to date. */
 export async function runMigrate(cfg: Config): Promise<string[]> {
@@ -21,9 +21,10 @@ export async function runMigrate(cfg: Config): Promise<string[]> {
 
 /** `zvonar load`: creates a campaign from a campaign file and imports its contacts. */
 export async function runLoad(cfg: Config, file: string, out: (l: string) => void): Promise<void> {
+  const source = readCampaign(file);
   const engine = await buildEngine(cfg);
   try {
-    const r = await loadCampaign(engine.db, file, { now: new Date(engine.deps.clock.now()), timeZone: cfg.clinic.timeZone });
+    const r = await createCampaignFrom(engine.db, source, { now: new Date(engine.deps.clock.now()), timeZone: cfg.clinic.timeZone });
     out(`campaign ${r.campaign.id}: ${r.imported} contacts imported, ${r.rejected.length} rejected, ${r.slots} slots created`);
     for (const x of r.rejected) out(`  rejected: line ${x.line}, column ${x.column}: ${x.problem}`);
   } finally {

@@ -19,9 +19,10 @@ program
   .command('demo')
   .description('run a sample campaign against simulated callees (embedded registry and speech server)')
   .option('--campaign <file>', 'campaign file', 'config/demo-campaign.yaml')
-  .action(async (o: { campaign: string }) => {
+  .option('--data <dir>', 'folder of the demo registry (PGlite); emptied at start', './data/demo')
+  .action(async (o: { campaign: string; data: string }) => {
     const cfg = config(process.env.ZVONAR_LOG_LEVEL ? {} : { level: 'warn' });
-    await runDemo({ ...cfg, database: { ...cfg.database, dataDir: cfg.database.url ? cfg.database.dataDir : './data/demo' } }, { campaignFile: o.campaign, out });
+    await runDemo({ ...cfg, database: { ...cfg.database, dataDir: o.data } }, { campaignFile: o.campaign, out });
   });
 
 program

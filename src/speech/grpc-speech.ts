@@ -11,7 +11,7 @@ import type { RecognizeRequestMsg, RecognizeResponseMsg, SynthesizeResponseMsg }
 export interface SpeechConnection {
   tts: Tts;
   asr: Asr;
-  /** The engine's own report. Rejects with SpeechError('ASR_UNAVAILABLE' | 'SPEECH_PROTOCOL'). */
+  /** The engine's own report. Rejects with SpeechError('ASR_UNAVAILABLE' (there is no code for both halves) | 'SPEECH_PROTOCOL'). */
   capabilities(): Promise<SpeechCapabilities>;
   /** Closes the channel: calls already open run to their end, new ones fail. Idempotent. */
   close(): void;

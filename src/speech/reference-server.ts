@@ -1,7 +1,7 @@
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { ServerDuplexStream, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import { SpeechError } from '../core/index.js';
-import { alawDecode, alawEncode, ulawDecode, ulawEncode } from './g711.js';
+import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../media/index.js';
 import { SAMPLE_RATE_HZ, MAX_PAYLOAD_BYTES } from './modem/bell202.js';
 import { ModemListener } from './modem/fsk-decoder.js';
 import type { ModemEvent } from './modem/fsk-decoder.js';
@@ -47,8 +47,8 @@ const CODECS: ReadonlyMap<Encoding | number, Codec> = new Map<Encoding | number,
       encode: pcmToLinear16,
     },
   ],
-  ['PCMU', { decode: ulawDecode, encode: ulawEncode }],
-  ['PCMA', { decode: alawDecode, encode: alawEncode }],
+  ['PCMU', { decode: (b: Uint8Array) => decodeUlaw(b), encode: (p: Int16Array) => encodeUlaw(p) }],
+  ['PCMA', { decode: (b: Uint8Array) => decodeAlaw(b), encode: (p: Int16Array) => encodeAlaw(p) }],
 ]);
 
 const CAPABILITIES: CapabilitiesMsg = {
@@ -111,7 +111,7 @@ function getCapabilities(_call: ServerUnaryCall<GetCapabilitiesRequestMsg, Capab
 }
 
 /** Ends the call with INVALID_ARGUMENT; grpc-js turns an 'error' event into the call's status. */
-function reject(call: ServerDuplexStream<unknown, unknown> | ServerWritableStream<unknown, unknown>, details: string): void {
+function rejectCall(call: ServerDuplexStream<unknown, unknown> | ServerWritableStream<unknown, unknown>, details: string): void {
   call.emit('error', Object.assign(new Error(details), { code: status.INVALID_ARGUMENT, details }));
 }
 
@@ -121,7 +121,7 @@ function recognize(call: ServerDuplexStream<RecognizeRequestMsg, RecognizeRespon
   let failed = false;
   const fail = (details: string): void => {
     failed = true;
-    reject(call, details);
+    rejectCall(call, details);
   };
   const send = (events: readonly ModemEvent[]): void => {
     for (const ev of events) call.write(toResponse(ev));
@@ -187,7 +187,7 @@ async function synthesize(call: ServerWritableStream<SynthesizeRequestMsg, Synth
     (bytes > MAX_PAYLOAD_BYTES ? `text is ${bytes} UTF-8 bytes; the modem voice carries at most ${MAX_PAYLOAD_BYTES}` : null) ??
     checkLanguage('language', req.language) ??
     checkFormat('format', req.format);
-  if (problem) return reject(call, problem);
+  if (problem) return rejectCall(call, problem);
   const codec = CODECS.get(req.format!.encoding)!;
   try {
     const pcm = modemSpeak(req.text);

@@ -9,7 +9,7 @@ import { startReferenceSpeechServer } from '../../src/speech/reference-server.js
 import type { ReferenceSpeechServer } from '../../src/speech/reference-server.js';
 import { modemSpeak } from '../../src/speech/index.js';
 import type { AsrEvent } from '../../src/speech/index.js';
-import { alawEncode, ulawEncode } from '../../src/speech/g711.js';
+import { encodeAlaw as alawEncode, encodeUlaw as ulawEncode } from '../../src/media/index.js';
 import { speechService } from '../../src/speech/speech-contract.js';
 import type { AudioFormatMsg, RecognitionConfigMsg, RecognizeRequestMsg, RecognizeResponseMsg } from '../../src/speech/speech-contract.js';
 
@@ -148,6 +148,30 @@ describe('reference speech server over gRPC', () => {
       expect(res.details).toMatch(bad.details);
     });
   }
+
+  it('Synthesize streams PCMU and PCMA when asked, 100 ms (800 bytes) per chunk', async () => {
+    const m = speechService().Synthesize;
+    const client = new Client(server.address, credentials.createInsecure());
+    try {
+      for (const [encoding, encode] of [
+        ['PCMU', ulawEncode],
+        ['PCMA', alawEncode],
+      ] as const) {
+        const call = client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, {
+          text: 'алло',
+          language: 'ru-RU',
+          voice: '',
+          format: { encoding, sampleRateHz: 8000 },
+          callId: '',
+        });
+        const chunks = await collect<{ audio: Uint8Array }>(call);
+        expect(chunks[0]!.audio.length).toBe(800);
+        expect(Buffer.concat(chunks.map((c) => c.audio))).toEqual(Buffer.from(encode(modemSpeak('алло'))));
+      }
+    } finally {
+      client.close();
+    }
+  });
 
   it('Recognize decodes PCMU and PCMA audio too', async () => {
     const pcm = modemSpeak('алло');

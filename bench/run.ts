@@ -1,0 +1,18 @@
+/**
+ * `npm run bench`: the benchmarks, one after another, printing their figures. Targets for speed
+ * and memory live here, as figures and ratios, not in timed tests. Run from the repository root.
+ */
+import { benchCalls } from './calls.js';
+import { benchMedia } from './media-rtp.js';
+import { benchSpeech } from './speech-modem.js';
+
+const benches = { media: benchMedia, speech: benchSpeech, calls: benchCalls };
+const only = process.argv.slice(2);
+
+for (const [key, bench] of Object.entries(benches)) {
+  if (only.length && !only.includes(key)) continue;
+  const { name, figures } = await bench();
+  process.stdout.write(`\n${name}\n`);
+  const width = Math.max(...Object.keys(figures).map((k) => k.length));
+  for (const [k, v] of Object.entries(figures)) process.stdout.write(`  ${k.padEnd(width)}  ${typeof v === 'number' ? v.toLocaleString('en-US') : v}\n`);
+}

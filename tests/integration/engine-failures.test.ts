@@ -1,0 +1,68 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPglite } from '../../src/registry/pglite-db.js';
+import { migrate, type Db } from '../../src/registry/index.js';
+import { startHttpServer } from '../../src/web/index.js';
+import { runUntilIdle, seedCampaign, testConfig, testEngine } from '../support/engine.js';
+
+let db: Db;
+beforeAll(async () => {
+  db = await openPglite();
+  await migrate(db);
+});
+afterAll(async () => db?.close());
+
+/** A 127.0.0.1 port that nothing listens on. */
+async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('engine', () => {
+  it('a dead speech server ends the call INTERRUPTED, uncounted, with the error code, and retries the contact soon', async () => {
+    const now = new Date();
+    const s = await seedCampaign(db, { personas: ['agree'], slots: 2, now });
+    const config = testConfig({ speech: { kind: 'grpc', address: `127.0.0.1:${await deadPort()}` } });
+    const engine = await testEngine(db, s.personaOf, { config });
+    try {
+      await runUntilIdle(engine, s.campaign);
+      const { rows } = await db.query<{ disposition: string; counted: boolean; error: string; sip_status: number }>(
+        `select disposition, counted, error, sip_status from attempt where campaign_id = $1`, [s.campaign.id]);
+      expect(rows).toEqual([{ disposition: 'INTERRUPTED', counted: false, error: 'TTS_UNAVAILABLE', sip_status: 200 }]);
+      const { rows: c } = await db.query<{ state: string; attempts: number; next_attempt_at: Date }>(
+        `select state, attempts, next_attempt_at from campaign_contact where campaign_id = $1`, [s.campaign.id]);
+      expect(c[0]).toMatchObject({ state: 'pending', attempts: 0 });
+      expect(c[0]!.next_attempt_at.getTime() - Date.now()).toBeLessThanOrEqual(120_000);
+      const { rows: held } = await db.query(`select 1 from slot where id = any($1::bigint[]) and status <> 'free'`, [s.slotIds]);
+      expect(held).toEqual([]); // no slot leaked
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('/metrics, scraped over HTTP, counts attempts by disposition and bookings, with no patient data in labels', async () => {
+    const s = await seedCampaign(db, { personas: ['agree', 'busy'], slots: 2, now: new Date() });
+    const engine = await testEngine(db, s.personaOf);
+    const http = await startHttpServer({ host: '127.0.0.1', port: 0, metrics: engine.metrics });
+    try {
+      await runUntilIdle(engine, s.campaign);
+      const res = await fetch(`${http.url}/metrics`);
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      expect(body).toContain(`zvonar_attempts_total{campaign="${s.campaign.id}",disposition="BOOKED"} 1`);
+      expect(body).toContain(`zvonar_attempts_total{campaign="${s.campaign.id}",disposition="BUSY"} 1`);
+      expect(body).toContain(`zvonar_bookings_total{campaign="${s.campaign.id}"} 1`);
+      expect(body).toMatch(/^zvonar_calls_active 0$/m);
+      expect(body).toMatch(/^zvonar_first_audio_seconds_count 1$/m);
+      for (const phone of s.phones) expect(body).not.toContain(phone.slice(1));
+      expect(body).not.toContain('Иванова');
+      expect((await fetch(`${http.url}/healthz`)).status).toBe(200);
+    } finally {
+      await http.close();
+      await engine.close();
+    }
+  });
+});
