@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   CAMPAIGN_NOT_FOUND: 'the named campaign does not exist',
   SLOT_TAKEN: 'the chosen slot was booked by someone else',
   CALL_FAILED: 'the call was not answered; the SIP status says why',
+  ENGINE_STOPPED: 'the engine stopped mid-call; the next dialer closed the attempt as INTERRUPTED',
   INVALID_STATE: 'an object was asked to move to a state it cannot reach from its current one',
   SDP_INVALID: 'an SDP offer or answer makes no sense for this engine',
   MEDIA_UNAVAILABLE: 'no RTP port could be bound',

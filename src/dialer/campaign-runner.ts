@@ -1,6 +1,6 @@
 import type { Campaign } from '../core/index.js';
 import type { compileScript, DialogCall, Script } from '../dialog/index.js';
-import { leaseDueContacts, releaseExpiredHolds } from '../registry/index.js';
+import { closeInterruptedAttempts, leaseDueContacts, releaseExpiredHolds } from '../registry/index.js';
 import { placeCall, type CallDeps, type CallSummary } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -34,6 +34,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
 
   while (!signal.aborted) {
     const next = woken();
+    await closeInterruptedAttempts(db, { now: new Date(clock.now()) });
     await releaseExpiredHolds(db, { now: new Date(clock.now()) });
     const free = o.trunk.maxChannels - active.size;
     const leased = free > 0

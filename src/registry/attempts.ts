@@ -68,3 +68,20 @@ export async function countAttempts(db: Db, p: { contactId: string; disposition:
   );
   return rows[0]!.n;
 }
+
+/**
+ * Closes attempts left open by a dialer that died mid-call: their contact's lease has expired
+ * (or was released) while the attempt has no disposition. They become INTERRUPTED, not counted,
+ * so the contact is dialled again and no attempt is left unrecorded. Returns how many.
+ */
+export async function closeInterruptedAttempts(db: Db, p: { now: Date }): Promise<number> {
+  const { rows } = await db.query(
+    `update attempt a set disposition = 'INTERRUPTED', counted = false, ended_at = $1, hangup_by = 'system', error = 'ENGINE_STOPPED'
+     from campaign_contact c
+     where c.id = a.campaign_contact_id and a.disposition is null
+       and (c.lease_until is null or c.lease_until < $1)
+     returning a.id`,
+    [p.now],
+  );
+  return rows.length;
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addSlots, bookSlot, createCampaign, enrolPatients, finishAttempt, leaseDueContacts, migrate, offerSlots,
-  releaseExpiredHolds, startAttempt, upsertPatients, addDoNotCall, type Db,
+  releaseExpiredHolds, startAttempt, closeInterruptedAttempts, upsertPatients, addDoNotCall, type Db,
 } from '../../src/registry/index.js';
 import { SlotTakenError, type CampaignRules } from '../../src/core/index.js';
 import { databases } from '../support/databases.js';
@@ -142,6 +142,26 @@ for (const target of databases) {
       expect(rows[0]).toMatchObject({ attempts: 1, lease_owner: null, last_disposition: 'NO_ANSWER' });
       expect(rows[0]!.next_attempt_at.getTime()).toBe(next.getTime());
       expect((await db.query<{ status: string }>(`select status from slot where id = $1`, [held[0]!.id])).rows[0]!.status).toBe('free');
+    });
+
+    it('closeInterruptedAttempts() closes open attempts whose lease expired and leaves live ones unchanged', async () => {
+      const c = await campaignWith(2);
+      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'dead' });
+      const ids: string[] = [];
+      for (const [i, l] of leased.entries()) {
+        ids.push(await startAttempt(db, {
+          callId: `dead-${n}-${i}`, contactId: l.id, campaignId: c.id, patientId: l.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 }));
+      }
+      // the second contact's dialer is alive and renewed its lease
+      await db.query(`update campaign_contact set lease_until = $2 where id = $1`, [leased[1]!.id, new Date(T0.getTime() + 600_000)]);
+      const later = new Date(T0.getTime() + 61_000);
+      expect(await closeInterruptedAttempts(db, { now: later })).toBeGreaterThanOrEqual(1); // other tests' open attempts too
+      const { rows } = await db.query<{ id: string; disposition: string | null; counted: boolean; error: string | null }>(
+        `select id, disposition, counted, error from attempt where id = any($1::bigint[]) order by id`, [ids]);
+      expect(rows).toEqual([
+        { id: ids[0], disposition: 'INTERRUPTED', counted: false, error: 'ENGINE_STOPPED' },
+        { id: ids[1], disposition: null, counted: true, error: null },
+      ]);
     });
 
     it('the booking table refuses two live bookings of one resource at overlapping times', async () => {
