@@ -48,7 +48,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
     for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
   };
   try {
-    const db = opts.db ?? (cfg.database.url ? await connectPostgres(cfg.database.url) : await openEmbedded(cfg.database.dataDir));
+    const db = opts.db ?? (await openRegistry(cfg));
     if (!opts.db) closers.push(() => db.close());
     const applied = await migrate(db);
     log.info({ registry: db.kind, applied }, 'registry ready');
@@ -97,7 +97,9 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
   }
 }
 
-async function openEmbedded(dir: string): Promise<Db> {
-  mkdirSync(dir, { recursive: true });
-  return openPglite(dir);
+/** The configured registry: PostgreSQL at database.url (or DATABASE_URL), else PGlite in database.dataDir. */
+export async function openRegistry(cfg: Config): Promise<Db> {
+  if (cfg.database.url) return connectPostgres(cfg.database.url);
+  mkdirSync(cfg.database.dataDir, { recursive: true });
+  return openPglite(cfg.database.dataDir);
 }

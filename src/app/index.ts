@@ -3,3 +3,4 @@ export { readCampaign, createCampaignFrom, schedule, type CampaignSource, type L
 export { runDemo, type DemoReport } from './demo.js';
 export { runEngine, runLoad, runMigrate } from './run.js';
 export { createLogger } from './logger.js';
+export { loadScript as checkScript, scriptJsonSchema } from '../dialog/index.js';

@@ -6,16 +6,16 @@ import { runCampaign } from '../dialer/index.js';
 import { compileScript, loadScript } from '../dialog/index.js';
 import { getCampaign, listCampaigns, migrate } from '../registry/index.js';
 import { startHttpServer } from '../web/index.js';
-import { buildEngine } from './build-engine.js';
+import { buildEngine, openRegistry } from './build-engine.js';
 import { createCampaignFrom, readCampaign } from './campaign-setup.js';
 
 /** `zvonar migrate`: brings the registry's schema up to date. */
 export async function runMigrate(cfg: Config): Promise<string[]> {
-  const engine = await buildEngine(cfg);
+  const db = await openRegistry(cfg);
   try {
-    return await migrate(engine.db); // buildEngine migrated already; this reports nothing left to do
+    return await migrate(db);
   } finally {
-    await engine.close();
+    await db.close();
   }
 }
 

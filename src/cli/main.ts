@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ZvonarError } from '../core/index.js';
 import { loadConfig, type Config } from '../config/index.js';
-import { runDemo, runEngine, runLoad, runMigrate } from '../app/index.js';
+import { checkScript, runDemo, runEngine, runLoad, runMigrate, scriptJsonSchema } from '../app/index.js';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -49,6 +49,24 @@ program
     const stop = new AbortController();
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
     await runEngine(config(), { campaignId: o.campaign, dialogsDir: o.dialogs, untilIdle: o.untilIdle, signal: stop.signal, out });
+  });
+
+program
+  .command('check')
+  .argument('<dialog-files...>', 'dialog scripts (YAML)')
+  .description('check dialog scripts: schema, step names, outcomes, placeholders')
+  .action((files: string[]) => {
+    for (const f of files) {
+      const s = checkScript(f);
+      out(`${f}: ok (${s.id} v${s.version}, ${Object.keys(s.steps).length} steps)`);
+    }
+  });
+
+program
+  .command('dialog-schema')
+  .description('print the dialog language as JSON Schema, for editors')
+  .action(() => {
+    out(JSON.stringify(scriptJsonSchema(), null, 2));
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,4 +1,4 @@
-export { Script, Step } from './script-schema.js';
+export { Script, Step, scriptJsonSchema } from './script-schema.js';
 export { loadScript } from './load-script.js';
 export { compileScript, type DialogOutput } from './compile.js';
 export { DialogRun, type CallAudio, type SlotDesk, type OperatorDesk, type DialogDeps, type DialogCall, type DialogResult } from './runtime.js';

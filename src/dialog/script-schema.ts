@@ -3,7 +3,7 @@ import { DISPOSITIONS } from '../core/index.js';
 
 /**
  * The dialog language supervisors write (dialogs/*.yaml). One schema validates it at the edge;
- * scripts/dialog.schema.json is generated from it for editors.
+ * `zvonar dialog-schema` prints it as JSON Schema for editors (e.g. the YAML language server).
  *
  * A step says something (optional), then does one thing: listens for intents, offers slots,
  * books one, hands off to an operator, moves on (`next`) or ends the call (`end`). Outcomes of
@@ -51,3 +51,8 @@ export const Script = z.strictObject({
   steps: z.record(stepName, Step),
 });
 export type Script = z.infer<typeof Script>;
+
+/** The dialog language as JSON Schema (draft 2020-12), for editors. */
+export function scriptJsonSchema(): object {
+  return z.toJSONSchema(Script, { io: 'input' });
+}
