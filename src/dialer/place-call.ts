@@ -125,7 +125,8 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
       hangupBy = err.sipStatus === 487 ? 'robot' : 'callee';
     } else {
       error = err instanceof ZvonarError ? err.code : 'INTERNAL';
-      disposition = 'INTERRUPTED';
+      // An answer whose SDP makes no sense is the network's fault, retried soon; anything else is ours.
+      disposition = error === 'SDP_INVALID' ? 'NETWORK_FAILURE' : 'INTERRUPTED';
       hangupBy = 'system';
       log.error({ err: describe(err) }, 'call failed inside the engine');
     }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../../src/registry/pglite-db.js';
 import { migrate, type Db } from '../../src/registry/index.js';
 import { startHttpServer } from '../../src/web/index.js';
+import { collectingLogger } from '../support/collecting-logger.js';
 import { runUntilIdle, seedCampaign, testConfig, testEngine } from '../support/engine.js';
 
 let db: Db;
@@ -41,6 +42,25 @@ describe('engine', () => {
     } finally {
       await engine.close();
     }
+  });
+
+  it('logs at info and above carry masked phones and no patient names or words', async () => {
+    const s = await seedCampaign(db, { personas: ['agree', 'busy', 'decline'], slots: 2, now: new Date() });
+    const log = collectingLogger();
+    const engine = await testEngine(db, s.personaOf, { log });
+    try {
+      await runUntilIdle(engine, s.campaign);
+    } finally {
+      await engine.close();
+    }
+    const visible = log.lines.filter((l) => l.level !== 'debug');
+    expect(visible.filter((l) => l.msg === 'attempt recorded')).toHaveLength(3);
+    const text = JSON.stringify(visible);
+    for (const phone of s.phones) {
+      expect(text).not.toContain(phone);
+      expect(text).toContain(`${phone.slice(0, 5)}***${phone.slice(-4)}`);
+    }
+    for (const word of ['Иванова', 'Анна', 'Петровна', 'Первое', 'Нет, спасибо']) expect(text).not.toContain(word);
   });
 
   it('/metrics, scraped over HTTP, counts attempts by disposition and bookings, with no patient data in labels', async () => {

@@ -5,7 +5,7 @@ import { defaultRules, runCampaign } from '../../src/dialer/index.js';
 import {
   addSlots, createCampaign, enrolPatients, upsertPatients, type Db,
 } from '../../src/registry/index.js';
-import { silentLogger, systemClock, type CampaignRules, type Clock } from '../../src/core/index.js';
+import { silentLogger, systemClock, type CampaignRules, type Clock, type Logger } from '../../src/core/index.js';
 import type { PersonaName } from '../../src/sim/index.js';
 
 export const SCRIPT = loadScript('dialogs/dispanserization-invite.yaml');
@@ -48,8 +48,8 @@ export async function seedCampaign(db: Db, p: { personas: PersonaName[]; slots: 
 }
 
 /** Builds an engine on `db` whose simulated network answers with `personaOf`. */
-export async function testEngine(db: Db, personaOf: Map<string, PersonaName>, opts: { clock?: Clock; config?: Config } = {}): Promise<Engine> {
-  return buildEngine(opts.config ?? testConfig(), { db, clock: opts.clock ?? systemClock, log: silentLogger, personaOf: (ph) => personaOf.get(ph) });
+export async function testEngine(db: Db, personaOf: Map<string, PersonaName>, opts: { clock?: Clock; config?: Config; log?: Logger } = {}): Promise<Engine> {
+  return buildEngine(opts.config ?? testConfig(), { db, clock: opts.clock ?? systemClock, log: opts.log ?? silentLogger, personaOf: (ph) => personaOf.get(ph) });
 }
 
 export function runUntilIdle(engine: Engine, campaign: Awaited<ReturnType<typeof seedCampaign>>['campaign'], trunk?: Partial<Config['trunk']>) {
