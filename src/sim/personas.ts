@@ -11,6 +11,8 @@ export interface Persona {
   replies?: string[];
   /** hangs up after hearing this many robot utterances */
   hangUpAfter?: number;
+  /** answers 200 OK with this SDP instead of a real one (a broken PBX or gateway) */
+  sdpAnswer?: string;
 }
 
 export const PERSONAS = {
@@ -32,6 +34,8 @@ export const PERSONAS = {
   /** phone off or out of coverage */
   unreachable: { rejectWith: 480 },
   'invalid-number': { rejectWith: 404 },
+  /** a gateway that answers with an SDP that offers no audio stream */
+  'bad-sdp': { replies: ['Да'], sdpAnswer: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' },
 } as const satisfies Record<string, Persona>;
 
 export type PersonaName = keyof typeof PERSONAS;

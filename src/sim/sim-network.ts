@@ -44,7 +44,7 @@ export class SimNetwork implements CallControl {
     const media = await this.#opts.media.allocate();
     let sdpAnswer: string;
     try {
-      sdpAnswer = media.accept(req.sdpOffer);
+      sdpAnswer = persona.sdpAnswer ?? media.accept(req.sdpOffer);
     } catch (err) {
       media.close();
       leg.to('ended');

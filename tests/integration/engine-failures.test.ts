@@ -44,6 +44,22 @@ describe('engine', () => {
     }
   });
 
+  it('an answer whose SDP has no audio stream ends NETWORK_FAILURE, uncounted, logged with what is wrong', async () => {
+    const s = await seedCampaign(db, { personas: ['bad-sdp'], slots: 0, now: new Date() });
+    const log = collectingLogger();
+    const engine = await testEngine(db, s.personaOf, { log });
+    try {
+      await runUntilIdle(engine, s.campaign);
+    } finally {
+      await engine.close();
+    }
+    const { rows } = await db.query<{ disposition: string; counted: boolean; error: string }>(
+      `select disposition, counted, error from attempt where campaign_id = $1`, [s.campaign.id]);
+    expect(rows).toEqual([{ disposition: 'NETWORK_FAILURE', counted: false, error: 'SDP_INVALID' }]);
+    const line = log.lines.find((l) => l.msg === 'call failed inside the engine')!;
+    expect(line.fields.err).toMatchObject({ code: 'SDP_INVALID', message: expect.stringMatching(/audio/i) });
+  });
+
   it('logs at info and above carry masked phones and no patient names or words', async () => {
     const s = await seedCampaign(db, { personas: ['agree', 'busy', 'decline'], slots: 2, now: new Date() });
     const log = collectingLogger();
