@@ -19,6 +19,8 @@ COPY bin ./bin
 COPY proto ./proto
 COPY dialogs ./dialogs
 COPY config ./config
+# the embedded registry (PGlite) and the demo write under ./data; production sets DATABASE_URL
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 # /metrics
 EXPOSE 9464

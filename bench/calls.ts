@@ -14,7 +14,7 @@ import { silentLogger } from '../src/core/index.js';
 import { buildEngine } from '../src/app/index.js';
 import { Config } from '../src/config/index.js';
 import { compileScript, loadScript } from '../src/dialog/index.js';
-import { defaultRules, runCampaign } from '../src/dialer/index.js';
+import { ANY_HOUR, defaultRules, runCampaign } from '../src/dialer/index.js';
 import { addSlots, createCampaign, enrolPatients, migrate, upsertPatients, type Db } from '../src/registry/index.js';
 import { openPglite } from '../src/registry/pglite-db.js';
 import type { PersonaName } from '../src/sim/index.js';
@@ -23,7 +23,7 @@ const script = loadScript('dialogs/dispanserization-invite.yaml');
 const machine = compileScript(script);
 
 async function campaignOf(db: Db, id: string, persona: PersonaName, n: number, personas: Map<string, PersonaName>) {
-  const campaign = await createCampaign(db, { id, name: id, kind: 'cold', dialogId: script.id, dialogVersion: script.version, rules: defaultRules('cold') });
+  const campaign = await createCampaign(db, { id, name: id, kind: 'cold', dialogId: script.id, dialogVersion: script.version, rules: { ...defaultRules('cold'), callingHours: ANY_HOUR } });
   const phones = Array.from({ length: n }, (_, i) => `+7900${id === 'busy' ? '1' : '2'}${String(i).padStart(6, '0')}`);
   phones.forEach((p) => personas.set(p, persona));
   const ids = await upsertPatients(db, phones.map((phone) => ({ lastName: 'Иванова', firstName: 'Анна', middleName: 'Петровна', birthYear: 1961, phone, timeZone: 'Europe/Moscow', tags: [] })));
@@ -54,7 +54,7 @@ export async function benchCalls(): Promise<{ name: string; figures: Record<stri
   const engine = await buildEngine(cfg, { db, log: silentLogger, personaOf: (p) => personas.get(p) });
   const run = (campaign: typeof busy, channels: number) => runCampaign(engine.deps, {
     campaign, script, machine, trunk: { ...cfg.trunk, maxChannels: channels }, clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone },
-    owner: 'bench', leaseMs: 600_000, pollMs: 1000, untilIdle: true,
+    owner: 'bench', leaseMs: 600_000, maxCallMs: 300_000, pollMs: 1000, untilIdle: true,
   }, new AbortController().signal);
   try {
     let t = performance.now();

@@ -60,11 +60,11 @@ export async function createCampaignFrom(db: Db, src: CampaignSource, p: { now: 
       id: c.id + (p.idSuffix ?? ''), name: c.name, kind: c.kind, dialogId: src.script.id, dialogVersion: src.script.version, rules,
     });
     const ids = await upsertPatients(t, src.contacts.contacts);
-    await enrolPatients(t, { campaignId: created.id, patientIds: ids, at: p.now });
-    return created;
+    const enrolled = await enrolPatients(t, { campaignId: created.id, patientIds: ids, at: p.now });
+    return { created, enrolled };
   });
   const slots = c.slots ? await addSlots(db, schedule(c.slots, p.now, p.timeZone)) : [];
-  return { ...src, campaign, imported: src.contacts.contacts.length, rejected: src.contacts.rejected, slots: slots.length };
+  return { ...src, campaign: campaign.created, imported: campaign.enrolled, rejected: src.contacts.rejected, slots: slots.length };
 }
 
 /** Slots every `minutes` from `from` to `to` on the next `days` working days (Mon-Fri), clinic time. */

@@ -45,7 +45,7 @@ export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line
     await runCampaign(engine.deps, {
       campaign, script: loaded.script, machine: loaded.machine,
       trunk: cfg.trunk, clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
-      owner: 'demo', leaseMs: cfg.dialer.leaseMs, pollMs: cfg.dialer.pollMs, untilIdle: true, onCallEnded,
+      owner: 'demo', leaseMs: cfg.dialer.leaseMs, maxCallMs: cfg.dialer.maxCallMs, pollMs: cfg.dialer.pollMs, untilIdle: true, onCallEnded,
     }, new AbortController().signal);
 
     const report: DemoReport = {

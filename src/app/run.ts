@@ -51,7 +51,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
     await runCampaign(engine.deps, {
       campaign, script, machine: compileScript(script), trunk: cfg.trunk,
       clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
-      owner: `zvonar-${process.pid}`, leaseMs: cfg.dialer.leaseMs, pollMs: cfg.dialer.pollMs, untilIdle: p.untilIdle,
+      owner: `zvonar-${process.pid}`, leaseMs: cfg.dialer.leaseMs, maxCallMs: cfg.dialer.maxCallMs, pollMs: cfg.dialer.pollMs, untilIdle: p.untilIdle,
       onCallEnded: (s) => engine.log.info({ callId: s.callId, disposition: s.disposition }, 'call ended'),
     }, p.signal);
   } finally {

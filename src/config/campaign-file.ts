@@ -3,6 +3,10 @@ import { z } from 'zod';
 import { YamlFile } from './yaml-file.js';
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time such as 08:00');
+const Window = z
+  .tuple([HHMM, z.union([HHMM, z.literal('24:00')])])
+  .refine(([from, to]) => from < to, 'the window must end after it starts')
+  .nullable();
 
 /** A campaign as a supervisor describes it in a file: what to say, to whom, and what slots exist. */
 export const CampaignFile = z.strictObject({
@@ -15,6 +19,8 @@ export const CampaignFile = z.strictObject({
   contacts: z.string().min(1),
   rules: z
     .strictObject({
+      /** in the callee's time zone; default by kind from DOMAIN.md (cold: Mon-Fri 09-20, Sat 10-17) */
+      callingHours: z.strictObject({ weekdays: Window, saturday: Window, sunday: Window }).optional(),
       maxAttempts: z.number().int().min(1).max(20).optional(),
       holdSlots: z.boolean().optional(),
       holdMs: z.number().int().min(10_000).optional(),

@@ -6,6 +6,7 @@ import { PERSONAS } from '../sim/index.js';
 const PERSONA_NAMES = Object.keys(PERSONAS) as [keyof typeof PERSONAS, ...(keyof typeof PERSONAS)[]];
 
 const Port = z.number().int().min(0).max(65_535);
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 export const Trunk = z.strictObject({
   /** calls per second the trunk accepts (token bucket) */
@@ -33,7 +34,7 @@ export const Config = z.strictObject({
       dataDir: z.string().default('./data/registry'),
     })
     .default({ url: null, dataDir: './data/registry' }),
-  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).default({ level: 'info' }),
+  log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
   metrics: z.strictObject({ host: z.string().default('127.0.0.1'), port: Port.default(9464) }).default({ host: '127.0.0.1', port: 9464 }),
   telephony: z.discriminatedUnion('kind', [
     /** the simulated network of src/sim: personas instead of phones */
@@ -59,13 +60,19 @@ export const Config = z.strictObject({
   ]),
   dialer: z
     .strictObject({
-      /** a leased contact returns to the pool if its dialer dies for this long */
+      /** the robot hangs up an answered call that runs longer than this */
+      maxCallMs: z.number().int().min(30_000).default(300_000),
+      /** a contact leased by a dialer that died returns to the pool after this; never renewed, so it must outlast any call */
       leaseMs: z.number().int().min(60_000).default(600_000),
       /** how often an idle dialer looks for due contacts */
       pollMs: z.number().int().min(100).default(1_000),
     })
-    .default({ leaseMs: 600_000, pollMs: 1_000 }),
-});
+    .default({ maxCallMs: 300_000, leaseMs: 600_000, pollMs: 1_000 }),
+})
+  .refine((c) => c.dialer.leaseMs >= c.trunk.ringTimeoutMs + c.dialer.maxCallMs + 60_000, {
+    message: 'must exceed trunk.ringTimeoutMs + dialer.maxCallMs by a minute, or a live call could be dialled twice',
+    path: ['dialer', 'leaseMs'],
+  });
 export type Config = z.infer<typeof Config>;
 
 /**
@@ -75,7 +82,13 @@ export type Config = z.infer<typeof Config>;
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, text?: string): Config {
   const cfg = new YamlFile(file, text).parse(Config, 'CONFIG_INVALID');
   if (env.DATABASE_URL) cfg.database.url = env.DATABASE_URL;
-  if (env.ZVONAR_LOG_LEVEL) cfg.log.level = Config.shape.log.unwrap().shape.level.parse(env.ZVONAR_LOG_LEVEL);
+  if (env.ZVONAR_LOG_LEVEL) {
+    const level = LogLevel.safeParse(env.ZVONAR_LOG_LEVEL);
+    if (!level.success) {
+      throw new ConfigError('CONFIG_INVALID', `ZVONAR_LOG_LEVEL: "${env.ZVONAR_LOG_LEVEL}" is not one of ${LogLevel.options.join(', ')}`, { path: 'ZVONAR_LOG_LEVEL' });
+    }
+    cfg.log.level = level.data;
+  }
   if (env.ZVONAR_METRICS_HOST) cfg.metrics.host = env.ZVONAR_METRICS_HOST;
   if (env.ZVONAR_METRICS_PORT) {
     const port = Number(env.ZVONAR_METRICS_PORT);

@@ -9,12 +9,15 @@ export const DISPOSITIONS = [
   // pending: someone still has to act
   'TRANSFERRED', 'CALLBACK_REQUESTED', 'NEEDS_HUMAN', 'TRANSFER_ABANDONED',
   // retryable
-  'NO_ANSWER', 'BUSY', 'UNREACHABLE', 'VOICEMAIL', 'REJECTED', 'EARLY_HANGUP', 'ROBOT_SILENCE',
+  'NO_ANSWER', 'BUSY', 'UNREACHABLE', 'VOICEMAIL', 'REJECTED', 'EARLY_HANGUP', 'ROBOT_SILENCE', 'NO_RESPONSE',
   // technical: not counted as an attempt
   'NETWORK_FAILURE', 'SYSTEM_ERROR', 'INTERRUPTED',
 ] as const;
 
 export type Disposition = (typeof DISPOSITIONS)[number];
+// ROBOT_SILENCE: the callee answered and the robot could not speak (speech engine down): an
+// abandoned call in DOMAIN.md's sense, counted. NO_RESPONSE (ours, beyond DOMAIN.md's list): the
+// robot spoke and the callee said nothing it understood.
 export type DispositionClass = 'final' | 'pending' | 'retryable' | 'technical';
 
 export const DISPOSITION_CLASS: Readonly<Record<Disposition, DispositionClass>> = {
@@ -23,7 +26,7 @@ export const DISPOSITION_CLASS: Readonly<Record<Disposition, DispositionClass>> 
   DECEASED: 'final', MOVED: 'final', DNC: 'final', INVALID_NUMBER: 'final', BLOCKED: 'final',
   TRANSFERRED: 'pending', CALLBACK_REQUESTED: 'pending', NEEDS_HUMAN: 'pending', TRANSFER_ABANDONED: 'pending',
   NO_ANSWER: 'retryable', BUSY: 'retryable', UNREACHABLE: 'retryable', VOICEMAIL: 'retryable',
-  REJECTED: 'retryable', EARLY_HANGUP: 'retryable', ROBOT_SILENCE: 'retryable',
+  REJECTED: 'retryable', EARLY_HANGUP: 'retryable', ROBOT_SILENCE: 'retryable', NO_RESPONSE: 'retryable',
   NETWORK_FAILURE: 'technical', SYSTEM_ERROR: 'technical', INTERRUPTED: 'technical',
 };
 

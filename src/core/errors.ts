@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   REGISTRY_UNAVAILABLE: 'the registry database cannot be reached',
   REGISTRY_MIGRATION: 'a registry migration failed',
   CAMPAIGN_NOT_FOUND: 'the named campaign does not exist',
+  CAMPAIGN_EXISTS: 'a campaign with this id already exists',
   SLOT_TAKEN: 'the chosen slot was booked by someone else',
   CALL_FAILED: 'the call was not answered; the SIP status says why',
   ENGINE_STOPPED: 'the engine stopped mid-call; the next dialer closed the attempt as INTERRUPTED',
@@ -26,6 +27,7 @@ export const ERROR_CODES = {
   ASR_UNAVAILABLE: 'the speech recognition server cannot be reached',
   TTS_UNAVAILABLE: 'the speech synthesis server cannot be reached',
   SPEECH_PROTOCOL: 'a speech server sent or received a message that breaks the contract',
+  INTERNAL: 'an unexpected error inside the engine',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

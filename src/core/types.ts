@@ -17,8 +17,19 @@ export interface Patient {
 export type CampaignKind = 'cold' | 'warm';
 export type CampaignStatus = 'active' | 'paused' | 'done';
 
+/** "HH:MM" local times, from inclusive to exclusive ("24:00" for midnight); null: no calls that day. */
+export type HoursWindow = readonly [from: string, to: string] | null;
+
+/** When a callee may be called, in the callee's own time zone. */
+export interface CallingHours {
+  weekdays: HoursWindow;
+  saturday: HoursWindow;
+  sunday: HoursWindow;
+}
+
 /** Retry delays and limits; defaults in src/dialer/retry.ts follow DOMAIN.md. */
 export interface CampaignRules {
+  callingHours: CallingHours;
   maxAttempts: number;
   /** Hold offered slots for the call so no one else is offered them. */
   holdSlots: boolean;

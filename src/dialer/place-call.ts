@@ -3,11 +3,11 @@ import {
   CallFailedError, DISPOSITION_CLASS, dispositionForSip, maskPhone, SlotTakenError, ZvonarError,
   type Campaign, type Clock, type Disposition, type Logger, type Slot,
 } from '../core/index.js';
-import { DialogRun, type DialogCall, type OperatorDesk, type Script, type SlotDesk } from '../dialog/index.js';
+import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script, type SlotDesk } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
 import type { MediaFactory, MediaSession } from '../media/index.js';
 import {
-  addDoNotCall, bookSlot, closeContact, countAttempts, finishAttempt, offerSlots, startAttempt,
+  bookSlot, closeContact, countAttempts, finishAttempt, offerSlots, setCampaignStatus, startAttempt,
   type Db, type LeasedContact,
 } from '../registry/index.js';
 import type { Asr, Tts } from '../speech/index.js';
@@ -35,6 +35,8 @@ export interface CallPlan {
   contact: LeasedContact;
   from: string;
   ringTimeoutMs: number;
+  /** the robot ends an answered call that runs longer (a script going round in circles) */
+  maxCallMs: number;
   clinic: DialogCall['clinic'];
 }
 
@@ -76,7 +78,7 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
   let answeredAt: Date | null = null;
   let hangupBy: 'robot' | 'callee' | 'system' | null = null;
   let error: string | null = null;
-  let result: Awaited<ReturnType<DialogRun['run']>> | null = null;
+  let result: DialogResult | null = null;
   let media: MediaSession | null = null;
   let leg: CallLeg | null = null;
   try {
@@ -109,15 +111,20 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
     }, plan.machine);
     const running = dialog.run();
     if (calleeHungUp) dialog.hangUp();
-    result = await running;
+    const longest = clock.setTimeout(() => dialog?.stop(), plan.maxCallMs);
+    try {
+      result = await running;
+    } finally {
+      clock.clearTimeout(longest);
+    }
     if (result.firstAudioMs !== null) metrics.firstAudio.observe(result.firstAudioMs / 1000);
     hangupBy = result.endedBy === 'callee' ? 'callee' : 'robot';
-    disposition = result.booked ? 'BOOKED' : (result.disposition ?? (result.endedBy === 'callee' ? 'EARLY_HANGUP' : 'INTERRUPTED'));
+    disposition = result.booked ? 'BOOKED' : (result.disposition ?? fallback(result));
     if (result.endedBy === 'error') {
       error = result.error instanceof ZvonarError ? result.error.code : 'INTERNAL';
       log.warn({ err: describe(result.error) }, 'dialog failed; call ended');
     }
-    if (disposition === 'DNC') await addDoNotCall(db, { phone: contact.patient.phone, reason: 'asked during a call', source: 'patient' });
+    if (result.stopped) log.warn({ maxCallMs: plan.maxCallMs }, 'call ran past its longest length; robot hung up');
   } catch (err) {
     if (err instanceof CallFailedError) {
       sipStatus = err.sipStatus;
@@ -125,8 +132,9 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
       hangupBy = err.sipStatus === 487 ? 'robot' : 'callee';
     } else {
       error = err instanceof ZvonarError ? err.code : 'INTERNAL';
-      // An answer whose SDP makes no sense is the network's fault, retried soon; anything else is ours.
-      disposition = error === 'SDP_INVALID' ? 'NETWORK_FAILURE' : 'INTERRUPTED';
+      // An answer whose SDP makes no sense is the network's fault, retried soon. Our own failure
+      // after the callee answered left them in silence: an abandoned call, counted.
+      disposition = error === 'SDP_INVALID' ? 'NETWORK_FAILURE' : answeredAt ? 'ROBOT_SILENCE' : 'INTERRUPTED';
       hangupBy = 'system';
       log.error({ err: describe(err) }, 'call failed inside the engine');
     }
@@ -143,11 +151,24 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
   await finishAttempt(db, {
     attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt: new Date(clock.now()),
     hangupBy, transcript: result?.transcript ?? [], error, contact: next,
+    ...(disposition === 'DNC' ? { doNotCall: { phone: contact.patient.phone, reason: 'asked during a call', source: 'patient' } } : {}),
   });
+  if (disposition === 'SYSTEM_ERROR') {
+    // 401/407/402: our credentials or billing. Every further call would fail the same way.
+    await setCampaignStatus(db, { id: campaign.id, status: 'paused' });
+    log.error({ sipStatus }, 'trunk refused our credentials or billing; campaign paused');
+  }
   metrics.attempts.inc({ campaign: campaign.id, disposition });
   if (result?.booked) metrics.bookings.inc({ campaign: campaign.id });
   log.info({ disposition, sipStatus }, 'attempt recorded');
   return { callId, contactId: contact.id, disposition, sipStatus, booked: result?.booked ?? null };
+}
+
+/** How an answered call ended when its script did not say. */
+function fallback(r: DialogResult): Disposition {
+  if (r.stopped) return 'NEEDS_HUMAN'; // went round in circles: a person should call back
+  if (r.endedBy === 'callee') return 'EARLY_HANGUP';
+  return 'ROBOT_SILENCE'; // the robot failed after answer (speech engine down): abandoned, counted
 }
 
 /** The registry's slots as this call's dialog sees them. */

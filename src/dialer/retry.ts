@@ -1,4 +1,4 @@
-import { DISPOSITION_CLASS, type CampaignKind, type CampaignRules, type ContactState, type Disposition } from '../core/index.js';
+import { DISPOSITION_CLASS, type CallingHours, type CampaignKind, type CampaignRules, type ContactState, type Disposition } from '../core/index.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -16,6 +16,7 @@ export const DEFAULT_RETRY_DELAYS: Readonly<Record<CampaignKind, Partial<Record<
     REJECTED: [26 * HOUR],
     EARLY_HANGUP: [26 * HOUR],
     ROBOT_SILENCE: [26 * HOUR],
+    NO_RESPONSE: [26 * HOUR],
   },
   warm: {
     BUSY: [15 * MIN],
@@ -25,11 +26,22 @@ export const DEFAULT_RETRY_DELAYS: Readonly<Record<CampaignKind, Partial<Record<
     REJECTED: [2 * HOUR],
     EARLY_HANGUP: [2 * HOUR],
     ROBOT_SILENCE: [2 * HOUR],
+    NO_RESPONSE: [2 * HOUR],
   },
+};
+
+/** For simulated callees, tests and benchmarks: any hour of any day. */
+export const ANY_HOUR: CallingHours = { weekdays: ['00:00', '24:00'], saturday: ['00:00', '24:00'], sunday: ['00:00', '24:00'] };
+
+/** DOMAIN.md defaults: cold Mon-Fri 09-20, Sat 10-17; warm 09-20 every day. */
+export const DEFAULT_CALLING_HOURS: Readonly<Record<CampaignKind, CallingHours>> = {
+  cold: { weekdays: ['09:00', '20:00'], saturday: ['10:00', '17:00'], sunday: null },
+  warm: { weekdays: ['09:00', '20:00'], saturday: ['09:00', '20:00'], sunday: ['09:00', '20:00'] },
 };
 
 export function defaultRules(kind: CampaignKind): CampaignRules {
   return {
+    callingHours: DEFAULT_CALLING_HOURS[kind],
     maxAttempts: kind === 'cold' ? 4 : 3,
     holdSlots: true,
     holdMs: 10 * MIN,
@@ -54,7 +66,11 @@ export function nextStep(
   rules: CampaignRules,
 ): { state: ContactState; nextAttemptAt: Date | null } {
   const cls = DISPOSITION_CLASS[p.disposition];
-  if (cls === 'technical') return { state: 'pending', nextAttemptAt: new Date(p.now.getTime() + rules.technicalRetryMs) };
+  if (cls === 'technical') {
+    // Exponential back-off, so a trunk or engine that stays down is not hammered: 2, 4, 8 ... min, at most a day.
+    const delay = Math.min(rules.technicalRetryMs * 2 ** Math.min(p.sameBefore, 20), 24 * HOUR);
+    return { state: 'pending', nextAttemptAt: new Date(p.now.getTime() + delay) };
+  }
   if (cls !== 'retryable') return { state: 'done', nextAttemptAt: null };
   const delays = rules.retryDelaysMs[p.disposition];
   const limit = MAX_TRIES_OF[p.disposition];

@@ -12,7 +12,7 @@ export interface DialogContext {
   disposition: Disposition | null;
 }
 
-export type DialogEvent = { type: 'HANGUP' } | { type: 'FAIL'; error: unknown };
+export type DialogEvent = { type: 'HANGUP' } | { type: 'STOP' };
 
 /**
  * Turns a checked script into an xstate v5 machine: data only. Each step is a compound state
@@ -21,6 +21,7 @@ export type DialogEvent = { type: 'HANGUP' } | { type: 'FAIL'; error: unknown };
  *
  *   <step>.say --done--> <step>.act --done(outcome)--> <next step>     (any) --HANGUP--> hungUp
  *   <end step>.say --done--> ended (final, output = disposition)       (any) --error--> failed
+ *                                                                       (any) --STOP--> stopped
  */
 export function compileScript(script: Script) {
   const states: Record<string, object> = {};
@@ -32,13 +33,14 @@ export function compileScript(script: Script) {
     initial: script.start,
     on: {
       HANGUP: { target: '.hungUp' },
-      FAIL: { target: '.failed' },
+      STOP: { target: '.stopped' },
     },
     states: {
       ...states,
       ended: { type: 'final' },
       hungUp: { type: 'final' },
       failed: { type: 'final' },
+      stopped: { type: 'final' },
     },
     output: ({ context }) => ({ disposition: context.disposition }),
   });

@@ -46,6 +46,8 @@ export interface DialogResult {
   booked: Slot | null;
   transcript: TranscriptLine[];
   error: unknown;
+  /** the robot ended it early with stop() */
+  stopped: boolean;
   /** ms from answer to the first audio frame queued (DOMAIN.md: keep it <= 1000) */
   firstAudioMs: number | null;
 }
@@ -94,8 +96,8 @@ export class DialogRun {
         say: fromPromise<StepResult, { step: string; text: string }>(({ input, signal }) => this.#say(input, signal)),
         listen: fromPromise<StepResult, { step: string; intents: Record<string, string[]>; silenceMs: number | null }>(({ input, signal }) =>
           this.#listen(input, signal)),
-        slots: fromPromise<StepResult, { step: string; count: number; specialty: string | null }>(({ input }) => this.#offerSlots(input)),
-        book: fromPromise<StepResult, { step: string; index: number }>(({ input }) => this.#book(input)),
+        slots: fromPromise<StepResult, { step: string; count: number; specialty: string | null }>(({ input }) => this.#settle(this.#offerSlots(input))),
+        book: fromPromise<StepResult, { step: string; index: number }>(({ input }) => this.#settle(this.#book(input))),
         handoff: fromPromise<StepResult, { step: string; queue: string }>(async ({ input }) => ({
           outcome: await this.#deps.operators.handoff({ queue: input.queue, callId: this.#call.callId }),
         })),
@@ -114,10 +116,14 @@ export class DialogRun {
     this.#actor = actor;
     actor.start();
     const out = (await toPromise(actor)) as { disposition: Disposition | null };
+    // A hang-up does not cancel a booking already sent to the registry: wait for its answer, so
+    // a slot booked as the callee hung up is reported booked (and a hold made is released).
+    await this.#inflight;
     const state = actor.getSnapshot().value as string;
     return {
       disposition: out.disposition,
-      endedBy: state === 'ended' ? 'robot' : state === 'hungUp' ? 'callee' : 'error',
+      endedBy: state === 'ended' || state === 'stopped' ? 'robot' : state === 'hungUp' ? 'callee' : 'error',
+      stopped: state === 'stopped',
       booked: this.#booked,
       transcript: this.#transcript,
       error: this.#error,
@@ -129,6 +135,20 @@ export class DialogRun {
   hangUp(): void {
     this.#deps.audio.flush();
     this.#actor?.send({ type: 'HANGUP' });
+  }
+
+  /** The robot ends the call where it stands (the call ran past its longest allowed length). */
+  stop(): void {
+    this.#deps.audio.flush();
+    this.#actor?.send({ type: 'STOP' });
+  }
+
+  #inflight: Promise<unknown> = Promise.resolve();
+
+  /** Registry work is tracked until it settles, whatever becomes of the step that asked for it. */
+  #settle<T>(p: Promise<T>): Promise<T> {
+    this.#inflight = Promise.all([this.#inflight, p.catch(() => {})]);
+    return p;
   }
 
   #note(who: TranscriptLine['who'], text: string, step: string, intent?: string): void {

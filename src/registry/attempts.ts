@@ -1,5 +1,6 @@
 import type { ContactState, Disposition, TranscriptLine } from '../core/index.js';
 import type { Db } from './db.js';
+import { addDoNotCall } from './do-not-call.js';
 
 /**
  * Records the attempt the moment the call is placed, so that an engine that dies mid-call
@@ -32,11 +33,13 @@ export interface AttemptOutcome {
   error: string | null;
   /** What the retry rules decided for the contact. */
   contact: { state: ContactState; nextAttemptAt: Date | null };
+  /** The callee asked not to be called: their number goes on the do-not-call list in the same transaction. */
+  doNotCall?: { phone: string; reason: string; source: string };
 }
 
 /**
- * Closes the attempt, moves the contact on (attempt count, next attempt, lease released) and
- * frees any slot this call still holds, in one transaction.
+ * Closes the attempt, moves the contact on (attempt count, next attempt, lease released), frees
+ * any slot this call still holds and records a do-not-call request, in one transaction.
  */
 export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<void> {
   await db.tx(async (t) => {
@@ -57,6 +60,7 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<void> {
        where hold_call_id = $1 and status = 'busy-tentative'`,
       [o.callId],
     );
+    if (o.doNotCall) await addDoNotCall(t, o.doNotCall);
   });
 }
 
@@ -71,17 +75,31 @@ export async function countAttempts(db: Db, p: { contactId: string; disposition:
 
 /**
  * Closes attempts left open by a dialer that died mid-call: their contact's lease has expired
- * (or was released) while the attempt has no disposition. They become INTERRUPTED, not counted,
- * so the contact is dialled again and no attempt is left unrecorded. Returns how many.
+ * (or was released) while the attempt has no disposition. One that had booked a slot is BOOKED
+ * and closes its contact (the booking committed with the attempt's slot); the others become
+ * INTERRUPTED, not counted, and their contact is dialled again. No attempt is left unrecorded.
+ * Returns how many were closed.
  */
 export async function closeInterruptedAttempts(db: Db, p: { now: Date }): Promise<number> {
-  const { rows } = await db.query(
-    `update attempt a set disposition = 'INTERRUPTED', counted = false, ended_at = $1, hangup_by = 'system', error = 'ENGINE_STOPPED'
-     from campaign_contact c
-     where c.id = a.campaign_contact_id and a.disposition is null
-       and (c.lease_until is null or c.lease_until < $1)
-     returning a.id`,
-    [p.now],
-  );
-  return rows.length;
+  return db.tx(async (t) => {
+    const { rows } = await t.query<{ contact_id: string; booked: boolean }>(
+      `update attempt a set disposition = case when a.slot_id is null then 'INTERRUPTED' else 'BOOKED' end,
+         counted = a.slot_id is not null, ended_at = $1, hangup_by = 'system', error = 'ENGINE_STOPPED'
+       from campaign_contact c
+       where c.id = a.campaign_contact_id and a.disposition is null
+         and (c.lease_until is null or c.lease_until < $1)
+       returning a.campaign_contact_id as contact_id, a.slot_id is not null as booked`,
+      [p.now],
+    );
+    const booked = rows.filter((r) => r.booked).map((r) => r.contact_id);
+    if (booked.length) {
+      await t.query(
+        `update campaign_contact set state = 'done', last_disposition = 'BOOKED', attempts = attempts + 1,
+           lease_owner = null, lease_until = null
+         where id = any($1::bigint[])`,
+        [booked],
+      );
+    }
+    return rows.length;
+  });
 }

@@ -21,13 +21,15 @@ const toCampaign = (r: CampaignRow): Campaign => ({
   rules: r.rules,
 });
 
+/** Rejects with CAMPAIGN_EXISTS when the id is taken. */
 export async function createCampaign(db: Db, c: Omit<Campaign, 'status'> & { status?: Campaign['status'] }): Promise<Campaign> {
   const { rows } = await db.query<CampaignRow>(
     `insert into campaign (id, name, kind, dialog_id, dialog_version, status, rules)
-     values ($1, $2, $3, $4, $5, $6, $7) returning *`,
+     values ($1, $2, $3, $4, $5, $6, $7) on conflict (id) do nothing returning *`,
     [c.id, c.name, c.kind, c.dialogId, c.dialogVersion, c.status ?? 'active', JSON.stringify(c.rules)],
   );
-  return toCampaign(rows[0]!);
+  if (!rows[0]) throw new ZvonarError('CAMPAIGN_EXISTS', `campaign "${c.id}" already exists`, { campaignId: c.id });
+  return toCampaign(rows[0]);
 }
 
 /** Rejects with CAMPAIGN_NOT_FOUND. */

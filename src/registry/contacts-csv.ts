@@ -48,8 +48,11 @@ export function parseContactsCsv(text: string, file: string, opts: { extraColumn
       relax_column_count: false,
     }) as never;
   } catch (err) {
-    const e = err as { lines?: number; message: string };
-    throw new ContactError('CONTACT_INVALID', `not a readable CSV: ${e.message}`, { file, line: e.lines }, { cause: err });
+    // csv-parse's message quotes cell values (patient data): keep only its code and line.
+    const e = err as { lines?: number; code?: string };
+    throw new ContactError('CONTACT_INVALID', `not a readable CSV (${e.code ?? 'parse error'})`, { file, line: e.lines }, {
+      hint: 'check quotes and the number of columns on that line',
+    });
   }
   const header = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0]!.split(',').map((h) => h.trim().toLowerCase());
   const extras = new Set(opts.extraColumns ?? []);
@@ -60,6 +63,7 @@ export function parseContactsCsv(text: string, file: string, opts: { extraColumn
   if (unknown.length) throw new ContactError('CONTACT_INVALID', `unknown column "${unknown[0]}"`, { file, line: 1 }, { hint: `columns: ${KNOWN.join(', ')}` });
 
   const out: ParsedContacts = { contacts: [], rejected: [] };
+  const seen = new Map<string, number>(); // external_id -> line
   for (const { record, info } of records) {
     const line = info.lines;
     const extra: Record<string, string> = {};
@@ -74,6 +78,11 @@ export function parseContactsCsv(text: string, file: string, opts: { extraColumn
       out.rejected.push({ line, column: String(issue.path[0] ?? '?'), problem: issue.message });
       continue;
     }
+    const ext = r.data.external_id;
+    if (ext !== undefined && seen.has(ext)) {
+      out.rejected.push({ line, column: 'external_id', problem: `the same person as line ${seen.get(ext)}` });
+      continue;
+    }
     let phone: string;
     try {
       phone = toE164(r.data.phone);
@@ -81,6 +90,7 @@ export function parseContactsCsv(text: string, file: string, opts: { extraColumn
       out.rejected.push({ line, column: 'phone', problem: err instanceof ZvonarError ? err.message : String(err) });
       continue;
     }
+    if (ext !== undefined) seen.set(ext, line);
     out.contacts.push({
       externalId: r.data.external_id ?? null,
       lastName: r.data.last_name,

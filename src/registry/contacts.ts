@@ -1,4 +1,4 @@
-import type { CampaignContact, ContactState, Disposition } from '../core/index.js';
+import type { CallingHours, CampaignContact, ContactState, Disposition } from '../core/index.js';
 import type { Db } from './db.js';
 import { toPatient, type PatientRow } from './patients.js';
 
@@ -19,24 +19,34 @@ type Row = PatientRow & {
   dnc: boolean;
 };
 
+/** Calling hours keyed by ISO day of week ("1" Monday .. "7" Sunday), as the leasing SQL reads them. */
+function hoursByIsoDay(h: CallingHours): Record<string, readonly [string, string] | null> {
+  return { 1: h.weekdays, 2: h.weekdays, 3: h.weekdays, 4: h.weekdays, 5: h.weekdays, 6: h.saturday, 7: h.sunday };
+}
+
 /**
- * Leases up to `limit` due contacts of a campaign to `owner` until now + leaseMs. Contacts leased
- * by another dialer (lease not yet expired) are skipped, and rows another transaction is leasing
- * right now are skipped without waiting (SKIP LOCKED), so several zvonar processes can share one
- * registry.
+ * Leases up to `limit` due contacts of a campaign to `owner` until now + leaseMs: those whose
+ * next attempt is due and whose own local time (the patient's time zone) is inside the calling
+ * hours. Contacts leased by another dialer (lease not yet expired) are skipped, and rows another
+ * transaction is leasing right now are skipped without waiting (SKIP LOCKED), so several zvonar
+ * processes can share one registry.
  */
 export async function leaseDueContacts(
   db: Db,
-  p: { campaignId: string; now: Date; limit: number; leaseMs: number; owner: string },
+  p: { campaignId: string; now: Date; limit: number; leaseMs: number; owner: string; hours: CallingHours },
 ): Promise<LeasedContact[]> {
   const { rows } = await db.query<Row>(
     `with due as (
-       select id from campaign_contact
-       where campaign_id = $1 and state = 'pending' and next_attempt_at <= $2
-         and (lease_until is null or lease_until < $2)
-       order by priority, next_attempt_at, id
+       select c.id from campaign_contact c
+       join patient p on p.id = c.patient_id
+       cross join lateral (select to_char($2::timestamptz at time zone p.time_zone, 'HH24:MI') as hhmm,
+                                  $6::jsonb -> extract(isodow from $2::timestamptz at time zone p.time_zone)::int::text as win) l
+       where c.campaign_id = $1 and c.state = 'pending' and c.next_attempt_at <= $2
+         and (c.lease_until is null or c.lease_until < $2)
+         and jsonb_typeof(l.win) = 'array' and l.hhmm >= l.win ->> 0 and l.hhmm < l.win ->> 1
+       order by c.priority, c.next_attempt_at, c.id
        limit $3
-       for update skip locked),
+       for update of c skip locked),
      leased as (
        update campaign_contact c set lease_owner = $5, lease_until = $2::timestamptz + $4::float8 * interval '1 millisecond'
        from due where c.id = due.id
@@ -46,7 +56,7 @@ export async function leaseDueContacts(
             exists (select 1 from do_not_call d where d.phone = l.phone) as dnc
      from leased l join patient p on p.id = l.patient_id
      order by l.priority, l.next_attempt_at, l.id`,
-    [p.campaignId, p.now, p.limit, p.leaseMs, p.owner],
+    [p.campaignId, p.now, p.limit, p.leaseMs, p.owner, JSON.stringify(hoursByIsoDay(p.hours))],
   );
   return rows.map((r) => ({
     id: r.contact_id,
@@ -61,16 +71,6 @@ export async function leaseDueContacts(
   }));
 }
 
-/** When the next pending contact of a campaign falls due, or null when none is pending. */
-export async function nextDueAt(db: Db, p: { campaignId: string }): Promise<Date | null> {
-  const { rows } = await db.query<{ at: Date | null }>(
-    `select min(greatest(next_attempt_at, coalesce(lease_until, next_attempt_at))) as at
-     from campaign_contact where campaign_id = $1 and state = 'pending'`,
-    [p.campaignId],
-  );
-  return rows[0]?.at ?? null;
-}
-
 /** Closes a contact without a call (its number is on the do-not-call list). */
 export async function closeContact(db: Db, p: { contactId: string; disposition: Disposition }): Promise<void> {
   await db.query(
@@ -78,12 +78,4 @@ export async function closeContact(db: Db, p: { contactId: string; disposition: 
      where id = $1`,
     [p.contactId, p.disposition],
   );
-}
-
-export async function countContacts(db: Db, p: { campaignId: string }): Promise<{ state: ContactState; n: number }[]> {
-  const { rows } = await db.query<{ state: ContactState; n: number }>(
-    `select state, count(*)::int as n from campaign_contact where campaign_id = $1 group by state order by state`,
-    [p.campaignId],
-  );
-  return rows;
 }

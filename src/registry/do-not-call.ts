@@ -7,8 +7,3 @@ export async function addDoNotCall(db: Db, p: { phone: string; reason: string; s
     [p.phone, p.reason, p.source],
   );
 }
-
-export async function isDoNotCall(db: Db, p: { phone: string }): Promise<boolean> {
-  const { rows } = await db.query(`select 1 from do_not_call where phone = $1`, [p.phone]);
-  return rows.length > 0;
-}

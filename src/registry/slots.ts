@@ -96,21 +96,16 @@ export async function bookSlot(
       return { bookingId: b.rows[0]!.id, slot: toSlot(s) };
     });
   } catch (err) {
-    // 23P01 exclusion_violation / 23505 unique_violation: a concurrent booking won.
+    // 23P01 exclusion_violation: another slot row of the same resource overlaps a live booking,
+    // so this one can never be booked: mark it (FHIR busy-unavailable) so it is not offered again.
+    // 23505 unique_violation: a concurrent booking of this very slot won.
     const code = (err as { code?: string }).code;
+    if (code === '23P01') {
+      await db.query(`update slot set status = 'busy-unavailable', hold_call_id = null, hold_expires_at = null where id = $1 and status <> 'busy'`, [p.slotId]);
+    }
     if (code === '23P01' || code === '23505') throw new SlotTakenError(p.slotId, { callId: p.callId });
     throw err;
   }
-}
-
-/** Frees the slots a call holds (it hung up, or the patient declined). */
-export async function releaseHolds(db: Db, p: { callId: string }): Promise<number> {
-  const { rows } = await db.query(
-    `update slot set status = 'free', hold_call_id = null, hold_expires_at = null
-     where hold_call_id = $1 and status = 'busy-tentative' returning id`,
-    [p.callId],
-  );
-  return rows.length;
 }
 
 /** The sweeper: frees every hold that expired before `now`. */

@@ -34,6 +34,8 @@ export const PERSONAS = {
   /** phone off or out of coverage */
   unreachable: { rejectWith: 480 },
   'invalid-number': { rejectWith: 404 },
+  /** the trunk refuses us for billing (402): every call would fail the same way */
+  'trunk-billing': { rejectWith: 402 },
   /** a gateway that answers with an SDP that offers no audio stream */
   'bad-sdp': { replies: ['Да'], sdpAnswer: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' },
 } as const satisfies Record<string, Persona>;

@@ -16,6 +16,8 @@ export interface SimNetworkOptions {
   thinkMs?: number;
 }
 
+const MAX_RECORDS = 1000;
+
 /**
  * A telephone network in-process: the CallControl port with personas instead of phones.
  * Signalling is simulated; media is not: every answered callee has its own UDP RTP endpoint,
@@ -35,6 +37,7 @@ export class SimNetwork implements CallControl {
     const persona: Persona | undefined = name ? PERSONAS[name] : undefined;
     const record: SimCallRecord = { callId: req.callId, to: maskPhone(req.to), persona: name, heard: [], said: [], outcome: 'rejected', endedBy: null };
     this.calls.push(record);
+    if (this.calls.length > MAX_RECORDS) this.calls.splice(0, this.calls.length - MAX_RECORDS); // a long `zvonar run` keeps the latest
     const leg = new LegStateMachine(req.callId);
     await this.#ring(signal, on, leg, record, persona);
     if (!persona || persona.rejectWith) {

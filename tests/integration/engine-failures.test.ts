@@ -23,7 +23,7 @@ async function deadPort(): Promise<number> {
 }
 
 describe('engine', () => {
-  it('a dead speech server ends the call INTERRUPTED, uncounted, with the error code, and retries the contact soon', async () => {
+  it('a dead speech server leaves the answered callee in silence: ROBOT_SILENCE, counted, with the error code, no slot leaked', async () => {
     const now = new Date();
     const s = await seedCampaign(db, { personas: ['agree'], slots: 2, now });
     const config = testConfig({ speech: { kind: 'grpc', address: `127.0.0.1:${await deadPort()}` } });
@@ -32,11 +32,11 @@ describe('engine', () => {
       await runUntilIdle(engine, s.campaign);
       const { rows } = await db.query<{ disposition: string; counted: boolean; error: string; sip_status: number }>(
         `select disposition, counted, error, sip_status from attempt where campaign_id = $1`, [s.campaign.id]);
-      expect(rows).toEqual([{ disposition: 'INTERRUPTED', counted: false, error: 'TTS_UNAVAILABLE', sip_status: 200 }]);
+      expect(rows).toEqual([{ disposition: 'ROBOT_SILENCE', counted: true, error: 'TTS_UNAVAILABLE', sip_status: 200 }]);
       const { rows: c } = await db.query<{ state: string; attempts: number; next_attempt_at: Date }>(
         `select state, attempts, next_attempt_at from campaign_contact where campaign_id = $1`, [s.campaign.id]);
-      expect(c[0]).toMatchObject({ state: 'pending', attempts: 0 });
-      expect(c[0]!.next_attempt_at.getTime() - Date.now()).toBeLessThanOrEqual(120_000);
+      expect(c[0]).toMatchObject({ state: 'pending', attempts: 1 });
+      expect(c[0]!.next_attempt_at.getTime() - Date.now()).toBeGreaterThan(25 * 3600_000); // next day, not in two minutes
       const { rows: held } = await db.query(`select 1 from slot where id = any($1::bigint[]) and status <> 'free'`, [s.slotIds]);
       expect(held).toEqual([]); // no slot leaked
     } finally {
@@ -58,6 +58,23 @@ describe('engine', () => {
     expect(rows).toEqual([{ disposition: 'NETWORK_FAILURE', counted: false, error: 'SDP_INVALID' }]);
     const line = log.lines.find((l) => l.msg === 'call failed inside the engine')!;
     expect(line.fields.err).toMatchObject({ code: 'SDP_INVALID', message: expect.stringMatching(/audio/i) });
+  });
+
+  it('a trunk refusing our billing (402) pauses the campaign before another contact is dialled', async () => {
+    const s = await seedCampaign(db, { personas: ['trunk-billing', 'agree'], slots: 1, now: new Date() });
+    const engine = await testEngine(db, s.personaOf);
+    try {
+      await runUntilIdle(engine, s.campaign, { maxChannels: 1 });
+    } finally {
+      await engine.close();
+    }
+    const { rows } = await db.query<{ disposition: string; counted: boolean }>(`select disposition, counted from attempt where campaign_id = $1`, [s.campaign.id]);
+    expect(rows).toEqual([{ disposition: 'SYSTEM_ERROR', counted: false }]);
+    const { rows: c } = await db.query<{ status: string }>(`select status from campaign where id = $1`, [s.campaign.id]);
+    expect(c[0]!.status).toBe('paused');
+    const { rows: left } = await db.query<{ state: string; attempts: number; lease_owner: string | null }>(
+      `select state, attempts, lease_owner from campaign_contact where patient_id = $1`, [s.patientIds[1]]);
+    expect(left).toEqual([{ state: 'pending', attempts: 0, lease_owner: null }]);
   });
 
   it('logs at info and above carry masked phones and no patient names or words', async () => {

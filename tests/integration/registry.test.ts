@@ -7,6 +7,7 @@ import { SlotTakenError, type CampaignRules } from '../../src/core/index.js';
 import { databases } from '../support/databases.js';
 
 const rules: CampaignRules = {
+  callingHours: { weekdays: ['00:00', '24:00'], saturday: ['00:00', '24:00'], sunday: ['00:00', '24:00'] },
   maxAttempts: 4, holdSlots: true, holdMs: 300_000, retryDelaysMs: {}, technicalRetryMs: 120_000, specialty: 'therapist',
 };
 const T0 = new Date('2026-11-24T07:00:00Z');
@@ -50,8 +51,8 @@ for (const target of databases) {
 
     it('leaseDueContacts() skips contacts leased by another dialer and leaves them unchanged', async () => {
       const c = await campaignWith(3);
-      const first = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a' });
-      const second = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'b' });
+      const first = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
+      const second = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'b', hours: rules.callingHours });
       expect(first).toHaveLength(2);
       expect(second).toHaveLength(1);
       expect(new Set([...first, ...second].map((x) => x.id)).size).toBe(3);
@@ -59,7 +60,7 @@ for (const target of databases) {
         `select lease_owner from campaign_contact where campaign_id = $1 order by id`, [c.id]);
       expect(rows.map((r) => r.lease_owner).sort()).toEqual(['a', 'a', 'b']);
       // an expired lease is taken over
-      const later = await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 61_000), limit: 5, leaseMs: 60_000, owner: 'c' });
+      const later = await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 61_000), limit: 5, leaseMs: 60_000, owner: 'c', hours: rules.callingHours });
       expect(later).toHaveLength(3);
     });
 
@@ -67,7 +68,7 @@ for (const target of databases) {
       const c = await campaignWith(2);
       const { rows } = await db.query<{ phone: string }>(`select phone from patient where id = $1`, [c.patientIds[0]]);
       await addDoNotCall(db, { phone: rows[0]!.phone, reason: 'asked', source: 'patient' });
-      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'a' });
+      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
       expect(leased.map((l) => l.doNotCall)).toEqual([true, false]);
     });
 
@@ -85,7 +86,7 @@ for (const target of databases) {
 
     it('a booking writes the slot, the booking and the attempt link in one transaction', async () => {
       const c = await campaignWith(2);
-      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a' });
+      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
       const [slotId] = await addSlots(db, [{ ...slotAt('dr-one', 0), specialty: 'one' }]);
       const attemptIds = await Promise.all(leased.map((l, i) =>
         startAttempt(db, { callId: `one-${i}`, contactId: l.id, campaignId: c.id, patientId: l.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 })));
@@ -108,7 +109,7 @@ for (const target of databases) {
 
     it('bookSlot() that fails inside its transaction leaves slot, booking and attempt unchanged', async () => {
       const c = await campaignWith(1);
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a' });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
       const [slotId] = await addSlots(db, [{ ...slotAt('dr-fail', 0), specialty: 'fail' }]);
       const attemptId = await startAttempt(db, { callId: 'fail-1', contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 });
       // a registry that dies right after the booking insert
@@ -127,7 +128,7 @@ for (const target of databases) {
 
     it('finishAttempt() counts the attempt, schedules the contact, releases the lease and the call\'s holds', async () => {
       const c = await campaignWith(1);
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a' });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
       await addSlots(db, [{ ...slotAt('dr-fin', 0), specialty: 'fin' }]);
       const held = await offerSlots(db, { callId: 'fin-1', specialty: 'fin', after: T0, now: T0, count: 1, holdMs: 60_000 });
       expect(held).toHaveLength(1);
@@ -146,7 +147,7 @@ for (const target of databases) {
 
     it('closeInterruptedAttempts() closes open attempts whose lease expired and leaves live ones unchanged', async () => {
       const c = await campaignWith(2);
-      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'dead' });
+      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'dead', hours: rules.callingHours });
       const ids: string[] = [];
       for (const [i, l] of leased.entries()) {
         ids.push(await startAttempt(db, {
@@ -162,6 +163,41 @@ for (const target of databases) {
         { id: ids[0], disposition: 'INTERRUPTED', counted: false, error: 'ENGINE_STOPPED' },
         { id: ids[1], disposition: null, counted: true, error: null },
       ]);
+    });
+
+    it('leaseDueContacts() leases only callees whose own local time is inside the calling hours', async () => {
+      const id = `hours-${++n}`;
+      await createCampaign(db, { id, name: id, kind: 'cold', dialogId: 'd', dialogVersion: '1', rules });
+      const zones = ['Asia/Vladivostok', 'Europe/Kaliningrad', 'Europe/Moscow'];
+      const ids = await upsertPatients(db, zones.map((timeZone, i) => ({
+        lastName: 'Иванова', firstName: 'Анна', middleName: null, birthYear: 1960, phone: `+7918555${String(n).padStart(2, '0')}${i}0`, timeZone, tags: [] })));
+      await enrolPatients(db, { campaignId: id, patientIds: ids, at: T0 });
+      const hours = { weekdays: ['09:00', '20:00'], saturday: ['10:00', '17:00'], sunday: null } as const;
+      // Tuesday 12:30 UTC: 22:30 in Vladivostok (too late), 14:30 in Kaliningrad, 15:30 in Moscow
+      const tuesday = new Date('2026-11-24T12:30:00Z');
+      const leased = await leaseDueContacts(db, { campaignId: id, now: tuesday, limit: 5, leaseMs: 60_000, owner: 'a', hours });
+      expect(leased.map((l) => l.patient.timeZone).sort()).toEqual(['Europe/Kaliningrad', 'Europe/Moscow']);
+      // Sunday: nobody
+      const sunday = new Date('2026-11-29T10:00:00Z');
+      expect(await leaseDueContacts(db, { campaignId: id, now: sunday, limit: 5, leaseMs: 60_000, owner: 'a', hours })).toEqual([]);
+      // Wednesday 00:30 UTC is 10:30 in Vladivostok: now it is leased
+      const wednesday = new Date('2026-11-25T00:30:00Z');
+      const late = await leaseDueContacts(db, { campaignId: id, now: wednesday, limit: 5, leaseMs: 60_000, owner: 'b', hours });
+      expect(late.map((l) => l.patient.timeZone)).toEqual(['Asia/Vladivostok']);
+    });
+
+    it('closeInterruptedAttempts() counts an open attempt that had booked a slot as BOOKED and closes its contact', async () => {
+      const c = await campaignWith(1);
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'dead', hours: rules.callingHours });
+      const [slotId] = await addSlots(db, [{ ...slotAt('dr-crash', 0), specialty: 'crash' }]);
+      const attemptId = await startAttempt(db, { callId: `crash-${n}`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 });
+      await bookSlot(db, { slotId: slotId!, callId: `crash-${n}`, attemptId, patientId: l!.patient.id, now: T0 });
+      await closeInterruptedAttempts(db, { now: new Date(T0.getTime() + 61_000) });
+      const { rows } = await db.query<{ disposition: string; counted: boolean }>(`select disposition, counted from attempt where id = $1`, [attemptId]);
+      expect(rows[0]).toEqual({ disposition: 'BOOKED', counted: true });
+      const { rows: contact } = await db.query<{ state: string; attempts: number; last_disposition: string }>(
+        `select state, attempts, last_disposition from campaign_contact where id = $1`, [l!.id]);
+      expect(contact[0]).toEqual({ state: 'done', attempts: 1, last_disposition: 'BOOKED' });
     });
 
     it('the booking table refuses two live bookings of one resource at overlapping times', async () => {

@@ -1,7 +1,7 @@
 import { Config } from '../../src/config/index.js';
 import { buildEngine, type Engine } from '../../src/app/index.js';
 import { compileScript, loadScript } from '../../src/dialog/index.js';
-import { defaultRules, runCampaign } from '../../src/dialer/index.js';
+import { ANY_HOUR, defaultRules, runCampaign } from '../../src/dialer/index.js';
 import {
   addSlots, createCampaign, enrolPatients, upsertPatients, type Db,
 } from '../../src/registry/index.js';
@@ -30,7 +30,8 @@ let seq = 0;
  */
 export async function seedCampaign(db: Db, p: { personas: PersonaName[]; slots: number; rules?: Partial<CampaignRules>; now: Date }) {
   const id = `t${++seq}-${Math.random().toString(36).slice(2, 8)}`;
-  const rules = { ...defaultRules('cold'), ...p.rules };
+  // simulated callees answer at any hour; calling hours are tested in the registry tests
+  const rules = { ...defaultRules('cold'), callingHours: ANY_HOUR, ...p.rules };
   const campaign = await createCampaign(db, { id, name: id, kind: 'cold', dialogId: SCRIPT.id, dialogVersion: SCRIPT.version, rules });
   const phones = p.personas.map((_, i) => `+7900${String(seq).padStart(3, '0')}${String(i).padStart(4, '0')}`);
   const ids = await upsertPatients(db, phones.map((phone) => ({
@@ -56,7 +57,7 @@ export function runUntilIdle(engine: Engine, campaign: Awaited<ReturnType<typeof
   const cfg = engine.config;
   return runCampaign(engine.deps, {
     campaign, script: SCRIPT, machine: MACHINE, trunk: { ...cfg.trunk, ...trunk },
-    clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone }, owner: 'test', leaseMs: 600_000, pollMs: 1000, untilIdle: true,
+    clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone }, owner: 'test', leaseMs: 600_000, maxCallMs: 300_000, pollMs: 1000, untilIdle: true,
   }, new AbortController().signal);
 }
 

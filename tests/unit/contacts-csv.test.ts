@@ -31,6 +31,14 @@ describe('parseContactsCsv()', () => {
     ]);
   });
 
+  it('rejects a second row for the same external id, naming the first', () => {
+    const r = parseContactsCsv(`external_id,${header}` +
+      'MIS-1,Иванова,Анна,,1961,+79185550101,Europe/Moscow,\n' +
+      'MIS-1,Иванова,Анна,,1961,+79185550102,Europe/Moscow,\n', 'c.csv');
+    expect(r.contacts).toHaveLength(1);
+    expect(r.rejected).toEqual([{ line: 3, column: 'external_id', problem: 'the same person as line 2' }]);
+  });
+
   it('rejects a file missing a required column, or with an unknown one, as a whole', () => {
     expect(() => parseContactsCsv('last_name,first_name,time_zone\nА,Б,Europe/Moscow\n', 'c.csv')).toThrow(/missing column "phone"/);
     expect(() => parseContactsCsv(`${header.trim()},snils\n`, 'c.csv')).toThrow(ContactError);
@@ -46,5 +54,6 @@ describe('parseContactsCsv()', () => {
     expect(err).toBeInstanceOf(ContactError);
     expect(err!.where.file).toBe('c.csv');
     expect(err!.message).toMatch(/not a readable CSV/);
+    expect(err!.describe()).not.toContain('Иванова'); // no cell value in a message that may be logged
   });
 });

@@ -16,6 +16,12 @@ describe('nextStep()', () => {
   it('retries BUSY after 20 minutes', () => {
     expect(nextStep({ disposition: 'BUSY', attempts: 1, sameBefore: 0, now }, cold).nextAttemptAt!.getTime() - now.getTime()).toBe(20 * 60_000);
   });
+  it('backs technical failures off exponentially, 2, 4, 8 ... minutes, at most a day', () => {
+    const delay = (sameBefore: number) =>
+      nextStep({ disposition: 'NETWORK_FAILURE', attempts: 0, sameBefore, now }, cold).nextAttemptAt!.getTime() - now.getTime();
+    expect([0, 1, 2].map(delay)).toEqual([2, 4, 8].map((m) => m * 60_000));
+    expect(delay(30)).toBe(24 * H);
+  });
   it('retries REJECTED once only', () => {
     expect(nextStep({ disposition: 'REJECTED', attempts: 1, sameBefore: 0, now }, cold).state).toBe('pending');
     expect(nextStep({ disposition: 'REJECTED', attempts: 2, sameBefore: 1, now }, cold).state).toBe('done');

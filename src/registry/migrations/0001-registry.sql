@@ -66,6 +66,8 @@ create table attempt (
 );
 create index attempt_contact on attempt (campaign_contact_id);
 create index attempt_campaign on attempt (campaign_id, disposition);
+-- the sweep for attempts left open by a dialer that died reads only these
+create index attempt_open on attempt (campaign_contact_id) where disposition is null;
 
 create table slot (
   id               bigserial primary key,

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { systemClock, type Slot } from '../../src/core/index.js';
+import { DialogRun, loadScript, type DialogDeps } from '../../src/dialog/index.js';
+import type { AsrEvent, AsrStream } from '../../src/speech/index.js';
+
+/**
+ * The runtime against in-test implementations of its ports, to pin a race the real network
+ * cannot be made to hit on cue: the callee hangs up while the booking is in the registry.
+ * (Whole calls over real RTP, gRPC and databases are in tests/integration/calls.test.ts.)
+ */
+const script = loadScript('dialogs/dispanserization-invite.yaml');
+const slot = (id: string, h: number): Slot => ({
+  id, resource: 'dr-1', specialty: 'therapist', startsAt: new Date(Date.UTC(2026, 10, 25, h)), endsAt: new Date(Date.UTC(2026, 10, 25, h, 20)),
+});
+
+function deps(answers: string[], book: () => Promise<'booked' | 'taken'>): DialogDeps {
+  return {
+    clock: systemClock,
+    audio: { play: async () => true, flush: () => {}, on: () => () => {} },
+    tts: { async *synthesize() { yield new Int16Array(160); } },
+    asr: {
+      recognize(): AsrStream {
+        const text = answers.shift();
+        return {
+          write() {}, end() {}, cancel() {},
+          async *events(): AsyncIterable<AsrEvent> {
+            if (text !== undefined) yield { type: 'final', text, confidence: 1, atMs: 0 };
+          },
+        };
+      },
+    },
+    slots: { offer: async () => [slot('1', 5), slot('2', 6)], book },
+    operators: { handoff: async () => 'unavailable' },
+  };
+}
+
+const call = { callId: 'c1', patient: { firstName: 'Анна', middleName: 'Петровна', lastName: 'Иванова' }, clinic: { name: 'поликлиника', timeZone: 'Europe/Moscow' } };
+
+describe('DialogRun', () => {
+  it('reports a slot booked while the callee hung up as booked, after the registry answers', async () => {
+    let release!: (r: 'booked') => void;
+    let run!: DialogRun;
+    const booking = new Promise<'booked'>((r) => (release = r));
+    run = new DialogRun(script, call, deps(['да', 'первое'], () => {
+      run.hangUp(); // the callee hangs up while the registry books
+      setImmediate(() => release('booked'));
+      return booking;
+    }));
+    const result = await run.run();
+    expect(result.endedBy).toBe('callee');
+    expect(result.booked?.id).toBe('1');
+  });
+
+  it('ends with the script disposition and a transcript of both sides', async () => {
+    const run = new DialogRun(script, call, deps(['нет, не хочу'], async () => 'booked'));
+    const result = await run.run();
+    expect(result).toMatchObject({ disposition: 'DECLINED', endedBy: 'robot', booked: null, stopped: false });
+    expect(result.transcript.map((l) => [l.who, l.intent ?? null])).toEqual([
+      ['robot', null], ['robot', null], ['callee', 'no'], ['robot', null],
+    ]);
+  });
+
+  it('stop() ends a call that runs too long with no disposition, marked stopped', async () => {
+    const run = new DialogRun(script, call, deps([], async () => 'booked'));
+    const done = run.run();
+    run.stop();
+    expect(await done).toMatchObject({ disposition: null, endedBy: 'robot', stopped: true });
+  });
+});
