@@ -89,6 +89,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       clock,
       log,
       metrics: createDialerMetrics(metrics),
+      ready: async () => void (await speech.capabilities()),
     };
     return { config: cfg, db, log, metrics, deps, sim, speechAddress, close };
   } catch (err) {

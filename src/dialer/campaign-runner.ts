@@ -1,4 +1,4 @@
-import type { Campaign } from '../core/index.js';
+import { ZvonarError, type Campaign } from '../core/index.js';
 import type { compileScript, DialogCall, Script } from '../dialog/index.js';
 import { closeInterruptedAttempts, getCampaign, leaseDueContacts, releaseExpiredHolds } from '../registry/index.js';
 import { placeCall, type CallDeps, type CallSummary } from './place-call.js';
@@ -28,8 +28,9 @@ const SWEEP_MS = 30_000;
  * The campaign loop: leases due contacts up to the free channels, paces call starts by the
  * trunk's CPS, and places each call. Resolves when aborted, when the campaign is no longer
  * active (paused by a supervisor, or by a SYSTEM_ERROR) or, with untilIdle, when nothing is
- * left to dial now; in every case after the active calls have ended. A registry error is
- * logged and retried after pollMs: it never abandons calls in progress.
+ * left to dial now; in every case after the active calls have ended. A registry or speech
+ * engine that is down is logged and retried after pollMs (with untilIdle: rejects with its
+ * error once the active calls have ended); it never abandons calls in progress.
  */
 export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSignal): Promise<void> {
   const { clock, db, log } = deps;
@@ -55,6 +56,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         await releaseExpiredHolds(db, { now });
         swept = now.getTime();
       }
+      await deps.ready();
       const { status } = await getCampaign(db, o.campaign.id);
       if (status !== 'active') {
         log.info({ campaignId: o.campaign.id, status }, 'campaign not active; dialer stops');
@@ -67,7 +69,13 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         });
       }
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'registry unavailable; dialer retries');
+      // Nothing is dialled while the registry or the speech engine is down. A one-off run
+      // (untilIdle) reports it; a long-running dialer waits for it to come back.
+      if (o.untilIdle) {
+        await Promise.all(active);
+        throw err;
+      }
+      log.error({ err: err instanceof ZvonarError ? err.code : (err as Error).message }, 'engine not ready; dialer retries');
       await nap(next, o.pollMs);
       continue;
     }

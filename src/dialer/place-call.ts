@@ -26,6 +26,12 @@ export interface CallDeps {
   clock: Clock;
   log: Logger;
   metrics: DialerMetrics;
+  /**
+   * Resolves when the engine can hold a conversation (the speech engine answers); rejects with
+   * the reason otherwise. The dialer asks before it leases contacts, so that no patient answers
+   * a robot that cannot speak.
+   */
+  ready(): Promise<void>;
 }
 
 export interface CallPlan {

@@ -4,7 +4,8 @@ import { openPglite } from '../../src/registry/pglite-db.js';
 import { migrate, type Db } from '../../src/registry/index.js';
 import { startHttpServer } from '../../src/web/index.js';
 import { collectingLogger } from '../support/collecting-logger.js';
-import { runUntilIdle, seedCampaign, testConfig, testEngine } from '../support/engine.js';
+import { runUntilIdle, seedCampaign, testConfig, testEngine, until } from '../support/engine.js';
+import { startReferenceSpeechServer } from '../../src/speech/reference-server.js';
 
 let db: Db;
 beforeAll(async () => {
@@ -23,25 +24,47 @@ async function deadPort(): Promise<number> {
 }
 
 describe('engine', () => {
-  it('a dead speech server leaves the answered callee in silence: ROBOT_SILENCE, counted, with the error code, no slot leaked', async () => {
-    const now = new Date();
-    const s = await seedCampaign(db, { personas: ['agree'], slots: 2, now });
+  it('a dead speech server stops the dialer before anyone is called: no attempt, contact untouched', async () => {
+    const s = await seedCampaign(db, { personas: ['agree'], slots: 2, now: new Date() });
     const config = testConfig({ speech: { kind: 'grpc', address: `127.0.0.1:${await deadPort()}` } });
     const engine = await testEngine(db, s.personaOf, { config });
     try {
-      await runUntilIdle(engine, s.campaign);
-      const { rows } = await db.query<{ disposition: string; counted: boolean; error: string; sip_status: number }>(
-        `select disposition, counted, error, sip_status from attempt where campaign_id = $1`, [s.campaign.id]);
-      expect(rows).toEqual([{ disposition: 'ROBOT_SILENCE', counted: true, error: 'TTS_UNAVAILABLE', sip_status: 200 }]);
-      const { rows: c } = await db.query<{ state: string; attempts: number; next_attempt_at: Date }>(
-        `select state, attempts, next_attempt_at from campaign_contact where campaign_id = $1`, [s.campaign.id]);
-      expect(c[0]).toMatchObject({ state: 'pending', attempts: 1 });
-      expect(c[0]!.next_attempt_at.getTime() - Date.now()).toBeGreaterThan(25 * 3600_000); // next day, not in two minutes
-      const { rows: held } = await db.query(`select 1 from slot where id = any($1::bigint[]) and status <> 'free'`, [s.slotIds]);
-      expect(held).toEqual([]); // no slot leaked
+      await expect(runUntilIdle(engine, s.campaign)).rejects.toMatchObject({ code: 'ASR_UNAVAILABLE' });
     } finally {
       await engine.close();
     }
+    expect(engine.sim!.calls).toEqual([]);
+    expect((await db.query(`select 1 from attempt where campaign_id = $1`, [s.campaign.id])).rows).toEqual([]);
+    const { rows: c } = await db.query<{ state: string; attempts: number; lease_owner: string | null }>(
+      `select state, attempts, lease_owner from campaign_contact where campaign_id = $1`, [s.campaign.id]);
+    expect(c).toEqual([{ state: 'pending', attempts: 0, lease_owner: null }]);
+  });
+
+  it('a speech server that dies mid-call leaves the callee in silence: ROBOT_SILENCE, counted, error code, no slot leaked', async () => {
+    const s = await seedCampaign(db, { personas: ['agree'], slots: 2, now: new Date() });
+    const speech = await startReferenceSpeechServer({ host: '127.0.0.1', port: 0 });
+    const config = testConfig({ speech: { kind: 'grpc', address: speech.address } });
+    const engine = await testEngine(db, s.personaOf, { config });
+    try {
+      const run = runUntilIdle(engine, s.campaign);
+      await until(() => engine.sim!.calls[0]?.heard.length === 1, 'the greeting to be heard');
+      await speech.close();
+      // the call in progress is recorded; then the dialer stops, as speech is down
+      await expect(run).rejects.toMatchObject({ code: 'ASR_UNAVAILABLE' });
+    } finally {
+      await engine.close();
+    }
+    const { rows } = await db.query<{ disposition: string; counted: boolean; error: string; sip_status: number }>(
+      `select disposition, counted, error, sip_status from attempt where campaign_id = $1`, [s.campaign.id]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ disposition: 'ROBOT_SILENCE', counted: true, sip_status: 200 });
+    expect(rows[0]!.error).toMatch(/^(TTS|ASR)_UNAVAILABLE$/);
+    const { rows: c } = await db.query<{ state: string; attempts: number; next_attempt_at: Date }>(
+      `select state, attempts, next_attempt_at from campaign_contact where campaign_id = $1`, [s.campaign.id]);
+    expect(c[0]).toMatchObject({ state: 'pending', attempts: 1 });
+    expect(c[0]!.next_attempt_at.getTime() - Date.now()).toBeGreaterThan(25 * 3600_000); // next day, not in two minutes
+    const { rows: held } = await db.query(`select 1 from slot where id = any($1::bigint[]) and status <> 'free'`, [s.slotIds]);
+    expect(held).toEqual([]); // no slot leaked
   });
 
   it('an answer whose SDP has no audio stream ends NETWORK_FAILURE, uncounted, logged with what is wrong', async () => {

@@ -11,16 +11,19 @@ import { connectPostgres } from '../../src/registry/pg-db.js';
  */
 export interface TestDatabase {
   name: 'pglite' | 'postgres';
+  /** a new database with the schema in place */
   open(): Promise<Db>;
+  /** a new database with no schema at all */
+  openEmpty(): Promise<Db>;
 }
 
 export const databases: TestDatabase[] = [
-  { name: 'pglite', open: openMigratedPglite },
-  ...(process.env.ZVONAR_TEST_DATABASE_URL ? [{ name: 'postgres' as const, open: openFreshPostgres }] : []),
+  { name: 'pglite', open: () => migrated(openPglite()), openEmpty: () => openPglite() },
+  ...(process.env.ZVONAR_TEST_DATABASE_URL ? [{ name: 'postgres' as const, open: () => migrated(openFreshPostgres()), openEmpty: openFreshPostgres }] : []),
 ];
 
-async function openMigratedPglite(): Promise<Db> {
-  const db = await openPglite();
+async function migrated(opening: Promise<Db>): Promise<Db> {
+  const db = await opening;
   await migrate(db);
   return db;
 }
@@ -34,7 +37,6 @@ async function openFreshPostgres(): Promise<Db> {
   await admin.end();
   url.pathname = `/${name}`;
   const db = await connectPostgres(url.toString());
-  await migrate(db);
   const close = db.close;
   return {
     ...db,
