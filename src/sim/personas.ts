@@ -1,14 +1,17 @@
 /**
  * Simulated callees. Each persona is data: how the network answers the INVITE, and, once
- * answered, what the person says to each question the robot asks (a prompt ending in "?").
+ * answered, what the person says to each question the robot asks (a prompt ending in "?"),
+ * in the language the robot speaks (Russian when it hears Cyrillic, English otherwise).
  */
+export type Replies = { ru: string[]; en: string[] };
+
 export interface Persona {
   /** final SIP status instead of answering (486 busy, 480 unreachable, ...) */
   rejectWith?: number;
   /** rings until the caller gives up (CANCEL -> 487) */
   neverAnswers?: boolean;
   /** replies, in order, one per question heard; the last one repeats; none: the callee stays silent */
-  replies?: string[];
+  replies?: Replies;
   /** hangs up after hearing this many robot utterances */
   hangUpAfter?: number;
   /** answers 200 OK with this SDP instead of a real one (a broken PBX or gateway) */
@@ -17,16 +20,16 @@ export interface Persona {
 
 export const PERSONAS = {
   /** says yes, takes the first time offered */
-  agree: { replies: ['Да, запишите, пожалуйста', 'Первое'] },
+  agree: { replies: { ru: ['Да, запишите, пожалуйста', 'Первое'], en: ['Yes, please book me', 'The first one'] } },
   /** says yes, takes the second time offered */
-  'agree-second': { replies: ['Давайте', 'Второе время'] },
-  decline: { replies: ['Нет, спасибо, не хочу'] },
+  'agree-second': { replies: { ru: ['Давайте', 'Второе время'], en: ['Sure', 'The second time'] } },
+  decline: { replies: { ru: ['Нет, спасибо, не хочу'], en: ['No, thank you'] } },
   /** asks for a human */
-  operator: { replies: ['Соедините меня с оператором'] },
+  operator: { replies: { ru: ['Соедините меня с оператором'], en: ['Put me through to an operator'] } },
   /** asks never to be called again */
-  'do-not-call': { replies: ['Больше не звоните мне'] },
+  'do-not-call': { replies: { ru: ['Больше не звоните мне'], en: ['Do not call me again'] } },
   /** answers and says nothing */
-  silent: { replies: [] },
+  silent: { replies: { ru: [], en: [] } },
   /** answers, hears the greeting and hangs up */
   'hang-up': { hangUpAfter: 1 },
   busy: { rejectWith: 486 },
@@ -37,7 +40,7 @@ export const PERSONAS = {
   /** the trunk refuses us for billing (402): every call would fail the same way */
   'trunk-billing': { rejectWith: 402 },
   /** a gateway that answers with an SDP that offers no audio stream */
-  'bad-sdp': { replies: ['Да'], sdpAnswer: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' },
+  'bad-sdp': { replies: { ru: ['Да'], en: ['Yes'] }, sdpAnswer: 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' },
 } as const satisfies Record<string, Persona>;
 
 export type PersonaName = keyof typeof PERSONAS;

@@ -111,7 +111,7 @@ export class SimNetwork implements CallControl {
 class SimCallee {
   readonly #media: MediaSession;
   readonly #listener = new ModemListener();
-  readonly #replies: string[];
+  #replies: string[] | null = null;
   readonly #persona: Persona;
   readonly #record: SimCallRecord;
   readonly #hangUp: () => void;
@@ -123,7 +123,6 @@ class SimCallee {
     this.#persona = persona;
     this.#media = media;
     this.#record = record;
-    this.#replies = [...(persona.replies ?? [])];
     this.#hangUp = hangUp;
     this.#thinkMs = thinkMs;
     media.on('audio', (pcm) => {
@@ -138,6 +137,8 @@ class SimCallee {
       this.#hangUp();
       return;
     }
+    // The first words heard tell the language of the call (a Russian name in an English greeting does not).
+    this.#replies ??= [...(this.#persona.replies?.[languageOf(text)] ?? [])];
     if (!text.trim().endsWith('?')) return;
     // Out of replies, a person repeats the last one ("the first, I said").
     const reply = this.#replies.length > 1 ? this.#replies.shift() : this.#replies[0];
@@ -155,4 +156,10 @@ class SimCallee {
     clearTimeout(this.#timer);
     this.#media.close();
   }
+}
+
+function languageOf(text: string): 'ru' | 'en' {
+  const cyrillic = text.match(/[\u0400-\u04FF]/g)?.length ?? 0;
+  const latin = text.match(/[A-Za-z]/g)?.length ?? 0;
+  return cyrillic >= latin ? 'ru' : 'en';
 }

@@ -3,6 +3,7 @@ import { ManualClock, type TranscriptLine } from '../../src/core/index.js';
 import type { Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
 import { runUntilIdle, seedCampaign, testEngine, until } from '../support/engine.js';
+import { loadScript } from '../../src/dialog/index.js';
 
 /**
  * Whole calls through every layer: the dialer, the simulated network's callees over real UDP
@@ -47,6 +48,23 @@ for (const target of databases) {
         const { rows: contact } = await db.query<{ state: string; attempts: number; lease_owner: string | null }>(
           `select state, attempts, lease_owner from campaign_contact where campaign_id = $1`, [s.campaign.id]);
         expect(contact).toEqual([{ state: 'done', attempts: 1, lease_owner: null }]);
+      } finally {
+        await engine.close();
+      }
+    });
+
+    it('an English script books an English-speaking callee, words carried through the same audio', async () => {
+      const s = await seedCampaign(db, { personas: ['agree-second', 'decline'], slots: 2, now: new Date() });
+      const engine = await testEngine(db, s.personaOf);
+      try {
+        await runUntilIdle(engine, s.campaign, {}, loadScript('dialogs/dispanserization-invite-en.yaml'));
+        const rows = await attempts(s.campaign.id);
+        expect(rows.map((a) => a.disposition).sort()).toEqual(['BOOKED', 'DECLINED']);
+        const booked = rows.find((a) => a.disposition === 'BOOKED')!;
+        expect(booked.slot_id).toBe(s.slotIds[1]); // "The second time"
+        const sim = engine.sim!.calls.find((c) => c.callId === booked.call_id)!;
+        expect(sim.heard[0]).toMatch(/^Hello, Анна!/);
+        expect(sim.heard.at(-1)).toMatch(/^You are booked for \w+day, /);
       } finally {
         await engine.close();
       }

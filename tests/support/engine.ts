@@ -53,10 +53,10 @@ export async function testEngine(db: Db, personaOf: Map<string, PersonaName>, op
   return buildEngine(opts.config ?? testConfig(), { db, clock: opts.clock ?? systemClock, log: opts.log ?? silentLogger, personaOf: (ph) => personaOf.get(ph) });
 }
 
-export function runUntilIdle(engine: Engine, campaign: Awaited<ReturnType<typeof seedCampaign>>['campaign'], trunk?: Partial<Config['trunk']>) {
+export function runUntilIdle(engine: Engine, campaign: Awaited<ReturnType<typeof seedCampaign>>['campaign'], trunk?: Partial<Config['trunk']>, script = SCRIPT) {
   const cfg = engine.config;
   return runCampaign(engine.deps, {
-    campaign, script: SCRIPT, machine: MACHINE, trunk: { ...cfg.trunk, ...trunk },
+    campaign, script, machine: script === SCRIPT ? MACHINE : compileScript(script), trunk: { ...cfg.trunk, ...trunk },
     clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone }, owner: 'test', leaseMs: 600_000, maxCallMs: 300_000, pollMs: 1000, untilIdle: true,
   }, new AbortController().signal);
 }

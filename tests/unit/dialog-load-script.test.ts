@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadScript, compileScript, matchIntent } from '../../src/dialog/index.js';
 import { ScriptError } from '../../src/core/index.js';
@@ -34,12 +35,13 @@ const broken: { name: string; yaml: string; code: string; line: number; says: Re
 ];
 
 describe('loadScript()', () => {
-  it('accepts the shipped dispanserization script and compiles it to a machine', () => {
-    const script = loadScript('dialogs/dispanserization-invite.yaml');
-    expect(script.language).toBe('ru-RU');
-    const machine = compileScript(script);
-    expect(Object.keys(machine.config.states ?? {})).toContain('greet');
-  });
+  for (const file of readdirSync('dialogs').filter((f) => f.endsWith('.yaml'))) {
+    it(`accepts the shipped script ${file} and compiles it to a machine`, () => {
+      const script = loadScript(`dialogs/${file}`);
+      const machine = compileScript(script);
+      expect(Object.keys(machine.config.states ?? {})).toEqual(expect.arrayContaining([script.start, 'ended', 'hungUp', 'failed', 'stopped']));
+    });
+  }
 
   for (const b of broken) {
     it(`rejects ${b.name} naming file, line and problem`, () => {
