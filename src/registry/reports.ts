@@ -33,7 +33,7 @@ export async function campaignBookings(
     `select b.id as booking_id, s.id as slot_id, s.resource, s.specialty, s.starts_at, a.call_id
      from booking b join attempt a on a.id = b.attempt_id join slot s on s.id = b.slot_id
      where a.campaign_id = $1 and b.status <> 'cancelled'
-     order by s.starts_at, b.id`,
+     order by s.starts_at, s.resource, b.id`,
     [p.campaignId],
   );
   return rows.map((r) => ({ bookingId: r.booking_id, slotId: r.slot_id, resource: r.resource, specialty: r.specialty, startsAt: r.starts_at, callId: r.call_id }));
