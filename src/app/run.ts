@@ -22,13 +22,14 @@ export async function runMigrate(cfg: Config): Promise<string[]> {
 /** `zvonar load`: creates a campaign from a campaign file and imports its contacts. */
 export async function runLoad(cfg: Config, file: string, out: (l: string) => void): Promise<void> {
   const source = readCampaign(file);
-  const engine = await buildEngine(cfg);
+  const db = await openRegistry(cfg);
   try {
-    const r = await createCampaignFrom(engine.db, source, { now: new Date(engine.deps.clock.now()), timeZone: cfg.clinic.timeZone });
+    await migrate(db);
+    const r = await createCampaignFrom(db, source, { now: new Date(), timeZone: cfg.clinic.timeZone });
     out(`campaign ${r.campaign.id}: ${r.imported} contacts imported, ${r.rejected.length} rejected, ${r.slots} slots created`);
     for (const x of r.rejected) out(`  rejected: line ${x.line}, column ${x.column}: ${x.problem}`);
   } finally {
-    await engine.close();
+    await db.close();
   }
 }
 

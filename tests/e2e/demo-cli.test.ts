@@ -74,6 +74,43 @@ describe('zvonar demo', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('load imports good rows and names the junk ones; run dials the campaign; a second load is refused', async () => {
+    const dir = join(tmp, 'run');
+    const cfg = join(tmp, 'run.yaml');
+    writeFileSync(cfg, readFileSync('config/default.yaml', 'utf8')
+      .replace('dataDir: ./data/registry', `dataDir: ${dir}`)
+      .replace('defaultPersona: agree', 'defaultPersona: decline')
+      .replace('level: info', 'level: warn'));
+    const csv = join(tmp, 'contacts.csv');
+    writeFileSync(csv, 'last_name,first_name,phone,time_zone\n' +
+      'Иванова,Анна,8 918 555-01-01,Europe/Moscow\n' +
+      'Петров,Сергей,12345,Europe/Moscow\n' +
+      'Сидорова,Мария,+79185550103,Mars/Olympus\n');
+    const campaign = join(tmp, 'run-campaign.yaml');
+    writeFileSync(campaign, [
+      'id: cli-run', 'name: CLI run', 'kind: cold', `dialog: ${join(process.cwd(), 'dialogs/dispanserization-invite.yaml')}`, `contacts: ${csv}`,
+      'rules:', '  callingHours: { weekdays: ["00:00", "24:00"], saturday: ["00:00", "24:00"], sunday: ["00:00", "24:00"] }', '',
+    ].join('\n'));
+    const load = await zvonar(['-c', cfg, 'load', campaign]);
+    expect(load.stderr).toBe('');
+    expect(load.stdout).toContain('campaign cli-run: 1 contacts imported, 2 rejected');
+    expect(load.stdout).toContain('rejected: line 3, column phone:');
+    expect(load.stdout).toContain('rejected: line 4, column time_zone: must be an IANA time zone');
+    const again = await zvonar(['-c', cfg, 'load', campaign]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('campaign "cli-run" already exists [CAMPAIGN_EXISTS]');
+    const run = await zvonar(['-c', cfg, 'run', '--until-idle']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const db = await openPglite(dir);
+    try {
+      const { rows } = await db.query<{ disposition: string }>(`select disposition from attempt where campaign_id = 'cli-run'`);
+      expect(rows).toEqual([{ disposition: 'DECLINED' }]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('stops on a configuration mistake naming the file and line', async () => {
     const cfg = join(tmp, 'bad.yaml');
     writeFileSync(cfg, readFileSync('config/default.yaml', 'utf8').replace('ringTimeoutMs: 23000', 'ringTimeoutMs: 2000'));
