@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, type TranscriptLine } from '../../src/core/index.js';
 import type { Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
@@ -12,11 +12,12 @@ import { loadScript } from '../../src/dialog/index.js';
  */
 for (const target of databases) {
   describe(`calls on ${target.name}`, () => {
+    // A database per test: every test's slots are the clinic's only free ones.
     let db: Db;
-    beforeAll(async () => {
+    beforeEach(async () => {
       db = await target.open();
     });
-    afterAll(async () => db?.close());
+    afterEach(async () => db?.close());
 
     interface AttemptRow {
       id: string; call_id: string; disposition: string; sip_status: number | null; slot_id: string | null;
