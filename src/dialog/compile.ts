@@ -75,7 +75,7 @@ function compileStep(name: string, step: Step): object {
 
 function behaviour(step: string, s: Step): [string, object] {
   if (s.listen) return ['listen', { step, intents: s.listen, silenceMs: s.silenceMs ?? null }];
-  if (s.slots) return ['slots', { step, count: s.slots.count, specialty: s.slots.specialty ?? null }];
+  if (s.slots) return ['slots', { step, count: s.slots.count, specialty: s.slots.specialty ?? null, one: 'one' in (s.on ?? {}) }];
   if (s.book) return ['book', { step, index: s.book }];
   return ['handoff', { step, queue: s.handoff!.queue }];
 }

@@ -1,6 +1,6 @@
 import { YamlFile } from '../config/index.js';
 import { ScriptError, type ErrorCode } from '../core/index.js';
-import { RESERVED_OUTCOMES, Script, type Step } from './script-schema.js';
+import { OPTIONAL_OUTCOMES, RESERVED_OUTCOMES, Script, type Step } from './script-schema.js';
 import { placeholders, TEMPLATE_VARS } from './template.js';
 
 /**
@@ -46,10 +46,11 @@ function checkSemantics(s: Script, fail: Fail): void {
     }
     const outcomes = kind === 'listen' ? [...Object.keys(step.listen!), ...RESERVED_OUTCOMES.listen] : [...RESERVED_OUTCOMES[kind]];
     const on = step.on ?? {};
+    const allowed = [...outcomes, ...OPTIONAL_OUTCOMES[kind]];
     for (const [outcome, to] of Object.entries(on)) {
-      if (outcome !== 'otherwise' && !outcomes.includes(outcome)) {
-        const near = closest(outcome, outcomes);
-        fail('SCRIPT_UNHANDLED_OUTCOME', `step "${name}" has no outcome "${outcome}"; its outcomes are ${outcomes.join(', ')}.${near ? ` Did you mean "${near}"?` : ''}`, [...here, 'on', outcome]);
+      if (outcome !== 'otherwise' && !allowed.includes(outcome)) {
+        const near = closest(outcome, allowed);
+        fail('SCRIPT_UNHANDLED_OUTCOME', `step "${name}" has no outcome "${outcome}"; its outcomes are ${allowed.join(', ')}.${near ? ` Did you mean "${near}"?` : ''}`, [...here, 'on', outcome]);
       }
       target(to, [...here, 'on', outcome]);
     }

@@ -96,7 +96,7 @@ export class DialogRun {
         say: fromPromise<StepResult, { step: string; text: string }>(({ input, signal }) => this.#say(input, signal)),
         listen: fromPromise<StepResult, { step: string; intents: Record<string, string[]>; silenceMs: number | null }>(({ input, signal }) =>
           this.#listen(input, signal)),
-        slots: fromPromise<StepResult, { step: string; count: number; specialty: string | null }>(({ input }) => this.#settle(this.#offerSlots(input))),
+        slots: fromPromise<StepResult, { step: string; count: number; specialty: string | null; one: boolean }>(({ input }) => this.#settle(this.#offerSlots(input))),
         book: fromPromise<StepResult, { step: string; index: number }>(({ input }) => this.#settle(this.#book(input))),
         handoff: fromPromise<StepResult, { step: string; queue: string }>(async ({ input }) => ({
           outcome: await this.#deps.operators.handoff({ queue: input.queue, callId: this.#call.callId }),
@@ -202,7 +202,7 @@ export class DialogRun {
     return { outcome };
   }
 
-  async #offerSlots(input: { step: string; count: number; specialty: string | null }): Promise<StepResult> {
+  async #offerSlots(input: { step: string; count: number; specialty: string | null; one: boolean }): Promise<StepResult> {
     this.#offered = await this.#deps.slots.offer({ count: input.count, specialty: input.specialty });
     const { language } = this.#script;
     for (let i = 1; i <= 5; i++) delete this.#vars[`slot.${i}` as TemplateVar];
@@ -210,7 +210,8 @@ export class DialogRun {
       this.#vars[`slot.${i + 1}` as TemplateVar] = speakSlot(s.startsAt, language, this.#call.clinic.timeZone);
     });
     this.#note('system', `offered slots ${this.#offered.map((s) => s.id).join(', ') || 'none'}`, input.step);
-    return { outcome: this.#offered.length ? 'found' : 'none' };
+    const n = this.#offered.length;
+    return { outcome: n === 0 ? 'none' : n === 1 && input.one ? 'one' : 'found' };
   }
 
   async #book(input: { step: string; index: number }): Promise<StepResult> {

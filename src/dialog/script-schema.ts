@@ -19,13 +19,22 @@ export const RESERVED_OUTCOMES = {
   handoff: ['connected', 'unavailable'],
 } as const;
 
+/** Outcomes a step may name but need not: without them the general outcome is taken. */
+export const OPTIONAL_OUTCOMES = {
+  listen: [],
+  /** exactly one slot is free: "I have 9:40, shall I book it?" rather than "9:40, or ..." */
+  slots: ['one'],
+  book: [],
+  handoff: [],
+} as const;
+
 export const Step = z.strictObject({
   say: z.string().min(1).optional(),
   /** intent -> phrases that mean it; outcomes: each intent, `silence`, `unknown` */
   listen: z.record(intentName, z.array(z.string().min(1)).min(1)).optional(),
   /** how long to wait for the callee to start speaking */
   silenceMs: z.number().int().min(500).max(30_000).optional(),
-  /** offer free slots; outcomes: `found`, `none` */
+  /** offer free slots; outcomes: `found`, `none`, and optionally `one` (exactly one free) */
   slots: z.strictObject({ count: z.number().int().min(1).max(5), specialty: z.string().min(1).optional() }).optional(),
   /** book the n-th offered slot (1-based); outcomes: `booked`, `taken` */
   book: z.number().int().min(1).max(5).optional(),

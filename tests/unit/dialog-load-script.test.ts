@@ -31,6 +31,7 @@ const broken: { name: string; yaml: string; code: string; line: number; says: Re
   { name: 'a misspelt placeholder', yaml: good.replace('{patient.first_name}', '{patient.firstname}'), code: 'SCRIPT_TEMPLATE', line: 7, says: /Did you mean \{patient.first_name\}/ },
   { name: 'an unreachable step', yaml: `${good}  lost:\n    end: DECLINED\n`, code: 'SCRIPT_UNREACHABLE_STEP', line: 17, says: /"lost"/ },
   { name: 'a step doing two things', yaml: good.replace('    end: DECLINED', '    end: DECLINED\n    next: ask'), code: 'SCRIPT_INVALID', line: 14, says: /exactly one of/ },
+  { name: 'an outcome the step does not have', yaml: good.replace('      yes: bye\n', '      yes: bye\n      one: bye\n'), code: 'SCRIPT_UNHANDLED_OUTCOME', line: 13, says: /no outcome "one"/ },
   { name: 'a missing start', yaml: good.replace('start: ask\n', ''), code: 'SCRIPT_INVALID', line: 1, says: /start/ },
 ];
 

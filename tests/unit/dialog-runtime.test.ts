@@ -13,7 +13,7 @@ const slot = (id: string, h: number): Slot => ({
   id, resource: 'dr-1', specialty: 'therapist', startsAt: new Date(Date.UTC(2026, 10, 25, h)), endsAt: new Date(Date.UTC(2026, 10, 25, h, 20)),
 });
 
-function deps(answers: string[], book: () => Promise<'booked' | 'taken'>): DialogDeps {
+function deps(answers: string[], book: () => Promise<'booked' | 'taken'>, free = [slot('1', 5), slot('2', 6)]): DialogDeps {
   return {
     clock: systemClock,
     audio: { play: async () => true, flush: () => {}, on: () => () => {} },
@@ -29,7 +29,7 @@ function deps(answers: string[], book: () => Promise<'booked' | 'taken'>): Dialo
         };
       },
     },
-    slots: { offer: async () => [slot('1', 5), slot('2', 6)], book },
+    slots: { offer: async () => free, book },
     operators: { handoff: async () => 'unavailable' },
   };
 }
@@ -58,6 +58,15 @@ describe('DialogRun', () => {
     expect(result.transcript.map((l) => [l.who, l.intent ?? null])).toEqual([
       ['robot', null], ['robot', null], ['callee', 'no'], ['robot', null],
     ]);
+  });
+
+  it('offers a single free slot with its own question, not as a choice of two', async () => {
+    const run = new DialogRun(script, call, deps(['да', 'да, подходит'], async () => 'booked', [slot('7', 5)]));
+    const result = await run.run();
+    expect(result).toMatchObject({ disposition: 'BOOKED', booked: { id: '7' } });
+    const asked = result.transcript.filter((l) => l.who === 'robot').map((l) => l.text);
+    expect(asked).toContainEqual(expect.stringMatching(/^Есть свободное время: .+\. Записать вас на это время\?$/));
+    expect(asked.join(' ')).not.toContain(', или');
   });
 
   it('stop() ends a call that runs too long with no disposition, marked stopped', async () => {
