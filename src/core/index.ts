@@ -4,3 +4,5 @@ export * from './clock.js';
 export * from './phone.js';
 export * from './log.js';
 export type * from './types.js';
+export * from './spelling.js';
+export * from './time-zone.js';
