@@ -10,13 +10,13 @@ const Window = z
 
 /** A campaign as a supervisor describes it in a file: what to say, to whom, and what slots exist. */
 export const CampaignFile = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-  name: z.string().min(1),
+  id: z.string().max(64).regex(/^[a-z0-9][a-z0-9-]*$/),
+  name: z.string().min(1).max(200),
   kind: z.enum(['cold', 'warm']),
   /** the dialog script, relative to this file's folder or to the working directory */
-  dialog: z.string().min(1),
+  dialog: z.string().min(1).max(4_096),
   /** the contact list (CSV), likewise */
-  contacts: z.string().min(1),
+  contacts: z.string().min(1).max(4_096),
   rules: z
     .strictObject({
       /** in the callee's time zone; default by kind from DOMAIN.md (cold: Mon-Fri 09-20, Sat 10-17) */
@@ -25,14 +25,14 @@ export const CampaignFile = z.strictObject({
       holdSlots: z.boolean().optional(),
       holdMs: z.number().int().min(10_000).optional(),
       technicalRetryMs: z.number().int().min(10_000).optional(),
-      specialty: z.string().min(1).optional(),
+      specialty: z.string().min(1).max(100).optional(),
     })
     .default({}),
   /** schedule to create for a demo or a test bench: a real clinic's slots come from its MIS */
   slots: z
     .strictObject({
-      specialty: z.string().min(1),
-      resources: z.array(z.string().min(1)).min(1),
+      specialty: z.string().min(1).max(100),
+      resources: z.array(z.string().min(1).max(100)).min(1).max(100),
       /** working days from the day after the campaign starts */
       days: z.number().int().min(1).max(30),
       from: HHMM,
@@ -45,7 +45,7 @@ export type CampaignFile = z.infer<typeof CampaignFile>;
 
 /** Reads a campaign file; paths inside it are resolved against the working directory first, then the file's folder. */
 export function loadCampaignFile(file: string, exists: (p: string) => boolean): CampaignFile & { dialogPath: string; contactsPath: string } {
-  const c = new YamlFile(file, undefined).parse(CampaignFile, 'CONFIG_INVALID');
+  const c = new YamlFile(file, undefined, { maxAliases: 20 }).parse(CampaignFile, 'CONFIG_INVALID');
   const near = (p: string) => (exists(p) ? p : resolve(dirname(file), p));
   return { ...c, dialogPath: near(c.dialog), contactsPath: near(c.contacts) };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../core/index.js';
+import { ConfigError, isIanaTimeZone, timeZoneProblem } from '../core/index.js';
 import { YamlFile } from './yaml-file.js';
 import { PERSONAS } from '../sim/index.js';
 
@@ -7,6 +7,13 @@ const PERSONA_NAMES = Object.keys(PERSONAS) as [keyof typeof PERSONAS, ...(keyof
 
 const Port = z.number().int().min(0).max(65_535);
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const Host = z.string().min(1).max(253);
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** An IANA zone, checked when the configuration loads rather than when the first contact is. */
+const TimeZone = z.string().superRefine((tz, ctx) => {
+  if (!isIanaTimeZone(tz)) ctx.addIssue({ code: 'custom', message: timeZoneProblem(tz) });
+});
 
 export const Trunk = z.strictObject({
   /** calls per second the trunk accepts (token bucket) */
@@ -16,40 +23,41 @@ export const Trunk = z.strictObject({
   /** DOMAIN.md: 21-26 s, never under 15 s */
   ringTimeoutMs: z.number().int().min(15_000).max(120_000).default(23_000),
   /** caller id we present, E.164 */
-  from: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +78632000000'),
+  from: z.string().regex(E164, 'must be E.164, e.g. +78632000000'),
 });
 
 export const Config = z.strictObject({
   clinic: z.strictObject({
-    name: z.string().min(1),
-    phone: z.string().optional(),
+    /** said to patients ({clinic.name}) */
+    name: z.string().min(1).max(200),
+    phone: z.string().min(1).max(40).optional(),
     /** where appointment times are said, IANA */
-    timeZone: z.string().min(3).default('Europe/Moscow'),
+    timeZone: TimeZone.default('Europe/Moscow'),
   }),
   database: z
     .strictObject({
       /** a real PostgreSQL; DATABASE_URL overrides. Without one, the embedded PGlite is used. */
-      url: z.string().startsWith('postgres').nullable().default(null),
+      url: z.string().startsWith('postgres').max(2_000).nullable().default(null),
       /** where the embedded PGlite keeps its files */
-      dataDir: z.string().default('./data/registry'),
+      dataDir: z.string().min(1, 'must name a folder').max(4_096).default('./data/registry'),
     })
     .default({ url: null, dataDir: './data/registry' }),
   log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
-  metrics: z.strictObject({ host: z.string().default('127.0.0.1'), port: Port.default(9464) }).default({ host: '127.0.0.1', port: 9464 }),
+  metrics: z.strictObject({ host: Host.default('127.0.0.1'), port: Port.default(9464) }).default({ host: '127.0.0.1', port: 9464 }),
   telephony: z.discriminatedUnion('kind', [
     /** the simulated network of src/sim: personas instead of phones */
     z.strictObject({
       kind: z.literal('sim'),
       answerDelayMs: z.number().int().min(0).max(10_000).default(300),
       /** E.164 number -> persona (see src/sim/personas.ts) */
-      personas: z.record(z.string(), z.enum(PERSONA_NAMES)).default({}),
+      personas: z.record(z.string().regex(E164, 'numbers are E.164, e.g. +79001234567'), z.enum(PERSONA_NAMES)).default({}),
       /** who answers a number not in the table; none: 404 */
       defaultPersona: z.enum(PERSONA_NAMES).optional(),
     }),
   ]),
   trunk: Trunk,
   media: z
-    .strictObject({ host: z.string().default('127.0.0.1'), portMin: Port.default(20_000), portMax: Port.default(29_999) })
+    .strictObject({ host: Host.default('127.0.0.1'), portMin: Port.default(20_000), portMax: Port.default(29_999) })
     .refine((m) => m.portMin <= m.portMax, { message: 'portMin must not exceed portMax', path: ['portMin'] })
     .default({ host: '127.0.0.1', portMin: 20_000, portMax: 29_999 }),
   speech: z.discriminatedUnion('kind', [
@@ -75,12 +83,15 @@ export const Config = z.strictObject({
   });
 export type Config = z.infer<typeof Config>;
 
+/** Anchors and aliases are allowed in configurations (a host said once), but only a few. */
+const MAX_CONFIG_ALIASES = 20;
+
 /**
  * Reads the configuration file and applies the environment: DATABASE_URL, ZVONAR_LOG_LEVEL,
  * ZVONAR_METRICS_HOST, ZVONAR_METRICS_PORT. Rejects with ConfigError naming the file, line and field.
  */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, text?: string): Config {
-  const cfg = new YamlFile(file, text).parse(Config, 'CONFIG_INVALID');
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, text?: string | Uint8Array): Config {
+  const cfg = new YamlFile(file, text, { maxAliases: MAX_CONFIG_ALIASES }).parse(Config, 'CONFIG_INVALID');
   if (env.DATABASE_URL) cfg.database.url = env.DATABASE_URL;
   if (env.ZVONAR_LOG_LEVEL) {
     const level = LogLevel.safeParse(env.ZVONAR_LOG_LEVEL);

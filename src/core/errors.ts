@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   SCRIPT_UNREACHABLE_STEP: 'a dialog step can never be reached from the start step',
   SCRIPT_UNHANDLED_OUTCOME: 'a dialog step has an outcome with no transition',
   SCRIPT_TEMPLATE: 'a dialog prompt refers to a value the call does not have',
+  SCRIPT_LOOP: 'dialog steps form a loop that never listens to the callee, so a call could spin in it forever',
   CONTACT_INVALID: 'a contact row cannot be imported (phone, time zone or name is wrong)',
   PHONE_INVALID: 'a phone number cannot be turned into E.164',
   REGISTRY_UNAVAILABLE: 'the registry database cannot be reached',
@@ -50,6 +51,17 @@ export interface ErrorOptions {
   /** What the reader should do about it. */
   hint?: string;
   cause?: unknown;
+  /** Every problem found in one pass over a file, this error's own first. */
+  problems?: readonly Problem[];
+}
+
+/** One problem at a position in a file; a file checked in one pass may have several. */
+export interface Problem {
+  code: ErrorCode;
+  message: string;
+  line: number;
+  col: number;
+  hint?: string;
 }
 
 export class ZvonarError extends Error {
@@ -57,6 +69,7 @@ export class ZvonarError extends Error {
   readonly where: ErrorWhere;
   readonly permanent: boolean;
   readonly hint: string | undefined;
+  readonly problems: readonly Problem[];
 
   constructor(code: ErrorCode, message: string, where: ErrorWhere = {}, opts: ErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -65,11 +78,18 @@ export class ZvonarError extends Error {
     this.where = where;
     this.permanent = opts.permanent ?? true;
     this.hint = opts.hint;
+    this.problems = opts.problems ?? [];
   }
 
-  /** "dialogs/x.yaml:14:9: message" — the form editors and terminals link to. */
+  /**
+   * "dialogs/x.yaml:14:9: message [CODE]" — the form editors and terminals link to. An error
+   * carrying problems prints one such line for each, the hint on the same line.
+   */
   describe(): string {
     const { file, line, col } = this.where;
+    if (this.problems.length) {
+      return this.problems.map((p) => `${file ?? '(input)'}:${p.line}:${p.col}: ${p.message}${p.hint ? `; ${p.hint}` : ''} [${p.code}]`).join('\n');
+    }
     const at = file ? `${file}${line ? `:${line}${col ? `:${col}` : ''}` : ''}: ` : '';
     return `${at}${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''} [${this.code}]`;
   }

@@ -24,8 +24,8 @@ export type DialogEvent = { type: 'HANGUP' } | { type: 'STOP' };
  *                                                                       (any) --STOP--> stopped
  */
 export function compileScript(script: Script) {
-  const states: Record<string, object> = {};
-  for (const [name, step] of Object.entries(script.steps)) states[name] = compileStep(name, step);
+  // fromEntries defines own properties, so no step name can reach a prototype (the schema also refuses reserved names)
+  const states: Record<string, object> = Object.fromEntries(Object.entries(script.steps).map(([name, step]) => [name, compileStep(name, step)]));
   return createMachine({
     id: 'dialog',
     types: {} as { context: DialogContext; events: DialogEvent; output: DialogOutput },
@@ -63,7 +63,7 @@ function compileStep(name: string, step: Step): object {
   const transitions = Object.entries(on)
     .filter(([outcome]) => outcome !== 'otherwise')
     .map(([outcome, to]) => ({ guard: { type: 'outcome', params: { is: outcome } }, target: `#dialog.${to}` }));
-  if (on.otherwise) transitions.push({ target: `#dialog.${on.otherwise}` } as never);
+  if (Object.hasOwn(on, 'otherwise')) transitions.push({ target: `#dialog.${on.otherwise}` } as never);
   return {
     initial: 'say',
     states: {
@@ -75,7 +75,7 @@ function compileStep(name: string, step: Step): object {
 
 function behaviour(step: string, s: Step): [string, object] {
   if (s.listen) return ['listen', { step, intents: s.listen, silenceMs: s.silenceMs ?? null }];
-  if (s.slots) return ['slots', { step, count: s.slots.count, specialty: s.slots.specialty ?? null, one: 'one' in (s.on ?? {}) }];
+  if (s.slots) return ['slots', { step, count: s.slots.count, specialty: s.slots.specialty ?? null, one: Object.hasOwn(s.on ?? {}, 'one') }];
   if (s.book) return ['book', { step, index: s.book }];
   return ['handoff', { step, queue: s.handoff!.queue }];
 }

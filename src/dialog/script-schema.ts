@@ -9,8 +9,31 @@ import { DISPOSITIONS } from '../core/index.js';
  * books one, hands off to an operator, moves on (`next`) or ends the call (`end`). Outcomes of
  * that thing choose the next step through `on`.
  */
-const stepName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'step names are lower-case words joined by "-"');
-const intentName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'intent names are lower-case words joined by "_"');
+/** A script is a few dozen steps; the cap bounds every walk over the graph and the machine built from it. */
+export const MAX_STEPS = 500;
+/** Lengths: a prompt of 1000 characters is over a minute of speech. */
+const MAX_SAY = 1_000;
+const MAX_PHRASE = 200;
+const MAX_NAME = 64;
+
+/**
+ * Names a step may not have: the machine's own final states (compile.ts), and names every plain
+ * object already has, which a lookup such as `steps[name]` would find without the script saying so.
+ */
+export const RESERVED_STEP_NAMES: ReadonlySet<string> = new Set(['ended', 'failed', 'stopped', ...Object.getOwnPropertyNames(Object.prototype)]);
+/** Names an intent may not have: the outcomes every listen step has, the catch-all, and plain objects' own. */
+export const RESERVED_INTENT_NAMES: ReadonlySet<string> = new Set(['silence', 'unknown', 'otherwise', ...Object.getOwnPropertyNames(Object.prototype)]);
+
+const name = (pattern: RegExp, what: string, reserved: ReadonlySet<string>) =>
+  z
+    .string()
+    .max(MAX_NAME, `${what} names are at most ${MAX_NAME} characters`)
+    .regex(pattern, `${what} names are lower-case words joined by "${pattern.source.includes('-') ? '-' : '_'}"`)
+    .refine((n) => !reserved.has(n), { message: `this ${what} name is reserved; choose another` });
+const stepName = name(/^[a-z][a-z0-9-]*$/, 'step', RESERVED_STEP_NAMES);
+const intentName = name(/^[a-z][a-z0-9_]*$/, 'intent', RESERVED_INTENT_NAMES);
+const outcomeName = z.string().max(MAX_NAME).regex(/^[a-z][a-z0-9_]*$/, 'outcomes are lower-case words joined by "_"');
+const text = (max: number) => z.string().min(1).max(max, `at most ${max} characters`);
 
 export const RESERVED_OUTCOMES = {
   listen: ['silence', 'unknown'],
@@ -29,19 +52,22 @@ export const OPTIONAL_OUTCOMES = {
 } as const;
 
 export const Step = z.strictObject({
-  say: z.string().min(1).optional(),
+  say: text(MAX_SAY).optional(),
   /** intent -> phrases that mean it; outcomes: each intent, `silence`, `unknown` */
-  listen: z.record(intentName, z.array(z.string().min(1)).min(1)).optional(),
+  listen: z
+    .record(intentName, z.array(text(MAX_PHRASE)).min(1).max(200))
+    .refine((l) => Object.keys(l).length <= 50, 'at most 50 intents')
+    .optional(),
   /** how long to wait for the callee to start speaking */
   silenceMs: z.number().int().min(500).max(30_000).optional(),
   /** offer free slots; outcomes: `found`, `none`, and optionally `one` (exactly one free) */
-  slots: z.strictObject({ count: z.number().int().min(1).max(5), specialty: z.string().min(1).optional() }).optional(),
+  slots: z.strictObject({ count: z.number().int().min(1).max(5), specialty: text(100).optional() }).optional(),
   /** book the n-th offered slot (1-based); outcomes: `booked`, `taken` */
   book: z.number().int().min(1).max(5).optional(),
   /** hand the call to an operator; outcomes: `connected`, `unavailable` */
-  handoff: z.strictObject({ queue: z.string().min(1).default('general') }).optional(),
+  handoff: z.strictObject({ queue: text(100).default('general') }).optional(),
   /** outcome -> next step; `otherwise` catches outcomes not named */
-  on: z.record(z.string(), stepName).optional(),
+  on: z.record(outcomeName, stepName).optional(),
   next: stepName.optional(),
   /** end the call with this disposition; DNC also puts the number on the do-not-call list */
   end: z.enum(DISPOSITIONS).optional(),
@@ -49,15 +75,17 @@ export const Step = z.strictObject({
 export type Step = z.infer<typeof Step>;
 
 export const Script = z.strictObject({
-  id: z.string().regex(/^[a-z][a-z0-9-]*$/),
-  version: z.union([z.string().min(1), z.number()]).transform(String),
+  id: z.string().max(MAX_NAME).regex(/^[a-z][a-z0-9-]*$/),
+  version: z.union([text(40), z.number()]).transform(String),
   language: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a BCP 47 tag such as ru-RU'),
-  description: z.string().optional(),
+  description: z.string().max(2_000, 'at most 2000 characters').optional(),
   /** step the call starts at once it is answered */
   start: stepName,
   /** defaults for every step */
   defaults: z.strictObject({ silenceMs: z.number().int().min(500).max(30_000).default(6000) }).default({ silenceMs: 6000 }),
-  steps: z.record(stepName, Step),
+  steps: z.record(stepName, Step).refine((s) => Object.keys(s).length <= MAX_STEPS, {
+    message: `more than ${MAX_STEPS} steps; split the dialog or simplify it`,
+  }),
 });
 export type Script = z.infer<typeof Script>;
 

@@ -1,7 +1,45 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadScript, compileScript, matchIntent } from '../../src/dialog/index.js';
 import { ScriptError } from '../../src/core/index.js';
+
+/** One problem per line: file:line:col: message [CODE]. */
+const PROBLEM_LINE = /^dialogs\/broken\.yaml:\d+:\d+: .+ \[[A-Z_]+\]$/;
+
+function loadError(yaml: string | Uint8Array): ScriptError {
+  try {
+    loadScript('dialogs/broken.yaml', yaml);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ScriptError);
+    const err = e as ScriptError;
+    for (const line of err.describe().split('\n')) expect(line).toMatch(PROBLEM_LINE);
+    return err;
+  }
+  throw new Error('loadScript() accepted the script');
+}
+
+/** A script with a slots step, for the booking cases: offer -> find -> pick (listen) -> book. */
+const booking = (book: string, extra = '') => `id: t
+version: 1
+language: ru-RU
+start: find
+steps:
+  find:
+    slots: { count: 2 }
+    on: { found: pick, none: bye${extra} }
+  pick:
+    say: "{slot.1} или {slot.2}?"
+    listen: { first: [первое], third: [третье] }
+    on: { first: book-one, third: book-it, otherwise: bye }
+  book-one:
+    book: 1
+    on: { booked: bye, taken: bye }
+  book-it:
+    book: ${book}
+    on: { booked: bye, taken: bye }
+  bye:
+    end: DECLINED
+`;
 
 const good = `id: t
 version: 1
@@ -61,6 +99,178 @@ describe('loadScript()', () => {
       expect(e.describe()).toMatch(new RegExp(`^dialogs/broken\\.yaml:${b.line}:\\d+: `));
     });
   }
+});
+
+describe('loadScript() on bad input', () => {
+  it('reports every problem of a script in one run, one line each in file order, the first giving the code', () => {
+    const yaml = `${good.replace('yes: bye', 'yes: byee').replace('{patient.first_name}', '{patient.firstname}')}  lost:\n    end: DECLINED\n`;
+    const err = loadError(yaml);
+    const lines = err.describe().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/:7:\d+: .*\{patient\.firstname\}.*\[SCRIPT_TEMPLATE\]$/);
+    expect(lines[1]).toMatch(/:12:\d+: .*"byee".*\[SCRIPT_UNKNOWN_TARGET\]$/);
+    expect(lines[2]).toMatch(/:17:\d+: .*"lost".*\[SCRIPT_UNREACHABLE_STEP\]$/);
+    expect(err.code).toBe('SCRIPT_TEMPLATE');
+    expect(err.problems).toHaveLength(3);
+  });
+
+  it('reports every schema problem of a script in one run, each at its own line', () => {
+    const yaml = good.replace('    end: DECLINED', '    ennd: DECLINED').replace('language: ru-RU', 'language: russian').replace('    listen:\n', '    sya: x\n    listen:\n');
+    const lines = loadError(yaml).describe().split('\n');
+    expect(lines.map((l) => l.match(/:(\d+):\d+: /)![1])).toEqual(['3', '8', '17']);
+    expect(lines.join('\n')).toMatch(/unknown field "sya"[\s\S]*unknown field "ennd"/);
+  });
+
+  it('refuses an alias bomb as SCRIPT_SYNTAX at the first alias, without expanding it', () => {
+    const bomb = `${good}x: &a [lol]\ny: [${Array(125).fill('*a').join(', ')}]\n`;
+    const err = loadError(bomb);
+    expect(err.code).toBe('SCRIPT_SYNTAX');
+    expect(err.where.line).toBe(18);
+    expect(err.message).toMatch(/alias/);
+    expect(err.describe().split('\n').length).toBeLessThanOrEqual(51);
+  });
+
+  it('refuses even one alias in a script', () => {
+    const err = loadError(good.replace('      no: [нет]', '      no: &n [нет]\n      nope: *n'));
+    expect(err.code).toBe('SCRIPT_SYNTAX');
+    expect(err.where.line).toBe(11);
+  });
+
+  it('refuses a 20,000-step chain quickly with a step cap, and compiles a 500-step chain without overflowing the stack', () => {
+    const chain = (n: number) => `id: t\nversion: 1\nlanguage: ru-RU\nstart: s0\nsteps:\n${Array.from({ length: n }, (_, i) =>
+      i === n - 1 ? `  s${i}:\n    end: DECLINED\n` : `  s${i}:\n    say: "шаг ${i}"\n    next: s${i + 1}\n`).join('')}`;
+    const t0 = Date.now();
+    const err = loadError(chain(20_000));
+    expect(err.code).toBe('SCRIPT_INVALID');
+    expect(err.message).toMatch(/more than 500 steps/);
+    expect(err.where.line).toBe(5);
+    const script = loadScript('dialogs/long.yaml', chain(500));
+    expect(Object.keys(compileScript(script).config.states ?? {})).toHaveLength(504);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('refuses a 20 MB script before parsing it, and over-long prompts, phrases and descriptions by the schema', () => {
+    const t0 = Date.now();
+    const huge = loadError(good.replace('language: ru-RU', `language: ru-RU\ndescription: ${'я'.repeat(20_000_000)}`));
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect(huge.message).toMatch(/larger than 1 MB/);
+    expect(huge.where).toMatchObject({ line: 1, col: 1 });
+    const long = loadError(good.replace('language: ru-RU', `language: ru-RU\ndescription: ${'я'.repeat(2_001)}`).replace('До свидания.', 'a'.repeat(1_001)).replace('[да]', `[${'д'.repeat(201)}]`));
+    expect(long.describe()).toMatch(/:4:\d+: description: at most 2000 characters/);
+    expect(long.describe()).toMatch(/steps\.ask\.listen\.yes\.0: at most 200 characters/);
+    expect(long.describe()).toMatch(/steps\.bye\.say: at most 1000 characters/);
+  });
+
+  for (const [where, yaml] of [
+    ['a step named constructor', good.replace(/\bbye\b/g, 'constructor')],
+    ['a step named ended (a final state of the machine)', good.replace(/\bbye\b/g, 'ended')],
+    ['an intent named constructor', good.replace('      no: [нет]', '      constructor: [нет]')],
+    ['an outcome named __proto__', good.replace('      yes: bye', '      __proto__: bye')],
+    ['an intent named otherwise', good.replace('      no: [нет]', '      otherwise: [нет]')],
+  ] as const) {
+    it(`refuses ${where} as SCRIPT_INVALID`, () => {
+      const err = loadError(yaml);
+      expect(err.code).toBe('SCRIPT_INVALID');
+      expect(err.message).toMatch(/reserved|lower-case|"__proto__" is not allowed/);
+    });
+  }
+
+  it('refuses an outcome named constructor that the step does not have, though every object has one', () => {
+    const err = loadError(good.replace('      yes: bye', '      yes: bye\n      constructor: bye'));
+    expect(err.code).toBe('SCRIPT_UNHANDLED_OUTCOME');
+    expect(err.where.line).toBe(13);
+  });
+
+  for (const [what, say] of [['NUL written as an escape', '"\\0Здравствуйте"'], ['a raw control character', '"Здрав\u0001ствуйте"'], ['DEL', '"x\\x7Fy"']] as const) {
+    it(`refuses ${what} in a prompt, naming the step and the character`, () => {
+      const err = loadError(good.replace('"До свидания."', say));
+      expect(err.code).toBe('SCRIPT_INVALID');
+      expect(err.where.line).toBe(15);
+      expect(err.message).toMatch(/steps\.bye\.say: contains a control character \(U\+00[0-9A-F]{2}\)/);
+    });
+  }
+
+  it('accepts tabs and line breaks in a prompt', () => {
+    expect(loadScript('dialogs/ok.yaml', good.replace('"До свидания."', '"До\\tсвидания.\\nВсего доброго."')).steps.bye!.say).toContain('\t');
+  });
+
+  it('refuses a Windows-1251 script as not UTF-8, naming the line of the first bad byte and how to fix it', () => {
+    const cp1251 = Uint8Array.from([...good].flatMap((c) => {
+      const code = c.codePointAt(0)!;
+      if (code < 0x80) return [code];
+      if (code >= 0x410 && code <= 0x44f) return [code - 0x410 + 0xc0];
+      return [0x3f];
+    }));
+    const err = loadError(cp1251);
+    expect(err.code).toBe('SCRIPT_SYNTAX');
+    expect(err.where).toMatchObject({ line: 7, col: 11 });
+    expect(err.describe()).toMatch(/not UTF-8.*save the file as UTF-8/);
+  });
+
+  it('accepts UTF-8 with a byte-order mark, and UTF-16 with one', () => {
+    expect(loadScript('dialogs/bom.yaml', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(good)])).id).toBe('t');
+    expect(loadScript('dialogs/u16.yaml', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(good, 'utf16le')])).steps.bye!.say).toBe('До свидания.');
+  });
+
+  it('refuses a step that goes to itself as SCRIPT_LOOP', () => {
+    const err = loadError(good.replace('      otherwise: bye', '      otherwise: again').replace('  bye:', '  again:\n    say: "Алло?"\n    next: again\n  bye:'));
+    expect(err.code).toBe('SCRIPT_LOOP');
+    expect(err.message).toMatch(/"again" goes to itself/);
+    expect(err.where.line).toBe(14);
+  });
+
+  it('refuses a booking retried forever on taken as SCRIPT_LOOP naming the steps of the loop', () => {
+    const err = loadError(booking('1', '').replace('  book-one:\n    book: 1\n    on: { booked: bye, taken: bye }', '  book-one:\n    book: 1\n    on: { booked: bye, taken: retry }\n  retry:\n    say: "Занято, ищу другое."\n    next: book-one'));
+    expect(err.code).toBe('SCRIPT_LOOP');
+    expect(err.message).toMatch(/"book-one" -> "retry" -> "book-one"/);
+  });
+
+  it('accepts a loop that passes a listen step (slot taken -> find slots -> choose), as the shipped scripts have', () => {
+    const yaml = booking('1').replace('on: { booked: bye, taken: bye }\n  book-it', 'on: { booked: bye, taken: find }\n  book-it');
+    expect(loadScript('dialogs/ok.yaml', yaml).start).toBe('find');
+  });
+
+  it('refuses book: 3 after a slots step offering 2, and a book step with no slots step before it', () => {
+    const err = loadError(booking('3'));
+    expect(err.code).toBe('SCRIPT_INVALID');
+    expect(err.message).toMatch(/"book-it" books slot 3, but "find" offers at most 2/);
+    expect(err.where.line).toBe(17);
+    const none = loadError(booking('2').replace('start: find', 'start: pick'));
+    expect(none.describe()).toMatch(/"book-it" books slot 2, but it can be reached from "pick" with no slots step before it/);
+  });
+
+  it('refuses book: 2 after the "one" outcome of a slots step, and accepts book: 2 after "found"', () => {
+    expect(loadScript('dialogs/ok.yaml', booking('2')).steps['book-it']!.book).toBe(2);
+    const err = loadError(booking('2').replace('found: pick, none: bye', 'found: bye, one: pick, none: bye'));
+    expect(err.message).toMatch(/"find" offers exactly one/);
+  });
+
+  for (const [what, say] of [
+    ['an unclosed placeholder', '"До свидания, {patient.first_name"'],
+    ['an empty placeholder', '"До свидания, {}"'],
+    ['spaces inside the braces', '"До свидания, { patient.first_name }"'],
+    ['a control character inside the braces', '"До свидания, {patient.\\tfirst_name}"'],
+    ['a lone closing brace', '"До свидания}"'],
+    ['an upper-case name', '"До свидания, {Patient.First_Name}"'],
+  ] as const) {
+    it(`refuses ${what} in a prompt as SCRIPT_TEMPLATE`, () => {
+      const err = loadError(good.replace('"До свидания."', say));
+      expect(err.code).toBe('SCRIPT_TEMPLATE');
+      expect(err.where.line).toBe(15);
+    });
+  }
+
+  for (const [what, text] of [['an empty file', ''], ['a file of carriage returns', '\r\r\r'], ['a file of spaces', '   \n  \n'], ['a list', '- a\n- b\n']] as const) {
+    it(`refuses ${what} at line 1, column 1`, () => {
+      const err = loadError(text);
+      expect(err.code).toBe('SCRIPT_INVALID');
+      expect(err.where).toMatchObject({ line: 1, col: 1 });
+    });
+  }
+
+  it('checks the shipped scripts read from disk as bytes', () => {
+    for (const f of readdirSync('dialogs').filter((n) => n.endsWith('.yaml'))) expect(loadScript(f, readFileSync(`dialogs/${f}`)).id).toBeTruthy();
+  });
 });
 
 describe('matchIntent()', () => {
