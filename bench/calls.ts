@@ -14,7 +14,7 @@ import { silentLogger } from '../src/core/index.js';
 import { buildEngine } from '../src/app/index.js';
 import { Config } from '../src/config/index.js';
 import { compileScript, loadScript } from '../src/dialog/index.js';
-import { ANY_HOUR, defaultRules, runCampaign } from '../src/dialer/index.js';
+import { ANY_HOUR, defaultRules, runCampaign, newDialerId } from '../src/dialer/index.js';
 import { addSlots, createCampaign, enrolPatients, migrate, upsertPatients, type Db } from '../src/registry/index.js';
 import { openPglite } from '../src/registry/pglite-db.js';
 import type { PersonaName } from '../src/sim/index.js';
@@ -54,7 +54,7 @@ export async function benchCalls(): Promise<{ name: string; figures: Record<stri
   const engine = await buildEngine(cfg, { db, log: silentLogger, personaOf: (p) => personas.get(p) });
   const run = (campaign: typeof busy, channels: number) => runCampaign(engine.deps, {
     campaign, script, machine, trunk: { ...cfg.trunk, maxChannels: channels }, clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone },
-    owner: 'bench', leaseMs: 600_000, maxCallMs: 300_000, pollMs: 1000, untilIdle: true,
+    ...engine.config.dialer, dialerId: newDialerId(), untilIdle: true,
   }, new AbortController().signal);
   try {
     let t = performance.now();

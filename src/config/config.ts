@@ -70,17 +70,24 @@ export const Config = z.strictObject({
     .strictObject({
       /** the robot hangs up an answered call that runs longer than this */
       maxCallMs: z.number().int().min(30_000).default(300_000),
-      /** a contact leased by a dialer that died returns to the pool after this; never renewed, so it must outlast any call */
-      leaseMs: z.number().int().min(60_000).default(600_000),
+      /**
+       * A dialer renews its contacts' leases with every heartbeat; one silent for leaseMs is dead,
+       * and the next dialer closes its open attempts and dials their contacts again.
+       */
+      leaseMs: z.number().int().min(1_000).max(600_000).default(30_000),
+      /** how often a dialer stores its heartbeat; at most a third of leaseMs */
+      heartbeatMs: z.number().int().min(100).default(5_000),
       /** how often an idle dialer looks for due contacts */
       pollMs: z.number().int().min(100).default(1_000),
+      /** how long a call's last write waits for a registry that is down (and `run --until-idle` for its return) */
+      registryRetryMs: z.number().int().min(1_000).default(60_000),
     })
-    .default({ maxCallMs: 300_000, leaseMs: 600_000, pollMs: 1_000 }),
-})
-  .refine((c) => c.dialer.leaseMs >= c.trunk.ringTimeoutMs + c.dialer.maxCallMs + 60_000, {
-    message: 'must exceed trunk.ringTimeoutMs + dialer.maxCallMs by a minute, or a live call could be dialled twice',
-    path: ['dialer', 'leaseMs'],
-  });
+    .refine((d) => d.heartbeatMs * 3 <= d.leaseMs, {
+      message: 'must be at most a third of dialer.leaseMs, or a live dialer could be taken for dead',
+      path: ['heartbeatMs'],
+    })
+    .default({ maxCallMs: 300_000, leaseMs: 30_000, heartbeatMs: 5_000, pollMs: 1_000, registryRetryMs: 60_000 }),
+});
 export type Config = z.infer<typeof Config>;
 
 /** Anchors and aliases are allowed in configurations (a host said once), but only a few. */

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   CAMPAIGN_NOT_FOUND: 'the named campaign does not exist',
   CAMPAIGN_EXISTS: 'a campaign with this id already exists',
   SLOT_TAKEN: 'the chosen slot was booked by someone else',
+  BOOKING_EXISTS: 'the patient already has a live booking in this campaign; the registry refused a second',
   CALL_FAILED: 'the call was not answered; the SIP status says why',
   ENGINE_STOPPED: 'the engine stopped mid-call; the next dialer closed the attempt as INTERRUPTED',
   INVALID_STATE: 'an object was asked to move to a state it cannot reach from its current one',
@@ -28,6 +29,8 @@ export const ERROR_CODES = {
   ASR_UNAVAILABLE: 'the speech recognition server cannot be reached',
   TTS_UNAVAILABLE: 'the speech synthesis server cannot be reached',
   SPEECH_PROTOCOL: 'a speech server sent or received a message that breaks the contract',
+  HTTP_UNAVAILABLE: 'the HTTP port (/metrics, /healthz) cannot be bound',
+  USAGE: 'the command line names an unknown command or option, or lacks an argument',
   INTERNAL: 'an unexpected error inside the engine',
 } as const;
 

@@ -1,6 +1,11 @@
-import { ZvonarError, type Campaign } from '../core/index.js';
+import { hostname } from 'node:os';
+import { RegistryError, ZvonarError, type Campaign } from '../core/index.js';
 import type { compileScript, DialogCall, Script } from '../dialog/index.js';
-import { closeInterruptedAttempts, getCampaign, leaseDueContacts, releaseExpiredHolds } from '../registry/index.js';
+import {
+  beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer,
+  releaseExpiredHolds, stopDialer,
+} from '../registry/index.js';
+import { persist } from './persist.js';
 import { placeCall, type CallDeps, type CallSummary } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -10,27 +15,43 @@ export interface RunOptions {
   machine: ReturnType<typeof compileScript>;
   trunk: { cps: number; maxChannels: number; ringTimeoutMs: number; from: string };
   clinic: DialogCall['clinic'];
-  /** this dialer's name in contact leases */
-  owner: string;
-  /** longer than the longest call (ring timeout + maxCallMs): a lease is never renewed */
+  /** this dialer's id in the registry (table dialer): unique per process */
+  dialerId: string;
+  /**
+   * Liveness (config `dialer`). Every heartbeatMs the dialer writes its heartbeat and renews its
+   * contacts' leases until now + leaseMs; a dialer silent for leaseMs is dead, and whoever runs
+   * next closes its open attempts.
+   */
   leaseMs: number;
+  heartbeatMs: number;
+  /** how long a registry that is down is waited for before a call's write, or a one-off run, gives up */
+  registryRetryMs: number;
   maxCallMs: number;
   pollMs: number;
-  /** stop once nothing is due now and no call is active (the demo, tests); otherwise run until aborted */
+  /**
+   * stop once nothing is due now, no call of ours is active, and no dialer that went quiet has
+   * attempts left open (the demo, tests, cron jobs); otherwise run until aborted
+   */
   untilIdle?: boolean;
   onCallEnded?: (s: CallSummary) => void;
+  /** a dialer that went quiet with calls open: `run --until-idle` waits to close them */
+  onWaiting?: (w: { dialerId: string | null; open: number; closeAfterMs: number }) => void;
 }
 
-/** How often the sweeps (expired holds, attempts of dead dialers) run. */
-const SWEEP_MS = 30_000;
+/** A dialer id: host, process and a random tail, so a restarted process is a new dialer. */
+export function newDialerId(): string {
+  return `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
 
 /**
  * The campaign loop: leases due contacts up to the free channels, paces call starts by the
  * trunk's CPS, and places each call. Resolves when aborted, when the campaign is no longer
  * active (paused by a supervisor, or by a SYSTEM_ERROR) or, with untilIdle, when nothing is
  * left to dial now; in every case after the active calls have ended. A registry or speech
- * engine that is down is logged and retried after pollMs (with untilIdle: rejects with its
- * error once the active calls have ended); it never abandons calls in progress.
+ * engine that is down is logged and retried after pollMs (with untilIdle: for registryRetryMs,
+ * then it rejects with a coded error once the active calls have ended); it never abandons calls
+ * in progress, unless the registry stays away so long that other dialers would take this one
+ * for dead: then it ends its calls first (the fence), so no patient is ever dialled twice.
  */
 export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSignal): Promise<void> {
   const { clock, db, log } = deps;
@@ -44,63 +65,166 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
     clock.clearTimeout(id);
   };
   signal.addEventListener('abort', () => wake(), { once: true });
-  let swept = -Infinity;
 
-  while (!signal.aborted) {
-    const next = woken();
-    let leased: Awaited<ReturnType<typeof leaseDueContacts>> = [];
+  const now = () => new Date(clock.now());
+  await persist(() => registerDialer(db, { id: o.dialerId, host: hostname(), pid: process.pid, now: now() }), {
+    clock, log, what: 'the dialer\'s registration', budgetMs: o.registryRetryMs,
+  });
+  const life = heartbeat(deps, o);
+  let lost = 0;
+  let failingSince: number | null = null;
+  let swept = -Infinity;
+  const waitedFor = new Set<string | null>();
+  let idleSince: number | null = null;
+
+  try {
+    while (!signal.aborted) {
+      const next = woken();
+      let leased: Awaited<ReturnType<typeof leaseDueContacts>> = [];
+      try {
+        if (life.fenced()) throw new RegistryError('REGISTRY_UNAVAILABLE', 'no heartbeat stored for too long', {}, { permanent: false });
+        const at = now();
+        if (at.getTime() - swept >= o.heartbeatMs) {
+          const closed = await closeOrphanedAttempts(db, { now: at, leaseMs: o.leaseMs });
+          if (closed) log.warn({ closed }, 'closed attempts left open by a dialer that stopped');
+          await releaseExpiredHolds(db, { now: at });
+          swept = at.getTime();
+        }
+        await deps.ready();
+        const { status } = await getCampaign(db, o.campaign.id);
+        if (status !== 'active') {
+          log.info({ campaignId: o.campaign.id, status }, 'campaign not active; dialer stops');
+          break;
+        }
+        const free = o.trunk.maxChannels - active.size;
+        if (free > 0) {
+          leased = await leaseDueContacts(db, {
+            campaignId: o.campaign.id, now: at, limit: free, leaseMs: o.leaseMs, owner: o.dialerId, hours: o.campaign.rules.callingHours,
+          });
+        }
+        failingSince = null;
+        if (!leased.length && o.untilIdle && active.size === 0) {
+          // Idle, unless another dialer left calls open and went quiet: wait for its lease to
+          // lapse, so that the sweep above closes them (and dials their contacts again) before we
+          // go. A dialer killed a moment ago still looks alive: look twice, two beats apart.
+          idleSince ??= at.getTime();
+          const others = await othersOpenAttempts(db, { campaignId: o.campaign.id, self: o.dialerId });
+          const quietAfter = at.getTime() - 2 * o.heartbeatMs;
+          const quiet = others.filter((q) => q.stopped || !q.heartbeatAt || q.heartbeatAt.getTime() < quietAfter);
+          const unsure = others.length > quiet.length && at.getTime() - idleSince < 3 * o.heartbeatMs;
+          if (quiet.length === 0 && !unsure) break;
+          for (const q of quiet) {
+            if (waitedFor.has(q.dialerId)) continue;
+            waitedFor.add(q.dialerId);
+            const closeAfterMs = q.heartbeatAt ? Math.max(0, q.heartbeatAt.getTime() + o.leaseMs - at.getTime()) : o.leaseMs;
+            log.warn({ dialerId: q.dialerId, open: q.open, closeAfterMs }, 'a dialer went quiet with calls open; waiting to close them');
+            o.onWaiting?.({ dialerId: q.dialerId, open: q.open, closeAfterMs });
+          }
+          await nap(next, o.heartbeatMs);
+          continue;
+        }
+        idleSince = null;
+      } catch (err) {
+        // Nothing is dialled while the registry or the speech engine is down. A long-running
+        // dialer waits for it to come back; a one-off run (untilIdle) waits registryRetryMs.
+        // Only a registry that went away is waited for: PostgreSQL restarting takes seconds.
+        const transient = err instanceof ZvonarError ? err.code === 'REGISTRY_UNAVAILABLE' : isTransientDbError(err);
+        failingSince ??= clock.now();
+        if (o.untilIdle && (!transient || clock.now() - failingSince >= o.registryRetryMs)) {
+          await Promise.all(active);
+          throw asCoded(err);
+        }
+        log.error({ err: err instanceof ZvonarError ? err.code : (err as Error).message }, 'engine not ready; dialer retries');
+        await nap(next, o.pollMs);
+        continue;
+      }
+      for (const contact of leased) {
+        try {
+          await bucket.take(signal);
+        } catch {
+          break; // aborted: the remaining leases lapse, unrenewed, and return to the pool
+        }
+        const call = placeCall(deps, {
+          campaign: o.campaign, script: o.script, machine: o.machine, contact, from: o.trunk.from,
+          ringTimeoutMs: o.trunk.ringTimeoutMs, maxCallMs: o.maxCallMs, clinic: o.clinic,
+          dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(),
+        })
+          .then((s) => o.onCallEnded?.(s))
+          .catch((err: unknown) => {
+            lost++;
+            log.error({ err: err instanceof ZvonarError ? err.code : (err as Error).message }, 'attempt not closed; the next dialer closes it');
+          })
+          .finally(() => {
+            active.delete(call);
+            wake();
+          });
+        active.add(call);
+      }
+      if (leased.length) continue;
+      if (active.size === 0) await nap(next, o.pollMs);
+      else await next;
+    }
+    await Promise.all(active);
+  } finally {
+    life.stop();
+  }
+  await persist(() => stopDialer(db, { id: o.dialerId, now: now() }), { clock, log, what: 'the dialer\'s stop', budgetMs: o.untilIdle ? o.registryRetryMs : o.pollMs })
+    .catch((err: unknown) => {
+      if (!lost) throw asCoded(err);
+    });
+  if (lost && o.untilIdle) {
+    throw new RegistryError('REGISTRY_UNAVAILABLE', `${lost} attempt(s) could not be closed while the registry was down`, {}, {
+      permanent: false,
+      hint: 'the next `zvonar run` closes them once their lease lapses; their contacts are not dialled before',
+    });
+  }
+}
+
+/**
+ * The heartbeat: every heartbeatMs, stores the dialer's heartbeat and renews its leases. When
+ * it has failed for two thirds of the lease, the fence falls: the dialer's calls end and no new
+ * call starts, before any other dialer may take it for dead (at a full lease). A new fence
+ * stands once a heartbeat is stored again.
+ */
+function heartbeat(deps: CallDeps, o: RunOptions) {
+  const { clock, db, log } = deps;
+  let lastStored = clock.now();
+  let fence = new AbortController();
+  let timer: unknown;
+  let stopped = false;
+  const tick = async () => {
     try {
-      const now = new Date(clock.now());
-      if (now.getTime() - swept >= SWEEP_MS) {
-        await closeInterruptedAttempts(db, { now });
-        await releaseExpiredHolds(db, { now });
-        swept = now.getTime();
-      }
-      await deps.ready();
-      const { status } = await getCampaign(db, o.campaign.id);
-      if (status !== 'active') {
-        log.info({ campaignId: o.campaign.id, status }, 'campaign not active; dialer stops');
-        break;
-      }
-      const free = o.trunk.maxChannels - active.size;
-      if (free > 0) {
-        leased = await leaseDueContacts(db, {
-          campaignId: o.campaign.id, now, limit: free, leaseMs: o.leaseMs, owner: o.owner, hours: o.campaign.rules.callingHours,
-        });
+      await beat(db, { id: o.dialerId, now: new Date(clock.now()), leaseMs: o.leaseMs });
+      lastStored = clock.now();
+      if (fence.signal.aborted) {
+        fence = new AbortController();
+        log.warn({}, 'registry back; dialer resumes');
       }
     } catch (err) {
-      // Nothing is dialled while the registry or the speech engine is down. A one-off run
-      // (untilIdle) reports it; a long-running dialer waits for it to come back.
-      if (o.untilIdle) {
-        await Promise.all(active);
-        throw err;
+      if (!fence.signal.aborted && clock.now() - lastStored >= (o.leaseMs * 2) / 3) {
+        log.error({ err: (err as Error).message }, 'no heartbeat stored for two thirds of the lease; ending this dialer\'s calls');
+        fence.abort();
       }
-      log.error({ err: err instanceof ZvonarError ? err.code : (err as Error).message }, 'engine not ready; dialer retries');
-      await nap(next, o.pollMs);
-      continue;
     }
-    for (const contact of leased) {
-      try {
-        await bucket.take(signal);
-      } catch {
-        break; // aborted: the remaining leases expire and return to the pool
-      }
-      const call = placeCall(deps, {
-        campaign: o.campaign, script: o.script, machine: o.machine, contact, from: o.trunk.from,
-        ringTimeoutMs: o.trunk.ringTimeoutMs, maxCallMs: o.maxCallMs, clinic: o.clinic,
-      })
-        .then((s) => o.onCallEnded?.(s))
-        .catch((err: unknown) => log.error({ err: (err as Error).message }, 'could not record an attempt'))
-        .finally(() => {
-          active.delete(call);
-          wake();
-        });
-      active.add(call);
-    }
-    if (leased.length) continue;
-    if (o.untilIdle && active.size === 0) break;
-    if (active.size === 0) await nap(next, o.pollMs);
-    else await next;
-  }
-  await Promise.all(active);
+    if (!stopped) timer = clock.setTimeout(() => void tick(), o.heartbeatMs);
+  };
+  timer = clock.setTimeout(() => void tick(), o.heartbeatMs);
+  return {
+    fence: () => fence.signal,
+    fenced: () => fence.signal.aborted,
+    stop() {
+      stopped = true;
+      clock.clearTimeout(timer);
+    },
+  };
+}
+
+function asCoded(err: unknown): ZvonarError {
+  if (err instanceof ZvonarError) return err;
+  if (!isTransientDbError(err)) return new ZvonarError('INTERNAL', (err as Error)?.message ?? String(err), {}, { cause: err });
+  return new RegistryError('REGISTRY_UNAVAILABLE', `the registry cannot be reached: ${(err as Error)?.message ?? String(err)}`, {}, {
+    permanent: false,
+    cause: err,
+    hint: 'check DATABASE_URL and that PostgreSQL is running; attempts left open are closed by the next dialer',
+  });
 }

@@ -1,18 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import {
-  CallFailedError, DISPOSITION_CLASS, dispositionForSip, maskPhone, SlotTakenError, ZvonarError,
+  CallFailedError, DISPOSITION_CLASS, dispositionForSip, maskPhone, RegistryError, SlotTakenError, ZvonarError,
   type Campaign, type Clock, type Disposition, type Logger, type Slot,
 } from '../core/index.js';
 import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script, type SlotDesk } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
 import type { MediaFactory, MediaSession } from '../media/index.js';
 import {
-  bookSlot, closeContact, countAttempts, finishAttempt, offerSlots, setCampaignStatus, startAttempt,
+  addDoNotCall, bookSlot, closeContact, countAttempts, finishAttempt, offerSlots, setCampaignStatus, startAttempt,
   type Db, type LeasedContact,
 } from '../registry/index.js';
 import type { Asr, Tts } from '../speech/index.js';
 import type { CallControl, CallLeg } from '../telephony/index.js';
 import type { DialerMetrics } from './metrics.js';
+import { persist } from './persist.js';
 import { nextStep } from './retry.js';
 
 /** The ports one call uses. */
@@ -44,6 +45,15 @@ export interface CallPlan {
   /** the robot ends an answered call that runs longer (a script going round in circles) */
   maxCallMs: number;
   clinic: DialogCall['clinic'];
+  /** the dialer placing the call (its heartbeat keeps the call's attempt live) */
+  dialerId: string;
+  /** how long the call's last writes are retried while the registry is down */
+  registryRetryMs: number;
+  /**
+   * Aborted when this dialer has lost the registry for so long that others will take it for
+   * dead: the call is ended at once (INTERRUPTED), before anyone could dial the patient again.
+   */
+  fence: AbortSignal;
 }
 
 export interface CallSummary {
@@ -53,6 +63,9 @@ export interface CallSummary {
   sipStatus: number | null;
   booked: Slot | null;
 }
+
+/** A stop request is retried at least this long while the registry is down. */
+const DNC_RETRY_MS = 10 * 60_000;
 
 /** Slots are offered from this far ahead, so no one is booked for a time already past. */
 const MIN_LEAD_MS = 60 * 60_000;
@@ -76,8 +89,17 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
 
   const attemptId = await startAttempt(db, {
     callId, contactId: contact.id, campaignId: campaign.id, patientId: contact.patient.id,
-    dialogId: plan.script.id, dialogVersion: plan.script.version, at: new Date(clock.now()),
+    dialogId: plan.script.id, dialogVersion: plan.script.version, at: new Date(clock.now()), dialerId: plan.dialerId,
   });
+  // A stop request is stored the moment it is heard, in its own transaction, retried until it
+  // is: it must survive a hang-up whose final write fails.
+  const dnc = { phone: contact.patient.phone, reason: 'asked during a call', source: 'patient' };
+  let dncStored: Promise<unknown> | null = null;
+  const storeDoNotCall = () => {
+    dncStored ??= persist(() => addDoNotCall(db, dnc), { clock, log, what: 'a do-not-call request', budgetMs: Math.max(plan.registryRetryMs, DNC_RETRY_MS) })
+      .then(() => log.info({}, 'number put on the do-not-call list'))
+      .catch((err: unknown) => log.error({ err: describe(err) }, 'do-not-call request not stored'));
+  };
   metrics.callsActive.inc();
   let disposition: Disposition = 'INTERRUPTED';
   let sipStatus: number | null = null;
@@ -87,11 +109,17 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
   let result: DialogResult | null = null;
   let media: MediaSession | null = null;
   let leg: CallLeg | null = null;
+  let dialog: DialogRun | null = null;
+  const ring = new AbortController();
+  const fenced = () => {
+    ring.abort();
+    dialog?.stop();
+  };
+  plan.fence.addEventListener('abort', fenced, { once: true });
   try {
+    if (plan.fence.aborted) throw new RegistryError('REGISTRY_UNAVAILABLE', 'the dialer lost the registry', { callId });
     media = await deps.media.allocate();
-    const ring = new AbortController();
     const ringTimer = clock.setTimeout(() => ring.abort(), plan.ringTimeoutMs);
-    let dialog: DialogRun | null = null;
     let calleeHungUp = false;
     try {
       log.debug({}, 'dialing');
@@ -114,6 +142,7 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
     }, {
       audio: media, tts: deps.tts, asr: deps.asr, operators: deps.operators, clock,
       slots: slotDesk(deps, { callId, attemptId, patientId: contact.patient.id, campaign }),
+      onDoNotCall: storeDoNotCall,
     }, plan.machine);
     const running = dialog.run();
     if (calleeHungUp) dialog.hangUp();
@@ -145,20 +174,32 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
       log.error({ err: describe(err) }, 'call failed inside the engine');
     }
   } finally {
+    plan.fence.removeEventListener('abort', fenced);
     if (leg && leg.state !== 'ended') await leg.hangup().catch(() => {});
     media?.close();
     metrics.callsActive.dec();
   }
+  if (plan.fence.aborted && !result?.booked) {
+    // Ended by this dialer, which lost the registry: not the callee's doing, not counted.
+    disposition = 'INTERRUPTED';
+    error = 'REGISTRY_UNAVAILABLE';
+    hangupBy = 'system';
+    log.error({}, 'registry lost for too long; call ended before others take this dialer for dead');
+  }
+  if (disposition === 'DNC') storeDoNotCall();
 
+  const endedAt = new Date(clock.now());
   const counted = DISPOSITION_CLASS[disposition] !== 'technical';
   const attempts = contact.attempts + (counted ? 1 : 0);
-  const sameBefore = await countAttempts(db, { contactId: contact.id, disposition });
-  const next = nextStep({ disposition, attempts, sameBefore, now: new Date(clock.now()) }, campaign.rules);
-  await finishAttempt(db, {
-    attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt: new Date(clock.now()),
-    hangupBy, transcript: result?.transcript ?? [], error, contact: next,
-    ...(disposition === 'DNC' ? { doNotCall: { phone: contact.patient.phone, reason: 'asked during a call', source: 'patient' } } : {}),
-  });
+  const closed = await persist(async () => {
+    const sameBefore = await countAttempts(db, { contactId: contact.id, disposition });
+    const next = nextStep({ disposition, attempts, sameBefore, now: endedAt }, campaign.rules);
+    return finishAttempt(db, {
+      attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt,
+      hangupBy, transcript: result?.transcript ?? [], error, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
+    });
+  }, { clock, log, what: 'the attempt', budgetMs: plan.registryRetryMs }).finally(() => dncStored);
+  if (!closed) log.warn({ disposition }, 'attempt was closed by another dialer while the registry was out of reach');
   if (disposition === 'SYSTEM_ERROR') {
     // 401/407/402: our credentials or billing. Every further call would fail the same way.
     await setCampaignStatus(db, { id: campaign.id, status: 'paused' });
@@ -190,7 +231,9 @@ function slotDesk(deps: CallDeps, c: { callId: string; attemptId: string; patien
     },
     book: async (slot) => {
       try {
-        await bookSlot(deps.db, { slotId: slot.id, callId: c.callId, attemptId: c.attemptId, patientId: c.patientId, now: new Date(deps.clock.now()) });
+        await bookSlot(deps.db, {
+          slotId: slot.id, callId: c.callId, attemptId: c.attemptId, patientId: c.patientId, campaignId: c.campaign.id, now: new Date(deps.clock.now()),
+        });
         return 'booked';
       } catch (err) {
         if (err instanceof SlotTakenError) return 'taken';

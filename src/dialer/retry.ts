@@ -1,4 +1,5 @@
-import { DISPOSITION_CLASS, type CallingHours, type CampaignKind, type CampaignRules, type ContactState, type Disposition } from '../core/index.js';
+import { DISPOSITION_CLASS, type CallingHours, type CampaignKind, type CampaignRules, type Disposition } from '../core/index.js';
+import type { ContactStep } from '../registry/index.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -17,6 +18,8 @@ export const DEFAULT_RETRY_DELAYS: Readonly<Record<CampaignKind, Partial<Record<
     EARLY_HANGUP: [26 * HOUR],
     ROBOT_SILENCE: [26 * HOUR],
     NO_RESPONSE: [26 * HOUR],
+    // "we will call you back later" (no free time now): the next day, when the MIS has added slots
+    CALLBACK_REQUESTED: [26 * HOUR],
   },
   warm: {
     BUSY: [15 * MIN],
@@ -27,7 +30,20 @@ export const DEFAULT_RETRY_DELAYS: Readonly<Record<CampaignKind, Partial<Record<
     EARLY_HANGUP: [2 * HOUR],
     ROBOT_SILENCE: [2 * HOUR],
     NO_RESPONSE: [2 * HOUR],
+    CALLBACK_REQUESTED: [2 * HOUR],
   },
+};
+
+/**
+ * Who keeps the promise of a call that a pending outcome makes. The robot keeps "we will call
+ * you back" on its retry ladder (and hands it to a person once its attempts run out); a person
+ * keeps the rest, from the operators' call-back list. TRANSFERRED promises nothing: the
+ * operator on the line sets the final outcome.
+ */
+export const PROMISED_CALL: Readonly<Partial<Record<Disposition, 'robot' | 'operator'>>> = {
+  CALLBACK_REQUESTED: 'robot',
+  NEEDS_HUMAN: 'operator',
+  TRANSFER_ABANDONED: 'operator',
 };
 
 /** For simulated callees, tests and benchmarks: any hour of any day. */
@@ -55,7 +71,8 @@ export function defaultRules(kind: CampaignKind): CampaignRules {
 const MAX_TRIES_OF: Partial<Record<Disposition, number>> = { REJECTED: 1 };
 
 /**
- * What happens to a contact after an attempt: closed, or pending again at a later time.
+ * What happens to a contact after an attempt: closed, pending again at a later time, or closed
+ * for the robot and put on the operators' call-back list (see PROMISED_CALL).
  * A pure function of the outcome, the rules and `now`.
  *
  * @param attempts counted attempts including the one that just ended
@@ -64,13 +81,20 @@ const MAX_TRIES_OF: Partial<Record<Disposition, number>> = { REJECTED: 1 };
 export function nextStep(
   p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date },
   rules: CampaignRules,
-): { state: ContactState; nextAttemptAt: Date | null } {
+): ContactStep {
   const cls = DISPOSITION_CLASS[p.disposition];
   if (cls === 'technical') {
     // Exponential back-off, so a trunk or engine that stays down is not hammered: 2, 4, 8 ... min, at most a day.
     const delay = Math.min(rules.technicalRetryMs * 2 ** Math.min(p.sameBefore, 20), 24 * HOUR);
     return { state: 'pending', nextAttemptAt: new Date(p.now.getTime() + delay) };
   }
+  const promised = PROMISED_CALL[p.disposition];
+  if (promised === 'robot' && p.attempts < rules.maxAttempts) {
+    const delays = rules.retryDelaysMs[p.disposition] ?? DEFAULT_RETRY_DELAYS.cold[p.disposition]!;
+    const delay = delays[Math.min(p.sameBefore, delays.length - 1)]!;
+    return { state: 'pending', nextAttemptAt: new Date(p.now.getTime() + delay) };
+  }
+  if (promised) return { state: 'done', nextAttemptAt: null, callback: { dueAt: p.now } };
   if (cls !== 'retryable') return { state: 'done', nextAttemptAt: null };
   const delays = rules.retryDelaysMs[p.disposition];
   const limit = MAX_TRIES_OF[p.disposition];

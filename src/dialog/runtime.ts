@@ -30,6 +30,11 @@ export interface DialogDeps {
   slots: SlotDesk;
   operators: OperatorDesk;
   clock: Clock;
+  /**
+   * The call reached a step that ends it with DNC: the callee asked not to be called. Called
+   * once, before the goodbye is said, so the request is stored the moment it is heard.
+   */
+  onDoNotCall?: () => void;
 }
 
 export interface DialogCall {
@@ -114,6 +119,18 @@ export class DialogRun {
     });
     const actor = createActor(machine, { clock: this.#deps.clock as never });
     this.#actor = actor;
+    const { onDoNotCall } = this.#deps;
+    if (onDoNotCall) {
+      const sub = actor.subscribe((snap) => {
+        const v = snap.value as string | Record<string, unknown>;
+        const step = typeof v === 'string' ? v : Object.keys(v)[0]!;
+        const ctx = snap.context as { disposition: Disposition | null };
+        if (ctx.disposition === 'DNC' || (Object.hasOwn(this.#script.steps, step) && this.#script.steps[step]!.end === 'DNC')) {
+          sub.unsubscribe();
+          onDoNotCall();
+        }
+      });
+    }
     actor.start();
     const out = (await toPromise(actor)) as { disposition: Disposition | null };
     // A hang-up does not cancel a booking already sent to the registry: wait for its answer, so

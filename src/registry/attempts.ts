@@ -8,12 +8,16 @@ import { addDoNotCall } from './do-not-call.js';
  */
 export async function startAttempt(
   db: Db,
-  p: { callId: string; contactId: string; campaignId: string; patientId: string; dialogId: string; dialogVersion: string; at: Date },
+  p: {
+    callId: string; contactId: string; campaignId: string; patientId: string; dialogId: string; dialogVersion: string; at: Date;
+    /** the dialer placing the call: its heartbeat tells whether the attempt is still live */
+    dialerId: string | null;
+  },
 ): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    `insert into attempt (call_id, campaign_contact_id, campaign_id, patient_id, dialog_id, dialog_version, started_at)
-     values ($1, $2, $3, $4, $5, $6, $7) returning id`,
-    [p.callId, p.contactId, p.campaignId, p.patientId, p.dialogId, p.dialogVersion, p.at],
+    `insert into attempt (call_id, campaign_contact_id, campaign_id, patient_id, dialog_id, dialog_version, started_at, dialer_id)
+     values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
+    [p.callId, p.contactId, p.campaignId, p.patientId, p.dialogId, p.dialogVersion, p.at, p.dialerId],
   );
   return rows[0]!.id;
 }
@@ -32,35 +36,56 @@ export interface AttemptOutcome {
   transcript: TranscriptLine[];
   error: string | null;
   /** What the retry rules decided for the contact. */
-  contact: { state: ContactState; nextAttemptAt: Date | null };
+  contact: ContactStep;
   /** The callee asked not to be called: their number goes on the do-not-call list in the same transaction. */
   doNotCall?: { phone: string; reason: string; source: string };
 }
 
+/** What happens to a contact after an attempt (src/dialer/retry.ts decides). */
+export interface ContactStep {
+  state: ContactState;
+  nextAttemptAt: Date | null;
+  /** a person promised to call: the contact goes on the operators' call-back list */
+  callback?: { dueAt: Date };
+}
+
 /**
- * Closes the attempt, moves the contact on (attempt count, next attempt, lease released), frees
- * any slot this call still holds and records a do-not-call request, in one transaction.
+ * Closes the attempt, moves the contact on (attempt count, next attempt, lease released, a
+ * call-back promised to an operator's list), frees any slot this call still holds and records a
+ * do-not-call request, in one transaction. Resolves false, changing nothing but holds and the
+ * do-not-call list, when the attempt was closed already (a dialer that lost the registry for
+ * longer than its lease was taken for dead, and the next one closed its attempts).
  */
-export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<void> {
-  await db.tx(async (t) => {
+export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean> {
+  return db.tx(async (t) => {
+    if (o.doNotCall) await addDoNotCall(t, o.doNotCall);
     await t.query(
+      `update slot set status = 'free', hold_call_id = null, hold_expires_at = null
+       where hold_call_id = $1 and status = 'busy-tentative'`,
+      [o.callId],
+    );
+    const { rows } = await t.query(
       `update attempt set disposition = $2, counted = $3, sip_status = $4, answered_at = $5, ended_at = $6,
          hangup_by = $7, transcript = $8, error = $9
-       where id = $1`,
+       where id = $1 and disposition is null returning id`,
       [o.attemptId, o.disposition, o.counted, o.sipStatus, o.answeredAt, o.endedAt, o.hangupBy, JSON.stringify(o.transcript), o.error],
     );
+    if (rows.length === 0) return false;
+    if (o.contact.callback) {
+      await t.query(
+        `insert into callback (campaign_contact_id, campaign_id, patient_id, attempt_id, phone, reason, due_at)
+         select c.id, c.campaign_id, c.patient_id, $2, c.phone, $3, $4 from campaign_contact c where c.id = $1
+         on conflict (campaign_contact_id) where status = 'open' do nothing`,
+        [o.contactId, o.attemptId, o.disposition, o.contact.callback.dueAt],
+      );
+    }
     await t.query(
       `update campaign_contact set attempts = attempts + $2, state = $3, next_attempt_at = $4, last_disposition = $5,
          lease_owner = null, lease_until = null
        where id = $1`,
       [o.contactId, o.counted ? 1 : 0, o.contact.state, o.contact.nextAttemptAt, o.disposition],
     );
-    await t.query(
-      `update slot set status = 'free', hold_call_id = null, hold_expires_at = null
-       where hold_call_id = $1 and status = 'busy-tentative'`,
-      [o.callId],
-    );
-    if (o.doNotCall) await addDoNotCall(t, o.doNotCall);
+    return true;
   });
 }
 
@@ -74,32 +99,52 @@ export async function countAttempts(db: Db, p: { contactId: string; disposition:
 }
 
 /**
- * Closes attempts left open by a dialer that died mid-call: their contact's lease has expired
- * (or was released) while the attempt has no disposition. One that had booked a slot is BOOKED
- * and closes its contact (the booking committed with the attempt's slot); the others become
- * INTERRUPTED, not counted, and their contact is dialled again. No attempt is left unrecorded.
- * Returns how many were closed.
+ * Closes attempts left open by a dialer that died mid-call, in one transaction: those whose
+ * dialer stopped, or sent no heartbeat for `leaseMs` (attempts of no known dialer: whose
+ * contact's lease has lapsed). Each ends at the dialer's last heartbeat, its crash time. One
+ * that had booked a slot is BOOKED and closes its contact (the booking committed with the
+ * attempt's slot); the others become INTERRUPTED, not counted, and their contact is due again.
+ * Their slot holds are released. Until this runs, leaseDueContacts() leases none of their
+ * contacts, so a patient is never called twice at once. Returns how many were closed.
  */
-export async function closeInterruptedAttempts(db: Db, p: { now: Date }): Promise<number> {
+export async function closeOrphanedAttempts(db: Db, p: { now: Date; leaseMs: number }): Promise<number> {
   return db.tx(async (t) => {
-    const { rows } = await t.query<{ contact_id: string; booked: boolean }>(
-      `update attempt a set disposition = case when a.slot_id is null then 'INTERRUPTED' else 'BOOKED' end,
-         counted = a.slot_id is not null, ended_at = $1, hangup_by = 'system', error = 'ENGINE_STOPPED'
-       from campaign_contact c
-       where c.id = a.campaign_contact_id and a.disposition is null
-         and (c.lease_until is null or c.lease_until < $1)
-       returning a.campaign_contact_id as contact_id, a.slot_id is not null as booked`,
-      [p.now],
+    const { rows } = await t.query<{ contact_id: string; call_id: string; booked: boolean }>(
+      `with orphan as (
+         select a.id, greatest(a.started_at, coalesce(d.heartbeat_at, c.lease_until, $1)) as crashed_at
+         from attempt a
+         join campaign_contact c on c.id = a.campaign_contact_id
+         left join dialer d on d.id = a.dialer_id
+         where a.disposition is null
+           and case when d.id is null then c.lease_until is null or c.lease_until < $1
+                    else d.stopped_at is not null or d.heartbeat_at < $1::timestamptz - $2::float8 * interval '1 millisecond' end
+         for update of a skip locked)
+       update attempt a set disposition = case when a.slot_id is null then 'INTERRUPTED' else 'BOOKED' end,
+         counted = a.slot_id is not null, ended_at = least(o.crashed_at, $1), hangup_by = 'system', error = 'ENGINE_STOPPED'
+       from orphan o where a.id = o.id
+       returning a.campaign_contact_id as contact_id, a.call_id, a.slot_id is not null as booked`,
+      [p.now, p.leaseMs],
+    );
+    if (rows.length === 0) return 0;
+    await t.query(
+      `update slot set status = 'free', hold_call_id = null, hold_expires_at = null
+       where status = 'busy-tentative' and hold_call_id = any($1::text[])`,
+      [rows.map((r) => r.call_id)],
     );
     const booked = rows.filter((r) => r.booked).map((r) => r.contact_id);
-    if (booked.length) {
-      await t.query(
-        `update campaign_contact set state = 'done', last_disposition = 'BOOKED', attempts = attempts + 1,
-           lease_owner = null, lease_until = null
-         where id = any($1::bigint[])`,
-        [booked],
-      );
-    }
+    const interrupted = rows.filter((r) => !r.booked).map((r) => r.contact_id);
+    await t.query(
+      `update campaign_contact set state = 'done', last_disposition = 'BOOKED', attempts = attempts + 1,
+         next_attempt_at = null, lease_owner = null, lease_until = null
+       where id = any($1::bigint[])`,
+      [booked],
+    );
+    await t.query(
+      `update campaign_contact set last_disposition = 'INTERRUPTED', next_attempt_at = coalesce(least(next_attempt_at, $2), $2),
+         lease_owner = null, lease_until = null
+       where id = any($1::bigint[]) and state = 'pending'`,
+      [interrupted, p.now],
+    );
     return rows.length;
   });
 }

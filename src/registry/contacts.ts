@@ -25,7 +25,8 @@ function hoursByIsoDay(h: CallingHours): Record<string, readonly [string, string
 }
 
 /**
- * Leases up to `limit` due contacts of a campaign to `owner` until now + leaseMs: those whose
+ * Leases up to `limit` due contacts of a campaign to `owner` until now + leaseMs (renewed by the
+ * owner's heartbeat, see dialers.ts): those with no open attempt whose
  * next attempt is due and whose own local time (the patient's time zone) is inside the calling
  * hours. Contacts leased by another dialer (lease not yet expired) are skipped, and rows another
  * transaction is leasing right now are skipped without waiting (SKIP LOCKED), so several zvonar
@@ -43,6 +44,9 @@ export async function leaseDueContacts(
                                   $6::jsonb -> extract(isodow from $2::timestamptz at time zone p.time_zone)::int::text as win) l
        where c.campaign_id = $1 and c.state = 'pending' and c.next_attempt_at <= $2
          and (c.lease_until is null or c.lease_until < $2)
+         -- a contact with an open attempt is on a call, or its dialer died mid-call and
+         -- closeOrphanedAttempts() has not closed the attempt yet: never dial it twice
+         and not exists (select 1 from attempt a where a.campaign_contact_id = c.id and a.disposition is null)
          and jsonb_typeof(l.win) = 'array' and l.hhmm >= l.win ->> 0 and l.hhmm < l.win ->> 1
        order by c.priority, c.next_attempt_at, c.id
        limit $3

@@ -10,3 +10,7 @@ export * from './attempts.js';
 export * from './slots.js';
 export * from './do-not-call.js';
 export * from './reports.js';
+export * from './exports.js';
+export * from './sim-personas.js';
+export * from './dialers.js';
+export { isTransientDbError } from './db-errors.js';

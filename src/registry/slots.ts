@@ -1,4 +1,4 @@
-import { SlotTakenError, type Slot } from '../core/index.js';
+import { RegistryError, SlotTakenError, type Slot } from '../core/index.js';
 import type { Db } from './db.js';
 
 interface SlotRow {
@@ -26,37 +26,43 @@ export async function addSlots(db: Db, slots: Omit<Slot, 'id'>[]): Promise<strin
 /**
  * Finds up to `count` free slots of a specialty starting after `after`, earliest first.
  * With holdMs, holds them for the call (FHIR busy-tentative, IHE "hold") so no other call is
- * offered them; a hold that has expired counts as free. Without holdMs (an MIS that has no
- * hold, like N3 HubService) two calls may be offered the same slot and bookSlot() decides.
+ * offered them; a hold that has expired counts as free. When fewer than `count` are free and
+ * unheld, slots other calls hold fill the offer without being held: holding starves no one
+ * (ten calls holding two each used to leave patients who said yes with "no free time" while
+ * slots were still free), and bookSlot() decides if two patients pick one. Without holdMs (an
+ * MIS that has no hold, like N3 HubService) every offer is of that kind.
  */
 export async function offerSlots(
   db: Db,
   p: { callId: string; specialty: string; after: Date; now: Date; count: number; holdMs: number | null },
 ): Promise<Slot[]> {
-  if (p.holdMs === null) {
+  const held: Slot[] = [];
+  if (p.holdMs !== null) {
+    const { rows } = await db.query<SlotRow>(
+      `with free as (
+         select id from slot
+         where specialty = $1 and starts_at > $2
+           and (status = 'free' or (status = 'busy-tentative' and (hold_expires_at < $3 or hold_call_id = $5)))
+         order by starts_at, id limit $4
+         for update skip locked)
+       update slot s set status = 'busy-tentative', hold_call_id = $5,
+         hold_expires_at = $3::timestamptz + $6::float8 * interval '1 millisecond'
+       from free where s.id = free.id
+       returning s.*`,
+      [p.specialty, p.after, p.now, p.count, p.callId, p.holdMs],
+    );
+    held.push(...rows.map(toSlot));
+  }
+  if (held.length < p.count) {
     const { rows } = await db.query<SlotRow>(
       `select * from slot
-       where specialty = $1 and starts_at > $2
-         and (status = 'free' or (status = 'busy-tentative' and hold_expires_at < $3))
-       order by starts_at, id limit $4`,
-      [p.specialty, p.after, p.now, p.count],
+       where specialty = $1 and starts_at > $2 and status in ('free', 'busy-tentative') and not (id = any($4::bigint[]))
+       order by status = 'busy-tentative', starts_at, id limit $3`,
+      [p.specialty, p.after, p.count - held.length, held.map((x) => x.id)],
     );
-    return rows.map(toSlot);
+    held.push(...rows.map(toSlot));
   }
-  const { rows } = await db.query<SlotRow>(
-    `with free as (
-       select id from slot
-       where specialty = $1 and starts_at > $2
-         and (status = 'free' or (status = 'busy-tentative' and hold_expires_at < $3))
-       order by starts_at, id limit $4
-       for update skip locked)
-     update slot s set status = 'busy-tentative', hold_call_id = $5,
-       hold_expires_at = $3::timestamptz + $6::float8 * interval '1 millisecond'
-     from free where s.id = free.id
-     returning s.*`,
-    [p.specialty, p.after, p.now, p.count, p.callId, p.holdMs],
-  );
-  return rows.map(toSlot).sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || Number(a.id) - Number(b.id));
+  return held.sort((a, b) => a.startsAt.getTime() - b.startsAt.getTime() || Number(a.id) - Number(b.id));
 }
 
 /**
@@ -67,7 +73,7 @@ export async function offerSlots(
  */
 export async function bookSlot(
   db: Db,
-  p: { slotId: string; callId: string; attemptId: string; patientId: string; now: Date },
+  p: { slotId: string; callId: string; attemptId: string; patientId: string; campaignId: string; now: Date },
 ): Promise<{ bookingId: string; slot: Slot }> {
   try {
     return await db.tx(async (t) => {
@@ -83,9 +89,9 @@ export async function bookSlot(
       if (!s || !mine) throw new SlotTakenError(p.slotId, { callId: p.callId });
       await t.query(`update slot set status = 'busy', hold_call_id = null, hold_expires_at = null where id = $1`, [p.slotId]);
       const b = await t.query<{ id: string }>(
-        `insert into booking (slot_id, patient_id, attempt_id, resource, during)
-         values ($1, $2, $3, $4, tstzrange($5, $6)) returning id`,
-        [p.slotId, p.patientId, p.attemptId, s.resource, s.starts_at, s.ends_at],
+        `insert into booking (slot_id, patient_id, attempt_id, campaign_id, resource, during)
+         values ($1, $2, $3, $4, $5, tstzrange($6, $7)) returning id`,
+        [p.slotId, p.patientId, p.attemptId, p.campaignId, s.resource, s.starts_at, s.ends_at],
       );
       await t.query(`update attempt set slot_id = $2 where id = $1`, [p.attemptId, p.slotId]);
       await t.query(
@@ -99,7 +105,10 @@ export async function bookSlot(
     // 23P01 exclusion_violation: another slot row of the same resource overlaps a live booking,
     // so this one can never be booked: mark it (FHIR busy-unavailable) so it is not offered again.
     // 23505 unique_violation: a concurrent booking of this very slot won.
-    const code = (err as { code?: string }).code;
+    const { code, constraint } = err as { code?: string; constraint?: string };
+    if (code === '23505' && constraint === 'booking_live_patient') {
+      throw new RegistryError('BOOKING_EXISTS', 'the patient already has a live booking in this campaign', { callId: p.callId });
+    }
     if (code === '23P01') {
       await db.query(`update slot set status = 'busy-unavailable', hold_call_id = null, hold_expires_at = null where id = $1 and status <> 'busy'`, [p.slotId]);
     }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addSlots, bookSlot, listMigrations, createCampaign, enrolPatients, finishAttempt, leaseDueContacts, migrate, offerSlots,
-  releaseExpiredHolds, startAttempt, closeInterruptedAttempts, upsertPatients, addDoNotCall, type Db,
+  releaseExpiredHolds, startAttempt, closeOrphanedAttempts, upsertPatients, addDoNotCall, registerDialer, beat, type Db,
 } from '../../src/registry/index.js';
-import { SlotTakenError, type CampaignRules } from '../../src/core/index.js';
+import { RegistryError, SlotTakenError, type CampaignRules } from '../../src/core/index.js';
 import { databases } from '../support/databases.js';
 
 const rules: CampaignRules = {
@@ -76,15 +76,16 @@ for (const target of databases) {
       expect(leased.map((l) => l.doNotCall)).toEqual([true, false]);
     });
 
-    it('offerSlots() with holds never offers one slot to two calls', async () => {
+    it('offerSlots() with holds never holds one slot for two calls', async () => {
       await addSlots(db, [slotAt('dr-hold', 0), slotAt('dr-hold', 1), slotAt('dr-hold', 2)].map((s) => ({ ...s, specialty: 'hold-test' })));
-      const [a, b] = await Promise.all([
+      await Promise.all([
         offerSlots(db, { callId: 'call-a', specialty: 'hold-test', after: T0, now: T0, count: 2, holdMs: 60_000 }),
         offerSlots(db, { callId: 'call-b', specialty: 'hold-test', after: T0, now: T0, count: 2, holdMs: 60_000 }),
       ]);
-      const ids = [...a, ...b].map((s) => s.id);
-      expect(ids).toHaveLength(3);
-      expect(new Set(ids).size).toBe(3);
+      const { rows } = await db.query<{ hold_call_id: string }>(`select hold_call_id from slot where specialty = 'hold-test' order by id`);
+      // one row, one holder: the three slots are split two and one between the calls, whichever came first
+      const held = rows.map((r) => r.hold_call_id).sort();
+      expect([['call-a', 'call-a', 'call-b'], ['call-a', 'call-b', 'call-b']]).toContainEqual(held);
       expect(await releaseExpiredHolds(db, { now: new Date(T0.getTime() + 61_000) })).toBe(3);
     });
 
@@ -93,10 +94,10 @@ for (const target of databases) {
       const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
       const [slotId] = await addSlots(db, [{ ...slotAt('dr-one', 0), specialty: 'one' }]);
       const attemptIds = await Promise.all(leased.map((l, i) =>
-        startAttempt(db, { callId: `one-${i}`, contactId: l.id, campaignId: c.id, patientId: l.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 })));
+        startAttempt(db, { callId: `one-${i}`, contactId: l.id, campaignId: c.id, patientId: l.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null })));
       // both calls are offered the same slot (no hold) and both choose it at once
       const results = await Promise.allSettled(attemptIds.map((attemptId, i) =>
-        bookSlot(db, { slotId: slotId!, callId: `one-${i}`, attemptId, patientId: leased[i]!.patient.id, now: T0 })));
+        bookSlot(db, { slotId: slotId!, callId: `one-${i}`, attemptId, patientId: leased[i]!.patient.id, campaignId: c.id, now: T0 })));
       const won = results.filter((r) => r.status === 'fulfilled');
       const lost = results.filter((r) => r.status === 'rejected');
       expect(won).toHaveLength(1);
@@ -115,7 +116,7 @@ for (const target of databases) {
       const c = await campaignWith(1);
       const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
       const [slotId] = await addSlots(db, [{ ...slotAt('dr-fail', 0), specialty: 'fail' }]);
-      const attemptId = await startAttempt(db, { callId: 'fail-1', contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 });
+      const attemptId = await startAttempt(db, { callId: 'fail-1', contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
       // a registry that dies right after the booking insert
       const dying: Db = {
         ...db,
@@ -124,7 +125,7 @@ for (const target of databases) {
           return t.query(sql, params);
         } })),
       };
-      await expect(bookSlot(dying, { slotId: slotId!, callId: 'fail-1', attemptId, patientId: l!.patient.id, now: T0 })).rejects.toThrow('connection lost');
+      await expect(bookSlot(dying, { slotId: slotId!, callId: 'fail-1', attemptId, patientId: l!.patient.id, campaignId: c.id, now: T0 })).rejects.toThrow('connection lost');
       expect((await db.query(`select 1 from booking where slot_id = $1`, [slotId])).rows).toHaveLength(0);
       expect((await db.query<{ status: string }>(`select status from slot where id = $1`, [slotId])).rows[0]!.status).toBe('free');
       expect((await db.query<{ slot_id: null }>(`select slot_id from attempt where id = $1`, [attemptId])).rows[0]!.slot_id).toBeNull();
@@ -136,7 +137,7 @@ for (const target of databases) {
       await addSlots(db, [{ ...slotAt('dr-fin', 0), specialty: 'fin' }]);
       const held = await offerSlots(db, { callId: 'fin-1', specialty: 'fin', after: T0, now: T0, count: 1, holdMs: 60_000 });
       expect(held).toHaveLength(1);
-      const attemptId = await startAttempt(db, { callId: 'fin-1', contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 });
+      const attemptId = await startAttempt(db, { callId: 'fin-1', contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
       const next = new Date(T0.getTime() + 4 * 3600_000);
       await finishAttempt(db, {
         attemptId, callId: 'fin-1', contactId: l!.id, disposition: 'NO_ANSWER', counted: true, sipStatus: 487, answeredAt: null,
@@ -149,18 +150,18 @@ for (const target of databases) {
       expect((await db.query<{ status: string }>(`select status from slot where id = $1`, [held[0]!.id])).rows[0]!.status).toBe('free');
     });
 
-    it('closeInterruptedAttempts() closes open attempts whose lease expired and leaves live ones unchanged', async () => {
+    it('closeOrphanedAttempts() closes open attempts of no known dialer whose lease lapsed and leaves live ones unchanged', async () => {
       const c = await campaignWith(2);
       const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'dead', hours: rules.callingHours });
       const ids: string[] = [];
       for (const [i, l] of leased.entries()) {
         ids.push(await startAttempt(db, {
-          callId: `dead-${n}-${i}`, contactId: l.id, campaignId: c.id, patientId: l.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 }));
+          callId: `dead-${n}-${i}`, contactId: l.id, campaignId: c.id, patientId: l.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null }));
       }
       // the second contact's dialer is alive and renewed its lease
       await db.query(`update campaign_contact set lease_until = $2 where id = $1`, [leased[1]!.id, new Date(T0.getTime() + 600_000)]);
       const later = new Date(T0.getTime() + 61_000);
-      expect(await closeInterruptedAttempts(db, { now: later })).toBeGreaterThanOrEqual(1); // other tests' open attempts too
+      expect(await closeOrphanedAttempts(db, { now: later, leaseMs: 60_000 })).toBeGreaterThanOrEqual(1); // other tests' open attempts too
       const { rows } = await db.query<{ id: string; disposition: string | null; counted: boolean; error: string | null }>(
         `select id, disposition, counted, error from attempt where id = any($1::bigint[]) order by id`, [ids]);
       expect(rows).toEqual([
@@ -190,18 +191,113 @@ for (const target of databases) {
       expect(late.map((l) => l.patient.timeZone)).toEqual(['Asia/Vladivostok']);
     });
 
-    it('closeInterruptedAttempts() counts an open attempt that had booked a slot as BOOKED and closes its contact', async () => {
+    it('closeOrphanedAttempts() counts an open attempt that had booked a slot as BOOKED and closes its contact', async () => {
       const c = await campaignWith(1);
       const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'dead', hours: rules.callingHours });
       const [slotId] = await addSlots(db, [{ ...slotAt('dr-crash', 0), specialty: 'crash' }]);
-      const attemptId = await startAttempt(db, { callId: `crash-${n}`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0 });
-      await bookSlot(db, { slotId: slotId!, callId: `crash-${n}`, attemptId, patientId: l!.patient.id, now: T0 });
-      await closeInterruptedAttempts(db, { now: new Date(T0.getTime() + 61_000) });
+      const attemptId = await startAttempt(db, { callId: `crash-${n}`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
+      await bookSlot(db, { slotId: slotId!, callId: `crash-${n}`, attemptId, patientId: l!.patient.id, campaignId: c.id, now: T0 });
+      await closeOrphanedAttempts(db, { now: new Date(T0.getTime() + 61_000), leaseMs: 60_000 });
       const { rows } = await db.query<{ disposition: string; counted: boolean }>(`select disposition, counted from attempt where id = $1`, [attemptId]);
       expect(rows[0]).toEqual({ disposition: 'BOOKED', counted: true });
       const { rows: contact } = await db.query<{ state: string; attempts: number; last_disposition: string }>(
         `select state, attempts, last_disposition from campaign_contact where id = $1`, [l!.id]);
       expect(contact[0]).toEqual({ state: 'done', attempts: 1, last_disposition: 'BOOKED' });
+    });
+
+    it('leaseDueContacts() never leases a contact whose attempt is open, even once its lease has lapsed', async () => {
+      const c = await campaignWith(1);
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
+      await registerDialer(db, { id: `alive-${n}`, host: 'h', pid: 1, now: T0 });
+      await startAttempt(db, { callId: `open-${n}`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: `alive-${n}` });
+      // long after the lease: the attempt is still open, so nobody dials the patient again
+      const later = new Date(T0.getTime() + 3600_000);
+      expect(await leaseDueContacts(db, { campaignId: c.id, now: later, limit: 5, leaseMs: 60_000, owner: 'b', hours: rules.callingHours })).toEqual([]);
+    });
+
+    it('closeOrphanedAttempts() closes a dead dialer\'s attempts as of its last heartbeat, frees its holds, and leaves a live dialer\'s unchanged', async () => {
+      const c = await campaignWith(2);
+      const [dead, alive] = [`dead-${n}`, `alive-${n}`];
+      await registerDialer(db, { id: dead, host: 'h', pid: 1, now: T0 });
+      await registerDialer(db, { id: alive, host: 'h', pid: 2, now: T0 });
+      const [a] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: dead, hours: rules.callingHours });
+      const [b] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: alive, hours: rules.callingHours });
+      const ids = [
+        await startAttempt(db, { callId: `${dead}-call`, contactId: a!.id, campaignId: c.id, patientId: a!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: dead }),
+        await startAttempt(db, { callId: `${alive}-call`, contactId: b!.id, campaignId: c.id, patientId: b!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: alive }),
+      ];
+      const [slot] = await addSlots(db, [{ ...slotAt(`dr-orphan-${n}`, 0), specialty: `orphan-${n}` }]);
+      await offerSlots(db, { callId: `${dead}-call`, specialty: `orphan-${n}`, after: T0, now: T0, count: 1, holdMs: 600_000 });
+      // the dead one beat once at +5 s and then was killed; the live one keeps beating
+      const crash = new Date(T0.getTime() + 5_000);
+      await beat(db, { id: dead, now: crash, leaseMs: 30_000 });
+      const sweep = new Date(T0.getTime() + 40_000);
+      await beat(db, { id: alive, now: new Date(sweep.getTime() - 1_000), leaseMs: 30_000 });
+      expect(await closeOrphanedAttempts(db, { now: sweep, leaseMs: 30_000 })).toBeGreaterThanOrEqual(1);
+      const { rows } = await db.query<{ disposition: string | null; ended_at: Date | null; error: string | null }>(
+        `select disposition, ended_at, error from attempt where id = any($1::bigint[]) order by id`, [ids]);
+      expect(rows).toEqual([
+        { disposition: 'INTERRUPTED', ended_at: crash, error: 'ENGINE_STOPPED' },
+        { disposition: null, ended_at: null, error: null },
+      ]);
+      expect((await db.query<{ status: string }>(`select status from slot where id = $1`, [slot])).rows[0]!.status).toBe('free');
+      // the dead dialer's contact is due again; the live one's stays leased
+      const again = await leaseDueContacts(db, { campaignId: c.id, now: sweep, limit: 5, leaseMs: 30_000, owner: alive, hours: rules.callingHours });
+      expect(again.map((x) => x.id)).toEqual([a!.id]);
+    });
+
+    it('beat() renews the dialer\'s leases, so a long call keeps its contact', async () => {
+      const c = await campaignWith(1);
+      const id = `beating-${n}`;
+      await registerDialer(db, { id, host: 'h', pid: 1, now: T0 });
+      await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: id, hours: rules.callingHours });
+      await beat(db, { id, now: new Date(T0.getTime() + 25_000), leaseMs: 30_000 });
+      expect(await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 50_000), limit: 1, leaseMs: 30_000, owner: 'other', hours: rules.callingHours })).toEqual([]);
+      expect(await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 56_000), limit: 1, leaseMs: 30_000, owner: 'other', hours: rules.callingHours })).toHaveLength(1);
+    });
+
+    it('the registry refuses a second live booking of one patient in one campaign (BOOKING_EXISTS), and keeps the first', async () => {
+      const c = await campaignWith(1);
+      const [s1, s2] = await addSlots(db, [{ ...slotAt(`dr-twice-${n}`, 0), specialty: 'twice' }, { ...slotAt(`dr-twice-${n}`, 1), specialty: 'twice' }]);
+      const { rows: [contact] } = await db.query<{ id: string }>(`select id from campaign_contact where campaign_id = $1`, [c.id]);
+      const a1 = await startAttempt(db, { callId: `twice-${n}-1`, contactId: contact!.id, campaignId: c.id, patientId: c.patientIds[0]!, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
+      const a2 = await startAttempt(db, { callId: `twice-${n}-2`, contactId: contact!.id, campaignId: c.id, patientId: c.patientIds[0]!, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
+      await bookSlot(db, { slotId: s1!, callId: `twice-${n}-1`, attemptId: a1, patientId: c.patientIds[0]!, campaignId: c.id, now: T0 });
+      const second = bookSlot(db, { slotId: s2!, callId: `twice-${n}-2`, attemptId: a2, patientId: c.patientIds[0]!, campaignId: c.id, now: T0 });
+      await expect(second).rejects.toBeInstanceOf(RegistryError);
+      await expect(second).rejects.toMatchObject({ code: 'BOOKING_EXISTS' });
+      const { rows } = await db.query<{ slot_id: string }>(`select slot_id from booking where campaign_id = $1 and status <> 'cancelled'`, [c.id]);
+      expect(rows).toEqual([{ slot_id: s1 }]);
+      expect((await db.query<{ status: string }>(`select status from slot where id = $1`, [s2])).rows[0]!.status).toBe('free');
+    });
+
+    it('offerSlots() offers slots others hold, unheld, once the free ones run out, so holding starves no one', async () => {
+      const sp = `scarce-${++n}`;
+      const ids = await addSlots(db, [0, 1, 2].map((i) => ({ ...slotAt(`dr-${sp}`, i), specialty: sp })));
+      const a = await offerSlots(db, { callId: `${sp}-a`, specialty: sp, after: T0, now: T0, count: 2, holdMs: 600_000 });
+      const b = await offerSlots(db, { callId: `${sp}-b`, specialty: sp, after: T0, now: T0, count: 2, holdMs: 600_000 });
+      expect(a.map((x) => x.id)).toEqual([ids[0], ids[1]]);
+      expect(b.map((x) => x.id)).toEqual([ids[0], ids[2]]); // its own hold first in time order, then one of a's, unheld
+      const { rows } = await db.query<{ id: string; hold_call_id: string }>(`select id, hold_call_id from slot where id = any($1::bigint[]) order by id`, [ids]);
+      expect(rows.map((r) => r.hold_call_id)).toEqual([`${sp}-a`, `${sp}-a`, `${sp}-b`]);
+    });
+
+    it('finishAttempt() puts a promised call on the call-back list, and changes nothing on an attempt already closed', async () => {
+      const c = await campaignWith(1);
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
+      const attemptId = await startAttempt(db, { callId: `cb-${n}`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
+      const outcome = {
+        attemptId, callId: `cb-${n}`, contactId: l!.id, disposition: 'NEEDS_HUMAN' as const, counted: true, sipStatus: 200, answeredAt: T0,
+        endedAt: T0, hangupBy: 'robot' as const, transcript: [], error: null, contact: { state: 'done' as const, nextAttemptAt: null, callback: { dueAt: T0 } },
+      };
+      expect(await finishAttempt(db, outcome)).toBe(true);
+      const { rows } = await db.query<{ reason: string; status: string; phone: string; attempt_id: string }>(
+        `select reason, status, phone, attempt_id from callback where campaign_contact_id = $1`, [l!.id]);
+      expect(rows).toEqual([{ reason: 'NEEDS_HUMAN', status: 'open', phone: l!.patient.phone, attempt_id: attemptId }]);
+      // a second close (the dialer came back after others took it for dead) changes nothing
+      expect(await finishAttempt(db, { ...outcome, disposition: 'DECLINED', contact: { state: 'pending', nextAttemptAt: T0 } })).toBe(false);
+      const { rows: a } = await db.query<{ disposition: string }>(`select disposition from attempt where id = $1`, [attemptId]);
+      expect(a[0]!.disposition).toBe('NEEDS_HUMAN');
     });
 
     it('the booking table refuses two live bookings of one resource at overlapping times', async () => {

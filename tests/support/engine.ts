@@ -1,7 +1,7 @@
 import { Config } from '../../src/config/index.js';
 import { buildEngine, type Engine } from '../../src/app/index.js';
 import { compileScript, loadScript } from '../../src/dialog/index.js';
-import { ANY_HOUR, defaultRules, runCampaign } from '../../src/dialer/index.js';
+import { ANY_HOUR, defaultRules, runCampaign, newDialerId } from '../../src/dialer/index.js';
 import {
   addSlots, createCampaign, enrolPatients, upsertPatients, type Db,
 } from '../../src/registry/index.js';
@@ -57,7 +57,7 @@ export function runUntilIdle(engine: Engine, campaign: Awaited<ReturnType<typeof
   const cfg = engine.config;
   return runCampaign(engine.deps, {
     campaign, script, machine: script === SCRIPT ? MACHINE : compileScript(script), trunk: { ...cfg.trunk, ...trunk },
-    clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone }, owner: 'test', leaseMs: 600_000, maxCallMs: 300_000, pollMs: 1000, untilIdle: true,
+    clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone }, ...cfg.dialer, dialerId: newDialerId(), untilIdle: true,
   }, new AbortController().signal);
 }
 

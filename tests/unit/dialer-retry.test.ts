@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRules, nextStep } from '../../src/dialer/retry.js';
+import { defaultRules, nextStep, PROMISED_CALL } from '../../src/dialer/retry.js';
 import { DISPOSITIONS, DISPOSITION_CLASS, dispositionForSip, SIP_DISPOSITION } from '../../src/core/index.js';
 
 const now = new Date('2026-11-24T09:00:00Z');
@@ -28,11 +28,24 @@ describe('nextStep()', () => {
   });
   for (const d of DISPOSITIONS) {
     const cls = DISPOSITION_CLASS[d];
-    it(`${d} (${cls}) ${cls === 'final' || cls === 'pending' ? 'closes the contact' : 'keeps the contact pending'}`, () => {
+    const robotKeeps = cls === 'retryable' || cls === 'technical' || PROMISED_CALL[d] === 'robot';
+    it(`${d} (${cls}) ${robotKeeps ? 'keeps the contact pending' : 'closes the contact for the robot'}`, () => {
       const r = nextStep({ disposition: d, attempts: 1, sameBefore: 0, now }, cold);
-      expect(r.state).toBe(cls === 'final' || cls === 'pending' ? 'done' : 'pending');
+      expect(r.state).toBe(robotKeeps ? 'pending' : 'done');
+      expect(r.callback !== undefined).toBe(PROMISED_CALL[d] === 'operator');
     });
   }
+  it('keeps every promise of a call: "we will call you back" is the robot\'s next attempt, +26 h', () => {
+    const r = nextStep({ disposition: 'CALLBACK_REQUESTED', attempts: 1, sameBefore: 0, now }, cold);
+    expect(r).toEqual({ state: 'pending', nextAttemptAt: new Date(now.getTime() + 26 * H) });
+  });
+  it('hands a robot\'s promise to the operators\' call-back list once its attempts have run out', () => {
+    const r = nextStep({ disposition: 'CALLBACK_REQUESTED', attempts: 4, sameBefore: 3, now }, cold);
+    expect(r).toEqual({ state: 'done', nextAttemptAt: null, callback: { dueAt: now } });
+  });
+  it('puts NEEDS_HUMAN ("an operator will call you back") on the call-back list, due now', () => {
+    expect(nextStep({ disposition: 'NEEDS_HUMAN', attempts: 1, sameBefore: 0, now }, cold)).toEqual({ state: 'done', nextAttemptAt: null, callback: { dueAt: now } });
+  });
 });
 
 describe('SIP_DISPOSITION', () => {

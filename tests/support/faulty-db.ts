@@ -1,0 +1,68 @@
+import type { Db } from '../../src/registry/index.js';
+
+/**
+ * A registry connection that can be cut, to play a dialer's crash or an outage in-process:
+ * kill() makes every later query fail as a process that vanished would (nothing it does reaches
+ * the database again); outage(true) fails queries until outage(false), as PostgreSQL going
+ * away and coming back; killAfterCommit(re) kills right after the transaction that ran a
+ * statement matching `re` has committed (e.g. a crash between a booking and the hang-up);
+ * refuse(re) fails just the statements matching `re`.
+ * Only the connection is faked: the database behind it is the real one.
+ */
+export function faultyDb(db: Db) {
+  let dead = false;
+  let down = false;
+  let trigger: RegExp | null = null;
+  let refused: RegExp | null = null;
+  const lost = () => Object.assign(new Error('Connection terminated unexpectedly'), { errno: -104 });
+  const check = () => {
+    if (dead || down) throw lost();
+  };
+  const wrap = (inner: Db, seen: { hit: boolean }): Db => ({
+    kind: inner.kind,
+    async query(sql, params) {
+      check();
+      if (refused?.test(sql)) throw lost();
+      const r = await inner.query(sql, params);
+      check();
+      if (trigger?.test(sql)) seen.hit = true;
+      return r as never;
+    },
+    async exec(sql) {
+      check();
+      await inner.exec(sql);
+    },
+    tx: (fn) => (inner === db ? top.tx(fn) : fn(wrap(inner, seen))),
+    close: async () => {},
+  });
+  const top: Db = {
+    ...wrap(db, { hit: false }),
+    async tx(fn) {
+      check();
+      const seen = { hit: false };
+      const out = await db.tx((t) => fn(wrap(t, seen)));
+      if (seen.hit) dead = true;
+      check();
+      return out;
+    },
+    async query(sql, params) {
+      check();
+      if (refused?.test(sql)) throw lost();
+      const r = await db.query(sql, params);
+      check();
+      if (trigger?.test(sql)) dead = true;
+      return r as never;
+    },
+  };
+  return {
+    db: top,
+    kill: () => void (dead = true),
+    outage: (on: boolean) => void (down = on),
+    killAfterCommit: (re: RegExp) => void (trigger = re),
+    /** statements matching `re` fail as if the connection dropped (null: none) */
+    refuse: (re: RegExp | null) => void (refused = re),
+    get dead() {
+      return dead;
+    },
+  };
+}
