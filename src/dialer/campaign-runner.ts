@@ -86,7 +86,10 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         const at = now();
         if (at.getTime() - swept >= o.heartbeatMs) {
           const closed = await closeOrphanedAttempts(db, { now: at, leaseMs: o.leaseMs });
-          if (closed) log.warn({ closed }, 'closed attempts left open by a dialer that stopped');
+          if (closed) {
+            deps.metrics.recovered.inc(closed);
+            log.warn({ closed }, 'closed attempts left open by a dialer that stopped');
+          }
           await releaseExpiredHolds(db, { now: at });
           swept = at.getTime();
         }

@@ -13,6 +13,11 @@ export function createDialerMetrics(registry: Registry) {
       labelNames: ['campaign', 'disposition'] as const,
       registers: [registry],
     }),
+    recovered: new Counter({
+      name: 'zvonar_attempts_recovered_total',
+      help: 'Attempts left open by a dialer that died, closed by this one (as of the dead one\'s last heartbeat)',
+      registers: [registry],
+    }),
     bookings: new Counter({ name: 'zvonar_bookings_total', help: 'Slots booked by calls', labelNames: ['campaign'] as const, registers: [registry] }),
     firstAudio: new Histogram({
       name: 'zvonar_first_audio_seconds',
