@@ -96,9 +96,13 @@ for (const target of databases) {
       cut.refuse(/update attempt set disposition/);
       const engine = await testEngine(cut.db, s.personaOf, { config: config() });
       try {
-        await expect(runUntilIdle(engine, s.campaign)).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+        const run = runUntilIdle(engine, s.campaign);
+        // stored before the robot's goodbye has been said, while the call is still up
+        await until(() => engine.sim!.calls[0]?.heard.some((h) => h.startsWith('Поняла')) ?? false, 'the goodbye to be heard');
+        expect(engine.sim!.calls[0]!.endedBy).toBeNull();
         const { rows } = await db.query<{ source: string }>(`select source from do_not_call where phone = $1`, [s.phones[0]]);
         expect(rows).toEqual([{ source: 'patient' }]);
+        await expect(run).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
         // the next run closes the attempt once its lease lapses, and never dials the number again
         cut.refuse(null);
         await runUntilIdle(engine, s.campaign);
