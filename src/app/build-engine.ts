@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { systemClock, type Clock, type Logger } from '../core/index.js';
 import type { Config } from '../config/index.js';
@@ -12,6 +11,7 @@ import type { PersonaName } from '../sim/index.js';
 import { SimNetwork } from '../sim/sim-network.js';
 import { connectSpeech } from '../speech/grpc-speech.js';
 import { startReferenceSpeechServer } from '../speech/reference-server.js';
+import { prepareDataDir } from './data-dir.js';
 import { createLogger } from './logger.js';
 
 export interface Engine {
@@ -98,9 +98,11 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
   }
 }
 
-/** The configured registry: PostgreSQL at database.url (or DATABASE_URL), else PGlite in database.dataDir. */
+/**
+ * The configured registry: PostgreSQL at database.url (or DATABASE_URL), else PGlite in
+ * database.dataDir. Throws ConfigError when dataDir cannot hold one, RegistryError when unreachable.
+ */
 export async function openRegistry(cfg: Config): Promise<Db> {
   if (cfg.database.url) return connectPostgres(cfg.database.url);
-  mkdirSync(cfg.database.dataDir, { recursive: true });
-  return openPglite(cfg.database.dataDir);
+  return openPglite(prepareDataDir(cfg.database.dataDir));
 }

@@ -1,17 +1,14 @@
 import { rmSync } from 'node:fs';
+import { ConfigError } from '../core/index.js';
 import type { Config } from '../config/index.js';
-import { runCampaign, type CallSummary } from '../dialer/index.js';
-import { attemptsByDisposition, campaignBookings, contactsByOutcome } from '../registry/index.js';
+import { newDialerId, runCampaign, type CallSummary } from '../dialer/index.js';
 import { startHttpServer } from '../web/index.js';
 import { buildEngine } from './build-engine.js';
 import { createCampaignFrom, readCampaign } from './campaign-setup.js';
+import { isDisposableDataDir, prepareDataDir } from './data-dir.js';
+import { callLine, printCampaignReport, readCampaignReport, type CampaignReport } from './report.js';
 
-export interface DemoReport {
-  campaignId: string;
-  attempts: { disposition: string | null; n: number }[];
-  bookings: { slotId: string; resource: string; startsAt: Date }[];
-  contacts: { state: string; lastDisposition: string | null; n: number }[];
-}
+export type DemoReport = CampaignReport;
 
 /**
  * The demo: a sample campaign against simulated callees, the embedded registry and the
@@ -20,7 +17,8 @@ export interface DemoReport {
 export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line: string) => void }): Promise<DemoReport> {
   const embedded = !cfg.database.url;
   const source = readCampaign(p.campaignFile); // a broken script stops the demo before anything starts
-  if (embedded) rmSync(cfg.database.dataDir, { recursive: true, force: true }); // each demo starts from an empty registry
+  if (embedded) emptyDemoRegistry(cfg.database.dataDir);
+  p.out('zvonar demo: starting the registry, the speech server and the simulated callees');
   const engine = await buildEngine(cfg, { personaOf: (phone) => source.personas.get(phone) });
   try {
     const now = new Date(engine.deps.clock.now());
@@ -35,51 +33,34 @@ export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line
     p.out(`  speech: reference modem voice over gRPC at ${engine.speechAddress}; metrics: ${http ? `${http.url}/metrics` : 'port busy, not served'}`);
     p.out('');
     let done = 0;
-    const total = loaded.imported;
-    const onCallEnded = (s: CallSummary) => {
-      done++;
-      const phone = engine.sim?.calls.find((c) => c.callId === s.callId)?.to ?? '';
-      const slot = s.booked ? `  -> ${fmt(s.booked.startsAt, cfg.clinic.timeZone)} ${s.booked.resource}` : '';
-      p.out(`  [${String(done).padStart(2)}/${total}] ${phone.padEnd(14)} ${s.disposition.padEnd(18)} SIP ${s.sipStatus ?? '-'}${slot}`);
+    const onCallEnded = (call: CallSummary) => {
+      const who = engine.sim?.calls.find((c) => c.callId === call.callId)?.to ?? `contact ${call.contactId}`;
+      p.out(callLine({ n: ++done, total: loaded.imported, who, call, timeZone: cfg.clinic.timeZone }));
     };
-    await runCampaign(engine.deps, {
-      campaign, script: loaded.script, machine: loaded.machine,
-      trunk: cfg.trunk, clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
-      owner: 'demo', leaseMs: cfg.dialer.leaseMs, maxCallMs: cfg.dialer.maxCallMs, pollMs: cfg.dialer.pollMs, untilIdle: true, onCallEnded,
-    }, new AbortController().signal);
-
-    const report: DemoReport = {
-      campaignId: campaign.id,
-      attempts: await attemptsByDisposition(engine.db, { campaignId: campaign.id }),
-      bookings: await campaignBookings(engine.db, { campaignId: campaign.id }),
-      contacts: await contactsByOutcome(engine.db, { campaignId: campaign.id }),
-    };
-    printReport(report, cfg.clinic.timeZone, p.out);
-    await http?.close();
+    try {
+      await runCampaign(engine.deps, {
+        campaign, script: loaded.script, machine: loaded.machine,
+        trunk: cfg.trunk, clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
+        ...cfg.dialer, dialerId: newDialerId(), untilIdle: true, onCallEnded,
+      }, new AbortController().signal);
+    } finally {
+      await http?.close();
+    }
+    const report = await readCampaignReport(engine.db, campaign.id);
+    printCampaignReport(report, cfg.clinic.timeZone, p.out);
     return report;
   } finally {
     await engine.close();
   }
 }
 
-function printReport(r: DemoReport, tz: string, out: (line: string) => void): void {
-  const total = r.attempts.reduce((a, x) => a + x.n, 0);
-  out('');
-  out(`Attempts by disposition (rows in table "attempt", campaign ${r.campaignId})`);
-  out('  disposition         attempts');
-  for (const a of r.attempts) out(`  ${(a.disposition ?? '(under way)').padEnd(20)}${String(a.n).padStart(8)}`);
-  out(`  ${'total'.padEnd(20)}${String(total).padStart(8)}`);
-  out('');
-  out(`Bookings (rows in table "booking"): ${r.bookings.length}`);
-  for (const b of r.bookings) out(`  slot ${b.slotId.padStart(3)}  ${b.resource.padEnd(16)} ${fmt(b.startsAt, tz)}`);
-  out('');
-  out('Contacts now (table "campaign_contact")');
-  for (const c of r.contacts) {
-    const what = c.state === 'pending' ? `retry scheduled after ${c.lastDisposition}` : `closed: ${c.lastDisposition}`;
-    out(`  ${what.padEnd(40)}${String(c.n).padStart(4)}`);
+/** Each demo starts from an empty registry, but never empties a folder that holds anything else. */
+function emptyDemoRegistry(dir: string): void {
+  if (!isDisposableDataDir(dir)) {
+    throw new ConfigError('CONFIG_INVALID', `--data: "${dir}" is not empty and holds no registry; the demo empties its folder at start`, { path: '--data' }, {
+      hint: 'name a new folder, e.g. ./data/demo',
+    });
   }
-}
-
-function fmt(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('ru-RU', { timeZone, weekday: 'short', day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' }).format(at);
+  prepareDataDir(dir, '--data');
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -3,4 +3,8 @@ export { readCampaign, createCampaignFrom, schedule, type CampaignSource, type L
 export { runDemo, type DemoReport } from './demo.js';
 export { runEngine, runLoad, runMigrate } from './run.js';
 export { createLogger } from './logger.js';
+export { exportCampaign, runExport, toCsv, EXPORTS, EXPORT_FORMATS, type ExportWhat, type ExportFormat } from './export.js';
+export { toZvonarError, failureLine, debugDetail } from './errors.js';
+export { callLine, printCampaignReport, readCampaignReport, type CampaignReport } from './report.js';
+export { prepareDataDir } from './data-dir.js';
 export { loadScript as checkScript, scriptJsonSchema } from '../dialog/index.js';

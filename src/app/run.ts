@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, type Campaign } from '../core/index.js';
+import { ConfigError, ZvonarError, type Campaign } from '../core/index.js';
 import type { Config } from '../config/index.js';
-import { runCampaign } from '../dialer/index.js';
+import { runCampaign, newDialerId } from '../dialer/index.js';
 import { compileScript, loadScript } from '../dialog/index.js';
-import { getCampaign, listCampaigns, migrate } from '../registry/index.js';
+import { contactPersonas, getCampaign, listCampaigns, migrate } from '../registry/index.js';
+import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { startHttpServer } from '../web/index.js';
-import { buildEngine, openRegistry } from './build-engine.js';
+import { buildEngine, openRegistry, type Engine } from './build-engine.js';
 import { createCampaignFrom, readCampaign } from './campaign-setup.js';
+import { callLine, printCampaignReport, readCampaignReport } from './report.js';
 
 /** `zvonar migrate`: brings the registry's schema up to date. */
 export async function runMigrate(cfg: Config): Promise<string[]> {
@@ -35,11 +37,15 @@ export async function runLoad(cfg: Config, file: string, out: (l: string) => voi
 
 /**
  * `zvonar run`: dials one active campaign until stopped (SIGINT/SIGTERM: no new calls, active
- * calls finish, then exit), serving /metrics meanwhile.
+ * calls finish, then exit), serving /metrics meanwhile, with a line per finished call and the
+ * campaign's tables at the end. A metrics port held by another process (a second dialer on the
+ * host) is warned about and left unserved: a dialer that moved to another port would not be
+ * scraped either, and one that stopped would not dial.
  */
 export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDir: string; untilIdle: boolean; signal: AbortSignal; out: (l: string) => void }): Promise<void> {
-  const engine = await buildEngine(cfg);
-  const http = await startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics });
+  const personas = new Map<string, PersonaName>();
+  const engine = await buildEngine(cfg, { personaOf: (phone) => personas.get(phone) });
+  let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
   try {
     const campaign = await pickCampaign(engine.db, p.campaignId);
     const file = join(p.dialogsDir, `${campaign.dialogId}.yaml`);
@@ -48,16 +54,40 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
     if (script.version !== campaign.dialogVersion) {
       engine.log.warn({ campaignId: campaign.id, was: campaign.dialogVersion, now: script.version }, 'dialog script changed since the campaign was created; attempts record the version used');
     }
-    p.out(`zvonar run: campaign ${campaign.id}, metrics at ${http.url}/metrics`);
+    if (engine.sim) await readPersonas(engine, campaign.id, personas);
+    http = await startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics }).catch((err: unknown) => {
+      if (!(err instanceof ZvonarError) || err.code !== 'HTTP_UNAVAILABLE') throw err;
+      engine.log.warn({ address: err.where.address, code: err.code }, 'metrics port unavailable; dialling without metrics');
+      return null;
+    });
+    p.out(`zvonar run: campaign ${campaign.id}, metrics ${http ? `at ${http.url}/metrics` : `not served: ${cfg.metrics.host}:${cfg.metrics.port} is in use (set ZVONAR_METRICS_PORT)`}`);
+    let done = 0;
     await runCampaign(engine.deps, {
       campaign, script, machine: compileScript(script), trunk: cfg.trunk,
       clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
-      owner: `zvonar-${process.pid}`, leaseMs: cfg.dialer.leaseMs, maxCallMs: cfg.dialer.maxCallMs, pollMs: cfg.dialer.pollMs, untilIdle: p.untilIdle,
-      onCallEnded: (s) => engine.log.info({ callId: s.callId, disposition: s.disposition }, 'call ended'),
+      ...cfg.dialer, dialerId: newDialerId(), untilIdle: p.untilIdle,
+      onCallEnded: (call) => {
+        engine.log.info({ callId: call.callId, disposition: call.disposition }, 'call ended');
+        const who = engine.sim?.calls.find((c) => c.callId === call.callId)?.to ?? `contact ${call.contactId}`;
+        p.out(callLine({ n: ++done, who, call, timeZone: cfg.clinic.timeZone }));
+      },
     }, p.signal);
+    printCampaignReport(await readCampaignReport(engine.db, campaign.id), cfg.clinic.timeZone, p.out);
   } finally {
-    await http.close();
+    await http?.close();
     await engine.close();
+  }
+}
+
+/** Who answers which number on the simulated network: the contact list's persona column. */
+async function readPersonas(engine: Engine, campaignId: string, into: Map<string, PersonaName>): Promise<void> {
+  const unknown = new Set<string>();
+  for (const [phone, name] of await contactPersonas(engine.db, { campaignId })) {
+    if (isPersonaName(name)) into.set(phone, name);
+    else unknown.add(name);
+  }
+  if (unknown.size) {
+    engine.log.warn({ campaignId, personas: [...unknown].slice(0, 10), known: Object.keys(PERSONAS) }, 'contacts name unknown personas; the configured default answers them');
   }
 }
 

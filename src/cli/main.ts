@@ -1,28 +1,71 @@
-import { Command } from 'commander';
-import { ZvonarError } from '../core/index.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, ZvonarError } from '../core/index.js';
 import { loadConfig, type Config } from '../config/index.js';
-import { checkScript, runDemo, runEngine, runLoad, runMigrate, scriptJsonSchema } from '../app/index.js';
+import {
+  checkScript, debugDetail, EXPORT_FORMATS, EXPORTS, failureLine, runDemo, runEngine, runExport, runLoad, runMigrate,
+  scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
+} from '../app/index.js';
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
+// Every failure is one line on stderr, `zvonar: ... [CODE]`, and a non-zero exit: 1 for INTERNAL
+// (a bug), 2 for the rest. Stacks are printed only at debug level.
+let debug = isDebugLevel(process.env.ZVONAR_LOG_LEVEL);
+let installed: { root: string; version: string } | undefined;
+
+function fail(err: unknown): never {
+  const e = toZvonarError(err);
+  process.stderr.write(`${failureLine(e)}\n`);
+  if (debug) process.stderr.write(`${debugDetail(err)}\n`);
+  process.exit(e.code === 'INTERNAL' ? 1 : 2);
+}
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
+// A reader that goes away (`zvonar load ... | head`) is not a failure: output stops, `run` stops
+// dialling as on SIGINT (active calls finish), and the command exits 0.
+const readerGone = new AbortController();
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') fail(err);
+  readerGone.abort();
+});
+const write = (text: string) => {
+  if (!readerGone.signal.aborted) process.stdout.write(text);
+};
+const out = (line: string) => write(`${line}\n`);
 
 const program = new Command()
   .name('zvonar')
   .description('Outbound voice-robot dialer for clinics')
-  .option('-c, --config <file>', 'configuration file', 'config/default.yaml');
+  .version(pkg().version, '-V, --version', 'print the version')
+  .option('-c, --config <file>', 'configuration file (default: config/default.yaml of the installed package)')
+  .exitOverride()
+  .configureOutput({ outputError: () => {} });
 
 const config = (over: Partial<Config['log']> = {}): Config => {
-  const cfg = loadConfig(program.opts<{ config: string }>().config);
+  const file = program.opts<{ config?: string }>().config ?? join(pkg().root, 'config/default.yaml');
+  const cfg = loadConfig(file);
+  debug ||= isDebugLevel(cfg.log.level);
   return { ...cfg, log: { ...cfg.log, ...over } };
 };
 
 program
   .command('demo')
   .description('run a sample campaign against simulated callees (embedded registry and speech server)')
-  .option('--campaign <file>', 'campaign file', 'config/demo-campaign.yaml')
+  .option('--campaign <file>', 'campaign file (default: config/demo-campaign.yaml of the installed package)')
   .option('--data <dir>', 'folder of the demo registry (PGlite); emptied at start', './data/demo')
-  .action(async (o: { campaign: string; data: string }) => {
+  .action(async (o: { campaign?: string; data: string }) => {
     const cfg = config(process.env.ZVONAR_LOG_LEVEL ? {} : { level: 'warn' });
-    await runDemo({ ...cfg, database: { ...cfg.database, dataDir: o.data } }, { campaignFile: o.campaign, out });
+    const dataDir = resolve(o.data);
+    let campaignFile = o.campaign;
+    if (!campaignFile) {
+      // The demo campaign names its script and contact list relative to the package (dialogs/,
+      // config/), and campaign files resolve paths against the working directory first.
+      process.chdir(pkg().root);
+      campaignFile = 'config/demo-campaign.yaml';
+    }
+    await runDemo({ ...cfg, database: { ...cfg.database, dataDir } }, { campaignFile, out });
   });
 
 program
@@ -41,14 +84,29 @@ program
 
 program
   .command('run')
-  .description('dial an active campaign until stopped')
+  .description('dial an active campaign until stopped, a line per finished call and a summary at the end')
   .option('--campaign <id>', 'campaign id (default: the only active one)')
-  .option('--dialogs <dir>', 'folder of dialog scripts', 'dialogs')
+  .option('--dialogs <dir>', 'folder of dialog scripts (default: dialogs/ of the installed package)')
   .option('--until-idle', 'stop when nothing is due now', false)
-  .action(async (o: { campaign?: string; dialogs: string; untilIdle: boolean }) => {
+  .action(async (o: { campaign?: string; dialogs?: string; untilIdle: boolean }) => {
     const stop = new AbortController();
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
-    await runEngine(config(), { campaignId: o.campaign, dialogsDir: o.dialogs, untilIdle: o.untilIdle, signal: stop.signal, out });
+    await runEngine(config(), {
+      campaignId: o.campaign, dialogsDir: o.dialogs ?? join(pkg().root, 'dialogs'), untilIdle: o.untilIdle,
+      signal: AbortSignal.any([stop.signal, readerGone.signal]), out,
+    });
+  });
+
+const campaign = program.command('campaign').description('what is in the registry for a campaign');
+campaign
+  .command('export')
+  .argument('<campaign-id>', 'the campaign, as `zvonar load` printed it')
+  .description('attempts, bookings or the call-back list, for the clinic\'s MIS (holds patient data)')
+  .addOption(new Option('--what <rows>', 'what to export').choices(Object.keys(EXPORTS)).makeOptionMandatory())
+  .addOption(new Option('--format <format>', 'CSV (UTF-8 with BOM, for Excel) or a JSON array').choices(EXPORT_FORMATS).default('csv'))
+  .option('--out <file>', 'write to this file (created readable by its owner only) instead of stdout')
+  .action(async (id: string, o: { what: ExportWhat; format: ExportFormat; out?: string }) => {
+    await runExport(config(), { campaignId: id, what: o.what, format: o.format, outFile: o.out, write });
   });
 
 program
@@ -70,10 +128,35 @@ program
   });
 
 program.parseAsync().catch((err: unknown) => {
-  if (err instanceof ZvonarError) {
-    process.stderr.write(`zvonar: ${err.describe()}\n`);
-    process.exit(2);
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) process.exit(0); // --help, --version
+    const message = err.code === 'commander.help' ? 'no command given (see the list above)' : err.message.replace(/^error: /, '');
+    fail(new ZvonarError('USAGE', message, {}, { hint: 'see zvonar --help' }));
   }
-  process.stderr.write(`zvonar: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
+  fail(err);
 });
+
+function isDebugLevel(level: string | undefined): boolean {
+  return level === 'debug' || level === 'trace';
+}
+
+function readJson(file: string): { name?: unknown; version?: unknown } | undefined {
+  try {
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown }) : undefined;
+  } catch {
+    return undefined; // a broken package.json on the way up is not ours
+  }
+}
+
+/** The installed package (its root and version): the default files are found there, not in the working directory. */
+function pkg(): { root: string; version: string } {
+  if (installed) return installed;
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; dirname(dir) !== dir; dir = dirname(dir)) {
+    const json = readJson(join(dir, 'package.json'));
+    if (json?.name === 'zvonar') return (installed = { root: dir, version: String(json.version) });
+  }
+  throw new ConfigError('CONFIG_NOT_FOUND', `no package.json named "zvonar" above ${start}`, { path: start }, {
+    hint: 'reinstall zvonar: its package.json, config/ and dialogs/ ship next to dist/',
+  });
+}

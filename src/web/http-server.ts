@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { ZvonarError } from '../core/index.js';
 
 /**
  * The engine's HTTP side: /metrics for Prometheus and /healthz. REST, the operator console
- * and supervisor pages are later issues and will mount here.
+ * and supervisor pages are later issues and will mount here. Rejects with HTTP_UNAVAILABLE when
+ * the address cannot be bound (a second dialer on one host takes the same port).
  */
 export async function startHttpServer(p: { host: string; port: number; metrics: Registry }): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
@@ -31,7 +33,15 @@ export async function startHttpServer(p: { host: string; port: number; metrics: 
     res.end('not found\n');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const address = `${p.host}:${p.port}`;
+      const why = err.code === 'EADDRINUSE' ? 'is in use by another process' : `cannot be bound (${err.code ?? err.message})`;
+      reject(new ZvonarError('HTTP_UNAVAILABLE', `metrics address ${address} ${why}`, { address }, {
+        permanent: false,
+        cause: err,
+        hint: 'give each dialer on a host its own ZVONAR_METRICS_PORT (0 picks a free one)',
+      }));
+    });
     server.listen(p.port, p.host, () => resolve());
   });
   const { address, port } = server.address() as AddressInfo;

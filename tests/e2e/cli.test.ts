@@ -1,0 +1,196 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
+import { ANY_HOUR, defaultRules } from '../../src/dialer/index.js';
+import { loadScript } from '../../src/dialog/index.js';
+import { migrate } from '../../src/registry/index.js';
+import { openPglite } from '../../src/registry/pglite-db.js';
+
+/**
+ * The built `zvonar` command as a clinic's IT person meets it: from any folder, with every failure
+ * one coded line and no stack, and with the things that go wrong on a shared host (a taken
+ * metrics port, a reader that goes away, a database that refuses).
+ */
+const ROOT = resolve('.');
+const BIN = join(ROOT, 'bin/zvonar.js');
+const tmp = mkdtempSync(join(tmpdir(), 'zvonar-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const baseEnv = { ...process.env, ZVONAR_METRICS_PORT: '0', ZVONAR_LOG_LEVEL: 'warn', DATABASE_URL: '' };
+
+interface Result { code: number; stdout: string; stderr: string }
+
+function zvonar(args: string[], o: { cwd?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  return new Promise((done) => {
+    execFile('node', [BIN, ...args], { cwd: o.cwd ?? ROOT, env: { ...baseEnv, ...o.env }, timeout: 60_000 }, (err, stdout, stderr) => {
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const globalExpect = expect;
+
+/** A failure is one line `zvonar: ... [CODE]`, nothing else, and no stack. */
+function expectOneCodedLine(r: Result, code: string, expect: ExpectStatic = globalExpect): string {
+  expect(r.code).not.toBe(0);
+  const lines = r.stderr.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(new RegExp(`^zvonar: .* \\[${code}\\]$`));
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  return lines[0]!;
+}
+
+/** A configuration like the default one, with the registry in `dataDir` and the sim's default persona. */
+function configFile(name: string, p: { dataDir: string; defaultPersona?: string }): string {
+  const file = join(tmp, `${name}.yaml`);
+  writeFileSync(file, readFileSync('config/default.yaml', 'utf8')
+    .replace('dataDir: ./data/registry', `dataDir: "${p.dataDir}"`)
+    .replace('defaultPersona: agree', `defaultPersona: ${p.defaultPersona ?? 'agree'}`)
+    .replace('answerDelayMs: 300', 'answerDelayMs: 10'));
+  return file;
+}
+
+describe.concurrent('zvonar CLI, each command on its own', () => {
+  it('--version prints the version of package.json and exits 0', async ({ expect }) => {
+    const r = await zvonar(['--version']);
+    expect(r).toEqual({ code: 0, stdout: `${JSON.parse(readFileSync('package.json', 'utf8')).version}\n`, stderr: '' });
+  });
+
+  it('from another working directory, reads the installed config/default.yaml (not ./config)', async ({ expect }) => {
+    const r = await zvonar(['migrate'], { cwd: tmpdir(), env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' } });
+    expect(r.stderr).not.toContain('CONFIG_NOT_FOUND');
+    expectOneCodedLine(r, 'REGISTRY_UNAVAILABLE', expect); // got as far as the registry the default config names
+  });
+
+  it('an explicit -c stays relative to the working directory', async ({ expect }) => {
+    const r = await zvonar(['-c', 'config/default.yaml', 'migrate'], { cwd: tmpdir() });
+    expect(expectOneCodedLine(r, 'CONFIG_NOT_FOUND', expect)).toContain('config/default.yaml');
+  });
+
+  it('a database URL that refuses connections ends in one REGISTRY_UNAVAILABLE line, exit 2, no stack', async ({ expect }) => {
+    const r = await zvonar(['migrate'], { env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' } });
+    const line = expectOneCodedLine(r, 'REGISTRY_UNAVAILABLE', expect);
+    expect(r.code).toBe(2);
+    expect(line).toContain('postgres://x@127.0.0.1:1/x');
+  });
+
+  it('at debug level, a failure also prints its stack and cause', async ({ expect }) => {
+    const r = await zvonar(['migrate'], { env: { DATABASE_URL: 'postgres://x@127.0.0.1:1/x', ZVONAR_LOG_LEVEL: 'debug' } });
+    expect(r.stderr.split('\n')[0]).toMatch(/^zvonar: .* \[REGISTRY_UNAVAILABLE\]$/);
+    expect(r.stderr).toMatch(/caused by: .*ECONNREFUSED/);
+  });
+
+  it('an unknown option is a USAGE line, exit 2', async ({ expect }) => {
+    const r = await zvonar(['run', '--until-idel']);
+    expect(expectOneCodedLine(r, 'USAGE', expect)).toContain("unknown option '--until-idel'");
+    expect(r.code).toBe(2);
+  });
+
+  const file = join(tmp, 'a-file');
+  writeFileSync(file, 'not a folder');
+  const badDirs: [string, string][] = [['a path under /proc', '/proc/zvonar-registry'], ['/dev/null', '/dev/null'], ['a file', file], ['a path under /sys', '/sys/zvonar']];
+  for (const [kind, dir] of badDirs) {
+    it(`database.dataDir that is ${kind} is refused within seconds, naming the field and the path`, async ({ expect }) => {
+      const started = Date.now();
+      const r = await zvonar(['-c', configFile('bad-dir', { dataDir: dir }), 'migrate']);
+      const line = expectOneCodedLine(r, 'CONFIG_INVALID', expect);
+      expect(line).toContain('database.dataDir');
+      expect(line).toContain(dir);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
+  }
+
+  it('a reader that goes away (| head) ends the command quietly: exit 0, nothing on stderr', async ({ expect }) => {
+    const child = spawn('node', [BIN, 'dialog-schema'], { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // before the first write: it meets EPIPE
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+});
+
+describe('zvonar run and campaign export, in turn on one registry with personas in its contact list', () => {
+  const dataDir = join(tmp, 'registry');
+  let cfg: string;
+  let taken: Server;
+  let takenPort: number;
+  const phones = { busy: '+79185550001', unreachable: '+79185550002', none: '+79185550003', unknown: '+79185550004' };
+
+  beforeAll(async () => {
+    cfg = configFile('run', { dataDir, defaultPersona: 'decline' });
+    const script = loadScript('dialogs/dispanserization-invite.yaml');
+    const db = await openPglite(dataDir);
+    try {
+      await migrate(db);
+      await db.query(`insert into campaign (id, name, kind, dialog_id, dialog_version, rules) values ('personas', 'Personas', 'cold', $1, $2, $3)`,
+        [script.id, script.version, JSON.stringify({ ...defaultRules('cold'), callingHours: ANY_HOUR })]);
+      const attributes: Record<string, object> = {
+        [phones.busy]: { persona: 'busy' }, [phones.unreachable]: { persona: 'unreachable' }, [phones.none]: {}, [phones.unknown]: { persona: 'martian' },
+      };
+      for (const [i, phone] of Object.values(phones).entries()) {
+        const { rows } = await db.query<{ id: string }>(
+          `insert into patient (external_id, last_name, first_name, phone, time_zone) values ($1, 'Иванова', 'Анна', $2, 'Europe/Moscow') returning id`,
+          [`MIS-${i}`, phone]);
+        await db.query(`insert into campaign_contact (campaign_id, patient_id, phone, next_attempt_at, attributes) values ('personas', $1, $2, now() - interval '1 minute', $3)`,
+          [rows[0]!.id, phone, JSON.stringify(attributes[phone])]);
+      }
+    } finally {
+      await db.close();
+    }
+    taken = createServer();
+    await new Promise<void>((ok) => taken.listen(0, '127.0.0.1', ok));
+    takenPort = (taken.address() as { port: number }).port;
+  }, 60_000);
+  afterAll(() => new Promise<void>((ok) => (taken ? taken.close(() => ok()) : ok())));
+
+  it('run --until-idle with the metrics port taken warns, dials every contact as its persona, and prints a line per call and a summary', async () => {
+    const r = await zvonar(['-c', cfg, 'run', '--until-idle'], { env: { ZVONAR_METRICS_PORT: String(takenPort) } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stderr).toContain('metrics port unavailable');
+    expect(r.stdout).toContain(`metrics not served: 127.0.0.1:${takenPort} is in use`);
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => /^\s+\[\s*\d+\] \+7918\*\*\*\d{4}\s+[A-Z_]+\s+SIP/.test(l))).toHaveLength(4);
+    expect(r.stdout).toContain('Attempts by disposition (rows in table "attempt", campaign personas)');
+    expect(r.stdout).not.toMatch(/\+7918555\d{4}/); // masked on stdout
+
+    const db = await openPglite(dataDir);
+    try {
+      const { rows } = await db.query<{ phone: string; disposition: string }>(
+        `select c.phone, a.disposition from attempt a join campaign_contact c on c.id = a.campaign_contact_id order by c.phone`);
+      expect(Object.fromEntries(rows.map((x) => [x.phone, x.disposition]))).toEqual({
+        [phones.busy]: 'BUSY', [phones.unreachable]: 'UNREACHABLE', [phones.none]: 'DECLINED', [phones.unknown]: 'DECLINED',
+      });
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  it('campaign export --what attempts writes CSV with a BOM, a header and a row per attempt', async () => {
+    const r = await zvonar(['-c', cfg, 'campaign', 'export', 'personas', '--what', 'attempts']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.startsWith('\uFEFFcall_id,contact_id,patient_external_id,phone,')).toBe(true);
+    expect(r.stdout.split('\r\n').filter(Boolean)).toHaveLength(5);
+    expect(r.stdout).toContain(`,${phones.busy},`);
+  }, 60_000);
+
+  it('campaign export --out writes the file readable by its owner only and says how many rows', async () => {
+    const out = join(tmp, 'bookings.json');
+    const r = await zvonar(['-c', cfg, 'campaign', 'export', 'personas', '--what', 'bookings', '--format', 'json', '--out', out]);
+    expect(r.stdout).toBe(`0 bookings of campaign personas written to ${out}\n`);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual([]);
+    const { statSync } = await import('node:fs');
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  }, 60_000);
+
+  it('campaign export of a campaign that does not exist is CAMPAIGN_NOT_FOUND, and prints nothing', async () => {
+    const r = await zvonar(['-c', cfg, 'campaign', 'export', 'no-such', '--what', 'callbacks']);
+    expect(expectOneCodedLine(r, 'CAMPAIGN_NOT_FOUND')).toContain('"no-such"');
+    expect(r.stdout).toBe('');
+  }, 60_000);
+});
