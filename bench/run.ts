@@ -3,10 +3,11 @@
  * and memory live here, as figures and ratios, not in timed tests. Run from the repository root.
  */
 import { benchCalls } from './calls.js';
+import { benchImport } from './import.js';
 import { benchMedia } from './media-rtp.js';
 import { benchSpeech } from './speech-modem.js';
 
-const benches = { media: benchMedia, speech: benchSpeech, calls: benchCalls };
+const benches = { media: benchMedia, speech: benchSpeech, calls: benchCalls, import: benchImport };
 const only = process.argv.slice(2);
 
 for (const [key, bench] of Object.entries(benches)) {

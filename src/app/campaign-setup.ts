@@ -1,16 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { ConfigError, type Campaign, type Slot } from '../core/index.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { ConfigError, ContactError, type Campaign, type Slot } from '../core/index.js';
 import { loadCampaignFile, type CampaignFile } from '../config/index.js';
 import { defaultRules } from '../dialer/index.js';
 import { compileScript, loadScript, type Script } from '../dialog/index.js';
 import {
-  addSlots, createCampaign, enrolPatients, parseContactsCsv, upsertPatients, type Db, type RejectedRow,
+  addSlots, createCampaign, describeRejectedRow, enrolPatients, importPatients, parseContactsCsv, type Db, type RejectedRow,
 } from '../registry/index.js';
 import { isPersonaName, type PersonaName } from '../sim/index.js';
 
 /** A campaign file with its dialog script checked and its contact list read; nothing written yet. */
 export interface CampaignSource {
-  file: CampaignFile;
+  file: ReturnType<typeof loadCampaignFile>;
   script: Script;
   machine: ReturnType<typeof compileScript>;
   contacts: ReturnType<typeof parseContactsCsv>;
@@ -20,10 +20,20 @@ export interface CampaignSource {
 
 export interface LoadedCampaign extends CampaignSource {
   campaign: Campaign;
+  /** contacts enrolled in the campaign */
   imported: number;
+  /** of the contacts' patients: how many were new, and how many known ones had a field changed */
+  patients: { created: number; updated: number };
   rejected: RejectedRow[];
   slots: number;
 }
+
+// 100,000 rows of 1000 characters, the most parseContactsCsv reads per line: anything bigger is
+// not a contact list, and reading it whole would cost its size in memory before a row is checked.
+const MAX_CONTACTS_BYTES = 100 * 1024 * 1024;
+
+/** Contacts imported per progress report (and per import transaction step). */
+export const PROGRESS_EVERY = 10_000;
 
 /**
  * Reads a campaign file, checks its dialog script and reads its contact list. Throws
@@ -33,10 +43,17 @@ export function readCampaign(file: string): CampaignSource {
   const c = loadCampaignFile(file, existsSync);
   const script = loadScript(c.dialogPath);
   const machine = compileScript(script);
-  let csv: string;
+  let csv: Buffer;
   try {
-    csv = readFileSync(c.contactsPath, 'utf8');
+    const size = statSync(c.contactsPath).size;
+    if (size > MAX_CONTACTS_BYTES) {
+      throw new ContactError('CONTACT_INVALID', `the contact list is ${Math.round(size / 2 ** 20)} MiB; at most ${MAX_CONTACTS_BYTES / 2 ** 20} MiB are read`, { file: c.contactsPath }, {
+        hint: 'split it into several campaigns',
+      });
+    }
+    csv = readFileSync(c.contactsPath); // bytes: parseContactsCsv detects the encoding
   } catch (err) {
+    if (err instanceof ContactError) throw err;
     throw new ConfigError('CONFIG_NOT_FOUND', `cannot read the contact list: ${(err as NodeJS.ErrnoException).code}`, { file: c.contactsPath }, { cause: err });
   }
   const contacts = parseContactsCsv(csv, c.contactsPath, { extraColumns: ['persona'] });
@@ -49,22 +66,53 @@ export function readCampaign(file: string): CampaignSource {
 }
 
 /**
- * Creates the campaign in the registry, imports its contacts in the same transaction, and (for
- * a demo or a test bench) creates its schedule.
+ * Creates the campaign, imports its contacts and (for a demo or a test bench) creates its
+ * schedule, all in one transaction: on any error nothing is written, so the same file can be
+ * loaded again once fixed. Rejects with ContactError CONTACT_INVALID, writing nothing, when no
+ * row of the contact list could be imported; with CAMPAIGN_EXISTS when the id is taken.
+ * `onProgress` hears every PROGRESS_EVERY contacts.
  */
-export async function createCampaignFrom(db: Db, src: CampaignSource, p: { now: Date; timeZone: string; idSuffix?: string }): Promise<LoadedCampaign> {
+export async function createCampaignFrom(
+  db: Db,
+  src: CampaignSource,
+  p: { now: Date; timeZone: string; idSuffix?: string; onProgress?: (done: number, total: number) => void },
+): Promise<LoadedCampaign> {
   const c = src.file;
+  const { contacts, rejected } = src.contacts;
+  if (contacts.length === 0) throw noContacts(c.contactsPath, rejected);
   const rules = { ...defaultRules(c.kind), ...c.rules };
-  const campaign = await db.tx(async (t) => {
-    const created = await createCampaign(t, {
+  const slotsToAdd = c.slots ? schedule(c.slots, p.now, p.timeZone) : [];
+  return db.tx(async (t) => {
+    const campaign = await createCampaign(t, {
       id: c.id + (p.idSuffix ?? ''), name: c.name, kind: c.kind, dialogId: src.script.id, dialogVersion: src.script.version, rules,
     });
-    const ids = await upsertPatients(t, src.contacts.contacts);
-    const enrolled = await enrolPatients(t, { campaignId: created.id, patientIds: ids, at: p.now });
-    return { created, enrolled };
+    const patients = { created: 0, updated: 0 };
+    let imported = 0;
+    for (let from = 0; from < contacts.length; from += PROGRESS_EVERY) {
+      const part = contacts.slice(from, from + PROGRESS_EVERY);
+      const saved = await importPatients(t, part);
+      patients.created += saved.created;
+      patients.updated += saved.updated;
+      imported += await enrolPatients(t, { campaignId: campaign.id, patientIds: saved.ids, at: p.now, attributes: part.map((x) => x.extra) });
+      p.onProgress?.(from + part.length, contacts.length);
+    }
+    const slots = await addSlots(t, slotsToAdd);
+    return { ...src, campaign, imported, patients, rejected, slots: slots.length };
   });
-  const slots = c.slots ? await addSlots(db, schedule(c.slots, p.now, p.timeZone)) : [];
-  return { ...src, campaign: campaign.created, imported: campaign.enrolled, rejected: src.contacts.rejected, slots: slots.length };
+}
+
+// The CLI prints an error as one line (src/app/errors.ts): list the first few rows in it; runLoad
+// prints every rejected row on stdout.
+const LISTED_REJECTIONS = 10;
+
+function noContacts(file: string, rejected: RejectedRow[]): ContactError {
+  const listed = rejected.slice(0, LISTED_REJECTIONS).map(describeRejectedRow).join('; ');
+  const more = rejected.length > LISTED_REJECTIONS ? `; and ${rejected.length - LISTED_REJECTIONS} more` : '';
+  return new ContactError('CONTACT_INVALID', rejected.length
+    ? `no contact could be imported: all ${rejected.length} rows were rejected (${listed}${more})`
+    : 'no contact could be imported: the file has a header and no rows', { file }, {
+    hint: 'nothing was written; fix the file and load it again',
+  });
 }
 
 /** Slots every `minutes` from `from` to `to` on the next `days` working days (Mon-Fri), clinic time. */

@@ -1,7 +1,8 @@
 export { buildEngine, type Engine, type BuildOptions } from './build-engine.js';
 export { readCampaign, createCampaignFrom, schedule, type CampaignSource, type LoadedCampaign } from './campaign-setup.js';
 export { runDemo, type DemoReport } from './demo.js';
-export { runEngine, runLoad, runMigrate } from './run.js';
+export { runEngine, runMigrate } from './run.js';
+export { runLoad } from './load.js';
 export { createLogger } from './logger.js';
 export { exportCampaign, runExport, toCsv, EXPORTS, EXPORT_FORMATS, type ExportWhat, type ExportFormat } from './export.js';
 export { toZvonarError, failureLine, debugDetail } from './errors.js';

@@ -8,7 +8,6 @@ import { contactPersonas, getCampaign, listCampaigns, migrate } from '../registr
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { startHttpServer } from '../web/index.js';
 import { buildEngine, openRegistry, type Engine } from './build-engine.js';
-import { createCampaignFrom, readCampaign } from './campaign-setup.js';
 import { callLine, printCampaignReport, readCampaignReport } from './report.js';
 
 /** `zvonar migrate`: brings the registry's schema up to date. */
@@ -16,20 +15,6 @@ export async function runMigrate(cfg: Config): Promise<string[]> {
   const db = await openRegistry(cfg);
   try {
     return await migrate(db);
-  } finally {
-    await db.close();
-  }
-}
-
-/** `zvonar load`: creates a campaign from a campaign file and imports its contacts. */
-export async function runLoad(cfg: Config, file: string, out: (l: string) => void): Promise<void> {
-  const source = readCampaign(file);
-  const db = await openRegistry(cfg);
-  try {
-    await migrate(db);
-    const r = await createCampaignFrom(db, source, { now: new Date(), timeZone: cfg.clinic.timeZone });
-    out(`campaign ${r.campaign.id}: ${r.imported} contacts imported, ${r.rejected.length} rejected, ${r.slots} slots created`);
-    for (const x of r.rejected) out(`  rejected: line ${x.line}, column ${x.column}: ${x.problem}`);
   } finally {
     await db.close();
   }

@@ -6,3 +6,4 @@ export * from './log.js';
 export type * from './types.js';
 export * from './spelling.js';
 export * from './time-zone.js';
+export * from './text-file.js';

@@ -1,116 +1,293 @@
-import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { ContactError, toE164, ZvonarError } from '../core/index.js';
+import {
+  closest, ContactError, decodeText, isIanaTimeZone, toE164, ZvonarError, type DecodedText, type TextEncodingName,
+} from '../core/index.js';
 import type { NewPatient } from './patients.js';
 
 const KNOWN = ['external_id', 'last_name', 'first_name', 'middle_name', 'birth_year', 'phone', 'time_zone', 'tags'] as const;
+const REQUIRED = ['last_name', 'first_name', 'phone', 'time_zone'] as const;
+
+/**
+ * Longest line, and longest cell per column, in characters. Generous for real data (a full
+ * Russian name with a double surname is under 60 characters, a formatted phone under 25), tight
+ * enough that a runaway cell (a 10 MB blob pasted into Excel) is refused before it is parsed,
+ * let alone stored. A column not listed here (tags, persona and other extras) gets DEFAULT.
+ */
+export const CONTACT_LIMITS = {
+  line: 1000,
+  cell: { external_id: 64, last_name: 200, first_name: 200, middle_name: 200, birth_year: 4, phone: 64, time_zone: 64 } as Record<string, number>,
+  defaultCell: 200,
+} as const;
+
+// A line whose quote is still open may be a cell with a line break in it: look this many lines
+// ahead for its closing quote, no further, so that one stray quote cannot swallow the file.
+const QUOTED_LINES_LOOKAHEAD = 5;
+
+const CANONICAL_ZONES = Intl.supportedValuesOf('timeZone');
 
 const Row = z.strictObject({
   external_id: z.string().optional(),
-  last_name: z.string().min(1, 'is empty'),
-  first_name: z.string().min(1, 'is empty'),
+  last_name: z.string().min(1, 'is blank'),
+  first_name: z.string().min(1, 'is blank'),
   middle_name: z.string().optional(),
   birth_year: z
     .string()
     .optional()
     .refine((v) => !v || (/^\d{4}$/.test(v) && Number(v) >= 1900 && Number(v) <= 2100), 'must be a year such as 1961'),
-  phone: z.string().min(1, 'is empty'),
-  time_zone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Moscow'),
+  phone: z.string().min(1, 'is blank'),
+  time_zone: z.string().min(1, 'is blank').refine(isIanaTimeZone, { error: (iss) => timeZoneProblem(String(iss.input)) }),
   tags: z.string().optional(),
 });
 
 export interface RejectedRow {
-  /** 1-based line in the file */
+  /** 1-based line in the file (the header is line 1); for a cell spanning lines, its first */
   line: number;
-  column: string;
+  /** the column at fault; absent when the whole line is (too long, wrong number of cells) */
+  column?: string;
+  /** why, never quoting the cell: it is patient data */
   problem: string;
 }
 
+export type ParsedContact = NewPatient & {
+  /** 1-based line in the file */
+  line: number;
+  /** the extra columns asked for (e.g. persona), stored as the campaign contact's attributes */
+  extra: Record<string, string>;
+};
+
 export interface ParsedContacts {
-  contacts: (NewPatient & { extra: Record<string, string> })[];
+  contacts: ParsedContact[];
   rejected: RejectedRow[];
+  /** data rows read (blank lines are not rows) */
+  rows: number;
+  encoding: TextEncodingName;
+  delimiter: ',' | ';' | '\t';
+}
+
+/** "line 7, column phone: is blank" */
+export function describeRejectedRow(r: RejectedRow): string {
+  return `line ${r.line}${r.column ? `, column ${r.column}` : ''}: ${r.problem}`;
 }
 
 /**
- * Reads a contact list (UTF-8 CSV with a header row). Good rows come back as patients with E.164
- * phones; every bad row comes back in `rejected` naming its line, column and problem, so nothing
- * is dropped silently. A file that is not CSV at all, or lacks a required column, is rejected whole.
- * `extraColumns` are passed through untouched (e.g. the simulated callee's persona).
+ * Reads a contact list: CSV with a header row, as bytes (UTF-8 with or without BOM, UTF-16 with
+ * BOM, or Windows-1251; see decodeText) or as text, separated by commas, semicolons (Excel's
+ * default in a Russian locale) or tabs, whichever the header uses most. Good rows come back as
+ * patients with E.164 phones; every bad row comes back in `rejected` naming its line, column and
+ * problem, and the rows after it are still read, so nothing is dropped silently. The file is
+ * refused whole (ContactError CONTACT_INVALID, line 1) when it cannot be decoded, or its header
+ * lacks a required column, has an unknown one or names one twice. `extraColumns` are allowed in
+ * the header and passed through as `extra` (e.g. the simulated callee's persona).
  */
-export function parseContactsCsv(text: string, file: string, opts: { extraColumns?: string[] } = {}): ParsedContacts {
-  let records: { record: Record<string, string>; info: { lines: number } }[];
-  try {
-    records = parse(text.replace(/^\uFEFF/, ''), {
-      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-      skip_empty_lines: true,
-      trim: true,
-      info: true,
-      relax_column_count: false,
-    }) as never;
-  } catch (err) {
-    // csv-parse's message quotes cell values (patient data): keep only its code and line.
-    const e = err as { lines?: number; code?: string };
-    throw new ContactError('CONTACT_INVALID', `not a readable CSV (${e.code ?? 'parse error'})`, { file, line: e.lines }, {
-      hint: 'check quotes and the number of columns on that line',
-    });
-  }
-  const header = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0]!.split(',').map((h) => h.trim().toLowerCase());
-  const extras = new Set(opts.extraColumns ?? []);
-  for (const col of ['last_name', 'first_name', 'phone', 'time_zone']) {
-    if (!header.includes(col)) throw new ContactError('CONTACT_INVALID', `missing column "${col}"`, { file, line: 1 }, { hint: `columns: ${KNOWN.join(', ')}` });
-  }
-  const unknown = header.filter((h) => !(KNOWN as readonly string[]).includes(h) && !extras.has(h));
-  if (unknown.length) throw new ContactError('CONTACT_INVALID', `unknown column "${unknown[0]}"`, { file, line: 1 }, { hint: `columns: ${KNOWN.join(', ')}` });
+export function parseContactsCsv(input: string | Uint8Array, file: string, opts: { extraColumns?: string[] } = {}): ParsedContacts {
+  const { text, encoding } = typeof input === 'string' ? { text: input.replace(/^\uFEFF/, ''), encoding: 'utf-8' as const } : decode(input, file);
+  const lines = text.split(/\r\n|\r|\n/);
+  const headerLine = lines[0] ?? '';
+  const delimiter = detectDelimiter(headerLine);
+  const header = readHeader(headerLine, delimiter, file, new Set(opts.extraColumns ?? []));
 
-  const out: ParsedContacts = { contacts: [], rejected: [] };
+  const out: ParsedContacts = { contacts: [], rejected: [], rows: 0, encoding, delimiter };
   const seen = new Map<string, number>(); // external_id -> line
-  for (const { record, info } of records) {
-    const line = info.lines;
-    const extra: Record<string, string> = {};
+  for (let i = 1; i < lines.length; i++) {
+    const line = i + 1;
+    const raw = lines[i]!;
+    if (raw.trim() === '') continue;
+    out.rows++;
+    const reject = (problem: string, column?: string) => void out.rejected.push({ line, ...(column ? { column } : {}), problem });
+    if (raw.length > CONTACT_LIMITS.line) {
+      reject(`the line is ${raw.length.toLocaleString('en-US')} characters long; at most ${CONTACT_LIMITS.line} are read`);
+      continue;
+    }
+    let split = splitRecord(raw, delimiter);
+    if ('open' in split) {
+      // Try the next few lines as the rest of a quoted cell; take them only if that closes the quote
+      // and yields a whole row, otherwise reject this line alone and read on from the next.
+      let joined = raw;
+      for (let k = 1; k <= QUOTED_LINES_LOOKAHEAD && i + k < lines.length; k++) {
+        joined += `\n${lines[i + k]!}`;
+        if (joined.length > CONTACT_LIMITS.line) break;
+        const attempt = splitRecord(joined, delimiter);
+        if ('open' in attempt) continue;
+        if ('cells' in attempt && attempt.cells.length === header.columns.length) {
+          const col = attempt.cells.findIndex((c) => /[\r\n]/.test(c));
+          reject(`a cell has a line break in it (lines ${line}-${line + k}); names and phones fit on one line`, header.columns[col]);
+          i += k;
+          split = { skip: true };
+        }
+        break;
+      }
+      if ('skip' in split) continue;
+      reject('a quote opens a cell and is never closed', header.columns[split.open]);
+      continue;
+    }
+    if ('stray' in split) {
+      reject('a quote in the middle of a cell (quote the whole cell and double the quote: "")', header.columns[split.stray]);
+      continue;
+    }
+    if (!('cells' in split)) continue;
+    const cells = split.cells;
+    if (cells.every((c) => c.trim() === '')) {
+      out.rows--; // ";;;;;;": an empty row as Excel saves one, not a contact
+      continue;
+    }
+    if (cells.length !== header.columns.length) {
+      reject(`has ${cells.length} cells; the header has ${header.columns.length}`);
+      continue;
+    }
     const core: Record<string, string> = {};
-    for (const [k, v] of Object.entries(record)) {
-      if (extras.has(k)) extra[k] = v;
-      else if (v !== '') core[k] = v;
+    const extra: Record<string, string> = {};
+    let bad: { column: string; problem: string } | undefined;
+    for (let c = 0; c < cells.length && !bad; c++) {
+      const column = header.columns[c]!;
+      const value = cells[c]!.trim();
+      const problem = cellProblem(value, CONTACT_LIMITS.cell[column] ?? CONTACT_LIMITS.defaultCell);
+      if (problem) bad = { column, problem };
+      else if (header.extras.has(column)) extra[column] = value;
+      else if (value !== '') core[column] = value;
+    }
+    if (bad) {
+      reject(bad.problem, bad.column);
+      continue;
     }
     const r = Row.safeParse(core);
     if (!r.success) {
       const issue = r.error.issues[0]!;
-      out.rejected.push({ line, column: String(issue.path[0] ?? '?'), problem: issue.message });
+      reject(issue.code === 'invalid_type' ? 'is blank' : issue.message, String(issue.path[0] ?? ''));
       continue;
     }
     const ext = r.data.external_id;
     if (ext !== undefined && seen.has(ext)) {
-      out.rejected.push({ line, column: 'external_id', problem: `the same person as line ${seen.get(ext)}` });
+      reject(`the same person as line ${seen.get(ext)}`, 'external_id');
       continue;
     }
     let phone: string;
     try {
       phone = toE164(r.data.phone);
-    } catch (err) {
-      out.rejected.push({ line, column: 'phone', problem: err instanceof ZvonarError ? err.message : String(err) });
+    } catch {
+      // toE164's own message quotes part of the number: keep patient data out of the report.
+      reject('is not a valid phone number (write it as +7XXXXXXXXXX or 8XXXXXXXXXX)', 'phone');
       continue;
     }
     if (ext !== undefined) seen.set(ext, line);
     out.contacts.push({
-      externalId: r.data.external_id ?? null,
+      line,
+      externalId: ext ?? null,
       lastName: r.data.last_name,
       firstName: r.data.first_name,
       middleName: r.data.middle_name ?? null,
       birthYear: r.data.birth_year ? Number(r.data.birth_year) : null,
       phone,
       timeZone: r.data.time_zone,
-      tags: r.data.tags ? r.data.tags.split(';').map((t) => t.trim()).filter(Boolean) : [],
+      tags: r.data.tags ? r.data.tags.split(/[;,]/).map((t) => t.trim()).filter(Boolean) : [],
       extra,
     });
   }
   return out;
 }
 
-function isTimeZone(tz: string): boolean {
+function decode(bytes: Uint8Array, file: string): DecodedText {
   try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return tz.includes('/') || tz === 'UTC';
-  } catch {
-    return false;
+    return decodeText(bytes, { file, code: 'CONTACT_INVALID' });
+  } catch (err) {
+    if (!(err instanceof ZvonarError)) throw err;
+    throw new ContactError(err.code, err.message, err.where, { hint: err.hint, cause: err });
   }
+}
+
+/** The delimiter the header line uses most, outside quotes: ',' unless ';' or tab wins. */
+function detectDelimiter(header: string): ParsedContacts['delimiter'] {
+  const counts = { ',': 0, ';': 0, '\t': 0 };
+  let quoted = false;
+  for (const ch of header) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch in counts) counts[ch as keyof typeof counts]++;
+  }
+  return counts[';'] > counts[','] && counts[';'] >= counts['\t'] ? ';' : counts['\t'] > counts[','] ? '\t' : ',';
+}
+
+function readHeader(line: string, delimiter: string, file: string, extras: Set<string>): { columns: string[]; extras: Set<string> } {
+  const refuse = (message: string, col?: number) => {
+    throw new ContactError('CONTACT_INVALID', message, { file, line: 1, ...(col ? { col } : {}) }, {
+      hint: `the first line names the columns: ${KNOWN.join(', ')}${extras.size ? `, and optionally ${[...extras].join(', ')}` : ''}`,
+    });
+  };
+  if (line.length > CONTACT_LIMITS.line) refuse(`the header line is ${line.length.toLocaleString('en-US')} characters long`);
+  const split = splitRecord(line, delimiter);
+  if (!('cells' in split)) return refuse('the header line has an unbalanced quote');
+  const columns = split.cells.map((h) => h.trim().toLowerCase());
+  // Required columns first: a file without a header fails here, before its first row (patient
+  // data) could be quoted back as an "unknown column".
+  for (const col of REQUIRED) if (!columns.includes(col)) refuse(`missing column "${col}"`);
+  const first = new Map<string, number>();
+  for (const [i, col] of columns.entries()) {
+    if (col === '') refuse(`column ${i + 1} has no name`, i + 1);
+    if (first.has(col)) refuse(`column "${col}" appears twice (columns ${first.get(col)! + 1} and ${i + 1}); which one holds the data is anyone's guess`, i + 1);
+    first.set(col, i);
+    if (!(KNOWN as readonly string[]).includes(col) && !extras.has(col)) refuse(`unknown column "${col.slice(0, 40)}"`, i + 1);
+  }
+  return { columns, extras };
+}
+
+type Split = { cells: string[] } | { open: number } | { stray: number } | { skip: true };
+
+/**
+ * One record of RFC 4180 CSV: cells split by the delimiter, a quoted cell may hold delimiters,
+ * line breaks and doubled quotes (""). `open`: a quote opened in cell N is not closed by the end
+ * of the text; `stray`: cell N has a quote that does not open or close a quoted cell.
+ */
+function splitRecord(text: string, d: string): Split {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    const index = cells.length;
+    let start = i;
+    while (text[start] === ' ') start++;
+    if (text[start] === '"') {
+      let value = '';
+      let j = start + 1;
+      for (;;) {
+        const q = text.indexOf('"', j);
+        if (q === -1) return { open: index };
+        value += text.slice(j, q);
+        if (text[q + 1] === '"') {
+          value += '"';
+          j = q + 2;
+          continue;
+        }
+        j = q + 1;
+        break;
+      }
+      while (text[j] === ' ' || (text[j] === '\t' && d !== '\t')) j++;
+      if (j < text.length && text[j] !== d) return { stray: index };
+      cells.push(value);
+      if (j >= text.length) return { cells };
+      i = j + 1;
+    } else {
+      const end = text.indexOf(d, i);
+      const value = end === -1 ? text.slice(i) : text.slice(i, end);
+      if (value.includes('"')) return { stray: index };
+      cells.push(value);
+      if (end === -1) return { cells };
+      i = end + 1;
+    }
+  }
+}
+
+/** Why a cell's text cannot be stored, whatever the column; undefined when it can. */
+function cellProblem(value: string, maxChars: number): string | undefined {
+  if (value.length > maxChars) return `is ${value.length.toLocaleString('en-US')} characters long; at most ${maxChars} are allowed`;
+  // eslint-disable-next-line no-control-regex
+  const bad = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/.exec(value);
+  if (!bad) return undefined;
+  const ch = bad[0];
+  if (ch === '\n' || ch === '\r' || ch === '\u2028' || ch === '\u2029') return 'has a line break in it';
+  if (ch === '\u0000') return 'has a NUL character in it (a binary file, or UTF-16 read as bytes?)';
+  if (ch === '\ufffd') return 'has U+FFFD, the mark of a character lost before the file was saved';
+  return `has a control character (U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}) in it`;
+}
+
+/** As timeZoneProblem() in core, without quoting the cell: a shifted column would put a name there. */
+function timeZoneProblem(tz: string): string {
+  const near = closest(tz, CANONICAL_ZONES);
+  return `must be an IANA time zone such as Europe/Moscow${near ? `; did you mean ${near}?` : ''}`;
 }

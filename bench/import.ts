@@ -1,0 +1,104 @@
+/**
+ * `zvonar load` of a 100,000-row contact list (Windows-1251, semicolons, as Excel saves a Russian
+ * MIS export; 1 row in 100 with a bad phone), on PGlite in a folder and, when
+ * ZVONAR_BENCH_DATABASE_URL (or ZVONAR_TEST_DATABASE_URL) names a PostgreSQL server, on a fresh
+ * database there. Each load runs in a child process, so its peak RSS is its own, on a registry
+ * already migrated (PGlite's first open, an initdb in WASM, alone takes ~20 s and ~700 MiB).
+ * Measured on 2 shared cores, before batching (one insert per row, and the file as UTF-8 with
+ * commas, which was all that could be read): PGlite 97 s and 957 MiB (with its initdb),
+ * PostgreSQL 78 s and 385 MiB.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { readCampaign } from '../src/app/index.js';
+
+const ROWS = 100_000;
+const CHILD = '--import-child';
+
+function contactList(rows: number): Buffer {
+  const lines = ['external_id;last_name;first_name;middle_name;birth_year;phone;time_zone;tags;persona'];
+  const last = ['Иванова', 'Петров', 'Смирнова', 'Кузнецов', 'Попова', 'Соколов'];
+  const first = ['Анна', 'Сергей', 'Ольга', 'Николай', 'Елена', 'Дмитрий'];
+  for (let i = 0; i < rows; i++) {
+    const phone = i % 100 === 99 ? '12345' : `+7900${String(i).padStart(7, '0')}`;
+    lines.push(`MIS-${i};${last[i % 6]};${first[i % 6]};Петровна;${1940 + (i % 60)};${phone};Europe/Moscow;adult;agree`);
+  }
+  // windows-1251: every Cyrillic letter is one byte from 0xC0 (А) to 0xFF (я), with Ё/ё apart.
+  const text = `${lines.join('\r\n')}\r\n`;
+  const bytes = Buffer.alloc(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    bytes[i] = c < 0x80 ? c : c >= 0x410 && c <= 0x44f ? c - 0x410 + 0xc0 : c === 0x401 ? 0xa8 : c === 0x451 ? 0xb8 : 0x3f;
+  }
+  return bytes;
+}
+
+export async function benchImport(): Promise<{ name: string; figures: Record<string, number | string> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'zvonar-bench-import-'));
+  const figures: Record<string, number | string> = { rows: ROWS };
+  try {
+    const csv = join(dir, 'contacts.csv');
+    writeFileSync(csv, contactList(ROWS));
+    const campaign = join(dir, 'campaign.yaml');
+    writeFileSync(campaign, [
+      'id: bench-import', 'name: bench import', 'kind: cold', `dialog: ${resolve('dialogs/dispanserization-invite.yaml')}`, `contacts: ${csv}`,
+      'slots: { specialty: therapist, resources: [t-1, t-2], days: 5, from: "08:00", to: "20:00", minutes: 20 }', '',
+    ].join('\n'));
+    figures['file, MiB'] = Number((statSync(csv).size / 2 ** 20).toFixed(1));
+    const t = performance.now();
+    readCampaign(campaign);
+    figures['read and check the file, s'] = Number(((performance.now() - t) / 1000).toFixed(1));
+    figures['import: PGlite'] = child(campaign, { dataDir: join(dir, 'pglite') });
+    const url = process.env.ZVONAR_BENCH_DATABASE_URL ?? process.env.ZVONAR_TEST_DATABASE_URL;
+    if (url) {
+      const name = `zvonar_bench_${process.pid}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`create database ${name}`);
+      try {
+        const u = new URL(url);
+        u.pathname = `/${name}`;
+        figures['import: PostgreSQL'] = child(campaign, { url: u.toString() });
+      } finally {
+        await admin.query(`drop database if exists ${name} with (force)`);
+        await admin.end();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { name: `import: zvonar load of a ${ROWS.toLocaleString('en-US')}-row contact list (windows-1251, ';')`, figures };
+}
+
+function child(campaign: string, database: { dataDir?: string; url?: string }): string {
+  const ready = spawnSync(process.execPath, [fileURLToPath(import.meta.url), CHILD, '--migrate-only', JSON.stringify(database)], { encoding: 'utf8' });
+  if (ready.status !== 0) throw new Error(`import bench child failed: ${ready.stderr}`);
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), CHILD, campaign, JSON.stringify(database)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`import bench child failed: ${r.stderr}`);
+  const { seconds, rssMiB, summary } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; rssMiB: number; summary: string };
+  return `${seconds.toFixed(1)} s, peak RSS ${rssMiB} MiB (${summary})`;
+}
+
+if (process.argv[2] === CHILD) {
+  const { Config } = await import('../src/config/index.js');
+  const { runLoad, runMigrate } = await import('../src/app/index.js');
+  const [campaign, database] = process.argv.slice(3) as [string, string];
+  const cfg = Config.parse({
+    clinic: { name: 'bench' }, telephony: { kind: 'sim' }, trunk: { from: '+78632000000' }, speech: { kind: 'embedded' },
+    database: JSON.parse(database), log: { level: 'silent' },
+  });
+  if (campaign === '--migrate-only') {
+    await runMigrate(cfg);
+    process.exit(0);
+  }
+  const lines: string[] = [];
+  const t = performance.now();
+  await runLoad(cfg, campaign, (l) => lines.push(l));
+  const seconds = (performance.now() - t) / 1000;
+  const rssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  process.stdout.write(`${JSON.stringify({ seconds, rssMiB, summary: lines[0]!.replace(/^campaign [^:]+: /, '') })}\n`);
+}
