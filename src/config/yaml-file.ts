@@ -19,8 +19,13 @@ export interface YamlFileOptions {
   maxAliases?: number;
 }
 
-/** A dialog script or a configuration is a few kilobytes; a file over this is refused unread. */
-export const MAX_YAML_BYTES = 1 << 20;
+/**
+ * A dialog script or a configuration is a few kilobytes (the shipped ones: 5 KB; 500 steps, the
+ * most a script may have, fit in about 250 KB). A file over this is refused unread: the yaml
+ * package parses about 1 MB/s with a token per few bytes (measured here, on 2 busy cores: a 900 KB
+ * flow list took 7 s), so the cap is what keeps every report within seconds.
+ */
+export const MAX_YAML_BYTES = 512 * 1024;
 /** Problems shown for one file: the rest are counted on the last line. */
 const MAX_PROBLEMS = 50;
 /** Problems given a position before the list is cut (finding a position walks the document). */
@@ -63,11 +68,11 @@ export class YamlFile {
       this.#doc = doc;
       this.#addSyntaxErrors(doc);
       if (!this.#problems.length) this.#checkNodes(doc, opts.maxAliases ?? 0);
-      if (!this.#problems.length) this.#value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS }) ?? {};
+      if (!this.#problems.length) this.#value = doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
     } catch (err) {
       // the parser and toJS recurse on nesting (a file of a million "[" exhausts the stack), and
-      // toJS refuses aliases that expand to too many copies with a ReferenceError
-      this.#add({ code: this.#syntaxCode, message: `cannot be read: ${describeThrown(err)}`, line: 1, col: 1 });
+      // toJS throws a ReferenceError for an alias before its anchor or one that expands too far
+      this.#add({ code: this.#syntaxCode, message: `cannot be read: ${describeThrown(err)}`, ...this.#firstAlias() });
     }
     this.throwIfProblems();
   }
@@ -75,8 +80,19 @@ export class YamlFile {
   /** Validates the whole document against the schema; every issue becomes a problem, and they are thrown together. */
   parse<S extends z.ZodType>(schema: S, code: ErrorCode): z.infer<S> {
     this.throwIfProblems();
-    this.#checkStrings(this.#value, code);
-    const r = schema.safeParse(this.#value);
+    const v = this.#value;
+    if (v === null || v === undefined || (typeof v === 'string' && !v.trim())) {
+      this.problem(code, 'the file is empty', []);
+      this.#throwAll();
+    }
+    this.#checkStrings(v, code);
+    let r: z.ZodSafeParseResult<z.infer<S>>;
+    try {
+      r = schema.safeParse(v);
+    } catch (err) {
+      this.problem(code, `cannot be checked: ${describeThrown(err)}`, []);
+      return this.#throwAll();
+    }
     if (r.success) {
       this.throwIfProblems();
       return r.data;
@@ -85,7 +101,8 @@ export class YamlFile {
       const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
       const where = path.length ? path.join('.') : '(top level)';
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) this.problem(code, `${where}: unknown field ${quote(key)}`, [...path, key]);
+        // "__proto__" is reported by #checkStrings
+        for (const key of issue.keys.filter((k) => k !== '__proto__')) this.problem(code, `${where}: unknown field ${quote(key)}`, [...path, key]);
       } else if (issue.code === 'invalid_key') {
         this.problem(code, `${where}: ${issue.issues[0]?.message ?? issue.message}`, path);
       } else if (issue.code === 'invalid_value' && issue.values.every((v) => typeof v === 'string')) {
@@ -184,9 +201,16 @@ export class YamlFile {
           keys.add(k);
         }
       },
-      Alias: (_, node) => {
+      Alias: (_, node, path) => {
         count++;
-        if (count <= max) return undefined;
+        if (count <= max) {
+          // `a: &x [*x]` is a value that contains itself: toJS builds a cycle every walk would follow forever
+          const target = node.resolve(doc);
+          if (target && path.includes(target)) {
+            this.#add({ code: this.#syntaxCode, message: `alias *${oneLine(node.source).slice(0, 40)} refers to a value that contains it`, ...this.#lines.linePos(node.range?.[0] ?? 0) });
+          }
+          return undefined;
+        }
         const at = this.#lines.linePos(node.range?.[0] ?? 0);
         this.#add({
           code: this.#syntaxCode,
@@ -199,11 +223,25 @@ export class YamlFile {
     });
   }
 
+  #firstAlias(): { line: number; col: number } {
+    let at = { line: 1, col: 1 };
+    if (this.#doc) {
+      visit(this.#doc, {
+        Alias: (_, node) => {
+          at = this.#lines.linePos(node.range?.[0] ?? 0);
+          return visit.BREAK;
+        },
+      });
+    }
+    return at;
+  }
+
   #addSyntaxErrors(doc: Document): void {
     const seen = new Set<string>();
     for (const e of doc.errors) {
       const { line, col } = this.#lines.linePos(e.pos[0]);
-      const message = e.message.split('\n')[0]!;
+      // the parser turns a stack overflow into an error at the bracket where it happened
+      const message = e.code === 'RESOURCE_EXHAUSTION' ? 'nested too deeply' : e.message.split('\n')[0]!;
       // one unclosed bracket makes the parser report the same thing at every level below it
       if (seen.has(`${line}:${message}`) || seen.has(message)) continue;
       seen.add(`${line}:${message}`);
@@ -220,8 +258,14 @@ export class YamlFile {
   #checkStrings(value: unknown, code: ErrorCode): void {
     const stack: { v: unknown; path: (string | number)[] }[] = [{ v: value, path: [] }];
     const where = (path: (string | number)[]) => path.join('.') || '(top level)';
+    // an alias makes two places share one object: it is walked once
+    const seen = new Set<object>();
     while (stack.length) {
       const { v, path } = stack.pop()!;
+      if (v && typeof v === 'object') {
+        if (seen.has(v)) continue;
+        seen.add(v);
+      }
       if (typeof v === 'string') {
         const bad = CONTROL.exec(v);
         if (bad) this.problem(code, `${where(path)}: ${controlMessage(bad[0])}`, path);
@@ -252,13 +296,14 @@ export function quote(s: string, max = 40): string {
 
 /** A message fit for one line of a terminal: control characters escaped, and at most 300 characters. */
 function oneLine(s: string): string {
-  const flat = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const flat = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffd]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
 }
 
 function describeThrown(err: unknown): string {
   if (err instanceof RangeError) return 'it is nested too deeply';
-  if (err instanceof ReferenceError && /alias/i.test(err.message)) return 'its aliases expand to too many copies';
+  if (err instanceof ReferenceError && /excessive alias/i.test(err.message)) return 'its aliases expand to too many copies';
+  if (err instanceof ReferenceError && /unresolved alias/i.test(err.message)) return 'an alias comes before its anchor (&name)';
   return err instanceof Error ? err.message.split('\n')[0]! : String(err);
 }
 
@@ -285,7 +330,7 @@ function readBytes(file: string, Err: ErrorClass): Uint8Array {
 /** The text of the file, or undefined with a problem recorded: too large, or not UTF-8. */
 function decode(input: string | Uint8Array, code: ErrorCode, problem: (p: Problem) => void): string | undefined {
   const tooLarge = (what: string) =>
-    problem({ code, message: `is larger than ${MAX_YAML_BYTES / (1 << 20)} MB (${what}); a dialog script or configuration is a few kilobytes`, line: 1, col: 1 });
+    problem({ code, message: `is larger than ${MAX_YAML_BYTES / 1024} KB (${what}); a dialog script or configuration is a few kilobytes`, line: 1, col: 1 });
   if (typeof input === 'string') {
     if (input.length > MAX_YAML_BYTES) return void tooLarge('in characters');
     return input.replace(/^\ufeff/, '');
@@ -298,6 +343,9 @@ function decode(input: string | Uint8Array, code: ErrorCode, problem: (p: Proble
     } catch {
       return void problem({ code, message: 'starts as UTF-16 but is not; save the file as UTF-8', line: 1, col: 1 });
     }
+  }
+  if (looksLikeUtf16(b)) {
+    return void problem({ code, message: 'looks like UTF-16 without a byte-order mark', hint: 'save the file as UTF-8', line: 1, col: 1 });
   }
   const start = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
   try {
@@ -334,4 +382,12 @@ function firstInvalidUtf8(b: Uint8Array, from: number): number {
     i += n + 1;
   }
   return b.length;
+}
+
+/** ASCII text in UTF-16 has a zero in every other byte; a YAML file has none. */
+function looksLikeUtf16(b: Uint8Array): boolean {
+  const n = Math.min(b.length, 4096);
+  let zeros = 0;
+  for (let i = 0; i < n; i++) if (b[i] === 0) zeros++;
+  return n >= 4 && zeros / n > 0.2;
 }

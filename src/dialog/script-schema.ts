@@ -24,14 +24,14 @@ export const RESERVED_STEP_NAMES: ReadonlySet<string> = new Set(['ended', 'faile
 /** Names an intent may not have: the outcomes every listen step has, the catch-all, and plain objects' own. */
 export const RESERVED_INTENT_NAMES: ReadonlySet<string> = new Set(['silence', 'unknown', 'otherwise', ...Object.getOwnPropertyNames(Object.prototype)]);
 
-const name = (pattern: RegExp, what: string, reserved: ReadonlySet<string>) =>
+const name = (joiner: '-' | '_', what: string, reserved: ReadonlySet<string>) =>
   z
     .string()
     .max(MAX_NAME, `${what} names are at most ${MAX_NAME} characters`)
-    .regex(pattern, `${what} names are lower-case words joined by "${pattern.source.includes('-') ? '-' : '_'}"`)
+    .regex(joiner === '-' ? /^[a-z][a-z0-9-]*$/ : /^[a-z][a-z0-9_]*$/, `${what} names are lower-case words joined by "${joiner}"`)
     .refine((n) => !reserved.has(n), { message: `this ${what} name is reserved; choose another` });
-const stepName = name(/^[a-z][a-z0-9-]*$/, 'step', RESERVED_STEP_NAMES);
-const intentName = name(/^[a-z][a-z0-9_]*$/, 'intent', RESERVED_INTENT_NAMES);
+const stepName = name('-', 'step', RESERVED_STEP_NAMES);
+const intentName = name('_', 'intent', RESERVED_INTENT_NAMES);
 const outcomeName = z.string().max(MAX_NAME).regex(/^[a-z][a-z0-9_]*$/, 'outcomes are lower-case words joined by "_"');
 const text = (max: number) => z.string().min(1).max(max, `at most ${max} characters`);
 
