@@ -33,7 +33,11 @@ const name = (joiner: '-' | '_', what: string, reserved: ReadonlySet<string>) =>
 const stepName = name('-', 'step', RESERVED_STEP_NAMES);
 const intentName = name('_', 'intent', RESERVED_INTENT_NAMES);
 const outcomeName = z.string().max(MAX_NAME).regex(/^[a-z][a-z0-9_]*$/, 'outcomes are lower-case words joined by "_"');
-const text = (max: number) => z.string().min(1).max(max, `at most ${max} characters`);
+const text = (max: number) =>
+  z
+    .string()
+    .max(max, `at most ${max} characters`)
+    .refine((t) => t.trim().length > 0, 'must not be empty or blank');
 
 export const RESERVED_OUTCOMES = {
   listen: ['silence', 'unknown'],

@@ -190,6 +190,11 @@ describe('loadScript() on bad input', () => {
     });
   }
 
+  it('refuses a blank prompt and a blank phrase', () => {
+    const err = loadError(good.replace('"До свидания."', '"   "').replace('[да]', '[" "]'));
+    expect(err.describe()).toMatch(/steps\.ask\.listen\.yes\.0: must not be empty or blank[\s\S]*steps\.bye\.say: must not be empty or blank/);
+  });
+
   it('accepts tabs and line breaks in a prompt', () => {
     expect(loadScript('dialogs/ok.yaml', good.replace('"До свидания."', '"До\\tсвидания.\\nВсего доброго."')).steps.bye!.say).toContain('\t');
   });
