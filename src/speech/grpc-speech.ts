@@ -1,7 +1,9 @@
-import { Client, Metadata, connectivityState, credentials, status } from '@grpc/grpc-js';
-import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import { Metadata, connectivityState, status } from '@grpc/grpc-js';
+import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { SpeechError } from '../core/index.js';
 import type { ErrorCode } from '../core/index.js';
+import { AudioReplay } from './audio-replay.js';
+import { ChannelPool } from './channel-pool.js';
 import { SAMPLE_RATE_HZ } from './modem/bell202.js';
 import type { Asr, AsrEvent, AsrStream, RecognizeOptions, SpeechCapabilities, SynthesizeRequest, Tts } from './ports.js';
 import { linear16ToPcm, pcmToLinear16, speechService } from './speech-contract.js';
@@ -13,20 +15,42 @@ export interface SpeechConnection {
   asr: Asr;
   /** The engine's own report. Rejects with SpeechError('ASR_UNAVAILABLE' (there is no code for both halves) | 'SPEECH_PROTOCOL'). */
   capabilities(): Promise<SpeechCapabilities>;
-  /** Closes the channel: calls already open run to their end, new ones fail. Idempotent. */
+  /** Closes the channels: calls already open run to their end, new ones fail. Idempotent. */
   close(): void;
+  /** Counts since connect, for benches and health checks. */
+  stats(): SpeechStats;
+}
+
+export interface SpeechStats {
+  /** RST_STREAMs zvonar sent: Synthesize stopped early, Recognize broken or not finished by the engine */
+  resets: number;
+  /** streams re-opened on another connection after losing theirs */
+  reopened: number;
 }
 
 export interface ConnectSpeechOptions {
   /**
    * How long the engine may keep zvonar waiting (default 5000 ms): to connect, to answer
    * GetCapabilities, and between two Synthesize chunks. Recognize streams have no overall
-   * deadline, since a callee may stay silent; they only have to connect in this time.
+   * deadline, since a callee may stay silent; they only have to connect in this time. A stream
+   * that loses its connection is re-opened only within this time of the loss.
    */
   deadlineMs?: number;
+  /**
+   * HTTP/2 connections to the engine (default 4); streams take them in turn, so one lost
+   * connection interrupts 1/connections of the calls' streams, and those re-open on another.
+   */
+  connections?: number;
 }
 
 const DEFAULT_DEADLINE_MS = 5000;
+const DEFAULT_CONNECTIONS = 4;
+/**
+ * Streams a request may re-open after losing its connection. Two: one loss is a connection the
+ * engine closed, a second may be another connection closed in the same wave (issue 7); a third
+ * means the engine itself is down, which the call must hear about.
+ */
+const MAX_RECONNECTS = 2;
 
 type Failure = 'unavailable' | 'protocol';
 
@@ -55,19 +79,47 @@ const STATUS_FAILURE: ReadonlyMap<number, Failure> = new Map<number, Failure>([
 ]);
 
 /**
+ * The status says the connection went, not what the engine answered: the same request on
+ * another connection can succeed. grpc-js 1.14 reports a dropped TCP connection as UNAVAILABLE,
+ * Node's synthesized NGHTTP2_CANCEL as CANCELLED, and a connection the server closes under a live
+ * stream (GOAWAY INTERNAL_ERROR, as Node's rapid-reset limit does) as INTERNAL "Received
+ * RST_STREAM with code 2 triggered by internal client error: Session closed with error code 2"
+ * (subchannel-call.js): no trailers, so not the engine's status.
+ */
+function lostConnection(err: ServiceError): boolean {
+  if (err.code === status.UNAVAILABLE || err.code === status.CANCELLED) return true;
+  return err.code === status.INTERNAL && typeof err.details === 'string' && err.details.startsWith('Received RST_STREAM');
+}
+
+/** Counts one request's re-opened streams; they must come within deadlineMs of the first loss. */
+class Reconnects {
+  readonly #deadlineMs: number;
+  #count = 0;
+  #firstLossAt: number | null = null;
+
+  constructor(deadlineMs: number) {
+    this.#deadlineMs = deadlineMs;
+  }
+
+  /** A stream was lost: may the request go on a new one? */
+  allow(): boolean {
+    const now = performance.now();
+    this.#firstLossAt ??= now;
+    if (this.#count >= MAX_RECONNECTS || now - this.#firstLossAt > this.#deadlineMs) return false;
+    this.#count++;
+    return true;
+  }
+}
+
+/**
  * Connects lazily to the engine at address ("host:port"). Nothing is sent until the first call;
  * a dead engine shows up as SpeechError on that call, within deadlineMs, never as a hang.
  */
 export function connectSpeech(address: string, opts: ConnectSpeechOptions = {}): SpeechConnection {
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const service = speechService();
-  const client = new Client(address, credentials.createInsecure(), {
-    // gRPC's reconnect backoff grows to 120 s by default (doc/connection-backoff.md); a local
-    // engine that restarts should be back in use within seconds.
-    'grpc.initial_reconnect_backoff_ms': 250,
-    'grpc.max_reconnect_backoff_ms': 5000,
-  });
-  const ctx: Ctx = { client, address, deadlineMs };
+  const pool = new ChannelPool(address, opts.connections ?? DEFAULT_CONNECTIONS);
+  const ctx: Ctx = { pool, address, deadlineMs, stats: { resets: 0, reopened: 0 } };
 
   return {
     tts: { synthesize: (req, signal) => synthesize(ctx, req, signal) },
@@ -75,7 +127,7 @@ export function connectSpeech(address: string, opts: ConnectSpeechOptions = {}):
     capabilities: () =>
       new Promise<SpeechCapabilities>((resolve, reject) => {
         const m = service.GetCapabilities;
-        client.makeUnaryRequest(
+        pool.pick().makeUnaryRequest(
           m.path,
           m.requestSerialize,
           m.responseDeserialize,
@@ -96,18 +148,20 @@ export function connectSpeech(address: string, opts: ConnectSpeechOptions = {}):
           },
         );
       }),
-    close: () => client.close(),
+    close: () => pool.close(),
+    stats: () => ({ ...ctx.stats }),
   };
 }
 
 interface Ctx {
-  client: Client;
+  pool: ChannelPool;
   address: string;
   deadlineMs: number;
+  stats: SpeechStats;
 }
 
 function fromStatus(ctx: Ctx, unavailable: ErrorCode, rpc: string, err: ServiceError, callId: string | undefined): SpeechError {
-  const failure = STATUS_FAILURE.get(err.code) ?? 'protocol';
+  const failure = lostConnection(err) ? 'unavailable' : (STATUS_FAILURE.get(err.code) ?? 'protocol');
   const name = status[err.code] ?? String(err.code);
   const where = { address: ctx.address, callId };
   if (failure === 'unavailable') {
@@ -241,10 +295,40 @@ function pipe<R>(
   call.on('close', finish);
 }
 
+/**
+ * Speaks req.text. A stream that loses its connection before any audio is asked again on
+ * another connection (at most MAX_RECONNECTS times, within deadlineMs); one that loses it
+ * mid-speech fails, since a second synthesis need not give the same audio to resume from.
+ */
 async function* synthesize(ctx: Ctx, req: SynthesizeRequest, signal?: AbortSignal): AsyncGenerator<Int16Array> {
+  const reconnects = new Reconnects(ctx.deadlineMs);
+  let client: Client | undefined;
+  for (;;) {
+    client = ctx.pool.pick(client);
+    let heard = false;
+    try {
+      for await (const pcm of synthesizeOn(ctx, client, req, signal)) {
+        heard = true;
+        yield pcm;
+      }
+      return;
+    } catch (err) {
+      const lost = err instanceof SpeechError && isServiceError(err.cause) && lostConnection(err.cause);
+      if (heard || !lost || signal?.aborted || !reconnects.allow()) throw err;
+      ctx.stats.reopened++;
+    }
+  }
+}
+
+function isServiceError(e: unknown): e is ServiceError {
+  return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
+}
+
+/** One Synthesize call on one channel. */
+async function* synthesizeOn(ctx: Ctx, client: Client, req: SynthesizeRequest, signal?: AbortSignal): AsyncGenerator<Int16Array> {
   if (signal?.aborted) return;
   const m = speechService().Synthesize;
-  const call = ctx.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, {
+  const call = client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, {
     text: req.text,
     language: req.language,
     voice: req.voice ?? '',
@@ -252,8 +336,17 @@ async function* synthesize(ctx: Ctx, req: SynthesizeRequest, signal?: AbortSigna
     callId: req.callId ?? '',
   });
   let cancelled = false;
+  let finished = false;
+  call.on('status', () => {
+    finished = true;
+  });
+  // The only RST_STREAM zvonar sends on a healthy engine: barge-in and hang-up stop a prompt
+  // being spoken. A few per call at most, spread over the pool's connections: at 300 calls of
+  // 30 s, about 10 a second, a third of what one connection's rapid-reset limit refills.
   const stop = (): void => {
+    if (cancelled || finished) return;
     cancelled = true;
+    ctx.stats.resets++;
     call.cancel();
   };
   const queue = new EventQueue<Int16Array>(stop);
@@ -297,53 +390,68 @@ async function* synthesize(ctx: Ctx, req: SynthesizeRequest, signal?: AbortSigna
   }
 }
 
+/** Audio a re-opened Recognize stream may replay: the longest answer a listen waits for (15 s) and some. */
+const REPLAY_MAX_SAMPLES = 20 * SAMPLE_RATE_HZ;
 /**
- * One Recognize call. States: open -> ended (end(): half-closed, results still come) -> done;
- * open | ended -> done on cancel(), on the engine's status, or on a broken response.
+ * Audio kept before the engine reports speech: its speech-start comes within a chunk or two
+ * (20-100 ms) of the speech, far inside this, so an answer cut by a lost connection is replayed whole.
+ */
+const REPLAY_LEAD_SAMPLES = 2 * SAMPLE_RATE_HZ;
+const SAMPLES_PER_MS = SAMPLE_RATE_HZ / 1000;
+/**
+ * How long the engine may take to finish a stream zvonar half-closed before it is reset. Not
+ * deadlineMs: the half-close goes out behind the audio already queued, one message per
+ * event-loop turn per stream (grpc-js completes a write before taking the next), and on a
+ * starved 2-core machine (bench: event-loop p99 400 ms) that queue took over 5 s to drain; a
+ * reset per listen then is the very burst this class avoids. It guards against leaks only.
+ */
+const FINISH_GRACE_MS = 30_000;
+
+/**
+ * One recognition, on one Recognize call, or on a few when connections are lost.
+ *
+ * Wire states: open -> ended (half-closed by end() or cancel(); the engine flushes and ends the
+ * call) -> done (status received, or reset). open | ended -> done on the engine's status, on a
+ * broken response, on a connect timeout, or on an engine that does not finish a half-closed
+ * stream within FINISH_GRACE_MS (only these three send RST_STREAM).
+ *
+ * A call that ends with a lost connection (lostConnection()) is re-opened on another channel,
+ * and the audio since the engine's last final result is sent again first (AudioReplay), so the
+ * answer the callee was giving is still heard; events the new call repeats are dropped.
  */
 class GrpcAsrStream implements AsrStream {
   readonly #ctx: Ctx;
-  readonly #callId: string | undefined;
-  readonly #call: ClientDuplexStream<RecognizeRequestMsg, RecognizeResponseMsg>;
+  readonly #opts: RecognizeOptions;
   readonly #queue: EventQueue<AsrEvent>;
+  readonly #replay = new AudioReplay(REPLAY_MAX_SAMPLES);
+  readonly #reconnects: Reconnects;
+  #client!: Client;
+  #call!: ClientDuplexStream<RecognizeRequestMsg, RecognizeResponseMsg>;
+  /** The stream's sample index of the current call's first sample: its offsets start there. */
+  #baseSample = 0;
   #state: 'open' | 'ended' | 'done' = 'open';
   #cancelled = false;
-  #watchdog: NodeJS.Timeout;
+  /** A speech-start was delivered and no final since: a re-opened call's speech-start repeats it. */
+  #inSpeech = false;
+  #lastFinalAtMs = -1;
+  #watchdog: NodeJS.Timeout | undefined;
+  #resetTimer: NodeJS.Timeout | undefined;
 
   constructor(ctx: Ctx, opts: RecognizeOptions) {
     this.#ctx = ctx;
-    this.#callId = opts.callId;
-    const m = speechService().Recognize;
-    this.#call = ctx.client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
+    this.#opts = opts;
+    this.#reconnects = new Reconnects(ctx.deadlineMs);
     this.#queue = new EventQueue<AsrEvent>(() => this.cancel());
-    pipe<RecognizeResponseMsg>(this.#call, this.#queue, (res) => this.#onResponse(res), (err) =>
-      this.#cancelled ? null : fromStatus(ctx, 'ASR_UNAVAILABLE', 'Recognize', err, this.#callId),
-    );
-    this.#call.on('status', () => this.#settle());
-    this.#call.write({
-      config: {
-        language: opts.language,
-        format: { encoding: 'LINEAR16', sampleRateHz: SAMPLE_RATE_HZ },
-        hints: opts.hints ?? [],
-        callId: opts.callId ?? '',
-        interimResults: false,
-      },
-    });
-    // With waitForReady false (the default) a refused connection fails the call at once; this
-    // covers an engine that neither accepts nor refuses (a dropped SYN, a hung process).
-    this.#watchdog = setTimeout(() => {
-      if (this.#state === 'done') return;
-      if (ctx.client.getChannel().getConnectivityState(false) === connectivityState.READY) return;
-      this.#queue.fail(silent(ctx, 'ASR_UNAVAILABLE', 'Recognize', 'could not connect', this.#callId));
-      this.#abort();
-    }, ctx.deadlineMs);
-    this.#watchdog.unref();
+    this.#open(ctx.pool.pick());
   }
 
   /** Sends 8 kHz PCM as LINEAR16. Ignored after end(), cancel() or a failure. */
   write(pcm: Int16Array): void {
     if (this.#state !== 'open') return;
-    this.#call.write({ audio: pcmToLinear16(pcm) });
+    const audio = pcmToLinear16(pcm);
+    this.#replay.push(audio);
+    if (!this.#inSpeech) this.#replay.dropBefore(this.#replay.written - REPLAY_LEAD_SAMPLES);
+    this.#call.write({ audio });
   }
 
   end(): void {
@@ -352,11 +460,20 @@ class GrpcAsrStream implements AsrStream {
     this.#call.end();
   }
 
+  /**
+   * Ends events() at once. On the wire it is a half-close, not a reset: Node's HTTP/2 server
+   * closes a connection whose client sends RST_STREAMs faster than 33 a second (1000 burst), and
+   * a cancel per listen step did that from about 80 calls (issue 7). The engine finishes the call
+   * (the reference engine at once); only one that does not within FINISH_GRACE_MS is reset.
+   */
   cancel(): void {
     if (this.#cancelled) return;
     this.#cancelled = true;
     this.#queue.close(true);
-    this.#abort();
+    if (this.#state === 'done') return;
+    this.end();
+    this.#resetTimer = setTimeout(() => this.#reset(), Math.max(FINISH_GRACE_MS, this.#ctx.deadlineMs));
+    this.#resetTimer.unref();
   }
 
   /**
@@ -367,14 +484,77 @@ class GrpcAsrStream implements AsrStream {
     return this.#queue;
   }
 
+  #open(client: Client): void {
+    const m = speechService().Recognize;
+    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize);
+    this.#client = client;
+    this.#call = call;
+    this.#baseSample = this.#replay.start;
+    let failure: ServiceError | null = null;
+    let finished = false;
+    call.on('data', (res: RecognizeResponseMsg) => {
+      if (call === this.#call) this.#onResponse(res);
+    });
+    call.on('error', (err: ServiceError) => {
+      // The first error is the call's status; anything after it is grpc-js tearing down.
+      failure ??= err;
+    });
+    // 'end' (not 'status') finishes it: grpc-js emits the status before a flowing stream has
+    // delivered its last buffered messages.
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      if (call === this.#call) this.#onFinish(failure);
+    };
+    call.on('end', finish);
+    call.on('close', finish);
+    const o = this.#opts;
+    call.write({
+      config: {
+        language: o.language,
+        format: { encoding: 'LINEAR16', sampleRateHz: SAMPLE_RATE_HZ },
+        hints: o.hints ?? [],
+        callId: o.callId ?? '',
+        interimResults: false,
+      },
+    });
+    for (const audio of this.#replay.chunks()) call.write({ audio });
+    if (this.#state !== 'open') call.end();
+    // With waitForReady false (the default) a refused connection fails the call at once; this
+    // covers an engine that neither accepts nor refuses (a dropped SYN, a hung process).
+    clearTimeout(this.#watchdog);
+    this.#watchdog = setTimeout(() => {
+      if (this.#state === 'done' || call !== this.#call) return;
+      if (client.getChannel().getConnectivityState(false) === connectivityState.READY) return;
+      this.#queue.fail(silent(this.#ctx, 'ASR_UNAVAILABLE', 'Recognize', 'could not connect', o.callId));
+      this.#reset();
+    }, this.#ctx.deadlineMs);
+    this.#watchdog.unref();
+  }
+
+  #onFinish(failure: ServiceError | null): void {
+    if (failure && !this.#cancelled && !this.#queue.done && lostConnection(failure) && this.#reconnects.allow()) {
+      this.#ctx.stats.reopened++;
+      this.#open(this.#ctx.pool.pick(this.#client));
+      return;
+    }
+    this.#settle();
+    if (failure && !this.#cancelled) this.#queue.fail(fromStatus(this.#ctx, 'ASR_UNAVAILABLE', 'Recognize', failure, this.#opts.callId));
+    else this.#queue.close();
+  }
+
   #settle(): void {
     this.#state = 'done';
     clearTimeout(this.#watchdog);
+    clearTimeout(this.#resetTimer);
   }
 
-  #abort(): void {
+  /** RST_STREAM: for an engine that is broken, unreachable or does not finish. */
+  #reset(): void {
+    if (this.#state === 'done') return;
     this.#cancelled = true;
     this.#settle();
+    this.#ctx.stats.resets++;
     this.#call.cancel();
   }
 
@@ -382,17 +562,33 @@ class GrpcAsrStream implements AsrStream {
     if (this.#queue.done) return;
     const ev = this.#toEvent(res);
     if (typeof ev === 'string') {
-      this.#queue.fail(broken(this.#ctx, 'Recognize', ev, this.#callId));
-      this.#abort();
-    } else if (ev) this.#queue.push(ev);
+      this.#queue.fail(broken(this.#ctx, 'Recognize', ev, this.#opts.callId));
+      this.#reset();
+      return;
+    }
+    if (!ev) return;
+    if (ev.type === 'speech-start') {
+      if (this.#inSpeech) return;
+      this.#inSpeech = true;
+    } else {
+      if (ev.atMs <= this.#lastFinalAtMs) return;
+      this.#inSpeech = false;
+      this.#lastFinalAtMs = ev.atMs;
+      this.#replay.dropBefore(ev.atMs * SAMPLES_PER_MS);
+    }
+    this.#queue.push(ev);
   }
 
-  /** An event, null for what zvonar does not use (SPEECH_END, interim results, unknown event types), or why it breaks the contract. */
+  /**
+   * An event with offsets from the stream's first sample, null for what zvonar does not use
+   * (SPEECH_END, interim results, unknown event types), or why it breaks the contract.
+   */
   #toEvent(res: RecognizeResponseMsg): AsrEvent | null | string {
+    const base = Math.round(this.#baseSample / SAMPLES_PER_MS);
     if (res.response === 'event' && res.event) {
       const { type, offsetMs } = res.event;
       if (type === 'TYPE_UNSPECIFIED') return 'a SpeechEvent without a type';
-      if (type === 'SPEECH_START') return { type: 'speech-start', atMs: offsetMs };
+      if (type === 'SPEECH_START') return { type: 'speech-start', atMs: base + offsetMs };
       return null;
     }
     if (res.response === 'result' && res.result) {
@@ -401,7 +597,7 @@ class GrpcAsrStream implements AsrStream {
       if (r.transcript === '') return 'a final RecognitionResult with an empty transcript';
       if (!(r.confidence >= 0 && r.confidence <= 1)) return `confidence ${r.confidence} outside 0..1`;
       if (r.endOffsetMs < r.startOffsetMs) return `end_offset_ms ${r.endOffsetMs} before start_offset_ms ${r.startOffsetMs}`;
-      return { type: 'final', text: r.transcript, confidence: r.confidence, atMs: r.endOffsetMs };
+      return { type: 'final', text: r.transcript, confidence: r.confidence, atMs: base + r.endOffsetMs };
     }
     return 'a RecognizeResponse with neither event nor result';
   }
