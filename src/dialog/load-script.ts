@@ -73,8 +73,13 @@ function checkSemantics(s: Script, report: Report): void {
   /** Steps a step can move to (existing ones only): a step doing two things keeps all its edges, so one mistake is reported once. */
   const next = (n: string): string[] => [...(step(n).next ? [step(n).next!] : []), ...Object.values(step(n).on ?? {})].filter(has);
 
+  // A misspelt target is reported once: the step it surely meant ("Did you mean") and the steps
+  // after it count as reached, rather than each being reported unreachable as well.
+  const meant = (to: string) => (has(to) ? to : closest(to, names));
+  const nextMeant = (n: string): string[] =>
+    [...(step(n).next ? [step(n).next!] : []), ...Object.values(step(n).on ?? {})].map(meant).filter((t): t is string => t !== undefined);
   if (has(s.start)) {
-    const seen = reach([s.start], next);
+    const seen = reach([s.start], nextMeant);
     for (const lost of names.filter((n) => !seen.has(n))) {
       report('SCRIPT_UNREACHABLE_STEP', `step "${lost}" can never be reached from "${s.start}"`, ['steps', lost]);
     }

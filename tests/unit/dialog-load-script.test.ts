@@ -114,6 +114,13 @@ describe('loadScript() on bad input', () => {
     expect(err.problems).toHaveLength(3);
   });
 
+  it('reports a misspelt target once, not also the step it meant as unreachable', () => {
+    const yaml = good.replace('yes: bye', 'yes: byee').replace('otherwise: bye', 'otherwise: byee');
+    const lines = loadError(yaml).describe().split('\n');
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line).toMatch(/"byee".*Did you mean "bye".*\[SCRIPT_UNKNOWN_TARGET\]$/);
+  });
+
   it('reports every schema problem of a script in one run, each at its own line', () => {
     const yaml = good.replace('    end: DECLINED', '    ennd: DECLINED').replace('language: ru-RU', 'language: russian').replace('    listen:\n', '    sya: x\n    listen:\n');
     const lines = loadError(yaml).describe().split('\n');
