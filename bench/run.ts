@@ -5,9 +5,10 @@
 import { benchCalls } from './calls.js';
 import { benchImport } from './import.js';
 import { benchMedia } from './media-rtp.js';
+import { benchSpeechCapacity } from './speech-capacity.js';
 import { benchSpeech } from './speech-modem.js';
 
-const benches = { media: benchMedia, speech: benchSpeech, calls: benchCalls, import: benchImport };
+const benches = { media: benchMedia, speech: benchSpeech, 'speech-capacity': benchSpeechCapacity, calls: benchCalls, import: benchImport };
 const only = process.argv.slice(2);
 
 for (const [key, bench] of Object.entries(benches)) {

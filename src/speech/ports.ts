@@ -13,8 +13,9 @@ export interface SynthesizeRequest {
 export interface Tts {
   /**
    * Streams the spoken text as PCM chunks as the engine produces them.
-   * The iterator throws SpeechError('TTS_UNAVAILABLE') when the server cannot be reached,
-   * SpeechError('SPEECH_PROTOCOL') when it answers nonsense; it stops early when signal aborts.
+   * The iterator throws SpeechError('TTS_UNAVAILABLE') when the server cannot be reached (a
+   * connection lost before the first chunk is asked again first), SpeechError('SPEECH_PROTOCOL')
+   * when it answers nonsense; it stops early when signal aborts.
    */
   synthesize(req: SynthesizeRequest, signal?: AbortSignal): AsyncIterable<Int16Array>;
 }
@@ -38,11 +39,17 @@ export interface AsrStream {
   write(pcm: Int16Array): void;
   /** No more audio; the engine flushes its last result and ends the events. */
   end(): void;
-  /** Stops at once; events() ends without error. */
+  /**
+   * Stops listening at once: events() ends without error, and later events are dropped. A
+   * listen step calls it every time, so it must be cheap for the engine: adapters end the
+   * stream gracefully (a gRPC half-close), not with a reset, since servers close connections
+   * that reset streams fast (issue 7). Idempotent.
+   */
   cancel(): void;
   /**
-   * Events in order. Throws SpeechError('ASR_UNAVAILABLE') when the server cannot be reached
-   * or goes away mid-stream, SpeechError('SPEECH_PROTOCOL') on a message that breaks the contract.
+   * Events in order; leaving the loop early is cancel(). Throws SpeechError('ASR_UNAVAILABLE')
+   * when the server cannot be reached or stays away (a connection lost mid-stream is re-opened
+   * first, and the events go on), SpeechError('SPEECH_PROTOCOL') on a message that breaks the contract.
    */
   events(): AsyncIterable<AsrEvent>;
 }
