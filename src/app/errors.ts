@@ -14,13 +14,20 @@ const UNREACHABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 const UNREACHABLE_MESSAGE = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
 
 /**
- * The one place where an error of unknown kind becomes a coded one: ZvonarErrors pass through;
+ * The one place where an error of unknown kind becomes a coded one: ZvonarErrors pass through
+ * (an INTERNAL one is reported as its cause when that is known);
  * a registry that went away (pg errors by SQLSTATE, errno or driver message) becomes
  * REGISTRY_UNAVAILABLE; an invalid time zone that reached Intl becomes CONFIG_INVALID; anything
  * else is INTERNAL with its message. The original stays as the cause, for debug output.
  */
 export function toZvonarError(err: unknown): ZvonarError {
-  if (err instanceof ZvonarError) return err;
+  if (err instanceof ZvonarError) {
+    // An INTERNAL that only wraps an error this function knows better (the dialer wraps what
+    // it does not retry, e.g. 3D000 when the database was dropped) is reported as the cause.
+    if (err.code !== 'INTERNAL' || err.cause === undefined || err.cause instanceof ZvonarError) return err;
+    const inner = toZvonarError(err.cause);
+    return inner.code === 'INTERNAL' ? err : inner;
+  }
   const e = (err ?? {}) as { code?: unknown; errno?: unknown; message?: unknown; errors?: unknown };
   const message = typeof e.message === 'string' && e.message ? e.message : String(err);
   const code = typeof e.code === 'string' ? e.code : undefined;

@@ -31,6 +31,13 @@ describe('toZvonarError', () => {
     expect(toZvonarError(err)).toBe(err);
   });
 
+  it('reports an INTERNAL that wraps a known error as that error, and one that wraps a bug as itself', () => {
+    const dropped = pgError('3D000', 'database "x" does not exist');
+    expect(toZvonarError(new ZvonarError('INTERNAL', dropped.message, {}, { cause: dropped })).code).toBe('REGISTRY_UNAVAILABLE');
+    const bug = new ZvonarError('INTERNAL', 'x is undefined', {}, { cause: new TypeError('x is undefined') });
+    expect(toZvonarError(bug)).toBe(bug);
+  });
+
   it('turns an invalid time zone that reached Intl into CONFIG_INVALID with the nearest zone', () => {
     let err: unknown;
     try {
