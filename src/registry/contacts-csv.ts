@@ -20,7 +20,7 @@ export const CONTACT_LIMITS = {
 } as const;
 
 // A line whose quote is still open may be a cell with a line break in it: look this many lines
-// ahead for its closing quote, no further, so that one stray quote cannot swallow the file.
+// ahead for its closing quote, no further (see quotedLineBreak).
 const QUOTED_LINES_LOOKAHEAD = 5;
 
 const CANONICAL_ZONES = Intl.supportedValuesOf('timeZone');
@@ -98,33 +98,21 @@ export function parseContactsCsv(input: string | Uint8Array, file: string, opts:
       reject(`the line is ${raw.length.toLocaleString('en-US')} characters long; at most ${CONTACT_LIMITS.line} are read`);
       continue;
     }
-    let split = splitRecord(raw, delimiter);
+    const split = splitRecord(raw, delimiter);
     if ('open' in split) {
-      // Try the next few lines as the rest of a quoted cell; take them only if that closes the quote
-      // and yields a whole row, otherwise reject this line alone and read on from the next.
-      let joined = raw;
-      for (let k = 1; k <= QUOTED_LINES_LOOKAHEAD && i + k < lines.length; k++) {
-        joined += `\n${lines[i + k]!}`;
-        if (joined.length > CONTACT_LIMITS.line) break;
-        const attempt = splitRecord(joined, delimiter);
-        if ('open' in attempt) continue;
-        if ('cells' in attempt && attempt.cells.length === header.columns.length) {
-          const col = attempt.cells.findIndex((c) => /[\r\n]/.test(c));
-          reject(`a cell has a line break in it (lines ${line}-${line + k}); names and phones fit on one line`, header.columns[col]);
-          i += k;
-          split = { skip: true };
-        }
-        break;
+      const span = quotedLineBreak(lines, i, delimiter, header.columns.length);
+      if (span) {
+        reject(`a cell has a line break in it (lines ${line}-${line + span.more}); names and phones fit on one line`, header.columns[span.cell]);
+        i += span.more;
+      } else {
+        reject('a quote opens a cell and is never closed', header.columns[split.open]);
       }
-      if ('skip' in split) continue;
-      reject('a quote opens a cell and is never closed', header.columns[split.open]);
       continue;
     }
     if ('stray' in split) {
       reject('a quote in the middle of a cell (quote the whole cell and double the quote: "")', header.columns[split.stray]);
       continue;
     }
-    if (!('cells' in split)) continue;
     const cells = split.cells;
     if (cells.every((c) => c.trim() === '')) {
       out.rows--; // ";;;;;;": an empty row as Excel saves one, not a contact
@@ -228,7 +216,7 @@ function readHeader(line: string, delimiter: string, file: string, extras: Set<s
   return { columns, extras };
 }
 
-type Split = { cells: string[] } | { open: number } | { stray: number } | { skip: true };
+type Split = { cells: string[] } | { open: number } | { stray: number };
 
 /**
  * One record of RFC 4180 CSV: cells split by the delimiter, a quoted cell may hold delimiters,
@@ -271,6 +259,25 @@ function splitRecord(text: string, d: string): Split {
       i = end + 1;
     }
   }
+}
+
+/**
+ * Line i ends inside a quoted cell: is that cell's closing quote on one of the next few lines,
+ * making one whole row with a line break in a cell? Then `more` lines belong to it. Otherwise
+ * (undefined) the quote is stray, and the next line is a row of its own: one stray quote cannot
+ * swallow the rest of the file.
+ */
+function quotedLineBreak(lines: readonly string[], i: number, delimiter: string, width: number): { more: number; cell: number } | undefined {
+  let joined = lines[i]!;
+  for (let more = 1; more <= QUOTED_LINES_LOOKAHEAD && i + more < lines.length; more++) {
+    joined += `\n${lines[i + more]!}`;
+    if (joined.length > CONTACT_LIMITS.line) return undefined;
+    const split = splitRecord(joined, delimiter);
+    if ('open' in split) continue;
+    if (!('cells' in split) || split.cells.length !== width) return undefined;
+    return { more, cell: split.cells.findIndex((c) => c.includes('\n')) };
+  }
+  return undefined;
 }
 
 /** Why a cell's text cannot be stored, whatever the column; undefined when it can. */

@@ -124,6 +124,18 @@ for (const target of databases) {
       expect(await count(db, 'campaign')).toBe(before);
     });
 
+    it('createCampaignFrom() of 10,001 contacts imports them all and reports progress every 10,000', async () => {
+      const rows = Array.from({ length: 10_001 }, (_, i) => `BULK-${i},Иванова,Анна,,1961,+7901${String(i).padStart(7, '0')},Europe/Moscow,,agree`);
+      const src = readCampaign(campaignFile(`${HEADER}\n${rows.join('\n')}\n`, { slots: false }));
+      const progress: [number, number][] = [];
+      const r = await createCampaignFrom(db, src, { now: NOW, timeZone: 'Europe/Moscow', onProgress: (done, total) => progress.push([done, total]) });
+      expect(r).toMatchObject({ imported: 10_001, patients: { created: 10_001, updated: 0 }, rejected: [] });
+      expect(progress).toEqual([[10_000, 10_001], [10_001, 10_001]]);
+      const { rows: personas } = await db.query<{ n: number }>(
+        `select count(*)::int as n from campaign_contact where campaign_id = $1 and attributes->>'persona' = 'agree'`, [r.campaign.id]);
+      expect(personas[0]!.n).toBe(10_001);
+    });
+
     it('a 5 MB cell never reaches the database: its row is rejected, the rest imported', async () => {
       const huge = 'Я'.repeat(5 * 1024 * 1024);
       const src = readCampaign(campaignFile(`${HEADER}\nBIG-1,${huge},Анна,,1961,+79185550501,Europe/Moscow,,\nBIG-2,Петров,Сергей,,1958,+79185550502,Europe/Moscow,,\n`, { slots: false }));
@@ -137,17 +149,18 @@ for (const target of databases) {
 }
 
 describe('runLoad() (`zvonar load`) on PGlite in a folder', () => {
-  const cfg = (dataDir: string) => Config.parse({
+  // one registry for both tests: a PGlite folder's first open is an initdb, ~15 s here
+  const dataDir = () => join(tmp, 'load-registry');
+  const cfg = () => Config.parse({
     clinic: { name: 'test' }, telephony: { kind: 'sim' }, trunk: { from: '+78632000000' }, speech: { kind: 'embedded' },
-    database: { dataDir }, log: { level: 'silent' },
+    database: { dataDir: dataDir() }, log: { level: 'silent' },
   });
 
   it('says how many rows were imported, new and updated, and names each rejected row', async () => {
-    const dataDir = join(tmp, 'load-registry');
     const out: string[] = [];
-    await runLoad(cfg(dataDir), campaignFile(`${HEADER}\nCLI-1,Иванова,Анна,,1961,+79185550601,Europe/Moscow,,\n`), (l) => out.push(l));
+    await runLoad(cfg(), campaignFile(`${HEADER}\nCLI-1,Иванова,Анна,,1961,+79185550601,Europe/Moscow,,\n`), (l) => out.push(l));
     out.length = 0;
-    await runLoad(cfg(dataDir), campaignFile(`${HEADER}\n` +
+    await runLoad(cfg(), campaignFile(`${HEADER}\n` +
       'CLI-1,Иванова,Анна,Петровна,1961,+79185550601,Europe/Moscow,,\n' +
       'CLI-2,Петров,Сергей,,1958,+79185550602,Europe/Moscow,,\n' +
       'CLI-3,Смирнова,Ольга,,1970,+79185550603,Europe/Moskow,,\n'), (l) => out.push(l));
@@ -158,20 +171,20 @@ describe('runLoad() (`zvonar load`) on PGlite in a folder', () => {
   });
 
   it('refuses a file whose every row is bad, writing nothing, so the fixed file loads after', async () => {
-    const dataDir = join(tmp, 'load-all-bad');
     const bad = `${HEADER}\nALL-1,Иванова,Анна,,1961,12345,Europe/Moscow,,\n`;
     const file = campaignFile(bad);
     const printed: string[] = [];
-    const err = await runLoad(cfg(dataDir), file, (l) => printed.push(l)).catch((e: unknown) => e);
+    const err = await runLoad(cfg(), file, (l) => printed.push(l)).catch((e: unknown) => e);
     expect((err as ZvonarError).describe()).toContain('no contact could be imported');
     expect(printed).toEqual(['  line 2, column phone: is not a valid phone number (write it as +7XXXXXXXXXX or 8XXXXXXXXXX) [CONTACT_INVALID]']);
     writeFileSync(readCampaign(file).file.contactsPath, bad.replace('12345', '+79185550701'));
     const out: string[] = [];
-    await runLoad(cfg(dataDir), file, (l) => out.push(l));
+    await runLoad(cfg(), file, (l) => out.push(l));
     expect(out[0]).toMatch(/: 1 imported \(1 new patients, 0 updated\), 0 rejected, 3 slots created$/);
-    const db = await openPglite(dataDir);
+    const db = await openPglite(dataDir());
     try {
-      expect(await count(db, 'campaign')).toBe(1);
+      const { rows } = await db.query(`select id from campaign where id = $1`, [`import-${n}`]);
+      expect(rows).toHaveLength(1);
     } finally {
       await db.close();
     }
