@@ -103,6 +103,14 @@ describe('zvonar CLI, each command on its own', () => {
     });
   }
 
+  it('demo --data naming a folder that holds other files refuses to empty it, and leaves it unchanged', async ({ expect }) => {
+    const dir = mkdtempSync(join(tmp, 'mine-'));
+    writeFileSync(join(dir, 'thesis.txt'), 'precious');
+    const r = await zvonar(['demo', '--data', dir]);
+    expect(expectOneCodedLine(r, 'CONFIG_INVALID', expect)).toContain(`--data: "${dir}" is not empty and holds no registry`);
+    expect(readFileSync(join(dir, 'thesis.txt'), 'utf8')).toBe('precious');
+  });
+
   it('a reader that goes away (| head) ends the command quietly: exit 0, nothing on stderr', async ({ expect }) => {
     const child = spawn('node', [BIN, 'dialog-schema'], { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy(); // before the first write: it meets EPIPE
