@@ -4,9 +4,13 @@
  * ZVONAR_BENCH_DATABASE_URL (or ZVONAR_TEST_DATABASE_URL) names a PostgreSQL server, on a fresh
  * database there. Each load runs in a child process, so its peak RSS is its own, on a registry
  * already migrated (PGlite's first open, an initdb in WASM, alone takes ~20 s and ~700 MiB).
- * Measured on 2 shared cores, before batching (one insert per row, and the file as UTF-8 with
- * commas, which was all that could be read): PGlite 97 s and 957 MiB (with its initdb),
- * PostgreSQL 78 s and 385 MiB.
+ * Measured on 2 cores shared with other work (load average 5-11, so figures vary by 1.5x):
+ *   before (one insert per row; csv-parse plus an Intl.DateTimeFormat per row; the file as UTF-8
+ *   with commas, all it could read): PGlite 97-193 s, peak RSS 840-960 MiB; PostgreSQL 66-78 s,
+ *   385-430 MiB; reading and checking the file alone 11-14 s.
+ *   after (1,000 rows a statement): PGlite 20-22 s, 576-618 MiB (opening PGlite alone peaks at
+ *   590-780 MiB: its WASM heap); PostgreSQL 9-16 s, 250-330 MiB; the file alone 1.6-4.6 s, of
+ *   which libphonenumber's validation is about half.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
