@@ -48,7 +48,11 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
     for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
   };
   try {
-    const db = opts.db ?? (await openRegistry(cfg));
+    // a dialer waits for a registry that is restarting, as it does once running
+    const db = opts.db ?? (await openRegistry(cfg, {
+      waitMs: cfg.dialer.registryRetryMs,
+      onWait: (err) => log.warn({ err: (err as Error).message, waitMs: cfg.dialer.registryRetryMs }, 'registry unreachable; waiting for it'),
+    }));
     if (!opts.db) closers.push(() => db.close());
     const applied = await migrate(db);
     log.info({ registry: db.kind, applied }, 'registry ready');
@@ -102,7 +106,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
  * The configured registry: PostgreSQL at database.url (or DATABASE_URL), else PGlite in
  * database.dataDir. Throws ConfigError when dataDir cannot hold one, RegistryError when unreachable.
  */
-export async function openRegistry(cfg: Config): Promise<Db> {
-  if (cfg.database.url) return connectPostgres(cfg.database.url);
+export async function openRegistry(cfg: Config, opts: { waitMs?: number; onWait?: (err: unknown) => void } = {}): Promise<Db> {
+  if (cfg.database.url) return connectPostgres(cfg.database.url, opts);
   return openPglite(prepareDataDir(cfg.database.dataDir));
 }

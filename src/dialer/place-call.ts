@@ -98,7 +98,7 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
   const storeDoNotCall = () => {
     dncStored ??= persist(() => addDoNotCall(db, dnc), { clock, log, what: 'a do-not-call request', budgetMs: Math.max(plan.registryRetryMs, DNC_RETRY_MS) })
       .then(() => log.info({}, 'number put on the do-not-call list'))
-      .catch((err: unknown) => log.error({ err: describe(err) }, 'do-not-call request not stored'));
+      .catch((err: unknown) => log.error({ error: describe(err) }, 'do-not-call request not stored'));
   };
   metrics.callsActive.inc();
   let disposition: Disposition = 'INTERRUPTED';
@@ -141,7 +141,7 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
       clinic: plan.clinic,
     }, {
       audio: media, tts: deps.tts, asr: deps.asr, operators: deps.operators, clock,
-      slots: slotDesk(deps, { callId, attemptId, patientId: contact.patient.id, campaign }),
+      slots: slotDesk(deps, { callId, attemptId, patientId: contact.patient.id, campaign, log }),
       onDoNotCall: storeDoNotCall,
     }, plan.machine);
     const running = dialog.run();
@@ -157,7 +157,7 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
     disposition = result.booked ? 'BOOKED' : (result.disposition ?? fallback(result));
     if (result.endedBy === 'error') {
       error = result.error instanceof ZvonarError ? result.error.code : 'INTERNAL';
-      log.warn({ err: describe(result.error) }, 'dialog failed; call ended');
+      log.warn({ error: describe(result.error) }, 'dialog failed; call ended');
     }
     if (result.stopped) log.warn({ maxCallMs: plan.maxCallMs }, 'call ran past its longest length; robot hung up');
   } catch (err) {
@@ -171,7 +171,7 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
       // after the callee answered left them in silence: an abandoned call, counted.
       disposition = error === 'SDP_INVALID' ? 'NETWORK_FAILURE' : answeredAt ? 'ROBOT_SILENCE' : 'INTERRUPTED';
       hangupBy = 'system';
-      log.error({ err: describe(err) }, 'call failed inside the engine');
+      log.error({ error: describe(err) }, 'call failed inside the engine');
     }
   } finally {
     plan.fence.removeEventListener('abort', fenced);
@@ -218,22 +218,31 @@ function fallback(r: DialogResult): Disposition {
   return 'ROBOT_SILENCE'; // the robot failed after answer (speech engine down): abandoned, counted
 }
 
+/**
+ * How long a registry that went away mid-conversation is waited for (PostgreSQL restarting takes
+ * a second or two) before the call gives up: the patient waits a moment, rather than being
+ * hung up on.
+ */
+const IN_CALL_RETRY_MS = 8_000;
+
 /** The registry's slots as this call's dialog sees them. */
-function slotDesk(deps: CallDeps, c: { callId: string; attemptId: string; patientId: string; campaign: Campaign }): SlotDesk {
+function slotDesk(deps: CallDeps, c: { callId: string; attemptId: string; patientId: string; campaign: Campaign; log: Logger }): SlotDesk {
   const { rules } = c.campaign;
+  const retried = { clock: deps.clock, log: c.log, budgetMs: IN_CALL_RETRY_MS };
   return {
-    offer: ({ count, specialty }) => {
+    offer: ({ count, specialty }) => persist(() => {
       const now = new Date(deps.clock.now());
       return offerSlots(deps.db, {
         callId: c.callId, specialty: specialty ?? rules.specialty, now, count,
         after: new Date(now.getTime() + MIN_LEAD_MS), holdMs: rules.holdSlots ? rules.holdMs : null,
       });
-    },
+    }, { ...retried, what: 'an offer of slots' }),
     book: async (slot) => {
       try {
-        await bookSlot(deps.db, {
+        // bookSlot() is one transaction, and a retry of one that did commit finds its own booking
+        await persist(() => bookSlot(deps.db, {
           slotId: slot.id, callId: c.callId, attemptId: c.attemptId, patientId: c.patientId, campaignId: c.campaign.id, now: new Date(deps.clock.now()),
-        });
+        }), { ...retried, what: 'a booking' });
         return 'booked';
       } catch (err) {
         if (err instanceof SlotTakenError) return 'taken';

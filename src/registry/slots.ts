@@ -82,6 +82,14 @@ export async function bookSlot(
         [p.slotId],
       );
       const s = rows[0];
+      if (s?.status === 'busy') {
+        // A retry of this very booking whose commit went through while its answer was lost.
+        const { rows: own } = await t.query<{ id: string }>(
+          `select id from booking where slot_id = $1 and attempt_id = $2 and status <> 'cancelled'`,
+          [p.slotId, p.attemptId],
+        );
+        if (own[0]) return { bookingId: own[0].id, slot: toSlot(s) };
+      }
       const mine =
         s &&
         (s.status === 'free' ||

@@ -80,7 +80,7 @@ describe('engine', () => {
       `select disposition, counted, error from attempt where campaign_id = $1`, [s.campaign.id]);
     expect(rows).toEqual([{ disposition: 'NETWORK_FAILURE', counted: false, error: 'SDP_INVALID' }]);
     const line = log.lines.find((l) => l.msg === 'call failed inside the engine')!;
-    expect(line.fields.err).toMatchObject({ code: 'SDP_INVALID', message: expect.stringMatching(/audio/i) });
+    expect(line.fields.error).toMatchObject({ code: 'SDP_INVALID', message: expect.stringMatching(/audio/i) });
   });
 
   it('a trunk refusing our billing (402) pauses the campaign before another contact is dialled', async () => {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addSlots, bookSlot, listMigrations, createCampaign, enrolPatients, finishAttempt, leaseDueContacts, migrate, offerSlots,
-  releaseExpiredHolds, startAttempt, closeOrphanedAttempts, upsertPatients, addDoNotCall, registerDialer, beat, type Db,
+  releaseExpiredHolds, startAttempt, closeOrphanedAttempts, upsertPatients, addDoNotCall, registerDialer, beat, isTransientDbError, type Db,
 } from '../../src/registry/index.js';
 import { RegistryError, SlotTakenError, type CampaignRules } from '../../src/core/index.js';
 import { databases } from '../support/databases.js';
+import { until } from '../support/engine.js';
 
 const rules: CampaignRules = {
   callingHours: { weekdays: ['00:00', '24:00'], saturday: ['00:00', '24:00'], sunday: ['00:00', '24:00'] },
@@ -298,6 +299,19 @@ for (const target of databases) {
       expect(await finishAttempt(db, { ...outcome, disposition: 'DECLINED', contact: { state: 'pending', nextAttemptAt: T0 } })).toBe(false);
       const { rows: a } = await db.query<{ disposition: string }>(`select disposition from attempt where id = $1`, [attemptId]);
       expect(a[0]!.disposition).toBe('NEEDS_HUMAN');
+    });
+
+    it.skipIf(target.name !== 'postgres')('a server that ends the connection inside a transaction rejects it, and the process lives on', async () => {
+      // PostgreSQL restarting sends 57P01 to every backend; between two statements of a
+      // transaction that used to be an uncaught 'error' event, which killed the dialer.
+      const err = await db.tx(async (t) => {
+        const { rows } = await t.query<{ pid: number }>(`select pg_backend_pid() as pid`);
+        await db.query(`select pg_terminate_backend($1)`, [rows[0]!.pid]);
+        await until(() => false, 'never', 300).catch(() => {}); // let the server's goodbye arrive between statements
+        await t.query(`select 1`);
+      }).catch((e: unknown) => e);
+      expect(isTransientDbError(err)).toBe(true);
+      expect((await db.query<{ x: number }>(`select 1 as x`)).rows).toEqual([{ x: 1 }]);
     });
 
     it('the booking table refuses two live bookings of one resource at overlapping times', async () => {
