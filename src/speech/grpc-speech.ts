@@ -399,11 +399,11 @@ const REPLAY_MAX_SAMPLES = 20 * SAMPLE_RATE_HZ;
 const REPLAY_LEAD_SAMPLES = 2 * SAMPLE_RATE_HZ;
 const SAMPLES_PER_MS = SAMPLE_RATE_HZ / 1000;
 /**
- * How long the engine may take to finish a stream zvonar half-closed before it is reset. Not
- * deadlineMs: the half-close goes out behind the audio already queued, one message per
- * event-loop turn per stream (grpc-js completes a write before taking the next), and on a
- * starved 2-core machine (bench: event-loop p99 400 ms) that queue took over 5 s to drain; a
- * reset per listen then is the very burst this class avoids. It guards against leaks only.
+ * How long the engine may take to finish a stream zvonar half-closed before it is reset; it
+ * guards against leaking streams on a hung engine, nothing more. Not deadlineMs: the half-close
+ * waits behind the audio already queued, and with 300 calls on a starved 2-core machine (load
+ * average 9, decoder not yet optimised, finals 2.1 s late at p50) most half-closed streams were
+ * still open after 5 s, so a 5 s limit sent 2717 resets in 49 s: the very burst to avoid.
  */
 const FINISH_GRACE_MS = 30_000;
 
