@@ -64,9 +64,12 @@ function unavailable(what: string, cause: unknown, permanent: boolean): Registry
 
 /**
  * The CLI's failure line: `zvonar: file:line:col: message (hint) [CODE]`, one line whatever the
- * error, with the cause's error code (ECONNREFUSED, 57P01) when it names one.
+ * error, with the cause's error code (ECONNREFUSED, 57P01) when it names one; a line per problem
+ * for an error that lists several.
  */
 export function failureLine(err: ZvonarError): string {
+  // A file with several problems (a dialog script, a config): one line each, as describe() gives them.
+  if (err.problems.length > 1) return err.describe().split('\n').map((l) => `zvonar: ${l}`).join('\n');
   const { file, line, col } = err.where;
   const at = file ? `${file}${line ? `:${line}${col ? `:${col}` : ''}` : ''}: ` : '';
   const cause = err.cause as { code?: unknown } | undefined;

@@ -114,10 +114,20 @@ program
   .argument('<dialog-files...>', 'dialog scripts (YAML)')
   .description('check dialog scripts: schema, step names, outcomes, placeholders')
   .action((files: string[]) => {
+    // every file is checked, and every problem of each reported, before the exit says how it went
+    let failed = 0;
     for (const f of files) {
-      const s = checkScript(f);
-      out(`${f}: ok (${s.id} v${s.version}, ${Object.keys(s.steps).length} steps)`);
+      try {
+        const s = checkScript(f);
+        out(`${f}: ok (${s.id} v${s.version}, ${Object.keys(s.steps).length} steps)`);
+      } catch (err) {
+        const e = toZvonarError(err);
+        if (e.code === 'INTERNAL') fail(err);
+        process.stderr.write(`${failureLine(e)}\n`);
+        failed++;
+      }
     }
+    if (failed) process.exit(2);
   });
 
 program

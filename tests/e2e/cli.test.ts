@@ -56,6 +56,22 @@ function configFile(name: string, p: { dataDir: string; defaultPersona?: string 
 }
 
 describe('zvonar CLI, each command on its own', () => {
+  it('check reports every problem of every script, one coded line each, and the good ones ok', async ({ expect }) => {
+    const good = readFileSync('dialogs/dispanserization-invite.yaml', 'utf8');
+    const bad1 = join(tmp, 'bad1.yaml');
+    const bad2 = join(tmp, 'bad2.yaml');
+    writeFileSync(bad1, good.replace('yes: find-slots', 'yes: find-slot').replace('Здравствуйте, {patient.first_name}', 'Здравствуйте, {patient.firstname}'));
+    writeFileSync(bad2, good.replace('next: offer', 'next: greet'));
+    const r = await zvonar(['check', bad1, 'dialogs/dispanserization-invite.yaml', bad2]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/^dialogs\/dispanserization-invite\.yaml: ok/m);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const l of lines) expect(l).toMatch(/^zvonar: .+:\d+:\d+: .+ \[[A-Z_]+\]$/);
+    expect(lines.filter((l) => l.includes('bad1.yaml')).map((l) => /\[([A-Z_]+)\]$/.exec(l)![1]).sort()).toEqual(expect.arrayContaining(['SCRIPT_TEMPLATE', 'SCRIPT_UNKNOWN_TARGET']));
+    expect(lines.some((l) => l.includes('bad2.yaml'))).toBe(true);
+  });
+
   it('--version prints the version of package.json and exits 0', async ({ expect }) => {
     const r = await zvonar(['--version']);
     expect(r).toEqual({ code: 0, stdout: `${JSON.parse(readFileSync('package.json', 'utf8')).version}\n`, stderr: '' });
