@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { ConfigError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import { newDialerId, runCampaign, type CallSummary } from '../dialer/index.js';
+import { describeRejectedRow } from '../registry/index.js';
 import { startHttpServer } from '../web/index.js';
 import { buildEngine } from './build-engine.js';
 import { createCampaignFrom, readCampaign } from './campaign-setup.js';
@@ -29,7 +30,7 @@ export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line
     const http = await startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics }).catch(() => null);
     p.out(`zvonar demo: campaign "${campaign.name}" (${campaign.kind}), script ${loaded.script.id} v${loaded.script.version}`);
     p.out(`  ${loaded.imported} contacts imported, ${loaded.slots} slots free, registry: ${embedded ? `PGlite in ${cfg.database.dataDir}` : 'PostgreSQL'}`);
-    for (const r of loaded.rejected) p.out(`  rejected contact at line ${r.line}, column ${r.column}: ${r.problem}`);
+    for (const r of loaded.rejected) p.out(`  rejected contact at ${describeRejectedRow(r)}`);
     p.out(`  speech: reference modem voice over gRPC at ${engine.speechAddress}; metrics: ${http ? `${http.url}/metrics` : 'port busy, not served'}`);
     p.out('');
     let done = 0;
