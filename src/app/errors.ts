@@ -1,17 +1,5 @@
 import { isIanaTimeZone, RegistryError, timeZoneProblem, ConfigError, ZvonarError } from '../core/index.js';
-
-// SQLSTATE classes and codes that mean "the registry is not there" rather than "the query is
-// wrong" (PostgreSQL, Appendix A): 08 connection exception, 53300 too_many_connections,
-// 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 57P04 database_dropped,
-// 57P05 idle_session_timeout, 3D000 invalid_catalog_name, 28000/28P01 authentication.
-const UNREACHABLE_SQLSTATE = /^(08...|53300|57P0[1-5]|3D000|28000|28P01)$/;
-
-// Socket errors. Every other network client in zvonar (gRPC speech, RTP, SIP) wraps its errors
-// in its own coded class, so a raw socket error reaching the CLI comes from the pg driver.
-const UNREACHABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
-
-// What node-postgres says, with no code, when the server goes away mid-session.
-const UNREACHABLE_MESSAGE = /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect)/;
+import { registryUnreachable } from '../registry/index.js';
 
 /**
  * The one place where an error of unknown kind becomes a coded one: ZvonarErrors pass through
@@ -28,20 +16,13 @@ export function toZvonarError(err: unknown): ZvonarError {
     const inner = toZvonarError(err.cause);
     return inner.code === 'INTERNAL' ? err : inner;
   }
-  const e = (err ?? {}) as { code?: unknown; errno?: unknown; message?: unknown; errors?: unknown };
-  const message = typeof e.message === 'string' && e.message ? e.message : String(err);
+  const e = (err ?? {}) as { code?: unknown; message?: unknown; errors?: unknown };
+  // Node reports a refused localhost as an AggregateError with no message: name its parts' code.
+  const part = Array.isArray(e.errors) ? (e.errors[0] as { code?: unknown } | undefined)?.code : undefined;
+  const message = typeof e.message === 'string' && e.message ? e.message : typeof part === 'string' ? part : String(err);
   const code = typeof e.code === 'string' ? e.code : undefined;
-  // Node reports a refused localhost (::1 and 127.0.0.1) as an AggregateError with the code of its parts.
-  const first = Array.isArray(e.errors) ? (e.errors[0] as { code?: unknown; message?: unknown } | undefined) : undefined;
-  const sockCode = code ?? (typeof first?.code === 'string' ? first.code : undefined);
-
-  if (code && UNREACHABLE_SQLSTATE.test(code)) {
-    return unavailable(`${message} (SQLSTATE ${code})`, err, code.startsWith('28') || code === '3D000');
-  }
-  if (sockCode && UNREACHABLE_ERRNO.has(sockCode)) {
-    return unavailable(message && message !== sockCode ? message : sockCode, err, false);
-  }
-  if (UNREACHABLE_MESSAGE.test(message)) return unavailable(message, err, false);
+  const gone = registryUnreachable(err);
+  if (gone) return unavailable(code && !message.includes(code) && /^[0-9A-Z]{5}$/.test(code) ? `${message} (SQLSTATE ${code})` : message, err, gone === 'permanent');
 
   const zone = /^Invalid time zone specified: (.*)$/.exec(message);
   if (err instanceof RangeError && zone) {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { RegistryError, ZvonarError, type Campaign } from '../core/index.js';
 import type { compileScript, DialogCall, Script } from '../dialog/index.js';
 import {
-  beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer,
+  beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
   releaseExpiredHolds, stopDialer,
 } from '../registry/index.js';
 import { persist } from './persist.js';
@@ -224,7 +224,7 @@ function heartbeat(deps: CallDeps, o: RunOptions) {
 
 function asCoded(err: unknown): ZvonarError {
   if (err instanceof ZvonarError) return err;
-  if (!isTransientDbError(err)) return new ZvonarError('INTERNAL', (err as Error)?.message ?? String(err), {}, { cause: err });
+  if (!registryUnreachable(err)) return new ZvonarError('INTERNAL', (err as Error)?.message ?? String(err), {}, { cause: err });
   return new RegistryError('REGISTRY_UNAVAILABLE', `the registry cannot be reached: ${(err as Error)?.message ?? String(err)}`, {}, {
     permanent: false,
     cause: err,

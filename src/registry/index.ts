@@ -13,4 +13,4 @@ export * from './reports.js';
 export * from './exports.js';
 export * from './sim-personas.js';
 export * from './dialers.js';
-export { isTransientDbError } from './db-errors.js';
+export { isTransientDbError, registryUnreachable } from './db-errors.js';
