@@ -34,11 +34,11 @@ export interface SpeechLoadOptions {
 
 export interface SpeechLoadResult {
   listens: number;
-  /** listens that ended with an error, heard nothing, or heard the wrong text */
+  /** steps that failed: prompts that ended with an error, listens that did or heard nothing or the wrong text */
   failed: number;
-  /** failures by what ended them: an error code, 'silence' or 'wrong-text' */
+  /** failures by what ended them: an error code ('say <code>' for a prompt), 'silence' or 'wrong-text' */
   failures: Record<string, number>;
-  /** ms from writing the chunk that holds the answer's last sample to its final result, sorted */
+  /** ms from writing the chunk that holds the end of the answer (the final's atMs) to the final, sorted */
   latenciesMs: number[];
   /** the client's RST_STREAMs and re-opened streams */
   stats: SpeechStats;
@@ -53,20 +53,21 @@ interface Feed {
   stream: AsrStream;
   pcm: Int16Array;
   at: number;
-  answerEnd: number;
-  answerWrittenAt: number | null;
+  /** when each chunk went out, by its index in the stream */
+  sentAt: number[];
 }
 
 /** Writes every open listen's next chunk on one timer, as a media loop would. */
 class Pacer {
   readonly #feeds = new Set<Feed>();
-  readonly #chunk: number;
+  /** samples per chunk */
+  readonly chunk: number;
   readonly #silence: Int16Array;
   readonly #timer: NodeJS.Timeout;
 
   constructor(chunkMs: number) {
-    this.#chunk = chunkMs * SAMPLES_PER_MS;
-    this.#silence = new Int16Array(this.#chunk);
+    this.chunk = chunkMs * SAMPLES_PER_MS;
+    this.#silence = new Int16Array(this.chunk);
     this.#timer = setInterval(() => this.#tick(), chunkMs);
   }
 
@@ -80,12 +81,11 @@ class Pacer {
   }
 
   #tick(): void {
+    const now = performance.now();
     for (const f of this.#feeds) {
-      if (f.at < f.pcm.length) {
-        f.stream.write(f.pcm.subarray(f.at, f.at + this.#chunk));
-        f.at += this.#chunk;
-        if (f.answerWrittenAt === null && f.at >= f.answerEnd) f.answerWrittenAt = performance.now();
-      } else f.stream.write(this.#silence);
+      f.stream.write(f.at < f.pcm.length ? f.pcm.subarray(f.at, f.at + this.chunk) : this.#silence);
+      f.at += this.chunk;
+      f.sentAt.push(now);
     }
   }
 }
@@ -105,13 +105,15 @@ async function listen(asr: Asr, pacer: Pacer, callId: string, answer: string): P
   const spoken = modemSpeak(answer);
   const pcm = new Int16Array(LEAD_MS * SAMPLES_PER_MS + spoken.length);
   pcm.set(spoken, LEAD_MS * SAMPLES_PER_MS);
-  const feed: Feed = { stream, pcm, at: 0, answerEnd: pcm.length, answerWrittenAt: null };
+  const feed: Feed = { stream, pcm, at: 0, sentAt: [] };
   const off = pacer.add(feed);
   const timer = setTimeout(() => stream.cancel(), SILENCE_TIMEOUT_MS);
   try {
     for await (const ev of stream.events()) {
       if (ev.type !== 'final') continue;
-      return { text: ev.text, latencyMs: performance.now() - (feed.answerWrittenAt ?? performance.now()) };
+      // The chunk holding the utterance's last sample (atMs is where it ended) was sent already.
+      const last = Math.max(0, Math.ceil((ev.atMs * SAMPLES_PER_MS) / pacer.chunk) - 1);
+      return { text: ev.text, latencyMs: performance.now() - (feed.sentAt[last] ?? feed.sentAt.at(-1)!) };
     }
     return { failure: 'silence' };
   } catch (err) {
@@ -213,7 +215,7 @@ export async function benchSpeechCapacity(): Promise<{ name: string; figures: Re
       figures: {
         'concurrent calls': calls,
         'listens (12 per 30 s call)': r.listens,
-        'failed listens': r.failed,
+        'failed steps (listens and prompts)': r.failed,
         'failures by cause': JSON.stringify(r.failures),
         'RST_STREAMs sent by the client': r.stats.resets,
         'streams re-opened after a lost connection': r.stats.reopened,
