@@ -9,6 +9,7 @@ import { addSlots, createCampaign, enrolPatients, migrate, upsertPatients, type 
 import { connectPostgres } from '../../src/registry/pg-db.js';
 import type { PersonaName } from '../../src/sim/index.js';
 import { createPrivatePostgres, postgresBinDir, type PrivatePostgres } from '../support/private-postgres.js';
+import { seededRandom } from '../support/random.js';
 
 /**
  * Issue 7's acceptance fault test. Three `zvonar run` processes dial one campaign on a real
@@ -46,17 +47,6 @@ const MIX: [PersonaName, number][] = [['agree', 52], ['agree-second', 8], ['decl
 
 const SCRIPT = loadScript('dialogs/dispanserization-invite.yaml');
 
-/** mulberry32: a small seeded generator, so that a failing run can be replayed */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Dialer {
   name: string;
@@ -91,7 +81,7 @@ describe.skipIf(!PG_BIN)('three dialers on one campaign, one SIGKILLed ten times
 
   it('leaves no patient or slot booked twice, no attempt open, and every contact finished or due again', async ({ onTestFailed }) => {
     const seed = Number(process.env.ZVONAR_FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
-    const random = rng(seed);
+    const random = seededRandom(seed);
     const t0 = Date.now();
     const at = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
     const timeline: string[] = [`seed ${seed} (replay: ZVONAR_FAULT_SEED=${seed})`];

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { ConfigError, ScriptError, ZvonarError } from '../../src/core/index.js';
 import { compileScript, loadScript } from '../../src/dialog/index.js';
+import { seededRandom } from '../support/random.js';
 
 /**
  * Issue 7, "Bad input": whatever a supervisor saves as a dialog script or a configuration, the
@@ -16,17 +17,6 @@ const CASES_PER_FILE = 100;
 /** Per case; generous for a shared 2-core machine. The biggest input parsed (just under 512 KB) takes about 2 s there. */
 const MAX_MS = 5_000;
 
-/** mulberry32: a tiny PRNG, so the cases are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Input = string | Uint8Array;
 type Mutation = (text: string, r: Rand) => Input;
@@ -186,7 +176,7 @@ interface Outcome {
 
 function fuzz(file: string, seed: number, load: (input: Input) => unknown, ErrClass: typeof ZvonarError): Outcome {
   const text = readFileSync(file, 'utf8');
-  const r = new Rand(prng(seed));
+  const r = new Rand(seededRandom(seed));
   const out: Outcome = { accepted: 0, codes: new Map(), slowest: { ms: 0, steps: [] } };
   for (let i = 0; i < CASES_PER_FILE; i++) {
     const { input, steps } = mutate(text, r);
