@@ -112,7 +112,7 @@ export async function openRegistry(cfg: Config, opts: { waitMs?: number; onWait?
 }
 
 /** Runs fn again while the registry is restarting (a dialer started in that moment), for up to waitMs. */
-async function untilReachable<T>(fn: () => Promise<T>, waitMs: number): Promise<T> {
+export async function untilReachable<T>(fn: () => Promise<T>, waitMs: number): Promise<T> {
   const t0 = Date.now();
   for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
     try {

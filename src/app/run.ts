@@ -7,7 +7,7 @@ import { compileScript, loadScript } from '../dialog/index.js';
 import { contactPersonas, getCampaign, listCampaigns, migrate } from '../registry/index.js';
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { startHttpServer } from '../web/index.js';
-import { buildEngine, openRegistry, type Engine } from './build-engine.js';
+import { buildEngine, openRegistry, untilReachable, type Engine } from './build-engine.js';
 import { callLine, printCampaignReport, readCampaignReport } from './report.js';
 
 /** `zvonar migrate`: brings the registry's schema up to date. */
@@ -32,14 +32,16 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
   const engine = await buildEngine(cfg, { personaOf: (phone) => personas.get(phone) });
   let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
   try {
-    const campaign = await pickCampaign(engine.db, p.campaignId);
+    // PostgreSQL restarting as the dialer starts is waited for, as it is once the dialer runs
+    const reachable = <T>(fn: () => Promise<T>) => untilReachable(fn, cfg.dialer.registryRetryMs);
+    const campaign = await reachable(() => pickCampaign(engine.db, p.campaignId));
     const file = join(p.dialogsDir, `${campaign.dialogId}.yaml`);
     if (!existsSync(file)) throw new ConfigError('CONFIG_NOT_FOUND', `campaign ${campaign.id} uses dialog "${campaign.dialogId}", but ${file} does not exist`, { file });
     const script = loadScript(file);
     if (script.version !== campaign.dialogVersion) {
       engine.log.warn({ campaignId: campaign.id, was: campaign.dialogVersion, now: script.version }, 'dialog script changed since the campaign was created; attempts record the version used');
     }
-    if (engine.sim) await readPersonas(engine, campaign.id, personas);
+    if (engine.sim) await reachable(() => readPersonas(engine, campaign.id, personas));
     http = await startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics }).catch((err: unknown) => {
       if (!(err instanceof ZvonarError) || err.code !== 'HTTP_UNAVAILABLE') throw err;
       engine.log.warn({ address: err.where.address, code: err.code }, 'metrics port unavailable; dialling without metrics');
@@ -57,7 +59,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
         p.out(callLine({ n: ++done, who, call, timeZone: cfg.clinic.timeZone }));
       },
     }, p.signal);
-    printCampaignReport(await readCampaignReport(engine.db, campaign.id), cfg.clinic.timeZone, p.out);
+    printCampaignReport(await reachable(() => readCampaignReport(engine.db, campaign.id)), cfg.clinic.timeZone, p.out);
   } finally {
     await http?.close();
     await engine.close();

@@ -6,7 +6,7 @@ import {
   releaseExpiredHolds, stopDialer,
 } from '../registry/index.js';
 import { persist } from './persist.js';
-import { placeCall, type CallDeps, type CallSummary } from './place-call.js';
+import { NotDialledError, placeCall, type CallDeps, type CallSummary } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface RunOptions {
@@ -101,8 +101,11 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         }
         const free = o.trunk.maxChannels - active.size;
         if (free > 0) {
+          // the lease covers the wait for the trunk's CPS before the last call starts; from its
+          // start, the heartbeat renews it
+          const pacedMs = Math.ceil((free / o.trunk.cps) * 1000);
           leased = await leaseDueContacts(db, {
-            campaignId: o.campaign.id, now: at, limit: free, leaseMs: o.leaseMs, owner: o.dialerId, hours: o.campaign.rules.callingHours,
+            campaignId: o.campaign.id, now: at, limit: free, leaseMs: o.leaseMs + pacedMs, owner: o.dialerId, hours: o.campaign.rules.callingHours,
           });
         }
         failingSince = null;
@@ -154,6 +157,10 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         })
           .then((s) => o.onCallEnded?.(s))
           .catch((err: unknown) => {
+            if (err instanceof NotDialledError) {
+              log.warn({ err: err.code }, 'attempt not recorded, so not dialled; the contact returns to the pool');
+              return;
+            }
             lost++;
             log.error({ err: err instanceof ZvonarError ? err.code : (err as Error).message }, 'attempt not closed; the next dialer closes it');
           })

@@ -64,6 +64,23 @@ export interface CallSummary {
   booked: Slot | null;
 }
 
+/**
+ * The attempt could not be recorded, so the number was not dialled (no call goes unrecorded).
+ * Its contact's lease, never renewed, lapses and returns it to the pool.
+ */
+export class NotDialledError extends RegistryError {
+  constructor(callId: string, cause: unknown) {
+    super('REGISTRY_UNAVAILABLE', 'the attempt could not be recorded; the number was not dialled', { callId }, { permanent: false, cause });
+  }
+}
+
+/**
+ * How long a registry that went away mid-conversation is waited for (PostgreSQL restarting takes
+ * a second or two) before the call gives up (or, before it starts, is not placed): the patient waits a moment,
+ * rather than being hung up on.
+ */
+const IN_CALL_RETRY_MS = 8_000;
+
 /** A stop request is retried at least this long while the registry is down. */
 const DNC_RETRY_MS = 10 * 60_000;
 
@@ -87,9 +104,11 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
     return { callId, contactId: contact.id, disposition: 'DNC', sipStatus: null, booked: null };
   }
 
-  const attemptId = await startAttempt(db, {
+  const attemptId = await persist(() => startAttempt(db, {
     callId, contactId: contact.id, campaignId: campaign.id, patientId: contact.patient.id,
     dialogId: plan.script.id, dialogVersion: plan.script.version, at: new Date(clock.now()), dialerId: plan.dialerId,
+  }), { clock, log, what: 'the attempt', budgetMs: IN_CALL_RETRY_MS }).catch((err: unknown) => {
+    throw new NotDialledError(callId, err);
   });
   // A stop request is stored the moment it is heard, in its own transaction, retried until it
   // is: it must survive a hang-up whose final write fails.
@@ -217,13 +236,6 @@ function fallback(r: DialogResult): Disposition {
   if (r.endedBy === 'callee') return 'EARLY_HANGUP';
   return 'ROBOT_SILENCE'; // the robot failed after answer (speech engine down): abandoned, counted
 }
-
-/**
- * How long a registry that went away mid-conversation is waited for (PostgreSQL restarting takes
- * a second or two) before the call gives up: the patient waits a moment, rather than being
- * hung up on.
- */
-const IN_CALL_RETRY_MS = 8_000;
 
 /** The registry's slots as this call's dialog sees them. */
 function slotDesk(deps: CallDeps, c: { callId: string; attemptId: string; patientId: string; campaign: Campaign; log: Logger }): SlotDesk {

@@ -14,13 +14,18 @@ export async function registerDialer(db: Db, p: { id: string; host: string; pid:
   );
 }
 
-/** Writes the heartbeat and renews this dialer's contact leases until now + leaseMs. */
+/**
+ * Writes the heartbeat and renews, until now + leaseMs, the leases of the contacts this dialer is
+ * on a call with. A lease taken for a call that never started (the registry failed just then)
+ * is not renewed, and lapses.
+ */
 export async function beat(db: Db, p: { id: string; now: Date; leaseMs: number }): Promise<void> {
   await db.tx(async (t) => {
     await t.query(`update dialer set heartbeat_at = $2 where id = $1`, [p.id, p.now]);
     await t.query(
       `update campaign_contact set lease_until = $2::timestamptz + $3::float8 * interval '1 millisecond'
-       where lease_owner = $1 and lease_until is not null`,
+       where lease_owner = $1 and lease_until is not null
+         and exists (select 1 from attempt a where a.campaign_contact_id = campaign_contact.id and a.dialer_id = $1 and a.disposition is null)`,
       [p.id, p.now, p.leaseMs],
     );
   });

@@ -247,14 +247,20 @@ for (const target of databases) {
       expect(again.map((x) => x.id)).toEqual([a!.id]);
     });
 
-    it('beat() renews the dialer\'s leases, so a long call keeps its contact', async () => {
+    it('beat() renews the leases of the dialer\'s calls, so a long call keeps its contact', async () => {
       const c = await campaignWith(1);
       const id = `beating-${n}`;
       await registerDialer(db, { id, host: 'h', pid: 1, now: T0 });
-      await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: id, hours: rules.callingHours });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: id, hours: rules.callingHours });
+      await startAttempt(db, { callId: `${id}-call`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: id });
       await beat(db, { id, now: new Date(T0.getTime() + 25_000), leaseMs: 30_000 });
       expect(await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 50_000), limit: 1, leaseMs: 30_000, owner: 'other', hours: rules.callingHours })).toEqual([]);
-      expect(await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 56_000), limit: 1, leaseMs: 30_000, owner: 'other', hours: rules.callingHours })).toHaveLength(1);
+      expect(await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 56_000), limit: 1, leaseMs: 30_000, owner: 'other', hours: rules.callingHours })).toHaveLength(0); // still on the call
+      // a lease whose call never started (its attempt could not be written) is not renewed
+      const d = await campaignWith(1);
+      await leaseDueContacts(db, { campaignId: d.id, now: T0, limit: 1, leaseMs: 30_000, owner: id, hours: rules.callingHours });
+      await beat(db, { id, now: new Date(T0.getTime() + 25_000), leaseMs: 30_000 });
+      expect(await leaseDueContacts(db, { campaignId: d.id, now: new Date(T0.getTime() + 31_000), limit: 1, leaseMs: 30_000, owner: 'other', hours: rules.callingHours })).toHaveLength(1);
     });
 
     it('the registry refuses a second live booking of one patient in one campaign (BOOKING_EXISTS), and keeps the first', async () => {
