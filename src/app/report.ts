@@ -7,7 +7,7 @@ export interface CampaignReport {
   campaignId: string;
   attempts: { disposition: Disposition | null; n: number }[];
   bookings: { slotId: string; resource: string; startsAt: Date }[];
-  contacts: { state: string; lastDisposition: Disposition | null; n: number }[];
+  contacts: { state: string; lastDisposition: Disposition | null; callback: boolean; n: number }[];
 }
 
 export async function readCampaignReport(db: Db, campaignId: string): Promise<CampaignReport> {
@@ -44,7 +44,8 @@ export function printCampaignReport(r: CampaignReport, timeZone: string, out: (l
   out('');
   out('Contacts now (table "campaign_contact")');
   for (const c of r.contacts) {
-    const what = c.state !== 'pending' ? `closed: ${c.lastDisposition}`
+    const what = c.callback ? `operator to call back: ${c.lastDisposition}`
+      : c.state !== 'pending' ? `closed: ${c.lastDisposition}`
       : c.lastDisposition ? `retry scheduled after ${c.lastDisposition}` : 'not called yet';
     out(`  ${what.padEnd(40)}${String(c.n).padStart(4)}`);
   }

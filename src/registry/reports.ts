@@ -11,17 +11,23 @@ export async function attemptsByDisposition(db: Db, p: { campaignId: string }): 
   return rows;
 }
 
-/** Contacts of a campaign by state and last disposition: where each patient stands now. */
+/**
+ * Contacts of a campaign by state and last disposition, and whether an operator owes them a call
+ * (an open entry on the call-back list): where each patient stands now.
+ */
 export async function contactsByOutcome(
   db: Db,
   p: { campaignId: string },
-): Promise<{ state: string; lastDisposition: Disposition | null; n: number }[]> {
-  const { rows } = await db.query<{ state: string; last_disposition: Disposition | null; n: number }>(
-    `select state, last_disposition, count(*)::int as n from campaign_contact where campaign_id = $1
-     group by state, last_disposition order by state, count(*) desc, last_disposition`,
+): Promise<{ state: string; lastDisposition: Disposition | null; callback: boolean; n: number }[]> {
+  const { rows } = await db.query<{ state: string; last_disposition: Disposition | null; callback: boolean; n: number }>(
+    `select c.state, c.last_disposition, cb.id is not null as callback, count(*)::int as n
+     from campaign_contact c
+     left join callback cb on cb.campaign_contact_id = c.id and cb.status = 'open'
+     where c.campaign_id = $1
+     group by 1, 2, 3 order by c.state, count(*) desc, c.last_disposition`,
     [p.campaignId],
   );
-  return rows.map((r) => ({ state: r.state, lastDisposition: r.last_disposition, n: r.n }));
+  return rows.map((r) => ({ state: r.state, lastDisposition: r.last_disposition, callback: r.callback, n: r.n }));
 }
 
 /** Live bookings made by a campaign's calls, with the slot (no patient data). */
