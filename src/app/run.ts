@@ -53,6 +53,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
       campaign, script, machine: compileScript(script), trunk: cfg.trunk,
       clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
       ...cfg.dialer, dialerId: newDialerId(), untilIdle: p.untilIdle,
+      onWaiting: (w) => p.out(`  waiting ${Math.ceil(w.closeAfterMs / 1000)} s for dialer ${w.dialerId ?? '(unknown)'}, silent with ${w.open} call(s) open: then they are closed and dialled again`),
       onCallEnded: (call) => {
         engine.log.info({ callId: call.callId, disposition: call.disposition }, 'call ended');
         const who = engine.sim?.calls.find((c) => c.callId === call.callId)?.to ?? `contact ${call.contactId}`;
