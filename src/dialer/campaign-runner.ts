@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { RegistryError, ZvonarError, type Campaign } from '../core/index.js';
 import type { compileScript, DialogCall, Script } from '../dialog/index.js';
@@ -199,7 +200,13 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
 function heartbeat(deps: CallDeps, o: RunOptions) {
   const { clock, db, log } = deps;
   let lastStored = clock.now();
-  let fence = new AbortController();
+  // every call of this dialer listens on the fence: as many listeners as channels
+  const newFence = () => {
+    const c = new AbortController();
+    setMaxListeners(0, c.signal);
+    return c;
+  };
+  let fence = newFence();
   let timer: unknown;
   let stopped = false;
   const tick = async () => {
@@ -207,7 +214,7 @@ function heartbeat(deps: CallDeps, o: RunOptions) {
       await beat(db, { id: o.dialerId, now: new Date(clock.now()), leaseMs: o.leaseMs });
       lastStored = clock.now();
       if (fence.signal.aborted) {
-        fence = new AbortController();
+        fence = newFence();
         log.warn({}, 'registry back; dialer resumes');
       }
     } catch (err) {
