@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   CAMPAIGN_EXISTS: 'a campaign with this id already exists',
   SLOT_TAKEN: 'the chosen slot was booked by someone else',
   BOOKING_EXISTS: 'the patient already has a live booking in this campaign; the registry refused a second',
+  LEASE_LOST: 'a dialer no longer held the lease of a contact when its call was to start; the call was not placed',
   CALL_FAILED: 'the call was not answered; the SIP status says why',
   ENGINE_STOPPED: 'the engine stopped mid-call; the next dialer closed the attempt as INTERRUPTED',
   INVALID_STATE: 'an object was asked to move to a state it cannot reach from its current one',

@@ -53,6 +53,14 @@ export interface Campaign {
 
 export type ContactState = 'pending' | 'done';
 
+/** What happens to a contact after an attempt (src/dialer/retry.ts decides, the registry stores it). */
+export interface ContactStep {
+  state: ContactState;
+  nextAttemptAt: Date | null;
+  /** a person promised to call: the contact goes on the operators' call-back list */
+  callback?: { dueAt: Date };
+}
+
 export interface CampaignContact {
   id: string;
   campaignId: string;

@@ -7,7 +7,7 @@ import {
   releaseExpiredHolds, stopDialer,
 } from '../registry/index.js';
 import { persist } from './persist.js';
-import { NotDialledError, placeCall, type CallDeps, type CallSummary } from './place-call.js';
+import { NotDialledError, placeCall, UnclosedAttemptError, type CallDeps, type CallSummary } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface RunOptions {
@@ -72,7 +72,15 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
     clock, log, what: 'the dialer\'s registration', budgetMs: o.registryRetryMs,
   });
   const life = heartbeat(deps, o);
-  let lost = 0;
+  // calls that ended while the registry was away, their attempts still to be closed
+  const unclosed = new Set<UnclosedAttemptError>();
+  const closeUnclosed = async () => {
+    for (const u of unclosed) {
+      await u.close();
+      unclosed.delete(u);
+      log.warn({ callId: u.where.callId }, 'attempt closed once the registry came back');
+    }
+  };
   let failingSince: number | null = null;
   let swept = -Infinity;
   const waitedFor = new Set<string | null>();
@@ -83,9 +91,9 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
       const next = woken();
       let leased: Awaited<ReturnType<typeof leaseDueContacts>> = [];
       try {
-        if (life.fenced()) throw new RegistryError('REGISTRY_UNAVAILABLE', 'no heartbeat stored for too long', {}, { permanent: false });
         const at = now();
         if (at.getTime() - swept >= o.heartbeatMs) {
+          await closeUnclosed();
           const closed = await closeOrphanedAttempts(db, { now: at, leaseMs: o.leaseMs });
           if (closed) {
             deps.metrics.recovered.inc(closed);
@@ -94,6 +102,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           await releaseExpiredHolds(db, { now: at });
           swept = at.getTime();
         }
+        if (life.fenced()) throw new RegistryError('REGISTRY_UNAVAILABLE', 'no heartbeat stored for too long', {}, { permanent: false });
         await deps.ready();
         const { status } = await getCampaign(db, o.campaign.id);
         if (status !== 'active') {
@@ -110,7 +119,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           });
         }
         failingSince = null;
-        if (!leased.length && o.untilIdle && active.size === 0) {
+        if (!leased.length && o.untilIdle && active.size === 0 && unclosed.size === 0) {
           // Idle, unless another dialer left calls open and went quiet: wait for its lease to
           // lapse, so that the sweep above closes them (and dials their contacts again) before we
           // go. A dialer killed a moment ago still looks alive: look twice, two beats apart.
@@ -162,8 +171,12 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
               log.warn({ err: err.code }, 'attempt not recorded, so not dialled; the contact returns to the pool');
               return;
             }
-            lost++;
-            log.error({ err: err instanceof ZvonarError ? err.code : (err as Error).message }, 'attempt not closed; the next dialer closes it');
+            if (err instanceof UnclosedAttemptError) {
+              unclosed.add(err);
+              log.error({ callId: err.where.callId }, 'attempt not closed: the registry is away; retried at each sweep');
+              return;
+            }
+            log.error({ err: err instanceof ZvonarError ? err.code : (err as Error).message }, 'call failed before it was placed');
           })
           .finally(() => {
             active.delete(call);
@@ -176,19 +189,24 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
       else await next;
     }
     await Promise.all(active);
+    if (unclosed.size) {
+      await persist(closeUnclosed, { clock, log, what: 'attempts of calls that ended while the registry was away', budgetMs: o.registryRetryMs })
+        .catch((err: unknown) => log.error({ open: unclosed.size, err: (err as Error).message }, 'attempts left open; the next dialer closes them'));
+    }
   } finally {
     life.stop();
   }
-  await persist(() => stopDialer(db, { id: o.dialerId, now: now() }), { clock, log, what: 'the dialer\'s stop', budgetMs: o.untilIdle ? o.registryRetryMs : o.pollMs })
-    .catch((err: unknown) => {
-      if (!lost) throw asCoded(err);
-    });
-  if (lost && o.untilIdle) {
-    throw new RegistryError('REGISTRY_UNAVAILABLE', `${lost} attempt(s) could not be closed while the registry was down`, {}, {
+  if (unclosed.size) {
+    // Not marked stopped: its heartbeat ends now, and the next dialer closes these as INTERRUPTED.
+    throw new RegistryError('REGISTRY_UNAVAILABLE', `${unclosed.size} attempt(s) could not be closed while the registry was away`, {}, {
       permanent: false,
-      hint: 'the next `zvonar run` closes them once their lease lapses; their contacts are not dialled before',
+      hint: 'the next `zvonar run` closes them once this dialer\'s lease lapses; their contacts are not dialled before',
     });
   }
+  await persist(() => stopDialer(db, { id: o.dialerId, now: now() }), { clock, log, what: 'the dialer\'s stop', budgetMs: o.untilIdle ? o.registryRetryMs : o.pollMs })
+    .catch((err: unknown) => {
+      throw asCoded(err);
+    });
 }
 
 /**
@@ -209,23 +227,30 @@ function heartbeat(deps: CallDeps, o: RunOptions) {
   let fence = newFence();
   let timer: unknown;
   let stopped = false;
-  const tick = async () => {
-    try {
-      await beat(db, { id: o.dialerId, now: new Date(clock.now()), leaseMs: o.leaseMs });
-      lastStored = clock.now();
-      if (fence.signal.aborted) {
-        fence = newFence();
-        log.warn({}, 'registry back; dialer resumes');
-      }
-    } catch (err) {
-      if (!fence.signal.aborted && clock.now() - lastStored >= (o.leaseMs * 2) / 3) {
-        log.error({ err: (err as Error).message }, 'no heartbeat stored for two thirds of the lease; ending this dialer\'s calls');
-        fence.abort();
-      }
+  let beating = false;
+  // The fence is judged on every tick, whether or not the last beat has returned: a beat that
+  // hangs (a network cut, a pool busy with call writes) must not hold the fence up.
+  const tick = () => {
+    if (!beating) {
+      beating = true;
+      beat(db, { id: o.dialerId, now: new Date(clock.now()), leaseMs: o.leaseMs })
+        .then(() => {
+          lastStored = clock.now();
+          if (fence.signal.aborted) {
+            fence = newFence();
+            log.warn({}, 'registry back; dialer resumes');
+          }
+        })
+        .catch((err: unknown) => log.debug({ err: (err as Error).message }, 'heartbeat not stored'))
+        .finally(() => (beating = false));
     }
-    if (!stopped) timer = clock.setTimeout(() => void tick(), o.heartbeatMs);
+    if (!fence.signal.aborted && clock.now() - lastStored >= (o.leaseMs * 2) / 3) {
+      log.error({}, 'no heartbeat stored for two thirds of the lease; ending this dialer\'s calls');
+      fence.abort();
+    }
+    if (!stopped) timer = clock.setTimeout(tick, o.heartbeatMs);
   };
-  timer = clock.setTimeout(() => void tick(), o.heartbeatMs);
+  timer = clock.setTimeout(tick, o.heartbeatMs);
   return {
     fence: () => fence.signal,
     fenced: () => fence.signal.aborted,

@@ -81,6 +81,19 @@ export class NotDialledError extends RegistryError {
  */
 const IN_CALL_RETRY_MS = 8_000;
 
+/**
+ * The call has ended but its attempt could not be closed while the registry was away. The dialer
+ * keeps it and calls close() again until it is stored, with the call's own outcome; the heartbeat
+ * keeps its contact leased meanwhile. Should the dialer die first, the next one closes it.
+ */
+export class UnclosedAttemptError extends RegistryError {
+  readonly close: () => Promise<void>;
+  constructor(callId: string, close: () => Promise<void>, cause: unknown) {
+    super('REGISTRY_UNAVAILABLE', 'the attempt could not be closed while the registry was away', { callId }, { permanent: false, cause });
+    this.close = close;
+  }
+}
+
 /** A stop request is retried at least this long while the registry is down. */
 const DNC_RETRY_MS = 10 * 60_000;
 
@@ -99,7 +112,10 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
   const log = deps.log.child({ callId, campaignId: campaign.id, phone: maskPhone(contact.patient.phone) });
 
   if (contact.doNotCall) {
-    await closeContact(db, { contactId: contact.id, disposition: 'DNC' });
+    await persist(() => closeContact(db, { contactId: contact.id, disposition: 'DNC' }), { clock, log, what: 'a do-not-call contact', budgetMs: IN_CALL_RETRY_MS })
+      .catch((err: unknown) => {
+        throw new NotDialledError(callId, err);
+      });
     log.info({}, 'contact closed: number on the do-not-call list');
     return { callId, contactId: contact.id, disposition: 'DNC', sipStatus: null, booked: null };
   }
@@ -177,6 +193,9 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
     if (result.endedBy === 'error') {
       error = result.error instanceof ZvonarError ? result.error.code : 'INTERNAL';
       log.warn({ error: describe(result.error) }, 'dialog failed; call ended');
+      // The registry refused a second live booking of this patient (the last line of defence):
+      // the patient is booked, by an earlier call; closed so, not called again.
+      if (error === 'BOOKING_EXISTS') disposition = 'BOOKED';
     }
     if (result.stopped) log.warn({ maxCallMs: plan.maxCallMs }, 'call ran past its longest length; robot hung up');
   } catch (err) {
@@ -210,15 +229,20 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
   const endedAt = new Date(clock.now());
   const counted = DISPOSITION_CLASS[disposition] !== 'technical';
   const attempts = contact.attempts + (counted ? 1 : 0);
-  const closed = await persist(async () => {
+  const close = async () => {
     const sameBefore = await countAttempts(db, { contactId: contact.id, disposition });
     const next = nextStep({ disposition, attempts, sameBefore, now: endedAt }, campaign.rules);
-    return finishAttempt(db, {
+    const closed = await finishAttempt(db, {
       attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt,
       hangupBy, transcript: result?.transcript ?? [], error, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
     });
-  }, { clock, log, what: 'the attempt', budgetMs: plan.registryRetryMs }).finally(() => dncStored);
-  if (!closed) log.warn({ disposition }, 'attempt was closed by another dialer while the registry was out of reach');
+    if (!closed) log.warn({ disposition }, 'attempt was closed by another dialer while the registry was out of reach');
+  };
+  await persist(close, { clock, log, what: 'the attempt', budgetMs: plan.registryRetryMs })
+    .catch((err: unknown) => {
+      throw new UnclosedAttemptError(callId, close, err);
+    })
+    .finally(() => dncStored);
   if (disposition === 'SYSTEM_ERROR') {
     // 401/407/402: our credentials or billing. Every further call would fail the same way.
     await setCampaignStatus(db, { id: campaign.id, status: 'paused' });

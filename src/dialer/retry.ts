@@ -1,5 +1,4 @@
-import { DISPOSITION_CLASS, type CallingHours, type CampaignKind, type CampaignRules, type Disposition } from '../core/index.js';
-import type { ContactStep } from '../registry/index.js';
+import { DISPOSITION_CLASS, type CallingHours, type CampaignKind, type CampaignRules, type ContactStep, type Disposition } from '../core/index.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -90,7 +89,8 @@ export function nextStep(
   }
   const promised = PROMISED_CALL[p.disposition];
   if (promised === 'robot' && p.attempts < rules.maxAttempts) {
-    const delays = rules.retryDelaysMs[p.disposition] ?? DEFAULT_RETRY_DELAYS.cold[p.disposition]!;
+    // campaigns created before CALLBACK_REQUESTED had a ladder of its own call back as after NO_ANSWER
+    const delays = rules.retryDelaysMs[p.disposition] ?? rules.retryDelaysMs.NO_ANSWER ?? DEFAULT_RETRY_DELAYS.cold[p.disposition]!;
     const delay = delays[Math.min(p.sameBefore, delays.length - 1)]!;
     return { state: 'pending', nextAttemptAt: new Date(p.now.getTime() + delay) };
   }

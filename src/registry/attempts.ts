@@ -1,10 +1,11 @@
-import type { ContactState, Disposition, TranscriptLine } from '../core/index.js';
+import { RegistryError, type ContactStep, type Disposition, type TranscriptLine } from '../core/index.js';
 import type { Db } from './db.js';
 import { addDoNotCall } from './do-not-call.js';
 
 /**
  * Records the attempt the moment the call is placed, so that an engine that dies mid-call
- * still leaves a row (a later sweep marks it INTERRUPTED): no attempt goes unrecorded.
+ * still leaves a row (a later sweep marks it INTERRUPTED): no attempt goes unrecorded. With a
+ * dialer, only while it still holds the contact's lease; rejects with LEASE_LOST otherwise.
  */
 export async function startAttempt(
   db: Db,
@@ -14,12 +15,22 @@ export async function startAttempt(
     dialerId: string | null;
   },
 ): Promise<string> {
+  // The lease decides, not timing: a dialer whose lease lapsed (a long pause) records nothing
+  // and dials no one; the unique index on open attempts backs it up.
   const { rows } = await db.query<{ id: string }>(
     `insert into attempt (call_id, campaign_contact_id, campaign_id, patient_id, dialog_id, dialog_version, started_at, dialer_id)
-     values ($1, $2, $3, $4, $5, $6, $7, $8) returning id`,
+     select $1, $2, $3, $4, $5, $6, $7, $8
+     where $8::text is null
+        or exists (select 1 from campaign_contact where id = $2 and lease_owner = $8 and lease_until > $7)
+     returning id`,
     [p.callId, p.contactId, p.campaignId, p.patientId, p.dialogId, p.dialogVersion, p.at, p.dialerId],
   );
-  return rows[0]!.id;
+  if (!rows[0]) {
+    throw new RegistryError('LEASE_LOST', `contact ${p.contactId} is no longer leased to this dialer; the call is not placed`, { callId: p.callId }, {
+      permanent: true,
+    });
+  }
+  return rows[0].id;
 }
 
 export interface AttemptOutcome {
@@ -39,14 +50,6 @@ export interface AttemptOutcome {
   contact: ContactStep;
   /** The callee asked not to be called: their number goes on the do-not-call list in the same transaction. */
   doNotCall?: { phone: string; reason: string; source: string };
-}
-
-/** What happens to a contact after an attempt (src/dialer/retry.ts decides). */
-export interface ContactStep {
-  state: ContactState;
-  nextAttemptAt: Date | null;
-  /** a person promised to call: the contact goes on the operators' call-back list */
-  callback?: { dueAt: Date };
 }
 
 /**

@@ -13,7 +13,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
  * password, no such database), rejects with REGISTRY_UNAVAILABLE.
  */
 export async function connectPostgres(url: string, opts: { max?: number; waitMs?: number; onWait?: (err: unknown) => void } = {}): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  // keepAlive and a connect timeout: a server gone silent behind a cut network is noticed, not
+  // waited on for minutes of TCP retransmission
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, keepAlive: true, connectionTimeoutMillis: 10_000 });
   pool.on('error', () => {
     /* an idle client lost its connection; the next query reconnects */
   });

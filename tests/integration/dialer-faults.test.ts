@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
+import { collectingLogger } from '../support/collecting-logger.js';
 import { faultyDb } from '../support/faulty-db.js';
-import { runUntilIdle, seedCampaign, testConfig, testEngine, until } from '../support/engine.js';
+import { MACHINE, runUntilIdle, SCRIPT, seedCampaign, testConfig, testEngine, until } from '../support/engine.js';
+import { newDialerId, runCampaign } from '../../src/dialer/index.js';
 
 /**
  * Crashes, outages and promises, through whole calls: real UDP RTP, the reference speech server
@@ -115,6 +117,50 @@ for (const target of databases) {
       expect((await db.query(`select 1 from attempt where campaign_id = $1 and disposition is null`, [s.campaign.id])).rows).toEqual([]);
     });
 
+    it('a call that ends while the registry is away is closed by its own dialer once it returns, with its own outcome', async () => {
+      const s = await seedCampaign(db, { personas: ['decline'], slots: 0, now: new Date() });
+      const cut = faultyDb(db);
+      cut.refuse(/update attempt set disposition/);
+      const log = collectingLogger();
+      const engine = await testEngine(cut.db, s.personaOf, { config: config(), log });
+      const stop = new AbortController();
+      try {
+        const run = runCampaign(engine.deps, {
+          campaign: s.campaign, script: SCRIPT, machine: MACHINE, trunk: engine.config.trunk, clinic: { name: 'п', timeZone: 'Europe/Moscow' },
+          ...engine.config.dialer, dialerId: newDialerId(),
+        }, stop.signal);
+        await until(() => log.lines.some((l) => l.msg.startsWith('attempt not closed')), 'the final write to give up');
+        cut.refuse(null);
+        await until(() => log.lines.some((l) => l.msg === 'attempt closed once the registry came back'), 'the next sweep to close it');
+        const { rows } = await db.query<{ disposition: string | null }>(`select disposition from attempt where campaign_id = $1`, [s.campaign.id]);
+        expect(rows).toEqual([{ disposition: 'DECLINED' }]);
+        stop.abort();
+        await run;
+      } finally {
+        await engine.close();
+      }
+    });
+
+    it('a registry that hangs (a cut network) ends the dialer\'s calls before others could take it for dead', async () => {
+      const s = await seedCampaign(db, { personas: ['silent'], slots: 0, now: new Date() });
+      const cut = faultyDb(db);
+      const engine = await testEngine(cut.db, s.personaOf, { config: config() });
+      try {
+        const run = runUntilIdle(engine, s.campaign).catch((err: unknown) => err);
+        await until(() => (engine.sim!.calls[0]?.heard.length ?? 0) >= 1, 'the call to be answered');
+        const hungAt = Date.now();
+        cut.hang(true);
+        await until(() => engine.sim!.calls[0]!.endedBy === 'robot', 'the robot to hang up', liveness.leaseMs);
+        expect(Date.now() - hungAt).toBeLessThan(liveness.leaseMs); // before a lease lapses
+        cut.hang(false);
+        await run;
+        const { rows } = await db.query<{ disposition: string; error: string }>(`select disposition, error from attempt where campaign_id = $1`, [s.campaign.id]);
+        expect(rows).toEqual([{ disposition: 'INTERRUPTED', error: 'REGISTRY_UNAVAILABLE' }]);
+      } finally {
+        await engine.close();
+      }
+    });
+
     it('the registry lost mid-run: calls that end meanwhile are closed on its return, and nobody is dialled twice', async () => {
       const s = await seedCampaign(db, { personas: ['agree', 'decline', 'agree-second'], slots: 4, now: new Date() });
       const cut = faultyDb(db);
@@ -123,7 +169,7 @@ for (const target of databases) {
         const run = runUntilIdle(engine, s.campaign);
         await until(() => engine.sim!.calls.filter((c) => c.heard.length >= 1).length === 3, 'three calls to be answered');
         cut.outage(true);
-        await new Promise((r) => setTimeout(r, 1200)); // an outage: PostgreSQL restarting
+        await new Promise((r) => setTimeout(r, 1200)); // the outage itself lasts a while (PostgreSQL restarting): not a wait for a condition
         cut.outage(false);
         await run;
       } finally {

@@ -54,6 +54,28 @@ for (const target of databases) {
       }
     });
 
+    it('migration 0002 on a registry where a patient was booked twice stops and names the bookings, then applies once one is cancelled', async () => {
+      const old = await target.openEmpty();
+      try {
+        await migrate(old, listMigrations().slice(0, 1));
+        await old.exec(`
+          insert into campaign (id, name, kind, dialog_id, dialog_version) values ('c', 'c', 'cold', 'd', '1');
+          insert into patient (last_name, first_name, phone, time_zone) values ('Иванова', 'Анна', '+79180000001', 'Europe/Moscow');
+          insert into campaign_contact (campaign_id, patient_id, phone) select 'c', id, phone from patient;
+          insert into attempt (call_id, campaign_contact_id, campaign_id, patient_id, dialog_id, dialog_version, started_at, disposition)
+            select 'call-' || n, c.id, 'c', c.patient_id, 'd', '1', now(), 'BOOKED' from campaign_contact c, generate_series(1, 2) n;
+          insert into slot (resource, specialty, starts_at, ends_at)
+            select 'dr', 't', timestamptz '2026-12-01 06:00Z' + n * interval '20 minutes', timestamptz '2026-12-01 06:20Z' + n * interval '20 minutes' from generate_series(1, 2) n;
+          insert into booking (slot_id, patient_id, attempt_id, resource, during)
+            select s.id, a.patient_id, a.id, 'dr', tstzrange(s.starts_at, s.ends_at) from slot s join attempt a on a.call_id = 'call-' || (s.id - (select min(id) from slot) + 1);`);
+        await expect(migrate(old)).rejects.toMatchObject({ code: 'REGISTRY_MIGRATION', message: expect.stringMatching(/booked twice.*campaign c, patient \d+: bookings \d+, \d+/) });
+        await old.query(`update booking set status = 'cancelled' where id = (select max(id) from booking)`);
+        expect(await migrate(old)).toEqual(listMigrations().slice(1).map((m) => m.name));
+      } finally {
+        await old.close();
+      }
+    });
+
     it('leaseDueContacts() skips contacts leased by another dialer and leaves them unchanged', async () => {
       const c = await campaignWith(3);
       const first = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
@@ -208,8 +230,8 @@ for (const target of databases) {
 
     it('leaseDueContacts() never leases a contact whose attempt is open, even once its lease has lapsed', async () => {
       const c = await campaignWith(1);
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
       await registerDialer(db, { id: `alive-${n}`, host: 'h', pid: 1, now: T0 });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: `alive-${n}`, hours: rules.callingHours });
       await startAttempt(db, { callId: `open-${n}`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: `alive-${n}` });
       // long after the lease: the attempt is still open, so nobody dials the patient again
       const later = new Date(T0.getTime() + 3600_000);
@@ -247,6 +269,20 @@ for (const target of databases) {
       expect(again.map((x) => x.id)).toEqual([a!.id]);
     });
 
+    it('startAttempt() records nothing for a dialer whose lease has lapsed (LEASE_LOST), and one contact never has two open attempts', async () => {
+      const c = await campaignWith(1);
+      const slow = `slow-${n}`;
+      await registerDialer(db, { id: slow, host: 'h', pid: 1, now: T0 });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: slow, hours: rules.callingHours });
+      const late = new Date(T0.getTime() + 31_000); // the dialer stalled past its lease before dialling
+      const start = (dialerId: string | null, callId: string, at: Date) =>
+        startAttempt(db, { callId, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at, dialerId });
+      await expect(start(slow, `slow-${n}-1`, late)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+      expect((await db.query(`select 1 from attempt where campaign_contact_id = $1`, [l!.id])).rows).toEqual([]);
+      await start(null, `slow-${n}-2`, T0);
+      await expect(start(null, `slow-${n}-3`, T0)).rejects.toMatchObject({ code: '23505' });
+    });
+
     it('beat() renews the leases of the dialer\'s calls, so a long call keeps its contact', async () => {
       const c = await campaignWith(1);
       const id = `beating-${n}`;
@@ -268,8 +304,12 @@ for (const target of databases) {
       const [s1, s2] = await addSlots(db, [{ ...slotAt(`dr-twice-${n}`, 0), specialty: 'twice' }, { ...slotAt(`dr-twice-${n}`, 1), specialty: 'twice' }]);
       const { rows: [contact] } = await db.query<{ id: string }>(`select id from campaign_contact where campaign_id = $1`, [c.id]);
       const a1 = await startAttempt(db, { callId: `twice-${n}-1`, contactId: contact!.id, campaignId: c.id, patientId: c.patientIds[0]!, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
-      const a2 = await startAttempt(db, { callId: `twice-${n}-2`, contactId: contact!.id, campaignId: c.id, patientId: c.patientIds[0]!, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
       await bookSlot(db, { slotId: s1!, callId: `twice-${n}-1`, attemptId: a1, patientId: c.patientIds[0]!, campaignId: c.id, now: T0 });
+      await finishAttempt(db, {
+        attemptId: a1, callId: `twice-${n}-1`, contactId: contact!.id, disposition: 'BOOKED', counted: true, sipStatus: 200, answeredAt: T0,
+        endedAt: T0, hangupBy: 'robot', transcript: [], error: null, contact: { state: 'pending', nextAttemptAt: T0 }, // as a faulty dialer might
+      });
+      const a2 = await startAttempt(db, { callId: `twice-${n}-2`, contactId: contact!.id, campaignId: c.id, patientId: c.patientIds[0]!, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
       const second = bookSlot(db, { slotId: s2!, callId: `twice-${n}-2`, attemptId: a2, patientId: c.patientIds[0]!, campaignId: c.id, now: T0 });
       await expect(second).rejects.toBeInstanceOf(RegistryError);
       await expect(second).rejects.toMatchObject({ code: 'BOOKING_EXISTS' });

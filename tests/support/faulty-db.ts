@@ -6,7 +6,8 @@ import type { Db } from '../../src/registry/index.js';
  * the database again); outage(true) fails queries until outage(false), as PostgreSQL going
  * away and coming back; killAfterCommit(re) kills right after the transaction that ran a
  * statement matching `re` has committed (e.g. a crash between a booking and the hang-up);
- * refuse(re) fails just the statements matching `re`.
+ * refuse(re) fails just the statements matching `re`; hang(true) holds every statement until
+ * hang(false), as a network cut does.
  * Only the connection is faked: the database behind it is the real one.
  */
 export function faultyDb(db: Db) {
@@ -14,6 +15,10 @@ export function faultyDb(db: Db) {
   let down = false;
   let trigger: RegExp | null = null;
   let refused: RegExp | null = null;
+  let gate: { wait: Promise<void>; open: () => void } | null = null;
+  const held = async () => {
+    if (gate) await gate.wait;
+  };
   const lost = () => Object.assign(new Error('Connection terminated unexpectedly'), { errno: -104 });
   const check = () => {
     if (dead || down) throw lost();
@@ -21,6 +26,7 @@ export function faultyDb(db: Db) {
   const wrap = (inner: Db, seen: { hit: boolean }): Db => ({
     kind: inner.kind,
     async query(sql, params) {
+      await held();
       check();
       if (refused?.test(sql)) throw lost();
       const r = await inner.query(sql, params);
@@ -38,6 +44,7 @@ export function faultyDb(db: Db) {
   const top: Db = {
     ...wrap(db, { hit: false }),
     async tx(fn) {
+      await held();
       check();
       const seen = { hit: false };
       const out = await db.tx((t) => fn(wrap(t, seen)));
@@ -46,6 +53,7 @@ export function faultyDb(db: Db) {
       return out;
     },
     async query(sql, params) {
+      await held();
       check();
       if (refused?.test(sql)) throw lost();
       const r = await db.query(sql, params);
@@ -59,6 +67,17 @@ export function faultyDb(db: Db) {
     kill: () => void (dead = true),
     outage: (on: boolean) => void (down = on),
     killAfterCommit: (re: RegExp) => void (trigger = re),
+    /** hang(true): every statement waits, as on a cut network, until hang(false) */
+    hang: (on: boolean) => {
+      if (on && !gate) {
+        let open = () => {};
+        const wait = new Promise<void>((r) => (open = r));
+        gate = { wait, open };
+      } else if (!on && gate) {
+        gate.open();
+        gate = null;
+      }
+    },
     /** statements matching `re` fail as if the connection dropped (null: none) */
     refuse: (re: RegExp | null) => void (refused = re),
     get dead() {

@@ -20,7 +20,27 @@ alter table attempt add column dialer_id text references dialer (id);
 -- slot's exclusion constraint refuses a second booking of one time.
 alter table booking add column campaign_id text references campaign (id);
 update booking b set campaign_id = a.campaign_id from attempt a where a.id = b.attempt_id;
+-- A registry that already holds such a double booking (the defect this guards against) is not
+-- changed behind the clinic's back: the migration stops and names the bookings to settle.
+do $$
+declare twice text;
+begin
+  select string_agg(format('campaign %s, patient %s: bookings %s', campaign_id, patient_id, ids), '; ') into twice
+  from (select campaign_id, patient_id, string_agg(id::text, ', ' order by id) as ids from booking
+        where status <> 'cancelled' and campaign_id is not null
+        group by campaign_id, patient_id having count(*) > 1) d;
+  if twice is not null then
+    raise exception 'patients booked twice in one campaign; cancel one booking of each (status = ''cancelled'') and migrate again: %', twice;
+  end if;
+end $$;
 create unique index booking_live_patient on booking (campaign_id, patient_id) where status <> 'cancelled';
+
+-- One open attempt per contact at most: the lease and startAttempt() decide who dials, and this
+-- index backs them up. Open duplicates left by the defect above are closed first (the older ones).
+update attempt a set disposition = 'INTERRUPTED', counted = false, ended_at = a.started_at, hangup_by = 'system', error = 'ENGINE_STOPPED'
+where a.disposition is null
+  and exists (select 1 from attempt b where b.campaign_contact_id = a.campaign_contact_id and b.disposition is null and b.id > a.id);
+create unique index attempt_open_contact on attempt (campaign_contact_id) where disposition is null;
 
 -- Promised calls that a person makes: the operators' call-back list. One open entry per contact.
 create table callback (
