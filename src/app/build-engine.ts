@@ -1,12 +1,12 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { systemClock, type Clock, type Logger } from '../core/index.js';
 import type { Config } from '../config/index.js';
-import { createDialerMetrics, type CallDeps } from '../dialer/index.js';
+import { createDialerMetrics, persist, type CallDeps } from '../dialer/index.js';
 import { createRtpMediaFactory } from '../media/rtp-session.js';
 import { noOperators } from '../operator/index.js';
 import { connectPostgres } from '../registry/pg-db.js';
 import { openPglite } from '../registry/pglite-db.js';
-import { isTransientDbError, migrate, type Db } from '../registry/index.js';
+import { migrate, type Db } from '../registry/index.js';
 import type { PersonaName } from '../sim/index.js';
 import { SimNetwork } from '../sim/sim-network.js';
 import { connectSpeech } from '../speech/grpc-speech.js';
@@ -54,7 +54,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       onWait: (err) => log.warn({ err: (err as Error).message, waitMs: cfg.dialer.registryRetryMs }, 'registry unreachable; waiting for it'),
     }));
     if (!opts.db) closers.push(() => db.close());
-    const applied = await untilReachable(() => migrate(db), cfg.dialer.registryRetryMs);
+    const applied = await persist(() => migrate(db), { clock, log, what: 'the schema check', budgetMs: cfg.dialer.registryRetryMs });
     log.info({ registry: db.kind, applied }, 'registry ready');
 
     let speechAddress: string;
@@ -109,18 +109,4 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
 export async function openRegistry(cfg: Config, opts: { waitMs?: number; onWait?: (err: unknown) => void } = {}): Promise<Db> {
   if (cfg.database.url) return connectPostgres(cfg.database.url, opts);
   return openPglite(prepareDataDir(cfg.database.dataDir));
-}
-
-/** Runs fn again while the registry is restarting (a dialer started in that moment), for up to waitMs. */
-export async function untilReachable<T>(fn: () => Promise<T>, waitMs: number): Promise<T> {
-  const t0 = Date.now();
-  for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
-    try {
-      return await fn();
-    } catch (err) {
-      const cause = (err as { cause?: unknown }).cause ?? err;
-      if (!isTransientDbError(cause) || Date.now() - t0 + wait > waitMs) throw err;
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
 }

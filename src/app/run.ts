@@ -2,12 +2,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, ZvonarError, type Campaign } from '../core/index.js';
 import type { Config } from '../config/index.js';
-import { runCampaign, newDialerId } from '../dialer/index.js';
+import { newDialerId, persist, runCampaign } from '../dialer/index.js';
 import { compileScript, loadScript } from '../dialog/index.js';
 import { contactPersonas, getCampaign, listCampaigns, migrate } from '../registry/index.js';
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { startHttpServer } from '../web/index.js';
-import { buildEngine, openRegistry, untilReachable, type Engine } from './build-engine.js';
+import { buildEngine, openRegistry, type Engine } from './build-engine.js';
 import { callLine, printCampaignReport, readCampaignReport } from './report.js';
 
 /** `zvonar migrate`: brings the registry's schema up to date. */
@@ -33,7 +33,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
   let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
   try {
     // PostgreSQL restarting as the dialer starts is waited for, as it is once the dialer runs
-    const reachable = <T>(fn: () => Promise<T>) => untilReachable(fn, cfg.dialer.registryRetryMs);
+    const reachable = <T>(fn: () => Promise<T>) => persist(fn, { clock: engine.deps.clock, log: engine.log, what: 'the campaign', budgetMs: cfg.dialer.registryRetryMs });
     const campaign = await reachable(() => pickCampaign(engine.db, p.campaignId));
     const file = join(p.dialogsDir, `${campaign.dialogId}.yaml`);
     if (!existsSync(file)) throw new ConfigError('CONFIG_NOT_FOUND', `campaign ${campaign.id} uses dialog "${campaign.dialogId}", but ${file} does not exist`, { file });
