@@ -1,7 +1,9 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { closest, ConfigError, type ErrorCode, type Problem, type ZvonarError } from '../core/index.js';
+import {
+  closest, ConfigError, detectBom, firstBadUtf8Byte, looksLikeUtf16, type ErrorCode, type Problem, type ZvonarError,
+} from '../core/index.js';
 
 type ErrorClass = new (
   code: ErrorCode,
@@ -327,7 +329,11 @@ function readBytes(file: string, Err: ErrorClass): Uint8Array {
   }
 }
 
-/** The text of the file, or undefined with a problem recorded: too large, or not UTF-8. */
+/**
+ * The text of the file, or undefined with a problem recorded: too large, or not UTF-8. Not
+ * decodeText(): a script or configuration is written by us, so Windows-1251 is refused rather than
+ * guessed, and the first bad byte is named by line and column; the BOM and UTF-16 checks are shared.
+ */
 function decode(input: string | Uint8Array, code: ErrorCode, problem: (p: Problem) => void): string | undefined {
   const tooLarge = (what: string) =>
     problem({ code, message: `is larger than ${MAX_YAML_BYTES / 1024} KB (${what}); a dialog script or configuration is a few kilobytes`, line: 1, col: 1 });
@@ -337,9 +343,10 @@ function decode(input: string | Uint8Array, code: ErrorCode, problem: (p: Proble
   }
   if (input.length > MAX_YAML_BYTES) return void tooLarge('bytes');
   const b = input;
-  if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
+  const bom = detectBom(b);
+  if (bom && bom.encoding !== 'utf-8') {
     try {
-      return new TextDecoder(b[0] === 0xff ? 'utf-16le' : 'utf-16be', { fatal: true }).decode(b.subarray(2));
+      return new TextDecoder(bom.encoding, { fatal: true }).decode(b.subarray(bom.length));
     } catch {
       return void problem({ code, message: 'starts as UTF-16 but is not; save the file as UTF-8', line: 1, col: 1 });
     }
@@ -347,11 +354,11 @@ function decode(input: string | Uint8Array, code: ErrorCode, problem: (p: Proble
   if (looksLikeUtf16(b)) {
     return void problem({ code, message: 'looks like UTF-16 without a byte-order mark', hint: 'save the file as UTF-8', line: 1, col: 1 });
   }
-  const start = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  const start = bom?.length ?? 0;
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(b.subarray(start));
   } catch {
-    const bad = firstInvalidUtf8(b, start);
+    const bad = firstBadUtf8Byte(b, start);
     const before = new TextDecoder('utf-8').decode(b.subarray(start, bad));
     const lineStart = before.lastIndexOf('\n') + 1;
     problem({
@@ -363,31 +370,4 @@ function decode(input: string | Uint8Array, code: ErrorCode, problem: (p: Proble
     });
     return undefined;
   }
-}
-
-/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629). */
-function firstInvalidUtf8(b: Uint8Array, from: number): number {
-  let i = from;
-  while (i < b.length) {
-    const c = b[i]!;
-    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
-    if (n < 0) return i;
-    if (i + n >= b.length) return i;
-    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
-    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
-    for (let k = 1; k <= n; k++) {
-      const cont = b[i + k]!;
-      if (cont < (k === 1 ? lo : 0x80) || cont > (k === 1 ? hi : 0xbf)) return i;
-    }
-    i += n + 1;
-  }
-  return b.length;
-}
-
-/** ASCII text in UTF-16 has a zero in every other byte; a YAML file has none. */
-function looksLikeUtf16(b: Uint8Array): boolean {
-  const n = Math.min(b.length, 4096);
-  let zeros = 0;
-  for (let i = 0; i < n; i++) if (b[i] === 0) zeros++;
-  return n >= 4 && zeros / n > 0.2;
 }

@@ -20,10 +20,7 @@ export function decodeText(bytes: Uint8Array, p: { file: string; code: ErrorCode
   const refuse = (why: string, hint = 'save it as "CSV UTF-8" (Excel: File > Save As > CSV UTF-8)'): never => {
     throw new ZvonarError(p.code, `cannot read the text: ${why}`, { file: p.file }, { hint });
   };
-  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 'utf-8'
-    : bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le'
-      : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be'
-        : undefined;
+  const bom = detectBom(bytes)?.encoding;
   if (bom) {
     if (bom === 'utf-16le' && bytes[2] === 0 && bytes[3] === 0) refuse('it is UTF-32', 'save it as UTF-8');
     const text = tryDecode(bom, bytes);
@@ -37,6 +34,19 @@ export function decodeText(bytes: Uint8Array, p: { file: string; code: ErrorCode
   return refuse('it is neither UTF-8 nor Windows-1251 Cyrillic');
 }
 
+/** The byte-order marks a text file may start with, and their length in bytes. */
+const BYTE_ORDER_MARKS: readonly { encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; bytes: readonly number[] }[] = [
+  { encoding: 'utf-8', bytes: [0xef, 0xbb, 0xbf] },
+  { encoding: 'utf-16le', bytes: [0xff, 0xfe] },
+  { encoding: 'utf-16be', bytes: [0xfe, 0xff] },
+];
+
+/** The encoding a byte-order mark at the start names, and the mark's length; undefined without one. */
+export function detectBom(bytes: Uint8Array): { encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; length: number } | undefined {
+  const bom = BYTE_ORDER_MARKS.find((m) => m.bytes.every((b, i) => bytes[i] === b));
+  return bom && { encoding: bom.encoding, length: bom.bytes.length };
+}
+
 function tryDecode(encoding: TextEncodingName, bytes: Uint8Array): string | undefined {
   try {
     // ignoreBOM: false drops the mark itself; fatal: an invalid sequence throws instead of becoming U+FFFD.
@@ -47,11 +57,33 @@ function tryDecode(encoding: TextEncodingName, bytes: Uint8Array): string | unde
 }
 
 /** ASCII text in UTF-16 has a zero in every other byte; a text file in an 8-bit encoding has almost none. */
-function looksLikeUtf16(bytes: Uint8Array): boolean {
+export function looksLikeUtf16(bytes: Uint8Array): boolean {
   const n = Math.min(bytes.length, 4096);
   let zeros = 0;
   for (let i = 0; i < n; i++) if (bytes[i] === 0) zeros++;
   return n >= 4 && zeros / n > 0.2;
+}
+
+/**
+ * Offset of the first byte from `from` on that does not belong to a well-formed UTF-8 sequence
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF); bytes.length when all do.
+ */
+export function firstBadUtf8Byte(bytes: Uint8Array, from = 0): number {
+  let i = from;
+  while (i < bytes.length) {
+    const c = bytes[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    if (i + n >= bytes.length) return i;
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    for (let k = 1; k <= n; k++) {
+      const cont = bytes[i + k]!;
+      if (cont < (k === 1 ? lo : 0x80) || cont > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return bytes.length;
 }
 
 /**

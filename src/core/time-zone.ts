@@ -21,8 +21,13 @@ export function isIanaTimeZone(tz: string): boolean {
   }
 }
 
-/** Why a zone is refused, with the nearest real zone when it looks like a typo. */
-export function timeZoneProblem(tz: string): string {
+/**
+ * Why a zone is refused, with the nearest real zone when it looks like a typo. `quote: false`
+ * leaves the value out, for a CSV cell (a shifted column puts a patient's name there): the
+ * message is then a predicate for the caller's subject, "time_zone must be an IANA time zone…".
+ */
+export function timeZoneProblem(tz: string, p: { quote?: boolean } = {}): string {
   const near = closest(tz, CANONICAL);
+  if (p.quote === false) return `must be an IANA time zone such as Europe/Moscow${near ? `; did you mean ${near}?` : ''}`;
   return `"${tz.slice(0, 40)}" is not an IANA time zone such as Europe/Moscow${near ? `. Did you mean ${near}?` : ''}`;
 }

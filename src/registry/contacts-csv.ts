@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  closest, ContactError, decodeText, isIanaTimeZone, toE164, ZvonarError, type DecodedText, type TextEncodingName,
+  ContactError, decodeText, isIanaTimeZone, timeZoneProblem, toE164, ZvonarError, type DecodedText, type TextEncodingName,
 } from '../core/index.js';
 import type { NewPatient } from './patients.js';
 
@@ -23,8 +23,6 @@ export const CONTACT_LIMITS = {
 // ahead for its closing quote, no further (see quotedLineBreak).
 const QUOTED_LINES_LOOKAHEAD = 5;
 
-const CANONICAL_ZONES = Intl.supportedValuesOf('timeZone');
-
 const Row = z.strictObject({
   external_id: z.string().optional(),
   last_name: z.string().min(1, 'is blank'),
@@ -35,7 +33,7 @@ const Row = z.strictObject({
     .optional()
     .refine((v) => !v || (/^\d{4}$/.test(v) && Number(v) >= 1900 && Number(v) <= 2100), 'must be a year such as 1961'),
   phone: z.string().min(1, 'is blank'),
-  time_zone: z.string().min(1, 'is blank').refine(isIanaTimeZone, { error: (iss) => timeZoneProblem(String(iss.input)) }),
+  time_zone: z.string().min(1, 'is blank').refine(isIanaTimeZone, { error: (iss) => timeZoneProblem(String(iss.input), { quote: false }) }),
   tags: z.string().optional(),
 });
 
@@ -291,10 +289,4 @@ function cellProblem(value: string, maxChars: number): string | undefined {
   if (ch === '\u0000') return 'has a NUL character in it (a binary file, or UTF-16 read as bytes?)';
   if (ch === '\ufffd') return 'has U+FFFD, the mark of a character lost before the file was saved';
   return `has a control character (U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}) in it`;
-}
-
-/** As timeZoneProblem() in core, without quoting the cell: a shifted column would put a name there. */
-function timeZoneProblem(tz: string): string {
-  const near = closest(tz, CANONICAL_ZONES);
-  return `must be an IANA time zone such as Europe/Moscow${near ? `; did you mean ${near}?` : ''}`;
 }
