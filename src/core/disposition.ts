@@ -46,6 +46,20 @@ export const SIP_DISPOSITION: ReadonlyMap<number, Disposition> = new Map<number,
   [401, 'SYSTEM_ERROR'], [407, 'SYSTEM_ERROR'], [402, 'SYSTEM_ERROR'],
 ]);
 
+/**
+ * Q.850 cause (the SIP `Reason: Q.850;cause=N` header, RFC 3326) -> disposition. More precise
+ * than the SIP status that carries it; DOMAIN.md's table gives the causes by status. Causes not
+ * named here (16 normal clearing, ...) leave the decision to the SIP status.
+ */
+export const Q850_DISPOSITION: ReadonlyMap<number, Disposition> = new Map<number, Disposition>([
+  [17, 'BUSY'],
+  [18, 'NO_ANSWER'],
+  [19, 'UNREACHABLE'], [20, 'UNREACHABLE'], [27, 'UNREACHABLE'], [31, 'UNREACHABLE'],
+  [21, 'REJECTED'],
+  [1, 'INVALID_NUMBER'], [22, 'INVALID_NUMBER'], [28, 'INVALID_NUMBER'],
+  [34, 'NETWORK_FAILURE'], [38, 'NETWORK_FAILURE'], [41, 'NETWORK_FAILURE'], [42, 'NETWORK_FAILURE'], [47, 'NETWORK_FAILURE'],
+]);
+
 /** A status the table does not name is judged by its class: 4xx/6xx the callee's side, 5xx ours. */
 export function dispositionForSip(status: number): Disposition {
   const known = SIP_DISPOSITION.get(status);

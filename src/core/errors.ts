@@ -114,9 +114,12 @@ export class SpeechError extends ZvonarError {}
 /** The callee's side ended the INVITE transaction without answering. */
 export class CallFailedError extends ZvonarError {
   readonly sipStatus: number;
-  constructor(sipStatus: number, reason: string, where: ErrorWhere = {}, opts: ErrorOptions = {}) {
+  /** Q.850 cause from the response's `Reason` header (RFC 3326), when the network gave one */
+  readonly q850: number | null;
+  constructor(sipStatus: number, reason: string, where: ErrorWhere = {}, opts: ErrorOptions & { q850?: number | null } = {}) {
     super('CALL_FAILED', `call failed: ${sipStatus} ${reason}`, where, { permanent: false, ...opts });
     this.sipStatus = sipStatus;
+    this.q850 = opts.q850 ?? null;
   }
 }
 

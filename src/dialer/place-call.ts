@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  CallFailedError, DISPOSITION_CLASS, dispositionForSip, maskPhone, RegistryError, SlotTakenError, ZvonarError,
+  CallFailedError, DISPOSITION_CLASS, maskPhone, RegistryError, SlotTakenError, ZvonarError,
   type Campaign, type Clock, type Disposition, type Logger, type Slot,
 } from '../core/index.js';
 import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script, type SlotDesk } from '../dialog/index.js';
@@ -13,6 +13,7 @@ import {
 import type { Asr, Tts } from '../speech/index.js';
 import type { CallControl, CallLeg } from '../telephony/index.js';
 import type { DialerMetrics } from './metrics.js';
+import { callEnd, type CallEnd } from '../call/index.js';
 import { persist } from './persist.js';
 import { nextStep } from './retry.js';
 
@@ -136,8 +137,9 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
       .catch((err: unknown) => log.error({ error: describe(err) }, 'do-not-call request not stored'));
   };
   metrics.callsActive.inc();
-  let disposition: Disposition = 'INTERRUPTED';
   let sipStatus: number | null = null;
+  let q850: number | null = null;
+  let fault: CallEnd['fault'] = null;
   let answeredAt: Date | null = null;
   let hangupBy: 'robot' | 'callee' | 'system' | null = null;
   let error: string | null = null;
@@ -189,25 +191,19 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
     }
     if (result.firstAudioMs !== null) metrics.firstAudio.observe(result.firstAudioMs / 1000);
     hangupBy = result.endedBy === 'callee' ? 'callee' : 'robot';
-    disposition = result.booked ? 'BOOKED' : (result.disposition ?? fallback(result));
     if (result.endedBy === 'error') {
       error = result.error instanceof ZvonarError ? result.error.code : 'INTERNAL';
       log.warn({ error: describe(result.error) }, 'dialog failed; call ended');
-      // The registry refused a second live booking of this patient (the last line of defence):
-      // the patient is booked, by an earlier call; closed so, not called again.
-      if (error === 'BOOKING_EXISTS') disposition = 'BOOKED';
     }
     if (result.stopped) log.warn({ maxCallMs: plan.maxCallMs }, 'call ran past its longest length; robot hung up');
   } catch (err) {
     if (err instanceof CallFailedError) {
       sipStatus = err.sipStatus;
-      disposition = dispositionForSip(err.sipStatus);
+      q850 = err.q850;
       hangupBy = err.sipStatus === 487 ? 'robot' : 'callee';
     } else {
       error = err instanceof ZvonarError ? err.code : 'INTERNAL';
-      // An answer whose SDP makes no sense is the network's fault, retried soon. Our own failure
-      // after the callee answered left them in silence: an abandoned call, counted.
-      disposition = error === 'SDP_INVALID' ? 'NETWORK_FAILURE' : answeredAt ? 'ROBOT_SILENCE' : 'INTERRUPTED';
+      fault = { kind: error === 'SDP_INVALID' ? 'sdp' : 'engine', code: error };
       hangupBy = 'system';
       log.error({ error: describe(err) }, 'call failed inside the engine');
     }
@@ -218,12 +214,17 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
     metrics.callsActive.dec();
   }
   if (plan.fence.aborted && !result?.booked) {
-    // Ended by this dialer, which lost the registry: not the callee's doing, not counted.
-    disposition = 'INTERRUPTED';
+    fault = { kind: 'registry-lost', code: 'REGISTRY_UNAVAILABLE' };
     error = 'REGISTRY_UNAVAILABLE';
     hangupBy = 'system';
     log.error({}, 'registry lost for too long; call ended before others take this dialer for dead');
   }
+  const end = callEnd({
+    sipStatus: answeredAt ? null : sipStatus, q850, amd: null, answered: answeredAt !== null, fault,
+    dialog: result && { disposition: result.disposition, booked: result.booked !== null, endedBy: result.endedBy, stopped: result.stopped, error },
+  });
+  const disposition = end.disposition;
+  log.debug({ disposition, because: end.because }, 'call ended');
   if (disposition === 'DNC') storeDoNotCall();
 
   const endedAt = new Date(clock.now());
@@ -252,13 +253,6 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
   if (result?.booked) metrics.bookings.inc({ campaign: campaign.id });
   log.info({ disposition, sipStatus }, 'attempt recorded');
   return { callId, contactId: contact.id, disposition, sipStatus, booked: result?.booked ?? null };
-}
-
-/** How an answered call ended when its script did not say. */
-function fallback(r: DialogResult): Disposition {
-  if (r.stopped) return 'NEEDS_HUMAN'; // went round in circles: a person should call back
-  if (r.endedBy === 'callee') return 'EARLY_HANGUP';
-  return 'ROBOT_SILENCE'; // the robot failed after answer (speech engine down): abandoned, counted
 }
 
 /** The registry's slots as this call's dialog sees them. */

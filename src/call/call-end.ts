@@ -1,0 +1,69 @@
+import { dispositionForSip, Q850_DISPOSITION, type Disposition } from '../core/index.js';
+
+/**
+ * Everything known about how a call ended, whichever layer learnt it: signalling (SIP final
+ * status, Q.850 cause), machine detection, the dialog, and faults of the engine itself.
+ */
+export interface CallEnd {
+  /** final status of our INVITE when it was not answered (487 after our CANCEL); null once answered */
+  sipStatus: number | null;
+  /** Q.850 cause from the `Reason` header, when the network gave one */
+  q850: number | null;
+  /** machine detection's verdict; null until it exists (issue 9) or when it did not run */
+  amd: 'human' | 'machine' | 'unsure' | null;
+  /** the dialog's end, once answered */
+  dialog: {
+    /** the disposition the script ended with */
+    disposition: Disposition | null;
+    booked: boolean;
+    endedBy: 'robot' | 'callee' | 'error';
+    /** ran past the longest allowed call and was stopped */
+    stopped: boolean;
+    /** error code when a behaviour failed (endedBy 'error') */
+    error: string | null;
+  } | null;
+  /** the engine's own fault: an answer's SDP that makes no sense, a failure inside the engine, or the registry lost (the fence) */
+  fault: { kind: 'sdp' | 'engine' | 'registry-lost'; code: string } | null;
+  answered: boolean;
+}
+
+interface Row {
+  /** when this row applies, in words: tests walk the table by it */
+  when: string;
+  test: (e: CallEnd) => boolean;
+  disposition: (e: CallEnd) => Disposition;
+}
+
+const is = (d: Disposition) => () => d;
+
+/**
+ * The call-end table: the first row that applies gives the disposition. One place decides it,
+ * for every way a call can end (DOMAIN.md, "SIP outcome -> disposition" and "Dispositions").
+ */
+export const CALL_END: readonly Row[] = [
+  // Ended by this dialer, which lost the registry: not the callee's doing, not counted.
+  { when: 'the dialer lost the registry and nothing was booked', test: (e) => e.fault?.kind === 'registry-lost' && !e.dialog?.booked, disposition: is('INTERRUPTED') },
+  { when: 'a slot was booked', test: (e) => e.dialog?.booked === true, disposition: is('BOOKED') },
+  // The registry refused a second live booking of this patient (the last line of defence): the
+  // patient is booked, by an earlier call; closed so, not called again.
+  { when: 'the registry refused a second booking of the patient', test: (e) => e.dialog?.error === 'BOOKING_EXISTS', disposition: is('BOOKED') },
+  // An answer whose SDP makes no sense is the network's fault, retried soon.
+  { when: 'the answer\'s SDP makes no sense', test: (e) => e.fault?.kind === 'sdp', disposition: is('NETWORK_FAILURE') },
+  // A Q.850 cause is more precise than the SIP status that carries it (17 user busy in a 480).
+  { when: 'not answered, with a Q.850 cause the table names', test: (e) => !e.answered && e.q850 !== null && Q850_DISPOSITION.has(e.q850), disposition: (e) => Q850_DISPOSITION.get(e.q850!)! },
+  { when: 'not answered, with a SIP final status', test: (e) => !e.answered && e.sipStatus !== null, disposition: (e) => dispositionForSip(e.sipStatus!) },
+  { when: 'an answering machine answered', test: (e) => e.amd === 'machine', disposition: is('VOICEMAIL') },
+  { when: 'the script ended with a disposition', test: (e) => e.dialog?.disposition != null, disposition: (e) => e.dialog!.disposition! },
+  // Went round in circles past the longest call: a person should call back.
+  { when: 'the call ran past its longest length', test: (e) => e.dialog?.stopped === true, disposition: is('NEEDS_HUMAN') },
+  { when: 'the callee hung up before the script ended', test: (e) => e.dialog?.endedBy === 'callee', disposition: is('EARLY_HANGUP') },
+  // Our own failure after the callee answered left them in silence: an abandoned call, counted.
+  { when: 'the engine failed after the callee answered', test: (e) => e.answered, disposition: is('ROBOT_SILENCE') },
+  { when: 'the engine failed before anyone answered', test: () => true, disposition: is('INTERRUPTED') },
+];
+
+/** The disposition of a call, and the row that decided it (for logs and tests). */
+export function callEnd(e: CallEnd): { disposition: Disposition; because: string } {
+  const row = CALL_END.find((r) => r.test(e))!;
+  return { disposition: row.disposition(e), because: row.when };
+}
