@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { systemClock, type Clock, type Logger } from '../core/index.js';
+import { ConfigError, systemClock, type Clock, type Logger } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import { createDialerMetrics, persist, type CallDeps } from '../dialer/index.js';
 import { createRtpMediaFactory } from '../media/rtp-session.js';
@@ -7,7 +7,7 @@ import { noOperators } from '../operator/index.js';
 import { connectPostgres } from '../registry/pg-db.js';
 import { openPglite } from '../registry/pglite-db.js';
 import { migrate, type Db } from '../registry/index.js';
-import type { PersonaName } from '../sim/index.js';
+import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { SimNetwork } from '../sim/sim-network.js';
 import { connectSpeech } from '../speech/grpc-speech.js';
 import { startReferenceSpeechServer } from '../speech/reference-server.js';
@@ -72,9 +72,10 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
     let sim: SimNetwork | null = null;
     const telephony = cfg.telephony;
     if (telephony.kind === 'sim') {
-      const table = telephony.personas;
+      const table = new Map(Object.entries(telephony.personas).map(([phone, name]) => [phone, knownPersona(name, `telephony.personas.${phone}`)]));
+      const fallback = telephony.defaultPersona === undefined ? undefined : knownPersona(telephony.defaultPersona, 'telephony.defaultPersona');
       sim = new SimNetwork({
-        personaOf: (phone) => opts.personaOf?.(phone) ?? table[phone] ?? telephony.defaultPersona,
+        personaOf: (phone) => opts.personaOf?.(phone) ?? table.get(phone) ?? fallback,
         media: createRtpMediaFactory({ host: cfg.media.host, portMin: cfg.media.portMin, portMax: cfg.media.portMax }),
         answerDelayMs: telephony.answerDelayMs,
       });
@@ -109,4 +110,10 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
 export async function openRegistry(cfg: Config, opts: { waitMs?: number; onWait?: (err: unknown) => void } = {}): Promise<Db> {
   if (cfg.database.url) return connectPostgres(cfg.database.url, opts);
   return openPglite(prepareDataDir(cfg.database.dataDir));
+}
+
+/** A persona the simulated network has (configs read by readConfig() were checked with their line already). */
+function knownPersona(name: string, path: string): PersonaName {
+  if (isPersonaName(name)) return name;
+  throw new ConfigError('CONFIG_INVALID', `${path}: no persona "${name}"`, { path }, { hint: `personas: ${Object.keys(PERSONAS).join(', ')}` });
 }

@@ -9,3 +9,4 @@ export { toZvonarError, failureLine, debugDetail } from './errors.js';
 export { callLine, printCampaignReport, readCampaignReport, type CampaignReport } from './report.js';
 export { prepareDataDir } from './data-dir.js';
 export { loadScript as checkScript, scriptJsonSchema } from '../dialog/index.js';
+export { readConfig } from './read-config.js';

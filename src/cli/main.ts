@@ -3,9 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ZvonarError } from '../core/index.js';
-import { loadConfig, type Config } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import {
-  checkScript, debugDetail, EXPORT_FORMATS, EXPORTS, failureLine, runDemo, runEngine, runExport, runLoad, runMigrate,
+  checkScript, debugDetail, readConfig, EXPORT_FORMATS, EXPORTS, failureLine, runDemo, runEngine, runExport, runLoad, runMigrate,
   scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
 
@@ -45,7 +45,7 @@ const program = new Command()
 
 const config = (over: Partial<Config['log']> = {}): Config => {
   const file = program.opts<{ config?: string }>().config ?? join(pkg().root, 'config/default.yaml');
-  const cfg = loadConfig(file);
+  const cfg = readConfig(file);
   debug ||= isDebugLevel(cfg.log.level);
   return { ...cfg, log: { ...cfg.log, ...over } };
 };

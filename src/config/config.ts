@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { ConfigError, isIanaTimeZone, timeZoneProblem } from '../core/index.js';
+import { closest, ConfigError, isIanaTimeZone, timeZoneProblem } from '../core/index.js';
 import { YamlFile } from './yaml-file.js';
-import { PERSONAS } from '../sim/index.js';
 
-const PERSONA_NAMES = Object.keys(PERSONAS) as [keyof typeof PERSONAS, ...(keyof typeof PERSONAS)[]];
+// Persona names are checked against the simulated network's own list where the configuration is
+// read for the engine (src/app/read-config.ts): configuration does not depend on an adapter.
+const PersonaName = z.string().regex(/^[a-z][a-z-]*$/, 'a persona name such as agree or busy');
 
 const Port = z.number().int().min(0).max(65_535);
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -50,9 +51,9 @@ export const Config = z.strictObject({
       kind: z.literal('sim'),
       answerDelayMs: z.number().int().min(0).max(10_000).default(300),
       /** E.164 number -> persona (see src/sim/personas.ts) */
-      personas: z.record(z.string().regex(E164, 'numbers are E.164, e.g. +79001234567'), z.enum(PERSONA_NAMES)).default({}),
+      personas: z.record(z.string().regex(E164, 'numbers are E.164, e.g. +79001234567'), PersonaName).default({}),
       /** who answers a number not in the table; none: 404 */
-      defaultPersona: z.enum(PERSONA_NAMES).optional(),
+      defaultPersona: PersonaName.optional(),
     }),
   ]),
   trunk: Trunk,
@@ -97,8 +98,26 @@ const MAX_CONFIG_ALIASES = 20;
  * Reads the configuration file and applies the environment: DATABASE_URL, ZVONAR_LOG_LEVEL,
  * ZVONAR_METRICS_HOST, ZVONAR_METRICS_PORT. Rejects with ConfigError naming the file, line and field.
  */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, text?: string | Uint8Array): Config {
-  const cfg = new YamlFile(file, text, { maxAliases: MAX_CONFIG_ALIASES }).parse(Config, 'CONFIG_INVALID');
+export function loadConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+  text?: string | Uint8Array,
+  known: { personas?: readonly string[] } = {},
+): Config {
+  const yaml = new YamlFile(file, text, { maxAliases: MAX_CONFIG_ALIASES });
+  const cfg = yaml.parse(Config, 'CONFIG_INVALID');
+  if (known.personas && cfg.telephony.kind === 'sim') {
+    const { personas, defaultPersona } = cfg.telephony;
+    const named: [string, (string | number)[]][] = [
+      ...Object.entries(personas).map(([phone, name]): [string, (string | number)[]] => [name, ['telephony', 'personas', phone]]),
+      ...(defaultPersona ? [[defaultPersona, ['telephony', 'defaultPersona']] as [string, (string | number)[]]] : []),
+    ];
+    for (const [name, path] of named) {
+      if (known.personas.includes(name)) continue;
+      const near = closest(name, known.personas);
+      yaml.fail('CONFIG_INVALID', `${path.join('.')}: no persona "${name}"${near ? `. Did you mean "${near}"?` : ''}`, path, `personas: ${known.personas.join(', ')}`);
+    }
+  }
   if (env.DATABASE_URL) cfg.database.url = env.DATABASE_URL;
   if (env.ZVONAR_LOG_LEVEL) {
     const level = LogLevel.safeParse(env.ZVONAR_LOG_LEVEL);

@@ -4,8 +4,7 @@ import { SpeechError } from '../core/index.js';
 import type { ErrorCode } from '../core/index.js';
 import { AudioReplay } from './audio-replay.js';
 import { ChannelPool } from './channel-pool.js';
-import { SAMPLE_RATE_HZ } from './modem/bell202.js';
-import type { Asr, AsrEvent, AsrStream, RecognizeOptions, SpeechCapabilities, SynthesizeRequest, Tts } from './ports.js';
+import { SAMPLE_RATE_HZ, type Asr, type AsrEvent, type AsrStream, type RecognizeOptions, type SpeechCapabilities, type SynthesizeRequest, type Tts } from './ports.js';
 import { linear16ToPcm, pcmToLinear16, speechService } from './speech-contract.js';
 import type { RecognizeRequestMsg, RecognizeResponseMsg, SynthesizeResponseMsg } from './speech-contract.js';
 

@@ -2,6 +2,7 @@
  * The engine's view of a speech engine. Audio on both ports is 8 kHz mono 16-bit PCM,
  * the rate of the G.711 phone line, so nothing is resampled on the call path.
  */
+export const SAMPLE_RATE_HZ = 8000;
 export interface SynthesizeRequest {
   text: string;
   /** BCP 47, e.g. ru-RU, en-US */

@@ -60,6 +60,18 @@ describe('architecture', () => {
     expect(importers).toEqual([]);
   });
 
+  it('configuration depends on core only: it knows no adapter (the sim\'s personas are checked by the app)', () => {
+    const deps = all.filter((f) => folderOf(f.file) === 'config').flatMap((f) => f.deps.map(folderOf));
+    expect(new Set(deps)).toEqual(new Set(['config', 'core']));
+  });
+
+  it('adapters depend on ports, never on another adapter: the gRPC speech client knows nothing of the modem voice', () => {
+    const client = all.filter((f) => /^speech\/(grpc-speech|channel-pool|audio-replay)\.ts$/.test(f.file));
+    expect(client.length).toBe(3);
+    const bad = client.flatMap((f) => f.deps.filter((d) => d.startsWith('speech/modem/') || d === 'speech/reference-server.ts').map((d) => `${f.file} -> ${d}`));
+    expect(bad).toEqual([]);
+  });
+
   it('the CLI talks to the app, not to adapters or the dialer directly', () => {
     const cli = all.filter((f) => folderOf(f.file) === 'cli').flatMap((f) => f.deps.map(folderOf));
     expect(new Set(cli)).toEqual(new Set(['app', 'config', 'core']));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { ConfigError } from '../../src/core/index.js';
+import { ConfigError, type ZvonarError } from '../../src/core/index.js';
 
 const DEFAULT = readFileSync('config/default.yaml', 'utf8');
 const PROBLEM_LINE = /^config\/broken\.yaml:\d+:\d+: .+ \[[A-Z_]+\]$/;
@@ -95,6 +95,19 @@ describe('loadConfig()', () => {
   it('refuses a control character in the clinic name (it is spoken to patients)', () => {
     const err = configError(DEFAULT.replace(/name: .*/, 'name: "Поликлиника\\0"'));
     expect(err.message).toMatch(/clinic\.name: contains a control character \(U\+0000\)/);
+  });
+
+  it('names a persona the simulated network does not have at its line, with the nearest one', () => {
+    const text = DEFAULT.replace('defaultPersona: agree', 'defaultPersona: agre');
+    const line = text.split('\n').findIndex((l) => l.includes('defaultPersona: agre')) + 1;
+    let err: unknown;
+    try {
+      loadConfig('c.yaml', {}, text, { personas: ['agree', 'busy'] });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ZvonarError).describe()).toMatch(new RegExp(`^c\\.yaml:${line}:\\d+: telephony\\.defaultPersona: no persona "agre"\\. Did you mean "agree"\\?.*\\[CONFIG_INVALID\\]$`, 's'));
+    expect(loadConfig('c.yaml', {}, DEFAULT, { personas: ['agree'] }).telephony).toMatchObject({ kind: 'sim', defaultPersona: 'agree' });
   });
 
   it('refuses a persona number named __proto__', () => {

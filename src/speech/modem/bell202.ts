@@ -12,7 +12,9 @@
  * decoder here needs far less, so the burst is kept short to keep simulated dialogs fast.
  */
 
-export const SAMPLE_RATE_HZ = 8000;
+// the modem voice speaks at the ports' rate (the phone line's), so nothing is resampled
+import { SAMPLE_RATE_HZ } from '../ports.js';
+export { SAMPLE_RATE_HZ };
 export const BAUD = 1200;
 export const MARK_HZ = 1200;
 export const SPACE_HZ = 2200;
