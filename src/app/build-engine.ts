@@ -1,12 +1,12 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, systemClock, type Clock, type Logger } from '../core/index.js';
 import type { Config } from '../config/index.js';
-import { createDialerMetrics, persist, type CallDeps } from '../dialer/index.js';
+import { createDialerMetrics, type CallDeps } from '../dialer/index.js';
 import { createRtpMediaFactory } from '../media/rtp-session.js';
 import { noOperators } from '../operator/index.js';
 import { connectPostgres } from '../registry/pg-db.js';
 import { openPglite } from '../registry/pglite-db.js';
-import { migrate, type Db } from '../registry/index.js';
+import { migrate, persist, type Db } from '../registry/index.js';
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { SimNetwork } from '../sim/sim-network.js';
 import { connectSpeech } from '../speech/grpc-speech.js';

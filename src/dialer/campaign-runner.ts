@@ -4,9 +4,8 @@ import { RegistryError, ZvonarError, type Campaign } from '../core/index.js';
 import type { compileScript, DialogCall, Script } from '../dialog/index.js';
 import {
   beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
-  releaseExpiredHolds, stopDialer,
+  persist, releaseExpiredHolds, stopDialer,
 } from '../registry/index.js';
-import { persist } from './persist.js';
 import { NotDialledError, placeCall, UnclosedAttemptError, type CallDeps, type CallSummary } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
 

@@ -3,4 +3,3 @@ export { placeCall, type CallDeps, type CallPlan, type CallSummary } from './pla
 export { nextStep, PROMISED_CALL, defaultRules, DEFAULT_RETRY_DELAYS, DEFAULT_CALLING_HOURS, ANY_HOUR } from './retry.js';
 export { TokenBucket } from './token-bucket.js';
 export { createDialerMetrics, type DialerMetrics } from './metrics.js';
-export { persist } from './persist.js';

@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import {
-  CallFailedError, DISPOSITION_CLASS, maskPhone, RegistryError, SlotTakenError, ZvonarError,
+  CallFailedError, DISPOSITION_CLASS, maskPhone, RegistryError, ZvonarError,
   type Campaign, type Clock, type Disposition, type Logger, type Slot,
 } from '../core/index.js';
-import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script, type SlotDesk } from '../dialog/index.js';
+import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
 import type { MediaFactory, MediaSession } from '../media/index.js';
 import {
-  addDoNotCall, bookSlot, closeContact, countAttempts, finishAttempt, offerSlots, setCampaignStatus, startAttempt,
+  addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
   type Db, type LeasedContact,
 } from '../registry/index.js';
 import type { Asr, Tts } from '../speech/index.js';
 import type { CallControl, CallLeg } from '../telephony/index.js';
 import type { DialerMetrics } from './metrics.js';
-import { callEnd, type CallEnd } from '../call/index.js';
-import { persist } from './persist.js';
+import { callEnd, createSlotDesk, type CallEnd } from '../call/index.js';
 import { nextStep } from './retry.js';
 
 /** The ports one call uses. */
@@ -98,8 +97,6 @@ export class UnclosedAttemptError extends RegistryError {
 /** A stop request is retried at least this long while the registry is down. */
 const DNC_RETRY_MS = 10 * 60_000;
 
-/** Slots are offered from this far ahead, so no one is booked for a time already past. */
-const MIN_LEAD_MS = 60 * 60_000;
 
 /**
  * One attempt, start to end: records it, dials, runs the dialog once answered, and in one
@@ -178,7 +175,7 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
       clinic: plan.clinic,
     }, {
       audio: media, tts: deps.tts, asr: deps.asr, operators: deps.operators, clock,
-      slots: slotDesk(deps, { callId, attemptId, patientId: contact.patient.id, campaign, log }),
+      slots: createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, retryMs: IN_CALL_RETRY_MS }),
       onDoNotCall: storeDoNotCall,
     }, plan.machine);
     const running = dialog.run();
@@ -253,33 +250,6 @@ export async function placeCall(deps: CallDeps, plan: CallPlan): Promise<CallSum
   if (result?.booked) metrics.bookings.inc({ campaign: campaign.id });
   log.info({ disposition, sipStatus }, 'attempt recorded');
   return { callId, contactId: contact.id, disposition, sipStatus, booked: result?.booked ?? null };
-}
-
-/** The registry's slots as this call's dialog sees them. */
-function slotDesk(deps: CallDeps, c: { callId: string; attemptId: string; patientId: string; campaign: Campaign; log: Logger }): SlotDesk {
-  const { rules } = c.campaign;
-  const retried = { clock: deps.clock, log: c.log, budgetMs: IN_CALL_RETRY_MS };
-  return {
-    offer: ({ count, specialty }) => persist(() => {
-      const now = new Date(deps.clock.now());
-      return offerSlots(deps.db, {
-        callId: c.callId, specialty: specialty ?? rules.specialty, now, count,
-        after: new Date(now.getTime() + MIN_LEAD_MS), holdMs: rules.holdSlots ? rules.holdMs : null,
-      });
-    }, { ...retried, what: 'an offer of slots' }),
-    book: async (slot) => {
-      try {
-        // bookSlot() is one transaction, and a retry of one that did commit finds its own booking
-        await persist(() => bookSlot(deps.db, {
-          slotId: slot.id, callId: c.callId, attemptId: c.attemptId, patientId: c.patientId, campaignId: c.campaign.id, now: new Date(deps.clock.now()),
-        }), { ...retried, what: 'a booking' });
-        return 'booked';
-      } catch (err) {
-        if (err instanceof SlotTakenError) return 'taken';
-        throw err;
-      }
-    },
-  };
 }
 
 function describe(err: unknown): object {

@@ -14,3 +14,4 @@ export * from './exports.js';
 export * from './sim-personas.js';
 export * from './dialers.js';
 export { isTransientDbError, registryUnreachable } from './db-errors.js';
+export { persist } from './persist.js';

@@ -1,5 +1,5 @@
 import { RegistryError, ZvonarError, type Clock, type Logger } from '../core/index.js';
-import { isTransientDbError } from '../registry/index.js';
+import { isTransientDbError } from './db-errors.js';
 
 /**
  * Runs registry work until it goes through: a lost connection or a restarting PostgreSQL is

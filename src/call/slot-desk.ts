@@ -1,0 +1,41 @@
+import type { Campaign, Clock, Logger } from '../core/index.js';
+import { SlotTakenError } from '../core/index.js';
+import type { SlotDesk } from '../dialog/index.js';
+import { bookSlot, offerSlots, persist, type Db } from '../registry/index.js';
+
+/** Slots are offered from this far ahead, so no one is booked for a time already past. */
+const MIN_LEAD_MS = 60 * 60_000;
+
+/**
+ * The registry's slots as one call's dialog sees them: offers held for this call where the
+ * campaign holds, bookings in the patient's name. A registry that went away mid-conversation is
+ * waited for up to retryMs (a PostgreSQL restart takes a second or two), so the patient waits a
+ * moment rather than being hung up on.
+ */
+export function createSlotDesk(p: {
+  db: Db; clock: Clock; log: Logger; campaign: Campaign; callId: string; attemptId: string; patientId: string; retryMs: number;
+}): SlotDesk {
+  const { rules } = p.campaign;
+  const retried = { clock: p.clock, log: p.log, budgetMs: p.retryMs };
+  return {
+    offer: ({ count, specialty }) => persist(() => {
+      const now = new Date(p.clock.now());
+      return offerSlots(p.db, {
+        callId: p.callId, specialty: specialty ?? rules.specialty, now, count,
+        after: new Date(now.getTime() + MIN_LEAD_MS), holdMs: rules.holdSlots ? rules.holdMs : null,
+      });
+    }, { ...retried, what: 'an offer of slots' }),
+    book: async (slot) => {
+      try {
+        // bookSlot() is one transaction, and a retry of one that did commit finds its own booking
+        await persist(() => bookSlot(p.db, {
+          slotId: slot.id, callId: p.callId, attemptId: p.attemptId, patientId: p.patientId, campaignId: p.campaign.id, now: new Date(p.clock.now()),
+        }), { ...retried, what: 'a booking' });
+        return 'booked';
+      } catch (err) {
+        if (err instanceof SlotTakenError) return 'taken';
+        throw err;
+      }
+    },
+  };
+}
