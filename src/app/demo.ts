@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { ConfigError } from '../core/index.js';
 import type { Config } from '../config/index.js';
-import { newDialerId, runCampaign, type CallSummary } from '../dialer/index.js';
+import type { CallSummary } from '../call/index.js';
+import { newDialerId, runCampaign } from '../dialer/index.js';
 import { describeRejectedRow } from '../registry/index.js';
 import { startHttpServer } from '../web/index.js';
 import { buildEngine } from './build-engine.js';

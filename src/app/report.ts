@@ -1,5 +1,5 @@
 import type { Disposition } from '../core/index.js';
-import type { CallSummary } from '../dialer/index.js';
+import type { CallSummary } from '../call/index.js';
 import { attemptsByDisposition, campaignBookings, contactsByOutcome, type Db } from '../registry/index.js';
 
 /** Where a campaign stands, read back from the registry (no patient data). */

@@ -1,5 +1,9 @@
-// One call's session (issue 8; the session itself is still src/dialer/place-call.ts): the
-// call-end table that turns everything known about a call's end into its disposition, and the
-// slot desk that binds the registry's slots to one call.
+// One call's session, from lease to hang-up: a guarded state machine with a typed event stream,
+// the call-end table that turns everything known about a call's end into its disposition, and
+// the slot desk that binds the registry's slots to the call.
+export {
+  CallSession, NotDialledError, UnclosedAttemptError,
+  type CallEvents, type CallPlan, type CallState, type CallSummary, type SessionDeps,
+} from './call-session.js';
 export { callEnd, CALL_END, type CallEnd } from './call-end.js';
 export { createSlotDesk } from './slot-desk.js';

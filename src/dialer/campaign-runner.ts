@@ -6,7 +6,8 @@ import {
   beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
   persist, releaseExpiredHolds, stopDialer,
 } from '../registry/index.js';
-import { NotDialledError, placeCall, UnclosedAttemptError, type CallDeps, type CallSummary } from './place-call.js';
+import { NotDialledError, UnclosedAttemptError, type CallSummary } from '../call/index.js';
+import { placeCall, type CallDeps } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface RunOptions {

@@ -1,5 +1,5 @@
 export { runCampaign, newDialerId, type RunOptions } from './campaign-runner.js';
-export { placeCall, type CallDeps, type CallPlan, type CallSummary } from './place-call.js';
+export { placeCall, type CallDeps } from './place-call.js';
 export { nextStep, PROMISED_CALL, defaultRules, DEFAULT_RETRY_DELAYS, DEFAULT_CALLING_HOURS, ANY_HOUR } from './retry.js';
 export { TokenBucket } from './token-bucket.js';
 export { createDialerMetrics, type DialerMetrics } from './metrics.js';

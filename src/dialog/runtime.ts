@@ -35,6 +35,8 @@ export interface DialogDeps {
    * once, before the goodbye is said, so the request is stored the moment it is heard.
    */
   onDoNotCall?: () => void;
+  /** Each line of the transcript as it is said or heard (with the recogniser's confidence). */
+  onLine?: (line: TranscriptLine & { confidence?: number }) => void;
 }
 
 export interface DialogCall {
@@ -168,8 +170,10 @@ export class DialogRun {
     return p;
   }
 
-  #note(who: TranscriptLine['who'], text: string, step: string, intent?: string): void {
-    this.#transcript.push({ atMs: this.#deps.clock.now() - this.#t0, who, text, step, ...(intent ? { intent } : {}) });
+  #note(who: TranscriptLine['who'], text: string, step: string, intent?: string, confidence?: number): void {
+    const line: TranscriptLine = { atMs: this.#deps.clock.now() - this.#t0, who, text, step, ...(intent ? { intent } : {}) };
+    this.#transcript.push(line);
+    this.#deps.onLine?.(confidence === undefined ? line : { ...line, confidence });
   }
 
   async #say(input: { step: string; text: string }, signal: AbortSignal): Promise<StepResult> {
@@ -205,7 +209,7 @@ export class DialogRun {
         } else {
           const intent = matchIntent(ev.text, input.intents);
           outcome = intent ?? 'unknown';
-          this.#note('callee', ev.text, input.step, outcome);
+          this.#note('callee', ev.text, input.step, outcome, ev.confidence);
           break;
         }
       }

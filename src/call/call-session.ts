@@ -1,0 +1,355 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  CallFailedError, DISPOSITION_CLASS, InvalidStateError, maskPhone, RegistryError, ZvonarError,
+  type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot, type TranscriptLine,
+} from '../core/index.js';
+import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
+import type { compileScript } from '../dialog/index.js';
+import type { MediaFactory, MediaSession } from '../media/index.js';
+import {
+  addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
+  type Db, type LeasedContact,
+} from '../registry/index.js';
+import type { Asr, Tts } from '../speech/index.js';
+import type { CallControl, CallLeg } from '../telephony/index.js';
+import { callEnd, type CallEnd } from './call-end.js';
+import { createSlotDesk } from './slot-desk.js';
+
+/** The ports one call uses. */
+export interface SessionDeps {
+  db: Db;
+  calls: CallControl;
+  media: MediaFactory;
+  tts: Tts;
+  asr: Asr;
+  operators: OperatorDesk;
+  clock: Clock;
+  log: Logger;
+}
+
+export interface CallPlan {
+  campaign: Campaign;
+  script: Script;
+  machine: ReturnType<typeof compileScript>;
+  contact: LeasedContact;
+  from: string;
+  ringTimeoutMs: number;
+  /** the robot ends an answered call that runs longer (a script going round in circles) */
+  maxCallMs: number;
+  clinic: DialogCall['clinic'];
+  /** the dialer placing the call (its heartbeat keeps the call's attempt live) */
+  dialerId: string;
+  /** how long the call's last writes are retried while the registry is down */
+  registryRetryMs: number;
+  /**
+   * Aborted when this dialer has lost the registry for so long that others will take it for
+   * dead: the call is ended at once (INTERRUPTED), before anyone could dial the patient again.
+   */
+  fence: AbortSignal;
+  /** what the rules decide for the contact after this attempt (src/dialer/retry.ts) */
+  nextStep(p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date }): ContactStep;
+}
+
+export interface CallSummary {
+  callId: string;
+  contactId: string;
+  disposition: Disposition;
+  sipStatus: number | null;
+  booked: Slot | null;
+}
+
+/**
+ * One call's life, as a guarded state machine:
+ *
+ *   created ─▶ originating ─▶ ringing ─▶ answered ─▶ dialog ─▶ hanging-up ─▶ finished
+ *      │            │            │           │                     ▲
+ *      │            └────────────┴───────────┴─────────────────────┘  (not answered, failed, fenced)
+ *      └─▶ finished  (no call placed: a do-not-call number, or no attempt could be recorded)
+ *
+ * Machine detection (between answered and dialog) and handoff or bridge (after dialog) come
+ * with their issues; a move the diagram lacks throws InvalidStateError.
+ */
+export type CallState = 'created' | 'originating' | 'ringing' | 'answered' | 'dialog' | 'hanging-up' | 'finished';
+
+const NEXT: Readonly<Record<CallState, readonly CallState[]>> = {
+  created: ['originating', 'finished'],
+  originating: ['ringing', 'answered', 'hanging-up'],
+  ringing: ['answered', 'hanging-up'],
+  answered: ['dialog', 'hanging-up'],
+  dialog: ['hanging-up'],
+  'hanging-up': ['finished'],
+  finished: [],
+};
+
+/**
+ * The call's event stream: the metrics, the transcript, the operator console (a later issue)
+ * and tests subscribe to it. Times are ms since the session was created.
+ */
+export type CallEvents = {
+  state: [{ from: CallState; to: CallState; atMs: number }];
+  /** the robot said a prompt */
+  said: [{ step: string; text: string; atMs: number }];
+  /** the callee said something (intent as matched; confidence from the recogniser) */
+  heard: [{ step: string; text: string; intent: string | null; confidence: number | null; atMs: number }];
+  /** the first audio frame went out, ms after answer (DOMAIN.md: keep it under 1 s) */
+  'first-audio': [{ afterAnswerMs: number }];
+  booked: [{ slot: Slot }];
+  hangup: [{ by: 'robot' | 'callee' | 'system'; atMs: number }];
+  /** the outcome, and the row of the call-end table that decided it */
+  ended: [{ disposition: Disposition; because: string; sipStatus: number | null; q850: number | null; durationMs: number }];
+};
+
+/**
+ * The attempt could not be recorded, so the number was not dialled (no call goes unrecorded).
+ * Its contact's lease, never renewed, lapses and returns it to the pool.
+ */
+export class NotDialledError extends RegistryError {
+  constructor(callId: string, cause: unknown) {
+    super('REGISTRY_UNAVAILABLE', 'the attempt could not be recorded; the number was not dialled', { callId }, { permanent: false, cause });
+  }
+}
+
+/**
+ * The call has ended but its attempt could not be closed while the registry was away. The dialer
+ * keeps it and calls close() again until it is stored, with the call's own outcome; the heartbeat
+ * keeps its contact leased meanwhile. Should the dialer die first, the next one closes it.
+ */
+export class UnclosedAttemptError extends RegistryError {
+  readonly close: () => Promise<void>;
+  constructor(callId: string, close: () => Promise<void>, cause: unknown) {
+    super('REGISTRY_UNAVAILABLE', 'the attempt could not be closed while the registry was away', { callId }, { permanent: false, cause });
+    this.close = close;
+  }
+}
+
+/**
+ * How long a registry that went away mid-conversation is waited for (PostgreSQL restarting takes
+ * a second or two) before the call gives up (or, before it starts, is not placed): the patient
+ * waits a moment, rather than being hung up on.
+ */
+const IN_CALL_RETRY_MS = 8_000;
+
+/** A stop request is retried at least this long while the registry is down. */
+const DNC_RETRY_MS = 10 * 60_000;
+
+/**
+ * One attempt, start to end: records it, dials, runs the dialog once answered, and in one
+ * transaction writes the disposition and moves the contact on. run() never rejects for the
+ * call's own failure: every way a call can end becomes a disposition (the call-end table). It
+ * rejects with NotDialledError when no call was placed for want of the registry, and with
+ * UnclosedAttemptError when the call ended but its attempt could not be closed.
+ */
+export class CallSession extends EventEmitter<CallEvents> {
+  readonly callId = randomUUID();
+  readonly #deps: SessionDeps;
+  readonly #plan: CallPlan;
+  readonly #log: Logger;
+  readonly #t0: number;
+  #state: CallState = 'created';
+
+  constructor(deps: SessionDeps, plan: CallPlan) {
+    super();
+    this.#deps = deps;
+    this.#plan = plan;
+    this.#t0 = deps.clock.now();
+    this.#log = deps.log.child({ callId: this.callId, campaignId: plan.campaign.id, phone: maskPhone(plan.contact.patient.phone) });
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  #to(to: CallState): void {
+    if (!NEXT[this.#state].includes(to)) throw new InvalidStateError(`call ${this.callId}: ${this.#state} -> ${to}`, { callId: this.callId });
+    const from = this.#state;
+    this.#state = to;
+    this.emit('state', { from, to, atMs: this.#at() });
+  }
+
+  #at(): number {
+    return this.#deps.clock.now() - this.#t0;
+  }
+
+  async run(): Promise<CallSummary> {
+    const { db, clock } = this.#deps;
+    const { campaign, contact } = this.#plan;
+    const plan = this.#plan;
+    const log = this.#log;
+    const callId = this.callId;
+
+    if (contact.doNotCall) {
+      await persist(() => closeContact(db, { contactId: contact.id, disposition: 'DNC' }), { clock, log, what: 'a do-not-call contact', budgetMs: IN_CALL_RETRY_MS })
+        .catch((err: unknown) => {
+          throw new NotDialledError(callId, err);
+        });
+      log.info({}, 'contact closed: number on the do-not-call list');
+      this.#to('finished');
+      this.emit('ended', { disposition: 'DNC', because: 'the number is on the do-not-call list', sipStatus: null, q850: null, durationMs: 0 });
+      return { callId, contactId: contact.id, disposition: 'DNC', sipStatus: null, booked: null };
+    }
+
+    const attemptId = await persist(() => startAttempt(db, {
+      callId, contactId: contact.id, campaignId: campaign.id, patientId: contact.patient.id,
+      dialogId: plan.script.id, dialogVersion: plan.script.version, at: new Date(clock.now()), dialerId: plan.dialerId,
+    }), { clock, log, what: 'the attempt', budgetMs: IN_CALL_RETRY_MS }).catch((err: unknown) => {
+      this.#to('finished');
+      throw new NotDialledError(callId, err);
+    });
+    // A stop request is stored the moment it is heard, in its own transaction, retried until it
+    // is: it must survive a hang-up whose final write fails.
+    const dnc = { phone: contact.patient.phone, reason: 'asked during a call', source: 'patient' };
+    let dncStored: Promise<unknown> | null = null;
+    const storeDoNotCall = () => {
+      dncStored ??= persist(() => addDoNotCall(db, dnc), { clock, log, what: 'a do-not-call request', budgetMs: Math.max(plan.registryRetryMs, DNC_RETRY_MS) })
+        .then(() => log.info({}, 'number put on the do-not-call list'))
+        .catch((err: unknown) => log.error({ error: describe(err) }, 'do-not-call request not stored'));
+    };
+
+    let sipStatus: number | null = null;
+    let q850: number | null = null;
+    let fault: CallEnd['fault'] = null;
+    let answeredAt: Date | null = null;
+    let hangupBy: 'robot' | 'callee' | 'system' | null = null;
+    let error: string | null = null;
+    let result: DialogResult | null = null;
+    let media: MediaSession | null = null;
+    let leg: CallLeg | null = null;
+    let dialog: DialogRun | null = null;
+    const ring = new AbortController();
+    const fenced = () => {
+      ring.abort();
+      dialog?.stop();
+    };
+    plan.fence.addEventListener('abort', fenced, { once: true });
+    try {
+      this.#to('originating');
+      if (plan.fence.aborted) throw new RegistryError('REGISTRY_UNAVAILABLE', 'the dialer lost the registry', { callId });
+      media = await this.#deps.media.allocate();
+      const ringTimer = clock.setTimeout(() => ring.abort(), plan.ringTimeoutMs);
+      let calleeHungUp = false;
+      try {
+        log.debug({}, 'dialing');
+        leg = await this.#deps.calls.originate(
+          { callId, to: contact.patient.phone, from: plan.from, sdpOffer: media.offer() },
+          {
+            ringing: () => {
+              if (this.#state === 'originating') this.#to('ringing');
+            },
+            hangup: () => {
+              calleeHungUp = true;
+              dialog?.hangUp();
+            },
+          },
+          ring.signal,
+        );
+      } finally {
+        clock.clearTimeout(ringTimer);
+      }
+      sipStatus = 200;
+      answeredAt = new Date(clock.now());
+      this.#to('answered');
+      log.info({}, 'call answered');
+      media.answer(leg.sdpAnswer);
+      dialog = new DialogRun(plan.script, {
+        callId,
+        patient: { firstName: contact.patient.firstName, middleName: contact.patient.middleName, lastName: contact.patient.lastName },
+        clinic: plan.clinic,
+      }, {
+        audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#deps.operators, clock,
+        slots: createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, retryMs: IN_CALL_RETRY_MS }),
+        onDoNotCall: storeDoNotCall,
+        onLine: (line) => this.#line(line),
+      }, plan.machine);
+      this.#to('dialog');
+      const running = dialog.run();
+      if (calleeHungUp) dialog.hangUp();
+      const longest = clock.setTimeout(() => dialog?.stop(), plan.maxCallMs);
+      try {
+        result = await running;
+      } finally {
+        clock.clearTimeout(longest);
+      }
+      if (result.firstAudioMs !== null) this.emit('first-audio', { afterAnswerMs: result.firstAudioMs });
+      if (result.booked) this.emit('booked', { slot: result.booked });
+      hangupBy = result.endedBy === 'callee' ? 'callee' : 'robot';
+      if (result.endedBy === 'error') {
+        error = result.error instanceof ZvonarError ? result.error.code : 'INTERNAL';
+        log.warn({ error: describe(result.error) }, 'dialog failed; call ended');
+      }
+      if (result.stopped) log.warn({ maxCallMs: plan.maxCallMs }, 'call ran past its longest length; robot hung up');
+    } catch (err) {
+      if (err instanceof CallFailedError) {
+        sipStatus = err.sipStatus;
+        q850 = err.q850;
+        hangupBy = err.sipStatus === 487 ? 'robot' : 'callee';
+      } else {
+        error = err instanceof ZvonarError ? err.code : 'INTERNAL';
+        fault = { kind: error === 'SDP_INVALID' ? 'sdp' : 'engine', code: error };
+        hangupBy = 'system';
+        log.error({ error: describe(err) }, 'call failed inside the engine');
+      }
+    } finally {
+      plan.fence.removeEventListener('abort', fenced);
+      this.#to('hanging-up');
+      if (leg && leg.state !== 'ended') await leg.hangup().catch(() => {});
+      media?.close();
+    }
+    if (plan.fence.aborted && !result?.booked) {
+      fault = { kind: 'registry-lost', code: 'REGISTRY_UNAVAILABLE' };
+      error = 'REGISTRY_UNAVAILABLE';
+      hangupBy = 'system';
+      log.error({}, 'registry lost for too long; call ended before others take this dialer for dead');
+    }
+    if (hangupBy) this.emit('hangup', { by: hangupBy, atMs: this.#at() });
+    const end = callEnd({
+      sipStatus: answeredAt ? null : sipStatus, q850, amd: null, answered: answeredAt !== null, fault,
+      dialog: result && { disposition: result.disposition, booked: result.booked !== null, endedBy: result.endedBy, stopped: result.stopped, error },
+    });
+    const disposition = end.disposition;
+    log.debug({ disposition, because: end.because }, 'call ended');
+    if (disposition === 'DNC') storeDoNotCall();
+
+    const endedAt = new Date(clock.now());
+    const counted = DISPOSITION_CLASS[disposition] !== 'technical';
+    const attempts = contact.attempts + (counted ? 1 : 0);
+    const close = async () => {
+      const sameBefore = await countAttempts(db, { contactId: contact.id, disposition });
+      const next = plan.nextStep({ disposition, attempts, sameBefore, now: endedAt });
+      const closed = await finishAttempt(db, {
+        attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt,
+        hangupBy, transcript: result?.transcript ?? [], error, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
+      });
+      if (!closed) log.warn({ disposition }, 'attempt was closed by another dialer while the registry was out of reach');
+    };
+    const durationMs = answeredAt ? endedAt.getTime() - answeredAt.getTime() : 0;
+    try {
+      await persist(close, { clock, log, what: 'the attempt', budgetMs: plan.registryRetryMs })
+        .catch((err: unknown) => {
+          throw new UnclosedAttemptError(callId, close, err);
+        })
+        .finally(() => dncStored);
+    } finally {
+      this.#to('finished');
+      this.emit('ended', { disposition, because: end.because, sipStatus, q850, durationMs });
+    }
+    if (disposition === 'SYSTEM_ERROR') {
+      // 401/407/402: our credentials or billing. Every further call would fail the same way.
+      await setCampaignStatus(db, { id: campaign.id, status: 'paused' });
+      log.error({ sipStatus }, 'trunk refused our credentials or billing; campaign paused');
+    }
+    log.info({ disposition, sipStatus }, 'attempt recorded');
+    return { callId, contactId: contact.id, disposition, sipStatus, booked: result?.booked ?? null };
+  }
+
+  #line(line: TranscriptLine & { confidence?: number }): void {
+    const atMs = this.#at();
+    if (line.who === 'robot') this.emit('said', { step: line.step ?? '', text: line.text, atMs });
+    else if (line.who === 'callee') this.emit('heard', { step: line.step ?? '', text: line.text, intent: line.intent ?? null, confidence: line.confidence ?? null, atMs });
+  }
+}
+
+function describe(err: unknown): object {
+  if (err instanceof ZvonarError) return { code: err.code, message: err.message };
+  return { message: err instanceof Error ? err.message : String(err) };
+}
