@@ -68,7 +68,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
     const speech = connectSpeech(speechAddress);
     closers.push(() => speech.close());
 
-    const media = createRtpMediaFactory({ host: cfg.media.host, portMin: cfg.media.portMin, portMax: cfg.media.portMax });
+    const media = createRtpMediaFactory({ host: cfg.media.host, portMin: cfg.media.portMin, portMax: cfg.media.portMax, sourceLock: cfg.media.sourceLock });
     let sim: SimNetwork | null = null;
     const telephony = cfg.telephony;
     if (telephony.kind === 'sim') {

@@ -58,9 +58,15 @@ export const Config = z.strictObject({
   ]),
   trunk: Trunk,
   media: z
-    .strictObject({ host: Host.default('127.0.0.1'), portMin: Port.default(20_000), portMax: Port.default(29_999) })
+    .strictObject({
+      host: Host.default('127.0.0.1'),
+      portMin: Port.default(20_000),
+      portMax: Port.default(29_999),
+      /** whose RTP is the call's: 'sdp' (from the address the answer names) or 'latch' (the first source heard, behind NAT) */
+      sourceLock: z.enum(['sdp', 'latch']).default('sdp'),
+    })
     .refine((m) => m.portMin <= m.portMax, { message: 'portMin must not exceed portMax', path: ['portMin'] })
-    .default({ host: '127.0.0.1', portMin: 20_000, portMax: 29_999 }),
+    .default({ host: '127.0.0.1', portMin: 20_000, portMax: 29_999, sourceLock: 'sdp' }),
   speech: z.discriminatedUnion('kind', [
     /** the reference modem-voice server, started in-process on 127.0.0.1 */
     z.strictObject({ kind: z.literal('embedded') }),

@@ -7,8 +7,8 @@
  *
  * Both paths reuse their buffers: no per-packet closures, promises or logs.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
@@ -79,7 +79,16 @@ export interface RtpSessionOptions {
   /** Paces sending; monotonicClock unless given (a ManualClock lets tests and benches step it). */
   clock?: Clock;
   id?: string;
+  /**
+   * Whose packets are the call's media (issue 8): 'sdp' (the default) accepts RTP only from the
+   * address and port the far end's SDP names; 'latch' locks to the first source heard after the
+   * SDP, for a far end behind NAT whose packets come from another port. Everything else is
+   * dropped and counted, so a stranger who guesses the port cannot speak for the callee.
+   */
+  sourceLock?: SourceLock;
 }
+
+export type SourceLock = 'sdp' | 'latch';
 
 export interface RtpStats {
   packetsSent: number;
@@ -91,6 +100,8 @@ export interface RtpStats {
   packetsIgnored: number;
   /** Socket errors after bind (unreachable network, refused sends). */
   socketErrors: number;
+  /** Well-formed or not, packets from a source that is not the call's (see sourceLock): dropped. */
+  packetsForeign: number;
 }
 
 type Outgoing =
@@ -171,7 +182,11 @@ export class RtpSession implements MediaSession {
   #offered = false;
   #closed = false;
   #listeners: Listeners = { audio: [], dtmf: [], close: [] };
-  readonly #stats: RtpStats = { packetsSent: 0, packetsReceived: 0, packetsDropped: 0, packetsIgnored: 0, socketErrors: 0 };
+  readonly #stats: RtpStats = { packetsSent: 0, packetsReceived: 0, packetsDropped: 0, packetsIgnored: 0, socketErrors: 0, packetsForeign: 0 };
+  readonly #sourceLock: SourceLock;
+  /** The one source whose packets are the call's media; set by the SDP, or by the first packet when latching. */
+  #srcAddress = '';
+  #srcPort = 0;
 
   // Negotiated (answer() or accept()).
   #codec: Codec | null = null;
@@ -238,6 +253,7 @@ export class RtpSession implements MediaSession {
     this.#port = local.port;
     this.#publicAddress = opts.publicAddress ?? local.address;
     this.#clock = opts.clock ?? monotonicClock;
+    this.#sourceLock = opts.sourceLock ?? 'sdp';
     this.#codecs = opts.codecs && opts.codecs.length > 0 ? [...opts.codecs] : SUPPORTED_CODECS;
     // RFC 3550 §5.1: initial sequence number and timestamp are random, as is the SSRC (§8.1).
     const r = randomBytes(14);
@@ -409,6 +425,8 @@ export class RtpSession implements MediaSession {
     this.#rxTable = G711_DECODE_TABLE[remote.codec];
     this.#remoteAddress = remote.address;
     this.#remotePort = remote.port;
+    this.#srcAddress = this.#sourceLock === 'sdp' ? remote.address : '';
+    this.#srcPort = this.#sourceLock === 'sdp' ? remote.port : 0;
     this.#txPayloadType = remote.payloadType;
     this.#txDtmfPayloadType = remote.dtmfPayloadType ?? -1;
     this.#rxPayloadType = rxPayloadType;
@@ -529,10 +547,19 @@ export class RtpSession implements MediaSession {
     this.#stats.socketErrors++;
   };
 
-  readonly #onMessage = (msg: Buffer): void => {
+  readonly #onMessage = (msg: Buffer, from: RemoteInfo): void => {
     if (this.#codec === null) {
       this.#stats.packetsIgnored++;
       return;
+    }
+    if (from.port !== this.#srcPort || from.address !== this.#srcAddress) {
+      if (this.#srcPort !== 0) {
+        this.#stats.packetsForeign++;
+        return;
+      }
+      // latching: the first source heard after the SDP is the call's, and the only one
+      this.#srcAddress = from.address;
+      this.#srcPort = from.port;
     }
     const p = parseRtp(msg, msg.length, this.#rxView);
     if (p === null) {
@@ -640,12 +667,15 @@ export interface RtpMediaFactoryOptions {
   portMax?: number;
   codecs?: readonly Codec[];
   clock?: Clock;
+  /** whose packets are the call's media: see RtpSessionOptions.sourceLock */
+  sourceLock?: SourceLock;
 }
 
 /**
  * Gives each call leg its own RtpSession. With a port range, the search for a free even port
- * starts after the last one handed out, so a port just freed is not reused at once and late
- * packets of the previous call do not land in the next one.
+ * starts at a random one (ports handed out in order are easy to guess) and goes on from there,
+ * so a port just freed is seldom reused at once and late packets of the previous call do not
+ * land in the next one.
  */
 export function createRtpMediaFactory(opts: RtpMediaFactoryOptions = {}): MediaFactory {
   const host = opts.host ?? '127.0.0.1';
@@ -653,6 +683,7 @@ export function createRtpMediaFactory(opts: RtpMediaFactoryOptions = {}): MediaF
   if (opts.publicAddress !== undefined) base.publicAddress = opts.publicAddress;
   if (opts.codecs !== undefined) base.codecs = opts.codecs;
   if (opts.clock !== undefined) base.clock = opts.clock;
+  if (opts.sourceLock !== undefined) base.sourceLock = opts.sourceLock;
   if (opts.portMin === undefined && opts.portMax === undefined) {
     return { allocate: () => RtpSession.open({ ...base, port: 0 }) };
   }
@@ -661,14 +692,25 @@ export function createRtpMediaFactory(opts: RtpMediaFactoryOptions = {}): MediaF
   checkRange(min, max);
   const first = min + (min % 2);
   const count = Math.floor((max - first) / 2) + 1;
-  let cursor = first;
-  // Each attempt advances the shared cursor, so concurrent allocations try different ports.
-  function* rotating(): Generator<number> {
-    for (let i = 0; i < count; i++) {
-      const port = cursor;
-      cursor = port + 2 > max ? first : port + 2;
-      yield port;
+  // Ports handed out lately are tried last, so a port just freed is not reused at once.
+  const recent: number[] = [];
+  const keep = Math.min(count - 1, 64);
+  function* random(): Generator<number> {
+    const start = randomInt(count);
+    const avoid = new Set(recent);
+    for (const late of [false, true]) {
+      for (let i = 0; i < count; i++) {
+        const port = first + 2 * ((start + i) % count);
+        if (avoid.has(port) === late) yield port;
+      }
     }
   }
-  return { allocate: () => RtpSession.open({ ...base, port: [min, max], ports: rotating() }) };
+  return {
+    allocate: async () => {
+      const session = await RtpSession.open({ ...base, port: [min, max], ports: random() });
+      recent.push(session.port);
+      if (recent.length > keep) recent.shift();
+      return session;
+    },
+  };
 }

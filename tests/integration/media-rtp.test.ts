@@ -570,3 +570,63 @@ describe('createRtpMediaFactory()', () => {
     expect(() => createRtpMediaFactory({ portMin: 5001, portMax: 5001 })).toThrow(/holds no even port/);
   });
 });
+
+describe('whose RTP is the call\'s: source locking', () => {
+  /** Resolves once `cond` holds, checking as packets arrive (a poll of the socket's own pace, not a sleep). */
+  async function until(cond: () => boolean): Promise<void> {
+    for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 2));
+    expect(cond()).toBe(true);
+  }
+
+  it('by default, audio and DTMF from any address but the one the answer names are dropped and counted; the callee is still heard', async () => {
+    const a = await session();
+    const callee = await RawPeer.open();
+    const stranger = await RawPeer.open();
+    a.offer();
+    a.answer(callee.sdp());
+    const digits: string[] = [];
+    a.on('dtmf', (d) => digits.push(d));
+    const heard: Int16Array[] = [];
+    a.on('audio', (pcm) => heard.push(pcm.slice()));
+    for (let i = 0; i < 5; i++) stranger.send(a, audioPacket(100 + i, 5000));
+    for (let i = 0; i < 3; i++) stranger.send(a, dtmfPacket(200 + i, 8000, 1, true, 800));
+    await until(() => a.stats.packetsForeign === 8);
+    callee.send(a, audioPacket(1, 1000));
+    await until(() => heard.length === 1);
+    expect(heard[0]![0]).toBe(level(1000));
+    expect(digits).toEqual([]);
+    expect(a.stats).toMatchObject({ packetsForeign: 8, packetsReceived: 1 });
+  });
+
+  it('with sourceLock latch (a callee behind NAT), the first source heard is the call\'s, and no other after it', async () => {
+    const a = await session({ sourceLock: 'latch' });
+    const named = await RawPeer.open(); // the address the SDP names, which never sends
+    const natted = await RawPeer.open(); // where the callee's packets really come from
+    const stranger = await RawPeer.open();
+    a.offer();
+    a.answer(named.sdp());
+    const heard: Int16Array[] = [];
+    a.on('audio', (pcm) => heard.push(pcm.slice()));
+    natted.send(a, audioPacket(1, 1000));
+    await until(() => heard.length === 1);
+    stranger.send(a, audioPacket(2, 5000));
+    natted.send(a, audioPacket(3, 2000));
+    await until(() => heard.length === 2 && a.stats.packetsForeign === 1);
+    expect(heard.map((p) => p[0])).toEqual([level(1000), level(2000)]);
+  });
+
+  it('a factory hands out the even ports of its range in no fixed order', async () => {
+    const lo = 30000 + 2 * Math.floor(Math.random() * 4000);
+    const factory = createRtpMediaFactory({ portMin: lo, portMax: lo + 199 });
+    const ports: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const s = await factory.allocate();
+      open.push(s);
+      ports.push((s as RtpSession).port);
+    }
+    expect(new Set(ports).size).toBe(8);
+    expect(ports.every((p) => p % 2 === 0 && p >= lo && p <= lo + 198)).toBe(true);
+    // in order they would step by 2: random ones almost never do, 7 times running
+    expect(ports.slice(1).every((p, i) => p === ports[i]! + 2)).toBe(false);
+  });
+});
