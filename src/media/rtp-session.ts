@@ -102,6 +102,8 @@ export interface RtpStats {
   socketErrors: number;
   /** Well-formed or not, packets from a source that is not the call's (see sourceLock): dropped. */
   packetsForeign: number;
+  /** Frames not sent because the far end's SDP says it does not receive (sendonly or inactive: on hold). */
+  packetsWithheld: number;
 }
 
 type Outgoing =
@@ -182,7 +184,9 @@ export class RtpSession implements MediaSession {
   #offered = false;
   #closed = false;
   #listeners: Listeners = { audio: [], dtmf: [], close: [] };
-  readonly #stats: RtpStats = { packetsSent: 0, packetsReceived: 0, packetsDropped: 0, packetsIgnored: 0, socketErrors: 0, packetsForeign: 0 };
+  readonly #stats: RtpStats = { packetsSent: 0, packetsReceived: 0, packetsDropped: 0, packetsIgnored: 0, socketErrors: 0, packetsForeign: 0, packetsWithheld: 0 };
+  /** RFC 3264 §5.1: a far end that is sendonly or inactive receives nothing, so nothing is sent to it. */
+  #farEndReceives = true;
   readonly #sourceLock: SourceLock;
   /** The one source whose packets are the call's media; set by the SDP, or by the first packet when latching. */
   #srcAddress = '';
@@ -429,6 +433,7 @@ export class RtpSession implements MediaSession {
     this.#srcPort = this.#sourceLock === 'sdp' ? remote.port : 0;
     this.#txPayloadType = remote.payloadType;
     this.#txDtmfPayloadType = remote.dtmfPayloadType ?? -1;
+    this.#farEndReceives = remote.direction === 'sendrecv' || remote.direction === 'recvonly';
     this.#rxPayloadType = rxPayloadType;
     this.#rxDtmfPayloadTypes = [rxDtmfPayloadType, remote.dtmfPayloadType ?? -1];
   }
@@ -472,6 +477,12 @@ export class RtpSession implements MediaSession {
   }
 
   #sendPacket(buf: Buffer, length: number): void {
+    if (!this.#farEndReceives) {
+      // playback keeps its pace, so the dialog's timing holds; the media clock runs on (RFC 3550 §5.1)
+      this.#nextTimestamp = (this.#nextTimestamp + FRAME_SAMPLES) >>> 0;
+      this.#stats.packetsWithheld++;
+      return;
+    }
     this.#socket.send(buf, 0, length, this.#remotePort, this.#remoteAddress);
     this.#txHeader.sequence = (this.#txHeader.sequence + 1) & 0xffff;
     this.#nextTimestamp = (this.#nextTimestamp + FRAME_SAMPLES) >>> 0;

@@ -630,3 +630,29 @@ describe('whose RTP is the call\'s: source locking', () => {
     expect(ports.slice(1).every((p, i) => p === ports[i]! + 2)).toBe(false);
   });
 });
+
+describe('the direction the far end\'s SDP gives', () => {
+  for (const direction of ['sendonly', 'inactive'] as const) {
+    it(`sends nothing to a far end that is ${direction} (on hold), while playback keeps its pace`, async () => {
+      const a = await session();
+      const peer = await RawPeer.open();
+      a.offer();
+      a.answer(peer.sdp('0', ['a=rtpmap:0 PCMU/8000', `a=${direction}`]));
+      const t0 = performance.now();
+      expect(await a.play(constant(1000, 5 * FRAME))).toBe(true);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(60); // five 20 ms frames, paced
+      expect(a.stats).toMatchObject({ packetsSent: 0, packetsWithheld: 5 });
+      expect(peer.packets).toEqual([]);
+    });
+  }
+
+  it('sends to a far end that is recvonly', async () => {
+    const a = await session();
+    const peer = await RawPeer.open();
+    a.offer();
+    a.answer(peer.sdp('0', ['a=rtpmap:0 PCMU/8000', 'a=recvonly']));
+    await a.play(constant(1000, 3 * FRAME));
+    await peer.received(3);
+    expect(a.stats).toMatchObject({ packetsSent: 3, packetsWithheld: 0 });
+  });
+});
