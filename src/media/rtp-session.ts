@@ -31,6 +31,12 @@ const FRAME_MS = 20;
 const FRAME_SAMPLES = 160;
 const SAMPLES_PER_MS = 8;
 /**
+ * Packet lengths sent, as the far end's a=ptime / a=maxptime ask (RFC 4566 §6): whole 10 ms
+ * steps from 10 to 60 ms, 20 unless asked. Frames received are cut to 20 ms whatever their length.
+ */
+const MIN_PTIME_MS = 10;
+const MAX_PTIME_MS = 60;
+/**
  * After a stall longer than this (GC, a blocked event loop) the pacer starts afresh instead of
  * bursting the backlog: most far-end jitter buffers hold 60-200 ms and would drop a longer burst.
  */
@@ -205,8 +211,12 @@ export class RtpSession implements MediaSession {
 
   // Send path.
   readonly #queue: Outgoing[] = [];
-  readonly #txPcm = new Int16Array(FRAME_SAMPLES);
-  readonly #txRing: Buffer[] = Array.from({ length: SEND_RING }, () => Buffer.alloc(RTP_HEADER_BYTES + FRAME_SAMPLES));
+  readonly #txPcm = new Int16Array(MAX_PTIME_MS * SAMPLES_PER_MS);
+  readonly #txRing: Buffer[] = Array.from({ length: SEND_RING }, () => Buffer.alloc(RTP_HEADER_BYTES + MAX_PTIME_MS * SAMPLES_PER_MS));
+  /** The far end's packet length (ms, samples), and the part of #txPcm one packet fills. */
+  #txMs = FRAME_MS;
+  #txSamples = FRAME_SAMPLES;
+  #txFrame = this.#txPcm.subarray(0, FRAME_SAMPLES);
   #txRingIndex = 0;
   readonly #txHeader: RtpHeader;
   #nextTimestamp: number;
@@ -361,8 +371,8 @@ export class RtpSession implements MediaSession {
         new MediaError('SDP_INVALID', 'the far end did not negotiate telephone-event/8000', { callId: this.id }, { hint: 'send the digit as SIP INFO instead' }),
       );
     }
-    const ms = Math.min(Math.max(durationMs, 2 * FRAME_MS), DTMF_MAX_MS - DTMF_END_REPEATS * FRAME_MS);
-    const ticks = Math.round(ms / FRAME_MS);
+    const ms = Math.min(Math.max(durationMs, 2 * this.#txMs), DTMF_MAX_MS - DTMF_END_REPEATS * this.#txMs);
+    const ticks = Math.max(1, Math.round(ms / this.#txMs));
     return new Promise<boolean>((resolve) => {
       this.#queue.push({ kind: 'dtmf', event, ticks, sent: 0, timestamp: 0, resolve });
       this.#start();
@@ -434,6 +444,10 @@ export class RtpSession implements MediaSession {
     this.#txPayloadType = remote.payloadType;
     this.#txDtmfPayloadType = remote.dtmfPayloadType ?? -1;
     this.#farEndReceives = remote.direction === 'sendrecv' || remote.direction === 'recvonly';
+    const asked = Math.min(remote.ptimeMs ?? FRAME_MS, remote.maxptimeMs ?? MAX_PTIME_MS);
+    this.#txMs = Math.min(MAX_PTIME_MS, Math.max(MIN_PTIME_MS, Math.floor(asked / 10) * 10));
+    this.#txSamples = this.#txMs * SAMPLES_PER_MS;
+    this.#txFrame = this.#txPcm.subarray(0, this.#txSamples);
     this.#rxPayloadType = rxPayloadType;
     this.#rxDtmfPayloadTypes = [rxDtmfPayloadType, remote.dtmfPayloadType ?? -1];
   }
@@ -461,7 +475,7 @@ export class RtpSession implements MediaSession {
     if (now - this.#due > MAX_LAG_MS) this.#due = now;
     while (this.#due <= now && this.#queue.length > 0) {
       this.#sendNext();
-      this.#due += FRAME_MS;
+      this.#due += this.#txMs;
     }
     if (this.#queue.length === 0) {
       this.#talkspurt = false;
@@ -479,13 +493,13 @@ export class RtpSession implements MediaSession {
   #sendPacket(buf: Buffer, length: number): void {
     if (!this.#farEndReceives) {
       // playback keeps its pace, so the dialog's timing holds; the media clock runs on (RFC 3550 §5.1)
-      this.#nextTimestamp = (this.#nextTimestamp + FRAME_SAMPLES) >>> 0;
+      this.#nextTimestamp = (this.#nextTimestamp + this.#txSamples) >>> 0;
       this.#stats.packetsWithheld++;
       return;
     }
     this.#socket.send(buf, 0, length, this.#remotePort, this.#remoteAddress);
     this.#txHeader.sequence = (this.#txHeader.sequence + 1) & 0xffff;
-    this.#nextTimestamp = (this.#nextTimestamp + FRAME_SAMPLES) >>> 0;
+    this.#nextTimestamp = (this.#nextTimestamp + this.#txSamples) >>> 0;
     this.#stats.packetsSent++;
   }
 
@@ -497,20 +511,21 @@ export class RtpSession implements MediaSession {
     }
     // Fill one frame from consecutive audio items, so clips that are not multiples of 20 ms
     // follow each other without a gap; pad with silence when the queue runs out.
-    const frame = this.#txPcm;
+    const frame = this.#txFrame;
+    const size = this.#txSamples;
     let fill = 0;
     let finished = 0;
-    for (let q = 0; q < this.#queue.length && fill < FRAME_SAMPLES; q++) {
+    for (let q = 0; q < this.#queue.length && fill < size; q++) {
       const item = this.#queue[q]!;
       if (item.kind !== 'audio') break;
       const { pcm } = item;
       let pos = item.pos;
-      while (fill < FRAME_SAMPLES && pos < pcm.length) frame[fill++] = pcm[pos++]!;
+      while (fill < size && pos < pcm.length) frame[fill++] = pcm[pos++]!;
       item.pos = pos;
       if (pos < pcm.length) break;
       finished++;
     }
-    if (fill < FRAME_SAMPLES) frame.fill(0, fill);
+    if (fill < size) frame.fill(0, fill);
 
     const buf = this.#nextBuffer();
     const h = this.#txHeader;
@@ -520,7 +535,7 @@ export class RtpSession implements MediaSession {
     this.#talkspurt = true;
     writeRtpHeader(buf, h);
     encodeG711(this.#codec!, frame, buf, RTP_HEADER_BYTES);
-    this.#sendPacket(buf, RTP_HEADER_BYTES + FRAME_SAMPLES);
+    this.#sendPacket(buf, RTP_HEADER_BYTES + size);
     for (let k = 0; k < finished; k++) this.#queue.shift()!.resolve(true);
   }
 
@@ -532,7 +547,7 @@ export class RtpSession implements MediaSession {
     item.sent++;
     if (item.sent === 1) item.timestamp = this.#nextTimestamp;
     const end = item.sent >= item.ticks;
-    const duration = Math.min(item.sent, item.ticks) * FRAME_SAMPLES;
+    const duration = Math.min(item.sent, item.ticks) * this.#txSamples;
     const buf = this.#nextBuffer();
     const h = this.#txHeader;
     h.marker = item.sent === 1;

@@ -55,6 +55,9 @@ export interface RemoteMedia {
   /** The payload type of telephone-event/8000, or null when the far end did not list it. */
   dtmfPayloadType: number | null;
   direction: Direction;
+  /** a=ptime and a=maxptime (ms), when the far end gave them: how long its packets should be */
+  ptimeMs: number | null;
+  maxptimeMs: number | null;
   /** Index of the chosen m= line: an answer keeps every m= line of the offer, in order (RFC 3264 §6). */
   mediaIndex: number;
   mLines: readonly MLineSummary[];
@@ -259,6 +262,8 @@ function parseRemote(sdp: string, role: Role, codecs: readonly Codec[]): RemoteM
     payloadType,
     dtmfPayloadType: dtmf ? dtmf.payload : null,
     direction: m.direction ?? desc.direction ?? 'sendrecv',
+    ptimeMs: positive(m.ptime),
+    maxptimeMs: positive(m.maxptime),
     mediaIndex,
     mLines: media.map((x) => ({ type: x.type, protocol: x.protocol, formats: String(x.payloads ?? '') })),
   };
@@ -278,4 +283,9 @@ export function parseSdpOffer(sdp: string, codecs: readonly Codec[] = SUPPORTED_
  */
 export function parseSdpAnswer(sdp: string, codecs: readonly Codec[] = SUPPORTED_CODECS): RemoteMedia {
   return parseRemote(sdp, 'answer', codecs);
+}
+
+function positive(v: unknown): number | null {
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? n : null;
 }

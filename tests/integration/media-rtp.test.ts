@@ -656,3 +656,19 @@ describe('the direction the far end\'s SDP gives', () => {
     expect(a.stats).toMatchObject({ packetsSent: 3, packetsWithheld: 0 });
   });
 });
+
+describe('the packet length the far end\'s SDP asks for', () => {
+  for (const [lines, ms] of [[['a=ptime:30'], 30], [['a=ptime:20', 'a=maxptime:10'], 10], [[], 20]] as const) {
+    it(`${lines.join(' ') || 'no a=ptime'}: sends ${ms} ms packets, timestamps stepping by ${ms * 8}`, async () => {
+      const a = await session();
+      const peer = await RawPeer.open();
+      a.offer();
+      a.answer(peer.sdp('0', ['a=rtpmap:0 PCMU/8000', ...lines]));
+      expect(await a.play(constant(1000, 120 * 8))).toBe(true); // 120 ms
+      await peer.received(120 / ms);
+      const got = peer.headers();
+      expect(got.map((h) => h.payloadLength)).toEqual(Array(120 / ms).fill(ms * 8));
+      expect(got.slice(1).map((h, i) => (h.timestamp - got[i]!.timestamp) >>> 0)).toEqual(Array(120 / ms - 1).fill(ms * 8));
+    });
+  }
+});
