@@ -23,7 +23,8 @@ export function faultyDb(db: Db) {
   const check = () => {
     if (dead || down) throw lost();
   };
-  const wrap = (inner: Db, seen: { hit: boolean }): Db => ({
+  /** onHit: a statement matching the kill trigger went through (alone it has committed; in a transaction, at its commit) */
+  const wrap = (inner: Db, onHit: () => void): Db => ({
     kind: inner.kind,
     async query(sql, params) {
       await held();
@@ -31,35 +32,26 @@ export function faultyDb(db: Db) {
       if (refused?.test(sql)) throw lost();
       const r = await inner.query(sql, params);
       check();
-      if (trigger?.test(sql)) seen.hit = true;
+      if (trigger?.test(sql)) onHit();
       return r as never;
     },
     async exec(sql) {
       check();
       await inner.exec(sql);
     },
-    tx: (fn) => (inner === db ? top.tx(fn) : fn(wrap(inner, seen))),
+    tx: (fn) => (inner === db ? top.tx(fn) : fn(wrap(inner, onHit))),
     close: async () => {},
   });
   const top: Db = {
-    ...wrap(db, { hit: false }),
+    ...wrap(db, () => void (dead = true)),
     async tx(fn) {
       await held();
       check();
-      const seen = { hit: false };
-      const out = await db.tx((t) => fn(wrap(t, seen)));
-      if (seen.hit) dead = true;
+      let hit = false;
+      const out = await db.tx((t) => fn(wrap(t, () => void (hit = true))));
+      if (hit) dead = true;
       check();
       return out;
-    },
-    async query(sql, params) {
-      await held();
-      check();
-      if (refused?.test(sql)) throw lost();
-      const r = await db.query(sql, params);
-      check();
-      if (trigger?.test(sql)) dead = true;
-      return r as never;
     },
   };
   return {
