@@ -28,3 +28,5 @@ export {
 export type { Direction, LocalSdp, MLineSummary, RemoteMedia } from './sdp.js';
 export { RTP_HEADER_BYTES, createRtpPacketView, parseRtp, writeRtpHeader } from './rtp-packet.js';
 export type { RtpHeader, RtpPacketView } from './rtp-packet.js';
+export { EarlyMediaClassifier } from './early-media.js';
+export type { EarlyMediaKind, EarlyMediaVerdict } from './early-media.js';
