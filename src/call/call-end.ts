@@ -1,5 +1,8 @@
 import { dispositionForSip, Q850_DISPOSITION, type Disposition } from '../core/index.js';
 
+/** What early media (a 183's audio before any answer) sounded like: src/media/early-media.ts. */
+export type EarlyMedia = 'ringback' | 'announcement' | 'voicemail' | 'silence';
+
 /**
  * Everything known about how a call ended, whichever layer learnt it: signalling (SIP final
  * status, Q.850 cause), machine detection, the dialog, and faults of the engine itself.
@@ -11,6 +14,8 @@ export interface CallEnd {
   q850: number | null;
   /** machine detection's verdict; null until it exists (issue 9) or when it did not run */
   amd: 'human' | 'machine' | 'unsure' | null;
+  /** what the network played before any answer, when it sent early media */
+  earlyMedia: EarlyMedia | null;
   /** the dialog's end, once answered */
   dialog: {
     /** the disposition the script ended with */
@@ -22,8 +27,12 @@ export interface CallEnd {
     /** error code when a behaviour failed (endedBy 'error') */
     error: string | null;
   } | null;
-  /** the engine's own fault: an answer's SDP that makes no sense, a failure inside the engine, or the registry lost (the fence) */
-  fault: { kind: 'sdp' | 'engine' | 'registry-lost'; code: string } | null;
+  /**
+   * The engine's own fault: an answer's SDP that makes no sense, a failure inside the engine, the
+   * registry lost (the fence), or the signalling lost under an answered call (drachtio-server
+   * restarted, keep-alives unanswered).
+   */
+  fault: { kind: 'sdp' | 'engine' | 'registry-lost' | 'network'; code: string } | null;
   answered: boolean;
 }
 
@@ -49,9 +58,21 @@ export const CALL_END: readonly Row[] = [
   { when: 'the registry refused a second booking of the patient', test: (e) => e.dialog?.error === 'BOOKING_EXISTS', disposition: is('BOOKED') },
   // An answer whose SDP makes no sense is the network's fault, retried soon.
   { when: 'the answer\'s SDP makes no sense', test: (e) => e.fault?.kind === 'sdp', disposition: is('NETWORK_FAILURE') },
+  // A voicemail greeting played as early media is a machine, whatever status ends the INVITE
+  // (usually our CANCEL, sent the moment its beep was heard).
+  { when: 'not answered, a voicemail greeting played before the answer', test: (e) => !e.answered && e.earlyMedia === 'voicemail', disposition: is('VOICEMAIL') },
   // A Q.850 cause is more precise than the SIP status that carries it (17 user busy in a 480).
   { when: 'not answered, with a Q.850 cause the table names', test: (e) => !e.answered && e.q850 !== null && Q850_DISPOSITION.has(e.q850), disposition: (e) => Q850_DISPOSITION.get(e.q850!)! },
+  // The network's own announcement ("абонент недоступен", SIT tones) tells the number's status:
+  // ringing out after it, or timing out, is not a "no answer".
+  {
+    when: 'not answered after an operator\'s announcement, and the status says only "no answer"',
+    test: (e) => !e.answered && e.earlyMedia === 'announcement' && (e.sipStatus === null || dispositionForSip(e.sipStatus) === 'NO_ANSWER'),
+    disposition: is('UNREACHABLE'),
+  },
   { when: 'not answered, with a SIP final status', test: (e) => !e.answered && e.sipStatus !== null, disposition: (e) => dispositionForSip(e.sipStatus!) },
+  // The signalling under an answered call was lost, not hung up: not the callee's doing.
+  { when: 'the network lost the answered call and nothing was booked', test: (e) => e.fault?.kind === 'network', disposition: is('NETWORK_FAILURE') },
   { when: 'an answering machine answered', test: (e) => e.amd === 'machine', disposition: is('VOICEMAIL') },
   { when: 'the script ended with a disposition', test: (e) => e.dialog?.disposition != null, disposition: (e) => e.dialog!.disposition! },
   // Went round in circles past the longest call: a person should call back.

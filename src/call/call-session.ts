@@ -6,15 +6,16 @@ import {
 } from '../core/index.js';
 import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
-import type { MediaFactory, MediaSession } from '../media/index.js';
+import { EarlyMediaClassifier, type MediaFactory, type MediaSession } from '../media/index.js';
 import {
   addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
   type Db, type LeasedContact,
 } from '../registry/index.js';
 import type { Asr, Tts } from '../speech/index.js';
 import type { CallControl, CallLeg } from '../telephony/index.js';
-import { callEnd, type CallEnd } from './call-end.js';
+import { callEnd, type CallEnd, type EarlyMedia } from './call-end.js';
 import { createSlotDesk } from './slot-desk.js';
+import { recordTranscript } from './transcript.js';
 
 /** The ports one call uses. */
 export interface SessionDeps {
@@ -47,8 +48,10 @@ export interface CallPlan {
    * dead: the call is ended at once (INTERRUPTED), before anyone could dial the patient again.
    */
   fence: AbortSignal;
+  /** a test call (`zvonar call`): slots are offered, none held or booked (see createSlotDesk) */
+  rehearsal?: boolean;
   /** what the rules decide for the contact after this attempt (src/dialer/retry.ts) */
-  nextStep(p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date }): ContactStep;
+  nextStep(p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date; retryAfterMs: number | null }): ContactStep;
 }
 
 export interface CallSummary {
@@ -62,25 +65,35 @@ export interface CallSummary {
 /**
  * One call's life, as a guarded state machine:
  *
- *   created ─▶ originating ─▶ ringing ─▶ answered ─▶ dialog ─▶ hanging-up ─▶ finished
- *      │            │            │           │                     ▲
- *      │            └────────────┴───────────┴─────────────────────┘  (not answered, failed, fenced)
- *      └─▶ finished  (no call placed: a do-not-call number, or no attempt could be recorded)
+ *   created ─▶ originating ─▶ ringing ─▶ early-media ─▶ answered ─▶ dialog ⇄ handoff
+ *      │            └──────────┴─────────────┴──────────▶ (the steps between are skipped
+ *      │                                                     when the network skips them)
+ *      │
+ *      │   originating … handoff ─▶ hanging-up ─▶ finished  (from any of them: not answered,
+ *      │                                                       failed, hung up, fenced)
+ *      └─▶ finished   (no call placed: a do-not-call number, or no attempt could be recorded)
  *
- * Machine detection (between answered and dialog) and handoff or bridge (after dialog) come
- * with their issues; a move the diagram lacks throws InvalidStateError.
+ * early-media: a 183 carried SDP and its audio is being classified (ringback, an operator's
+ * announcement, a voicemail greeting) until the answer or the final status. handoff: the script
+ * handed the callee to the operators' queue; it returns to the dialog when none takes the call.
+ * Machine detection (between answered and dialog) comes with its issue (9). A move the diagram
+ * lacks throws InvalidStateError.
  */
-export type CallState = 'created' | 'originating' | 'ringing' | 'answered' | 'dialog' | 'hanging-up' | 'finished';
+export type CallState = 'created' | 'originating' | 'ringing' | 'early-media' | 'answered' | 'dialog' | 'handoff' | 'hanging-up' | 'finished';
 
-const NEXT: Readonly<Record<CallState, readonly CallState[]>> = {
+/** The moves the diagram above allows; tests walk it. */
+export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
   created: ['originating', 'finished'],
-  originating: ['ringing', 'answered', 'hanging-up'],
-  ringing: ['answered', 'hanging-up'],
+  originating: ['ringing', 'early-media', 'answered', 'hanging-up'],
+  ringing: ['early-media', 'answered', 'hanging-up'],
+  'early-media': ['answered', 'hanging-up'],
   answered: ['dialog', 'hanging-up'],
-  dialog: ['hanging-up'],
+  dialog: ['handoff', 'hanging-up'],
+  handoff: ['dialog', 'hanging-up'],
   'hanging-up': ['finished'],
   finished: [],
 };
+const NEXT = CALL_TRANSITIONS;
 
 /**
  * The call's event stream: the metrics, the transcript, the operator console (a later issue)
@@ -92,10 +105,21 @@ export type CallEvents = {
   said: [{ step: string; text: string; atMs: number }];
   /** the callee said something (intent as matched; confidence from the recogniser) */
   heard: [{ step: string; text: string; intent: string | null; confidence: number | null; atMs: number }];
+  /** the dialog noted something that was neither said nor heard (silence, slots offered, a booking) */
+  note: [{ step: string; text: string; atMs: number }];
+  /** the callee pressed a key (RFC 4733 telephone-event), once per key */
+  dtmf: [{ digit: string; durationMs: number; atMs: number }];
+  /** what early media sounded like, told once when it ends (the answer, or the final status) */
+  'early-media': [{ kind: EarlyMedia; cue: string; heardMs: number; atMs: number }];
+  /** machine detection's verdict: published once answering-machine detection exists (issue 9) */
+  amd: [{ verdict: 'human' | 'machine' | 'unsure'; atMs: number }];
+  /** the script handed the callee to the operators' queue, and what came of it */
+  handoff: [{ queue: string; outcome: 'connected' | 'unavailable'; atMs: number }];
   /** the first audio frame went out, ms after answer (DOMAIN.md: keep it under 1 s) */
   'first-audio': [{ afterAnswerMs: number }];
   booked: [{ slot: Slot }];
-  hangup: [{ by: 'robot' | 'callee' | 'system'; atMs: number }];
+  /** who ended the call: 'network' when the signalling under it was lost */
+  hangup: [{ by: 'robot' | 'callee' | 'system' | 'network'; atMs: number }];
   /** the outcome, and the row of the call-end table that decided it */
   ended: [{ disposition: Disposition; because: string; sipStatus: number | null; q850: number | null; durationMs: number }];
 };
@@ -147,9 +171,12 @@ export class CallSession extends EventEmitter<CallEvents> {
   readonly #log: Logger;
   readonly #t0: number;
   #state: CallState = 'created';
+  /** written from this session's own event stream (transcript.ts); stored with the attempt */
+  readonly transcript: readonly TranscriptLine[];
 
   constructor(deps: SessionDeps, plan: CallPlan) {
     super();
+    this.transcript = recordTranscript(this);
     this.#deps = deps;
     this.#plan = plan;
     this.#t0 = deps.clock.now();
@@ -208,14 +235,18 @@ export class CallSession extends EventEmitter<CallEvents> {
 
     let sipStatus: number | null = null;
     let q850: number | null = null;
+    let retryAfterMs: number | null = null;
     let fault: CallEnd['fault'] = null;
     let answeredAt: Date | null = null;
-    let hangupBy: 'robot' | 'callee' | 'system' | null = null;
+    let hangupBy: 'robot' | 'callee' | 'system' | 'network' | null = null;
     let error: string | null = null;
     let result: DialogResult | null = null;
     let media: MediaSession | null = null;
     let leg: CallLeg | null = null;
     let dialog: DialogRun | null = null;
+    let networkLost = false;
+    let early: { classifier: EarlyMediaClassifier; stop: () => void } | null = null;
+    let earlyMedia: EarlyMedia | null = null;
     const ring = new AbortController();
     const fenced = () => {
       ring.abort();
@@ -236,8 +267,28 @@ export class CallSession extends EventEmitter<CallEvents> {
             ringing: () => {
               if (this.#state === 'originating') this.#to('ringing');
             },
-            hangup: () => {
+            earlyMedia: (sdp) => {
+              if (early || !media || ring.signal.aborted) return;
+              try {
+                media.answer(sdp);
+              } catch (err) {
+                log.warn({ error: describe(err) }, 'early media SDP makes no sense; not listened to');
+                return;
+              }
+              this.#to('early-media');
+              const classifier = new EarlyMediaClassifier();
+              const stop = media.on('audio', (pcm) => {
+                classifier.push(pcm);
+                // A voicemail greeting has said all it will (its beep was heard): no need to
+                // ring on to the timeout. The CANCEL ends the INVITE with 487, judged VOICEMAIL.
+                if (classifier.settled && classifier.verdict()?.kind === 'voicemail') ring.abort();
+              });
+              early = { classifier, stop };
+            },
+            remoteSdp: (sdp) => media!.answer(sdp),
+            hangup: ({ by }) => {
               calleeHungUp = true;
+              if (by === 'network') networkLost = true;
               dialog?.hangUp();
             },
           },
@@ -245,19 +296,22 @@ export class CallSession extends EventEmitter<CallEvents> {
         );
       } finally {
         clock.clearTimeout(ringTimer);
+        earlyMedia = this.#endEarlyMedia(early);
+        early = null;
       }
       sipStatus = 200;
       answeredAt = new Date(clock.now());
       this.#to('answered');
       log.info({}, 'call answered');
       media.answer(leg.sdpAnswer);
+      media.on('dtmf', (digit, durationMs) => this.emit('dtmf', { digit, durationMs, atMs: this.#at() }));
       dialog = new DialogRun(plan.script, {
         callId,
         patient: { firstName: contact.patient.firstName, middleName: contact.patient.middleName, lastName: contact.patient.lastName },
         clinic: plan.clinic,
       }, {
-        audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#deps.operators, clock,
-        slots: createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, retryMs: IN_CALL_RETRY_MS }),
+        audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#operators(), clock,
+        slots: createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, retryMs: IN_CALL_RETRY_MS, rehearsal: plan.rehearsal === true }),
         onDoNotCall: storeDoNotCall,
         onLine: (line) => this.#line(line),
       }, plan.machine);
@@ -272,7 +326,12 @@ export class CallSession extends EventEmitter<CallEvents> {
       }
       if (result.firstAudioMs !== null) this.emit('first-audio', { afterAnswerMs: result.firstAudioMs });
       if (result.booked) this.emit('booked', { slot: result.booked });
-      hangupBy = result.endedBy === 'callee' ? 'callee' : 'robot';
+      hangupBy = networkLost ? 'network' : result.endedBy === 'callee' ? 'callee' : 'robot';
+      if (networkLost && !result.booked) {
+        fault = { kind: 'network', code: 'CALL_LOST' };
+        error = 'CALL_LOST';
+        log.warn({}, 'the signalling under the call was lost');
+      }
       if (result.endedBy === 'error') {
         error = result.error instanceof ZvonarError ? result.error.code : 'INTERNAL';
         log.warn({ error: describe(result.error) }, 'dialog failed; call ended');
@@ -282,6 +341,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       if (err instanceof CallFailedError) {
         sipStatus = err.sipStatus;
         q850 = err.q850;
+        retryAfterMs = err.retryAfterMs;
         hangupBy = err.sipStatus === 487 ? 'robot' : 'callee';
       } else {
         error = err instanceof ZvonarError ? err.code : 'INTERNAL';
@@ -303,7 +363,7 @@ export class CallSession extends EventEmitter<CallEvents> {
     }
     if (hangupBy) this.emit('hangup', { by: hangupBy, atMs: this.#at() });
     const end = callEnd({
-      sipStatus: answeredAt ? null : sipStatus, q850, amd: null, answered: answeredAt !== null, fault,
+      sipStatus: answeredAt ? null : sipStatus, q850, amd: null, earlyMedia, answered: answeredAt !== null, fault,
       dialog: result && { disposition: result.disposition, booked: result.booked !== null, endedBy: result.endedBy, stopped: result.stopped, error },
     });
     const disposition = end.disposition;
@@ -315,10 +375,10 @@ export class CallSession extends EventEmitter<CallEvents> {
     const attempts = contact.attempts + (counted ? 1 : 0);
     const close = async () => {
       const sameBefore = await countAttempts(db, { contactId: contact.id, disposition });
-      const next = plan.nextStep({ disposition, attempts, sameBefore, now: endedAt });
+      const next = plan.nextStep({ disposition, attempts, sameBefore, now: endedAt, retryAfterMs });
       const closed = await finishAttempt(db, {
         attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt,
-        hangupBy, transcript: result?.transcript ?? [], error, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
+        hangupBy: hangupBy === 'network' ? 'system' : hangupBy, transcript: [...this.transcript], error, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
       });
       if (!closed) log.warn({ disposition }, 'attempt was closed by another dialer while the registry was out of reach');
     };
@@ -344,8 +404,39 @@ export class CallSession extends EventEmitter<CallEvents> {
 
   #line(line: TranscriptLine & { confidence?: number }): void {
     const atMs = this.#at();
-    if (line.who === 'robot') this.emit('said', { step: line.step ?? '', text: line.text, atMs });
-    else if (line.who === 'callee') this.emit('heard', { step: line.step ?? '', text: line.text, intent: line.intent ?? null, confidence: line.confidence ?? null, atMs });
+    const step = line.step ?? '';
+    if (line.who === 'robot') this.emit('said', { step, text: line.text, atMs });
+    else if (line.who === 'callee') this.emit('heard', { step, text: line.text, intent: line.intent ?? null, confidence: line.confidence ?? null, atMs });
+    else this.emit('note', { step, text: line.text, atMs });
+  }
+
+  /** Stops listening to early media and tells what it was, once; null when there was none. */
+  #endEarlyMedia(early: { classifier: EarlyMediaClassifier; stop: () => void } | null): EarlyMedia | null {
+    if (!early) return null;
+    early.stop();
+    const verdict = early.classifier.verdict();
+    if (!verdict) return null;
+    this.#log.info({ earlyMedia: verdict.kind, cue: verdict.cue }, 'early media classified');
+    this.emit('early-media', { kind: verdict.kind, cue: verdict.cue, heardMs: early.classifier.heardMs, atMs: this.#at() });
+    return verdict.kind;
+  }
+
+  /** The operators' desk, seen through this call: the handoff moves the session and is told. */
+  #operators(): OperatorDesk {
+    const desk = this.#deps.operators;
+    return {
+      handoff: async (p) => {
+        this.#to('handoff');
+        let outcome: 'connected' | 'unavailable' = 'unavailable';
+        try {
+          outcome = await desk.handoff(p);
+          return outcome;
+        } finally {
+          this.emit('handoff', { queue: p.queue, outcome, atMs: this.#at() });
+          if (this.#state === 'handoff') this.#to('dialog');
+        }
+      },
+    };
   }
 }
 

@@ -2,8 +2,9 @@
 // the call-end table that turns everything known about a call's end into its disposition, and
 // the slot desk that binds the registry's slots to the call.
 export {
-  CallSession, NotDialledError, UnclosedAttemptError,
+  CALL_TRANSITIONS, CallSession, NotDialledError, UnclosedAttemptError,
   type CallEvents, type CallPlan, type CallState, type CallSummary, type SessionDeps,
 } from './call-session.js';
-export { callEnd, CALL_END, type CallEnd } from './call-end.js';
+export { callEnd, CALL_END, type CallEnd, type EarlyMedia } from './call-end.js';
+export { recordTranscript } from './transcript.js';
 export { createSlotDesk } from './slot-desk.js';

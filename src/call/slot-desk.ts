@@ -11,9 +11,13 @@ const MIN_LEAD_MS = 60 * 60_000;
  * campaign holds, bookings in the patient's name. A registry that went away mid-conversation is
  * waited for up to retryMs (a PostgreSQL restart takes a second or two), so the patient waits a
  * moment rather than being hung up on.
+ *
+ * A rehearsal (`zvonar call` without --book: a supervisor trying a script on their own phone)
+ * offers the real free slots without holding them and books none: the script's booking step
+ * goes on as if it had, and the transcript says it was a rehearsal.
  */
 export function createSlotDesk(p: {
-  db: Db; clock: Clock; log: Logger; campaign: Campaign; callId: string; attemptId: string; patientId: string; retryMs: number;
+  db: Db; clock: Clock; log: Logger; campaign: Campaign; callId: string; attemptId: string; patientId: string; retryMs: number; rehearsal?: boolean;
 }): SlotDesk {
   const { rules } = p.campaign;
   const retried = { clock: p.clock, log: p.log, budgetMs: p.retryMs };
@@ -22,10 +26,14 @@ export function createSlotDesk(p: {
       const now = new Date(p.clock.now());
       return offerSlots(p.db, {
         callId: p.callId, specialty: specialty ?? rules.specialty, now, count,
-        after: new Date(now.getTime() + MIN_LEAD_MS), holdMs: rules.holdSlots ? rules.holdMs : null,
+        after: new Date(now.getTime() + MIN_LEAD_MS), holdMs: rules.holdSlots && !p.rehearsal ? rules.holdMs : null,
       });
     }, { ...retried, what: 'an offer of slots' }),
     book: async (slot) => {
+      if (p.rehearsal) {
+        p.log.info({ slotId: slot.id }, 'rehearsal: slot not booked');
+        return 'booked';
+      }
       try {
         // bookSlot() is one transaction, and a retry of one that did commit finds its own booking
         await persist(() => bookSlot(p.db, {

@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   BOOKING_EXISTS: 'the patient already has a live booking in this campaign; the registry refused a second',
   LEASE_LOST: 'a dialer no longer held the lease of a contact when its call was to start; the call was not placed',
   CALL_FAILED: 'the call was not answered; the SIP status says why',
+  CALL_LOST: 'the signalling under an answered call was lost (drachtio-server went away, keep-alives unanswered)',
+  TELEPHONY_UNAVAILABLE: 'drachtio-server cannot be reached, or refused the secret',
   ENGINE_STOPPED: 'the engine stopped mid-call; the next dialer closed the attempt as INTERRUPTED',
   INVALID_STATE: 'an object was asked to move to a state it cannot reach from its current one',
   SDP_INVALID: 'an SDP offer or answer makes no sense for this engine',
@@ -110,16 +112,21 @@ export class InvalidStateError extends ZvonarError {
 }
 export class MediaError extends ZvonarError {}
 export class SpeechError extends ZvonarError {}
+/** The SIP side (drachtio-server) cannot be reached. */
+export class TelephonyError extends ZvonarError {}
 
 /** The callee's side ended the INVITE transaction without answering. */
 export class CallFailedError extends ZvonarError {
   readonly sipStatus: number;
   /** Q.850 cause from the response's `Reason` header (RFC 3326), when the network gave one */
   readonly q850: number | null;
-  constructor(sipStatus: number, reason: string, where: ErrorWhere = {}, opts: ErrorOptions & { q850?: number | null } = {}) {
+  /** the response's `Retry-After`, in ms (503: the trunk asks us to wait) */
+  readonly retryAfterMs: number | null;
+  constructor(sipStatus: number, reason: string, where: ErrorWhere = {}, opts: ErrorOptions & { q850?: number | null; retryAfterMs?: number | null } = {}) {
     super('CALL_FAILED', `call failed: ${sipStatus} ${reason}`, where, { permanent: false, ...opts });
     this.sipStatus = sipStatus;
     this.q850 = opts.q850 ?? null;
+    this.retryAfterMs = opts.retryAfterMs ?? null;
   }
 }
 

@@ -78,13 +78,14 @@ const MAX_TRIES_OF: Partial<Record<Disposition, number>> = { REJECTED: 1 };
  * @param sameBefore how many earlier attempts of this contact ended with the same disposition
  */
 export function nextStep(
-  p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date },
+  p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date; retryAfterMs?: number | null },
   rules: CampaignRules,
 ): ContactStep {
   const cls = DISPOSITION_CLASS[p.disposition];
   if (cls === 'technical') {
-    // Exponential back-off, so a trunk or engine that stays down is not hammered: 2, 4, 8 ... min, at most a day.
-    const delay = Math.min(rules.technicalRetryMs * 2 ** Math.min(p.sameBefore, 20), 24 * HOUR);
+    // Exponential back-off, so a trunk or engine that stays down is not hammered: 2, 4, 8 ... min,
+    // and no sooner than the trunk's Retry-After asked (a 503's); at most a day.
+    const delay = Math.min(Math.max(rules.technicalRetryMs * 2 ** Math.min(p.sameBefore, 20), p.retryAfterMs ?? 0), 24 * HOUR);
     return { state: 'pending', nextAttemptAt: new Date(p.now.getTime() + delay) };
   }
   const promised = PROMISED_CALL[p.disposition];

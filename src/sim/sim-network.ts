@@ -101,6 +101,8 @@ export class SimNetwork implements CallControl {
     });
   }
 
+  async ready(): Promise<void> {}
+
   async close(): Promise<void> {
     for (const c of this.#open) c.close();
     this.#open.clear();

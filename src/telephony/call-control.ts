@@ -15,7 +15,22 @@ export interface OriginateRequest {
 export interface LegEvents {
   /** 180/183: the callee's phone rings. */
   ringing?(): void;
-  /** The far end ended an answered call (BYE received, or the network lost it). */
+  /**
+   * A provisional response (183, sometimes 180) carried SDP: the network plays audio before any
+   * answer (ringback, an operator's announcement, a voicemail greeting). Its RTP goes to our offer's
+   * port, so the media session can hear it.
+   */
+  earlyMedia?(sdp: string): void;
+  /**
+   * The far end sent a new SDP in an answered call (re-INVITE or UPDATE: hold, a moved address).
+   * Throws MediaError('SDP_INVALID') when it makes no sense; the adapter then refuses it with 488
+   * and the call goes on as before.
+   */
+  remoteSdp?(sdp: string): void;
+  /**
+   * The far end ended an answered call: BYE received ('callee'), or the signalling was lost
+   * ('network': drachtio-server went away, in-dialog keep-alives unanswered).
+   */
   hangup(cause: { by: 'callee' | 'network'; reason?: string }): void;
 }
 
@@ -36,5 +51,10 @@ export interface CallControl {
    * (the ring timeout). LegEvents.hangup fires only for answered legs.
    */
   originate(req: OriginateRequest, on: LegEvents, signal: AbortSignal): Promise<CallLeg>;
+  /**
+   * Resolves when calls can be placed; rejects with the reason otherwise (TELEPHONY_UNAVAILABLE
+   * while drachtio-server is away). The dialer asks before it leases contacts.
+   */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@ import { Q850_DISPOSITION, SIP_DISPOSITION } from '../../src/core/index.js';
 
 /** A call that was answered and whose script ended on its own, unless a case says otherwise. */
 const answered: CallEnd = {
-  sipStatus: null, q850: null, amd: null, answered: true, fault: null,
+  sipStatus: null, q850: null, amd: null, earlyMedia: null, answered: true, fault: null,
   dialog: { disposition: 'DECLINED', booked: false, endedBy: 'robot', stopped: false, error: null },
 };
 const unanswered = (sipStatus: number, q850: number | null = null): CallEnd => ({ ...answered, answered: false, dialog: null, sipStatus, q850 });
@@ -16,8 +16,11 @@ const CASES: [string, CallEnd, string][] = [
   ['a slot was booked', { ...dialog({ booked: true, disposition: 'BOOKED' }), fault: { kind: 'registry-lost', code: 'REGISTRY_UNAVAILABLE' } }, 'BOOKED'],
   ['the registry refused a second booking of the patient', dialog({ endedBy: 'error', disposition: null, error: 'BOOKING_EXISTS' }), 'BOOKED'],
   ['the answer\'s SDP makes no sense', { ...answered, dialog: null, fault: { kind: 'sdp', code: 'SDP_INVALID' } }, 'NETWORK_FAILURE'],
+  ['not answered, a voicemail greeting played before the answer', { ...unanswered(487), earlyMedia: 'voicemail' }, 'VOICEMAIL'],
   ['not answered, with a Q.850 cause the table names', unanswered(480, 17), 'BUSY'],
+  ['not answered after an operator\'s announcement, and the status says only "no answer"', { ...unanswered(487), earlyMedia: 'announcement' }, 'UNREACHABLE'],
   ['not answered, with a SIP final status', unanswered(486), 'BUSY'],
+  ['the network lost the answered call and nothing was booked', { ...dialog({ disposition: null, endedBy: 'callee' }), fault: { kind: 'network', code: 'CALL_LOST' } }, 'NETWORK_FAILURE'],
   ['an answering machine answered', { ...dialog({ disposition: null }), amd: 'machine' }, 'VOICEMAIL'],
   ['the script ended with a disposition', answered, 'DECLINED'],
   ['the call ran past its longest length', dialog({ disposition: null, stopped: true }), 'NEEDS_HUMAN'],
@@ -37,6 +40,12 @@ describe('callEnd()', () => {
   }
   it('turns every SIP final status of DOMAIN.md\'s table into its disposition when the call is not answered', () => {
     for (const [status, d] of SIP_DISPOSITION) expect(callEnd(unanswered(status)).disposition).toBe(d);
+  });
+  it('takes an announcement for the number\'s status only where the SIP status says no more than "no answer"', () => {
+    const after = (status: number) => callEnd({ ...unanswered(status), earlyMedia: 'announcement' }).disposition;
+    expect([after(487), after(408), after(480), after(404), after(486), after(503)]).toEqual(['UNREACHABLE', 'UNREACHABLE', 'UNREACHABLE', 'INVALID_NUMBER', 'BUSY', 'NETWORK_FAILURE']);
+    // ringback before a CANCEL is a plain no answer
+    expect(callEnd({ ...unanswered(487), earlyMedia: 'ringback' }).disposition).toBe('NO_ANSWER');
   });
   it('lets a Q.850 cause it knows decide over the SIP status, and leaves the rest to the status', () => {
     for (const [cause, d] of Q850_DISPOSITION) expect(callEnd(unanswered(503, cause)).disposition).toBe(d);

@@ -22,6 +22,11 @@ describe('nextStep()', () => {
     expect([0, 1, 2].map(delay)).toEqual([2, 4, 8].map((m) => m * 60_000));
     expect(delay(30)).toBe(24 * H);
   });
+  it('waits at least as long as a 503\'s Retry-After asks, and never past a day', () => {
+    const delay = (retryAfterMs: number | null) =>
+      nextStep({ disposition: 'NETWORK_FAILURE', attempts: 0, sameBefore: 0, now, retryAfterMs }, cold).nextAttemptAt!.getTime() - now.getTime();
+    expect([delay(null), delay(30_000), delay(600_000), delay(10 * 24 * H)]).toEqual([2 * 60_000, 2 * 60_000, 600_000, 24 * H]);
+  });
   it('retries REJECTED once only', () => {
     expect(nextStep({ disposition: 'REJECTED', attempts: 1, sameBefore: 0, now }, cold).state).toBe('pending');
     expect(nextStep({ disposition: 'REJECTED', attempts: 2, sameBefore: 1, now }, cold).state).toBe('done');
