@@ -11,6 +11,8 @@ import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { SimNetwork } from '../sim/sim-network.js';
 import { connectSpeech } from '../speech/grpc-speech.js';
 import { startReferenceSpeechServer } from '../speech/reference-server.js';
+import type { CallControl } from '../telephony/index.js';
+import { DrachtioCalls } from '../telephony/drachtio/drachtio-calls.js';
 import { prepareDataDir } from './data-dir.js';
 import { createLogger } from './logger.js';
 
@@ -34,6 +36,8 @@ export interface BuildOptions {
   log?: Logger;
   /** who answers which number on the simulated network (the demo reads it from its contact list) */
   personaOf?: (phone: string) => PersonaName | undefined;
+  /** the SIP trunk calls go out through (telephony kind drachtio); default: the first configured */
+  trunk?: string;
 }
 
 /**
@@ -70,8 +74,21 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
 
     const media = createRtpMediaFactory({ host: cfg.media.host, portMin: cfg.media.portMin, portMax: cfg.media.portMax, sourceLock: cfg.media.sourceLock });
     let sim: SimNetwork | null = null;
+    let calls: CallControl;
     const telephony = cfg.telephony;
-    if (telephony.kind === 'sim') {
+    if (telephony.kind === 'drachtio') {
+      const trunk = opts.trunk === undefined ? telephony.trunks[0]! : telephony.trunks.find((t) => t.name === opts.trunk);
+      if (!trunk) {
+        throw new ConfigError('CONFIG_INVALID', `no trunk "${opts.trunk}" in telephony.trunks`, { path: 'telephony.trunks' }, { hint: `trunks: ${telephony.trunks.map((t) => t.name).join(', ')}` });
+      }
+      const drachtio = new DrachtioCalls({
+        host: telephony.host, port: telephony.port, secret: telephony.secret, keepAliveMs: telephony.keepAliveMs,
+        trunk, log,
+      });
+      closers.push(() => drachtio.close());
+      await drachtio.connect();
+      calls = drachtio;
+    } else {
       const table = new Map(Object.entries(telephony.personas).map(([phone, name]) => [phone, knownPersona(name, `telephony.personas.${phone}`)]));
       const fallback = telephony.defaultPersona === undefined ? undefined : knownPersona(telephony.defaultPersona, 'telephony.defaultPersona');
       sim = new SimNetwork({
@@ -80,13 +97,14 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
         answerDelayMs: telephony.answerDelayMs,
       });
       closers.push(() => sim!.close());
+      calls = sim;
     }
 
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics, prefix: 'zvonar_process_' });
     const deps: CallDeps = {
       db,
-      calls: sim!,
+      calls,
       media,
       tts: speech.tts,
       asr: speech.asr,
@@ -94,7 +112,11 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       clock,
       log,
       metrics: createDialerMetrics(metrics),
-      ready: async () => void (await speech.capabilities()),
+      // no patient answers a robot that cannot speak, or a line that cannot carry a call
+      ready: async () => {
+        await calls.ready();
+        await speech.capabilities();
+      },
     };
     return { config: cfg, db, log, metrics, deps, sim, speechAddress, close };
   } catch (err) {

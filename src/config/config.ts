@@ -27,6 +27,29 @@ export const Trunk = z.strictObject({
   from: z.string().regex(E164, 'must be E.164, e.g. +78632000000'),
 });
 
+/** How a number goes into the Request-URI: +79001234567, 79001234567, or 89001234567 (Russian trunks vary). */
+const DialFormat = z.enum(['e164', 'digits', 'national8']);
+
+/** A SIP trunk reached through drachtio-server: where INVITEs go, and who we say we are. */
+export const SipTrunk = z.strictObject({
+  /** the name `zvonar call --trunk` picks it by */
+  name: z.string().regex(/^[\w.-]{1,40}$/, 'letters, digits, dot, dash, underscore'),
+  /** the provider's SIP server, host[:port] */
+  address: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[\w.-]+)(:\d{1,5})?$/, 'host[:port], e.g. sip.provider.ru:5060'),
+  transport: z.enum(['udp', 'tcp']).default('udp'),
+  /** digest authentication, when the trunk challenges (401/407); the password may come from ZVONAR_TRUNK_PASSWORD_<NAME> */
+  username: z.string().min(1).max(200).optional(),
+  password: z.string().min(1).max(200).optional(),
+  /** the caller id presented in From (and P-Asserted-Identity), E.164; default: trunk.from */
+  from: z.string().regex(E164, 'must be E.164, e.g. +78632000000').optional(),
+  /** the host part of From and P-Asserted-Identity; default: the trunk's host */
+  domain: z.string().regex(/^[\w.-]+$/, 'a host name').optional(),
+  /** send P-Asserted-Identity (RFC 3325) with the caller id: most Russian trunks want it */
+  assertIdentity: z.boolean().default(true),
+  dial: DialFormat.default('e164'),
+});
+export type SipTrunk = z.infer<typeof SipTrunk>;
+
 export const Config = z.strictObject({
   clinic: z.strictObject({
     /** said to patients ({clinic.name}) */
@@ -54,6 +77,20 @@ export const Config = z.strictObject({
       personas: z.record(z.string().regex(E164, 'numbers are E.164, e.g. +79001234567'), PersonaName).default({}),
       /** who answers a number not in the table; none: 404 */
       defaultPersona: PersonaName.optional(),
+    }),
+    /** real calls: drachtio-srf to a drachtio-server, which speaks SIP to the trunks */
+    z.strictObject({
+      kind: z.literal('drachtio'),
+      /** drachtio-server's admin (control) address */
+      host: Host.default('127.0.0.1'),
+      port: Port.default(9022),
+      /** the admin secret; ZVONAR_DRACHTIO_SECRET overrides */
+      secret: z.string().max(200).default(''),
+      /** an answered call's in-dialog OPTIONS keep-alive: a call whose far end stops answering is ended */
+      keepAliveMs: z.number().int().min(1_000).max(600_000).default(30_000),
+      /** the first is used unless `zvonar call --trunk` names another */
+      trunks: z.array(SipTrunk).min(1, 'name at least one trunk').max(50)
+        .refine((t) => new Set(t.map((x) => x.name)).size === t.length, { message: 'trunk names must differ' }),
     }),
   ]),
   trunk: Trunk,
@@ -125,6 +162,15 @@ export function loadConfig(
     }
   }
   if (env.DATABASE_URL) cfg.database.url = env.DATABASE_URL;
+  if (cfg.telephony.kind === 'drachtio') {
+    // secrets need not live in the file
+    if (env.ZVONAR_DRACHTIO_SECRET) cfg.telephony.secret = env.ZVONAR_DRACHTIO_SECRET;
+    if (!cfg.telephony.secret) yaml.fail('CONFIG_INVALID', 'telephony.secret: drachtio-server\'s admin secret is not set', ['telephony'], 'set telephony.secret, or ZVONAR_DRACHTIO_SECRET');
+    for (const t of cfg.telephony.trunks) {
+      const password = env[`ZVONAR_TRUNK_PASSWORD_${t.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
+      if (password) t.password = password;
+    }
+  }
   if (env.ZVONAR_LOG_LEVEL) {
     const level = LogLevel.safeParse(env.ZVONAR_LOG_LEVEL);
     if (!level.success) {

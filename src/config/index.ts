@@ -1,3 +1,3 @@
 export { YamlFile } from './yaml-file.js';
-export { Config, Trunk, loadConfig } from './config.js';
+export { Config, SipTrunk, Trunk, loadConfig } from './config.js';
 export { CampaignFile, loadCampaignFile } from './campaign-file.js';
