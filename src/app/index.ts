@@ -10,3 +10,4 @@ export { callLine, printCampaignReport, readCampaignReport, type CampaignReport 
 export { prepareDataDir } from './data-dir.js';
 export { loadScript as checkScript, scriptJsonSchema } from '../dialog/index.js';
 export { readConfig } from './read-config.js';
+export { placeTestCall, TEST_CAMPAIGN_ID, type CallOptions, type CallReport } from './call.js';

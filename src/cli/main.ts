@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ZvonarError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import {
-  checkScript, debugDetail, readConfig, EXPORT_FORMATS, EXPORTS, failureLine, runDemo, runEngine, runExport, runLoad, runMigrate,
+  checkScript, debugDetail, readConfig, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport, runLoad, runMigrate,
   scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
 
@@ -95,6 +95,32 @@ program
       campaignId: o.campaign, dialogsDir: o.dialogs ?? join(pkg().root, 'dialogs'), untilIdle: o.untilIdle,
       signal: AbortSignal.any([stop.signal, readerGone.signal]), out,
     });
+  });
+
+program
+  .command('call')
+  .argument('<number>', 'the number to call: +79001234567, 8 900 123-45-67')
+  .description('place one call now through the configured telephony with a dialog script, and print what happened')
+  .requiredOption('--dialog <file>', 'dialog script (YAML)')
+  .option('--trunk <name>', 'SIP trunk of telephony.trunks (default: the first)')
+  .option('--patient <name>', 'who the script greets, when the registry does not know the number: "Фамилия Имя Отчество"')
+  .option('--book', 'book the slot the callee picks (default: a rehearsal, no slot is held or booked)', false)
+  .option('--json', 'print one JSON object: disposition, sipStatus, q850, amd, durationMs, transcript, ...', false)
+  .action(async (number: string, o: { dialog: string; trunk?: string; patient?: string; book: boolean; json: boolean }) => {
+    const cfg = config(process.env.ZVONAR_LOG_LEVEL ? {} : { level: 'warn' });
+    const r = await placeTestCall(cfg, {
+      number, dialogFile: o.dialog, book: o.book,
+      ...(o.trunk === undefined ? {} : { trunk: o.trunk }),
+      ...(o.patient === undefined ? {} : { patient: o.patient }),
+      ...(o.json ? {} : { onEvent: out }),
+    });
+    if (o.json) return out(JSON.stringify(r));
+    out('');
+    out(`disposition ${r.disposition} (${r.because})`);
+    const talked = r.sipStatus === 200 ? `talked ${(r.durationMs / 1000).toFixed(1)} s` : 'not answered';
+    out(`SIP ${r.sipStatus ?? '-'}${r.q850 === null ? '' : `, Q.850 cause ${r.q850}`}, ${talked}${r.earlyMedia ? `, early media: ${r.earlyMedia}` : ''}`);
+    if (r.slot) out(`slot ${r.slot.id} at ${r.slot.startsAt} ${r.slot.resource}: ${r.rehearsal ? 'a rehearsal, not booked (--book books it)' : 'booked'}`);
+    out(`recorded as attempt ${r.callId} of campaign ${r.campaignId}`);
   });
 
 const campaign = program.command('campaign').description('what is in the registry for a campaign');

@@ -62,18 +62,20 @@ export async function leaseDueContacts(
      order by l.priority, l.next_attempt_at, l.id`,
     [p.campaignId, p.now, p.limit, p.leaseMs, p.owner, JSON.stringify(hoursByIsoDay(p.hours))],
   );
-  return rows.map((r) => ({
-    id: r.contact_id,
-    campaignId: r.campaign_id,
-    patient: { ...toPatient(r), phone: r.contact_phone },
-    state: r.state,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    priority: r.priority,
-    lastDisposition: r.last_disposition,
-    doNotCall: r.dnc,
-  }));
+  return rows.map(toLeased);
 }
+
+const toLeased = (r: Row): LeasedContact => ({
+  id: r.contact_id,
+  campaignId: r.campaign_id,
+  patient: { ...toPatient(r), phone: r.contact_phone },
+  state: r.state,
+  attempts: r.attempts,
+  nextAttemptAt: r.next_attempt_at,
+  priority: r.priority,
+  lastDisposition: r.last_disposition,
+  doNotCall: r.dnc,
+});
 
 /** Closes a contact without a call (its number is on the do-not-call list). */
 export async function closeContact(db: Db, p: { contactId: string; disposition: Disposition }): Promise<void> {
@@ -82,4 +84,41 @@ export async function closeContact(db: Db, p: { contactId: string; disposition: 
      where id = $1`,
     [p.contactId, p.disposition],
   );
+}
+
+/**
+ * The contact for one call placed by hand (`zvonar call`), leased to `owner` at once, whatever
+ * the calling hours: the patient with that number (the first, when several share it), or a new
+ * one named as given, enrolled in the campaign if they are not yet. Null when the contact is on
+ * a call right now (an open attempt), so it is never dialled twice.
+ */
+export async function leaseContactByPhone(
+  db: Db,
+  p: { campaignId: string; phone: string; owner: string; now: Date; leaseMs: number; newPatient: { lastName: string; firstName: string; middleName: string | null; timeZone: string } },
+): Promise<LeasedContact | null> {
+  return db.tx(async (tx) => {
+    const known = await tx.query<{ id: string }>(`select id from patient where phone = $1 order by id limit 1`, [p.phone]);
+    const patientId = known.rows[0]?.id ?? (await tx.query<{ id: string }>(
+      `insert into patient (last_name, first_name, middle_name, phone, time_zone, tags) values ($1, $2, $3, $4, $5, '{test-call}') returning id`,
+      [p.newPatient.lastName, p.newPatient.firstName, p.newPatient.middleName, p.phone, p.newPatient.timeZone],
+    )).rows[0]!.id;
+    await tx.query(
+      `insert into campaign_contact (campaign_id, patient_id, phone, next_attempt_at) values ($1, $2, $3, $4)
+       on conflict (campaign_id, patient_id) do nothing`,
+      [p.campaignId, patientId, p.phone, p.now],
+    );
+    const { rows } = await tx.query<Row>(
+      `with leased as (
+         update campaign_contact c set state = 'pending', phone = $3, lease_owner = $4, lease_until = $5::timestamptz + $6::float8 * interval '1 millisecond'
+         where c.campaign_id = $1 and c.patient_id = $2
+           and not exists (select 1 from attempt a where a.campaign_contact_id = c.id and a.disposition is null)
+         returning c.*)
+       select l.id as contact_id, l.campaign_id, l.phone as contact_phone, l.state, l.attempts, l.next_attempt_at,
+              l.priority, l.last_disposition, p.*,
+              exists (select 1 from do_not_call d where d.phone = l.phone) as dnc
+       from leased l join patient p on p.id = l.patient_id`,
+      [p.campaignId, patientId, p.phone, p.owner, p.now, p.leaseMs],
+    );
+    return rows[0] ? toLeased(rows[0]) : null;
+  });
 }
