@@ -1,0 +1,179 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallReport } from '../../src/app/index.js';
+import { openPglite } from '../../src/registry/pglite-db.js';
+import { modemSpeak } from '../../src/speech/index.js';
+import { writeRtpPcap } from '../support/pcap.js';
+import { readWav } from '../support/wav.js';
+
+/**
+ * Real SIP: `zvonar call` through a real drachtio-server to sipp (Debian `sip-tester`) playing
+ * the callee's side from tests/sip/scenarios. Runs when ZVONAR_TEST_DRACHTIO=host:port:secret
+ * names a running drachtio-server that can reach 127.0.0.1 (DEVELOPERS.md says how to build and
+ * start one); skipped otherwise. Media is real too: sipp answers with its own RTP port and plays
+ * pcap files this test writes (the callee's "да" in the reference engine's modem voice, a recorded
+ * operator announcement, a voicemail greeting), and the robot's audio goes to sipp.
+ */
+const DRACHTIO = process.env.ZVONAR_TEST_DRACHTIO;
+const ROOT = resolve('.');
+const BIN = join(ROOT, 'bin/zvonar.js');
+const SCENARIOS = join(ROOT, 'tests/sip/scenarios');
+const DIALOG = join(ROOT, 'dialogs/dispanserization-invite.yaml');
+
+interface Run { report: CallReport; elapsedMs: number; sipp: { code: number | null; out: string } }
+
+describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
+  const [host, port, secret] = (DRACHTIO ?? '::').split(':');
+  const tmp = mkdtempSync(join(tmpdir(), 'zvonar-sip-'));
+  const dataDir = join(tmp, 'registry');
+  let sippPort = 15_060 + Math.floor(Math.random() * 400) * 2;
+  let number = 0;
+
+  beforeAll(() => {
+    writeFileSync(join(tmp, 'config.yaml'), [
+      'clinic: { name: поликлиника номер семь, timeZone: Europe/Moscow }',
+      `database: { url: ${process.env.ZVONAR_TEST_DATABASE_URL ? JSON.stringify(process.env.ZVONAR_TEST_DATABASE_URL) : 'null'}, dataDir: ${JSON.stringify(dataDir)} }`,
+      'log: { level: warn }',
+      'telephony:',
+      '  kind: drachtio',
+      `  host: ${host}`,
+      `  port: ${port}`,
+      `  secret: ${JSON.stringify(secret)}`,
+      '  keepAliveMs: 600000',
+      '  trunks:',
+      '    - { name: sipp, address: "127.0.0.1:SIPP_PORT" }',
+      'trunk: { from: "+78632000000", ringTimeoutMs: 15000 }',
+      'speech: { kind: embedded }',
+      '',
+    ].join('\n'));
+    // the callee's side: "да" every 3 s for half a minute, as the reference engine hears speech
+    const da = modemSpeak('да');
+    const talk = new Int16Array(10 * (24_000 + da.length));
+    for (let i = 0; i < 10; i++) talk.set(da, i * (24_000 + da.length) + 24_000);
+    writeRtpPcap(join(tmp, 'callee.pcap'), talk);
+    writeRtpPcap(join(tmp, 'announcement.pcap'), readWav(join(ROOT, 'tests/fixtures/early-media/sit-unreachable-ru.wav')).samples);
+    writeRtpPcap(join(tmp, 'voicemail.pcap'), readWav(join(ROOT, 'tests/fixtures/early-media/voicemail-ru.wav')).samples);
+  });
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  /** sipp plays one scenario as the callee while `zvonar call --json` calls it. */
+  async function call(scenario: string): Promise<Run> {
+    sippPort += 2;
+    const cfg = join(tmp, `config-${sippPort}.yaml`);
+    writeFileSync(cfg, readFileSync(join(tmp, 'config.yaml'), 'utf8').replace('SIPP_PORT', String(sippPort)));
+    const sipp = spawn('sipp', [
+      '-sf', join(SCENARIOS, `${scenario}.xml`), '-i', '127.0.0.1', '-p', String(sippPort),
+      '-mi', '127.0.0.1', '-mp', String(sippPort + 1000), '-m', '1', '-nostdin', '-timeout', '60', '-timeout_error', '-trace_err',
+    ], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    const sippDone = exited(sipp);
+    await new Promise((r) => setTimeout(r, 300)); // sipp binds its port
+    const t0 = Date.now();
+    const phone = `+7900555${String(++number).padStart(4, '0')}`;
+    const out = await new Promise<string>((done, fail) => {
+      execFile('node', [BIN, '-c', cfg, 'call', phone, '--dialog', DIALOG, '--json'], {
+        cwd: tmp, env: { ...process.env, ZVONAR_LOG_LEVEL: 'warn', DATABASE_URL: '' }, timeout: 90_000,
+      }, (err, stdout, stderr) => (err ? fail(new Error(`zvonar call failed: ${stderr}`)) : done(stdout)));
+    });
+    const elapsedMs = Date.now() - t0;
+    const sippResult = await Promise.race([sippDone, new Promise<{ code: null; out: string }>((r) => setTimeout(() => {
+      sipp.kill();
+      r({ code: null, out: 'sipp still running 10 s after the call ended' });
+    }, 10_000))]);
+    return { report: JSON.parse(out) as CallReport, elapsedMs, sipp: sippResult };
+  }
+
+  const said = (r: CallReport) => r.transcript.filter((l) => l.who === 'robot').map((l) => l.text);
+  const heard = (r: CallReport) => r.transcript.filter((l) => l.who === 'callee').map((l) => l.text);
+
+  it('answer and talk: the robot greets, hears "да", ends the script and hangs up; the attempt is in the registry', async () => {
+    const { report, sipp } = await call('answer-talk');
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report).toMatchObject({ sipStatus: 200, q850: null, amd: null, earlyMedia: null, campaignId: 'test-calls' });
+    expect(said(report)[0]).toMatch(/^Здравствуйте/);
+    expect(heard(report)).toContain('да');
+    expect(report.durationMs).toBeGreaterThan(3_000);
+    // no slots in this registry: the script promises a call back
+    expect(report.disposition).toBe('CALLBACK_REQUESTED');
+    const db = process.env.ZVONAR_TEST_DATABASE_URL ? null : await openPglite(dataDir);
+    if (db) {
+      try {
+        const { rows } = await db.query<{ disposition: string; sip_status: number; hangup_by: string }>(`select disposition, sip_status, hangup_by from attempt where call_id = $1`, [report.callId]);
+        expect(rows).toEqual([{ disposition: 'CALLBACK_REQUESTED', sip_status: 200, hangup_by: 'robot' }]);
+      } finally {
+        await db.close();
+      }
+    }
+  }, 90_000);
+
+  for (const [scenario, disposition, sipStatus, q850] of [
+    ['reject-486', 'BUSY', 486, 17],
+    ['reject-480', 'UNREACHABLE', 480, null],
+    ['reject-404', 'INVALID_NUMBER', 404, null],
+    ['reject-503', 'NETWORK_FAILURE', 503, null],
+  ] as const) {
+    it(`${scenario}: ${disposition}`, async () => {
+      const { report, sipp } = await call(scenario);
+      expect(sipp.code, sipp.out).toBe(0);
+      expect(report).toMatchObject({ disposition, sipStatus, q850, durationMs: 0, transcript: [] });
+    }, 60_000);
+  }
+
+  it('ring without answer: CANCEL at the ring timeout, 487, NO_ANSWER', async () => {
+    const { report, sipp, elapsedMs } = await call('ring-no-answer');
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report).toMatchObject({ disposition: 'NO_ANSWER', sipStatus: 487 });
+    expect(elapsedMs).toBeGreaterThanOrEqual(15_000);
+  }, 60_000);
+
+  it('183 with an operator\'s announcement, then 480: the announcement is heard and named, the number is UNREACHABLE', async () => {
+    const { report, sipp } = await call('announcement-480');
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report).toMatchObject({ disposition: 'UNREACHABLE', sipStatus: 480, q850: 20 });
+    expect(report.earlyMedia).toMatch(/^announcement/);
+  }, 60_000);
+
+  it('183 with a voicemail greeting: cancelled at its beep, long before the ring timeout, VOICEMAIL', async () => {
+    const { report, sipp, elapsedMs } = await call('voicemail-early');
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report).toMatchObject({ disposition: 'VOICEMAIL', sipStatus: 487 });
+    expect(report.earlyMedia).toMatch(/^voicemail/);
+    expect(elapsedMs).toBeLessThan(15_000);
+  }, 60_000);
+
+  it('early hang-up: the callee hangs up a second after answering, EARLY_HANGUP', async () => {
+    const { report, sipp } = await call('early-hangup');
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report).toMatchObject({ disposition: 'EARLY_HANGUP', sipStatus: 200 });
+  }, 60_000);
+
+  it('BYE from the callee mid-prompt: the robot stops, EARLY_HANGUP, the greeting is in the transcript', async () => {
+    const { report, sipp } = await call('bye-mid-prompt');
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report).toMatchObject({ disposition: 'EARLY_HANGUP', sipStatus: 200 });
+    expect(said(report)[0]).toMatch(/^Здравствуйте/);
+    expect(report.durationMs).toBeLessThan(5_000);
+  }, 60_000);
+
+  it('DTMF from the callee (RFC 4733) is in the call\'s event stream and transcript', async () => {
+    const { report, sipp } = await call('dtmf');
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report.transcript).toContainEqual(expect.objectContaining({ who: 'callee', text: 'DTMF 1' }));
+  }, 90_000);
+
+  it('re-INVITE with a new SDP mid-call is answered 200 and the call goes on', async () => {
+    const { report, sipp } = await call('reinvite');
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(heard(report)).toContain('да');
+    expect(report.disposition).toBe('CALLBACK_REQUESTED');
+  }, 90_000);
+});
+
+function exited(p: ChildProcess): Promise<{ code: number | null; out: string }> {
+  let out = '';
+  p.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
+  p.stderr?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
+  return new Promise((r) => p.on('exit', (code) => r({ code, out })));
+}
