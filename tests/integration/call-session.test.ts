@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CallSession, type CallEvents } from '../../src/call/index.js';
+import { CALL_TRANSITIONS, CallSession, type CallEvents, type CallState } from '../../src/call/index.js';
+import { CallFailedError } from '../../src/core/index.js';
+import { createRtpMediaFactory } from '../../src/media/rtp-session.js';
+import type { CallControl } from '../../src/telephony/index.js';
+import { readWav } from '../support/wav.js';
 import { ANY_HOUR, nextStep } from '../../src/dialer/index.js';
 import { addDoNotCall, leaseDueContacts, registerDialer, type Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
@@ -19,7 +23,7 @@ for (const target of databases) {
     });
     afterEach(async () => db?.close());
 
-    async function callOne(persona: PersonaName, p: { slots?: number; dnc?: boolean } = {}) {
+    async function callOne(persona: PersonaName, p: { slots?: number; dnc?: boolean; calls?: CallControl; ringTimeoutMs?: number } = {}) {
       const now = new Date();
       const s = await seedCampaign(db, { personas: [persona], slots: p.slots ?? 2, now });
       if (p.dnc) await addDoNotCall(db, { phone: s.phones[0]!, reason: 'test', source: 'import' });
@@ -27,15 +31,15 @@ for (const target of databases) {
       const dialerId = `session-${Math.random().toString(36).slice(2)}`;
       await registerDialer(db, { id: dialerId, host: 'h', pid: 1, now });
       const [contact] = await leaseDueContacts(db, { campaignId: s.campaign.id, now, limit: 1, leaseMs: 60_000, owner: dialerId, hours: ANY_HOUR });
-      const session = new CallSession(engine.deps, {
-        campaign: s.campaign, script: SCRIPT, machine: MACHINE, contact: contact!, from: '+78632000000', ringTimeoutMs: 23_000, maxCallMs: 60_000,
+      const session = new CallSession({ ...engine.deps, ...(p.calls ? { calls: p.calls } : {}) }, {
+        campaign: s.campaign, script: SCRIPT, machine: MACHINE, contact: contact!, from: '+78632000000', ringTimeoutMs: p.ringTimeoutMs ?? 23_000, maxCallMs: 60_000,
         clinic: { name: 'поликлиника', timeZone: 'Europe/Moscow' }, dialerId, registryRetryMs: 2_000, fence: new AbortController().signal,
         nextStep: (x) => nextStep(x, s.campaign.rules),
       });
       const events: { [K in keyof CallEvents]?: CallEvents[K][0][] } = {};
       const record = <K extends keyof CallEvents>(name: K) =>
         session.on(name as never, ((e: CallEvents[K][0]) => void ((events[name] ??= []) as CallEvents[K][0][]).push(e)) as never);
-      for (const name of ['state', 'said', 'heard', 'first-audio', 'booked', 'hangup', 'ended'] as const) record(name);
+      for (const name of ['state', 'said', 'heard', 'first-audio', 'booked', 'hangup', 'ended', 'early-media', 'handoff', 'note'] as const) record(name);
       try {
         const summary = await session.run();
         return { summary, events, session };
@@ -66,6 +70,75 @@ for (const target of databases) {
       expect(events.ended).toEqual([expect.objectContaining({ disposition: 'BUSY', because: 'not answered, with a SIP final status', sipStatus: 486, durationMs: 0 })]);
     });
 
+    it('a callee who asks for a person: dialog to handoff and back (no operator yet), the handoff told and written in the transcript', async () => {
+      const { summary, events, session } = await callOne('operator', { slots: 0 });
+      expect(path(events)).toContain('dialog->handoff');
+      expect(path(events)).toContain('handoff->dialog');
+      expect(events.handoff).toEqual([expect.objectContaining({ queue: expect.any(String), outcome: 'unavailable' })]);
+      expect(session.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: expect.stringMatching(/^handed to operators \(.+\): unavailable$/) }));
+      expect(summary.disposition).toBe('NEEDS_HUMAN');
+    });
+
+    /**
+     * A network that answers the INVITE with early media: a 183 whose SDP names a real RTP
+     * endpoint that plays a recorded fixture to our offer's port, then the final status `then`
+     * gives, or 487 when the session cancels. (The real one, through drachtio-server and sipp, is
+     * in tests/e2e/sip-drachtio.test.ts.)
+     */
+    function earlyMediaNetwork(fixture: string, then: { status: number; q850?: number; afterMs: number } | null): CallControl {
+      const factory = createRtpMediaFactory({ host: '127.0.0.1', portMin: 30_000, portMax: 39_999 });
+      return {
+        ready: async () => {},
+        close: async () => {},
+        originate: async (req, on, signal) => {
+          const far = await factory.allocate();
+          on.ringing?.();
+          on.earlyMedia?.(far.accept(req.sdpOffer));
+          void far.play(readWav(`tests/fixtures/early-media/${fixture}.wav`).samples);
+          try {
+            await new Promise<void>((_, reject) => {
+              const timer = then && setTimeout(() => reject(new CallFailedError(then.status, 'final', {}, { q850: then.q850 ?? null })), then.afterMs);
+              signal.addEventListener('abort', () => {
+                if (timer) clearTimeout(timer);
+                reject(new CallFailedError(487, 'request terminated'));
+              }, { once: true });
+            });
+          } finally {
+            far.close();
+          }
+          throw new Error('unreachable');
+        },
+      };
+    }
+
+    it('early media with a voicemail greeting: the session cancels at its beep, long before the ring timeout, and ends VOICEMAIL', async () => {
+      const t0 = Date.now();
+      const { events, session } = await callOne('agree', { slots: 0, calls: earlyMediaNetwork('voicemail-ru', null), ringTimeoutMs: 20_000 });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(path(events)).toEqual(['created->originating', 'originating->ringing', 'ringing->early-media', 'early-media->hanging-up', 'hanging-up->finished']);
+      expect(events['early-media']).toEqual([expect.objectContaining({ kind: 'voicemail' })]);
+      expect(events.ended).toEqual([expect.objectContaining({ disposition: 'VOICEMAIL', because: 'not answered, a voicemail greeting played before the answer', sipStatus: 487 })]);
+      expect(session.transcript[0]).toMatchObject({ who: 'system', text: expect.stringMatching(/^early media: voicemail/) });
+    });
+
+    it('early media with an operator\'s announcement, then our CANCEL: UNREACHABLE, not NO_ANSWER', async () => {
+      const { events } = await callOne('agree', { slots: 0, calls: earlyMediaNetwork('announcement-ru', null), ringTimeoutMs: 5_000 });
+      expect(events['early-media']).toEqual([expect.objectContaining({ kind: 'announcement' })]);
+      expect(events.ended).toEqual([expect.objectContaining({ disposition: 'UNREACHABLE', sipStatus: 487 })]);
+    });
+
+    it('early media with SIT tones and an announcement, then 480 with Q.850 cause 20: UNREACHABLE by the cause', async () => {
+      const { events } = await callOne('agree', { slots: 0, calls: earlyMediaNetwork('sit-unreachable-ru', { status: 480, q850: 20, afterMs: 4_000 }) });
+      expect(events['early-media']).toEqual([expect.objectContaining({ kind: 'announcement', cue: expect.stringMatching(/SIT/) })]);
+      expect(events.ended).toEqual([expect.objectContaining({ disposition: 'UNREACHABLE', q850: 20, sipStatus: 480 })]);
+    });
+
+    it('early media with ringback, then our CANCEL at the ring timeout: NO_ANSWER', async () => {
+      const { events } = await callOne('agree', { slots: 0, calls: earlyMediaNetwork('ringback-ru', null), ringTimeoutMs: 6_500 });
+      expect(events['early-media']).toEqual([expect.objectContaining({ kind: 'ringback' })]);
+      expect(events.ended).toEqual([expect.objectContaining({ disposition: 'NO_ANSWER', sipStatus: 487 })]);
+    });
+
     it('a number on the do-not-call list: created to finished, no call placed', async () => {
       const { summary, events } = await callOne('agree', { dnc: true });
       expect(path(events)).toEqual(['created->finished']);
@@ -74,3 +147,23 @@ for (const target of databases) {
     });
   });
 }
+
+describe('the call session\'s state diagram', () => {
+  it('reaches finished from every state, and leaves finished for none', () => {
+    const reaches = (from: CallState, seen = new Set<CallState>()): boolean => {
+      if (from === 'finished') return true;
+      seen.add(from);
+      return CALL_TRANSITIONS[from].some((to) => !seen.has(to) && reaches(to, seen));
+    };
+    for (const state of Object.keys(CALL_TRANSITIONS) as CallState[]) expect(reaches(state), state).toBe(true);
+    expect(CALL_TRANSITIONS.finished).toEqual([]);
+  });
+  it('never goes back to ringing or early media once answered, nor from hanging-up to anything but finished', () => {
+    for (const s of ['answered', 'dialog', 'handoff', 'hanging-up'] as const) {
+      expect(CALL_TRANSITIONS[s]).not.toContain('ringing');
+      expect(CALL_TRANSITIONS[s]).not.toContain('early-media');
+      expect(CALL_TRANSITIONS[s]).not.toContain('originating');
+    }
+    expect(CALL_TRANSITIONS['hanging-up']).toEqual(['finished']);
+  });
+});

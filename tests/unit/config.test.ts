@@ -119,6 +119,28 @@ describe('loadConfig()', () => {
     for (const text of ['', '\r\r', `# ${'x'.repeat(2 << 20)}\n`]) expect(configError(text).where).toMatchObject({ line: 1, col: 1 });
   });
 
+  describe('telephony: drachtio', () => {
+    const EXAMPLE = readFileSync('config/drachtio.example.yaml', 'utf8');
+    it('accepts config/drachtio.example.yaml, with the secret and trunk passwords from the environment', () => {
+      const cfg = loadConfig('config/drachtio.example.yaml', { ZVONAR_DRACHTIO_SECRET: 's3', ZVONAR_TRUNK_PASSWORD_MAIN: 'pw' });
+      expect(cfg.telephony).toMatchObject({ kind: 'drachtio', host: '127.0.0.1', port: 9022, secret: 's3', keepAliveMs: 30_000 });
+      expect(cfg.telephony.kind === 'drachtio' && cfg.telephony.trunks[0]).toMatchObject({ name: 'main', username: '8632000000', password: 'pw', dial: 'national8' });
+    });
+    it('refuses a drachtio telephony without a secret, at its line, naming the variable that can give it', () => {
+      const text = EXAMPLE.replace(/ {2}secret: .*\n/, '');
+      const err = configError(text);
+      expect(err.message).toMatch(/telephony\.secret: drachtio-server's admin secret is not set/);
+      expect(err.hint).toMatch(/ZVONAR_DRACHTIO_SECRET/);
+      expect(err.where.line).toBe(lineOf(text, 'telephony:'));
+    });
+    it('refuses a trunk address that is not host[:port], two trunks of one name, and no trunk', () => {
+      expect(configError(EXAMPLE.replace('sip.provider.example:5060', 'sip://provider')).message).toMatch(/address: host\[:port\]/);
+      const twice = EXAMPLE.replace('  trunks:\n', '  trunks:\n    - { name: main, address: 10.0.0.1 }\n');
+      expect(configError(twice).message).toMatch(/trunk names must differ/);
+      expect(configError(EXAMPLE.replace(/ {2}trunks:\n[\s\S]*?\n\n/, '  trunks: []\n\n')).message).toMatch(/name at least one trunk/);
+    });
+  });
+
   it('refuses a bad ZVONAR_LOG_LEVEL naming the variable', () => {
     expect(() => loadConfig('config/default.yaml', { ZVONAR_LOG_LEVEL: 'loud' })).toThrow(/ZVONAR_LOG_LEVEL: "loud"/);
   });
