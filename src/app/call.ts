@@ -18,6 +18,8 @@ export interface CallOptions {
   trunk?: string;
   /** book for real; otherwise the script's booking step books nothing (a rehearsal) */
   book?: boolean;
+  /** keys to press once answered, before the script speaks: an extension (0-9 * # A-D; ',' waits 0.5 s) */
+  dtmf?: string;
   /** the name the script greets, for a number the registry does not know: "Фамилия Имя Отчество" */
   patient?: string;
   /** each event of the call as it happens (not with --json) */
@@ -57,6 +59,9 @@ export async function placeTestCall(cfg: Config, o: CallOptions): Promise<CallRe
   const script = loadScript(o.dialogFile);
   const machine = compileScript(script);
   const newPatient = patientName(o.patient, cfg.clinic.timeZone);
+  if (o.dtmf !== undefined && !/^[0-9*#A-Da-d,]{1,32}$/.test(o.dtmf)) {
+    throw new ConfigError('CONFIG_INVALID', `--dtmf "${o.dtmf}": keys are 0-9 * # A-D, and ',' for half a second's wait; at most 32`, { path: '--dtmf' });
+  }
   const engine = await buildEngine(cfg, o.trunk === undefined ? {} : { trunk: o.trunk });
   const { db, log } = engine;
   const clock = engine.deps.clock;
@@ -83,6 +88,7 @@ export async function placeTestCall(cfg: Config, o: CallOptions): Promise<CallRe
       campaign, script, machine, contact, from: cfg.trunk.from, ringTimeoutMs: cfg.trunk.ringTimeoutMs, maxCallMs: cfg.dialer.maxCallMs,
       clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
       dialerId, registryRetryMs: cfg.dialer.registryRetryMs, fence: new AbortController().signal, rehearsal: !o.book,
+      ...(o.dtmf ? { dtmfAfterAnswer: o.dtmf.toUpperCase() } : {}),
       nextStep: (x) => nextStep(x, campaign.rules),
     });
     if (o.onEvent) follow(session, o.onEvent);
@@ -147,8 +153,8 @@ function follow(session: CallSession, out: (line: string) => void): void {
   session.on('early-media', ({ kind, cue, atMs }) => out(`${t(atMs)}  early media: ${kind} (${cue})`));
   session.on('said', ({ text, atMs }) => out(`${t(atMs)}  robot:  ${text}`));
   session.on('heard', ({ text, intent, confidence, atMs }) => out(`${t(atMs)}  callee: ${text}${intent ? `  [${intent}${confidence === null ? '' : ` ${confidence.toFixed(2)}`}]` : ''}`));
-  session.on('note', ({ text, atMs }) => out(`${t(atMs)}  (${text})`));
-  session.on('dtmf', ({ digit, atMs }) => out(`${t(atMs)}  callee pressed ${digit}`));
+  session.on('note', ({ text, atMs }) => out(`${t(atMs)}  ${text.startsWith('(') ? text : `(${text})`}`));
+  session.on('dtmf', ({ digit, by, atMs }) => out(`${t(atMs)}  ${by} pressed ${digit}`));
   session.on('handoff', ({ queue, outcome, atMs }) => out(`${t(atMs)}  handed to ${queue}: ${outcome}`));
   session.on('hangup', ({ by, atMs }) => out(`${t(atMs)}  hung up by ${by}`));
 }

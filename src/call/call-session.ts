@@ -48,6 +48,11 @@ export interface CallPlan {
    * dead: the call is ended at once (INTERRUPTED), before anyone could dial the patient again.
    */
   fence: AbortSignal;
+  /**
+   * Keys pressed for the robot once the call is answered, before the script speaks (RFC 4733):
+   * an extension behind the callee's switchboard. ',' waits half a second. Checked by the caller.
+   */
+  dtmfAfterAnswer?: string;
   /** a test call (`zvonar call`): slots are offered, none held or booked (see createSlotDesk) */
   rehearsal?: boolean;
   /** what the rules decide for the contact after this attempt (src/dialer/retry.ts) */
@@ -107,8 +112,8 @@ export type CallEvents = {
   heard: [{ step: string; text: string; intent: string | null; confidence: number | null; atMs: number }];
   /** the dialog noted something that was neither said nor heard (silence, slots offered, a booking) */
   note: [{ step: string; text: string; atMs: number }];
-  /** the callee pressed a key (RFC 4733 telephone-event), once per key */
-  dtmf: [{ digit: string; durationMs: number; atMs: number }];
+  /** a key pressed (RFC 4733 telephone-event), once per key: by the callee, or sent by the robot */
+  dtmf: [{ digit: string; by: 'callee' | 'robot'; durationMs: number; atMs: number }];
   /** what early media sounded like, told once when it ends (the answer, or the final status) */
   'early-media': [{ kind: EarlyMedia; cue: string; heardMs: number; atMs: number }];
   /** machine detection's verdict: published once answering-machine detection exists (issue 9) */
@@ -153,6 +158,9 @@ export class UnclosedAttemptError extends RegistryError {
  * waits a moment, rather than being hung up on.
  */
 const IN_CALL_RETRY_MS = 8_000;
+
+/** How long a key the robot presses lasts (RFC 4733 events of 100 ms are what phones send). */
+const DTMF_KEY_MS = 100;
 
 /** A stop request is retried at least this long while the registry is down. */
 const DNC_RETRY_MS = 10 * 60_000;
@@ -304,7 +312,8 @@ export class CallSession extends EventEmitter<CallEvents> {
       this.#to('answered');
       log.info({}, 'call answered');
       media.answer(leg.sdpAnswer);
-      media.on('dtmf', (digit, durationMs) => this.emit('dtmf', { digit, durationMs, atMs: this.#at() }));
+      media.on('dtmf', (digit, durationMs) => this.emit('dtmf', { digit, by: 'callee', durationMs, atMs: this.#at() }));
+      if (plan.dtmfAfterAnswer) await this.#pressKeys(media, plan.dtmfAfterAnswer);
       dialog = new DialogRun(plan.script, {
         callId,
         patient: { firstName: contact.patient.firstName, middleName: contact.patient.middleName, lastName: contact.patient.lastName },
@@ -408,6 +417,18 @@ export class CallSession extends EventEmitter<CallEvents> {
     if (line.who === 'robot') this.emit('said', { step, text: line.text, atMs });
     else if (line.who === 'callee') this.emit('heard', { step, text: line.text, intent: line.intent ?? null, confidence: line.confidence ?? null, atMs });
     else this.emit('note', { step, text: line.text, atMs });
+  }
+
+  /** Sends keys as RFC 4733 events, one after another; ',' waits half a second. */
+  async #pressKeys(media: MediaSession, keys: string): Promise<void> {
+    for (const key of keys) {
+      if (key === ',') {
+        await new Promise<void>((r) => this.#deps.clock.setTimeout(() => r(), 500));
+        continue;
+      }
+      if (!(await media.sendDtmf(key, DTMF_KEY_MS))) return; // the call ended
+      this.emit('dtmf', { digit: key, by: 'robot', durationMs: DTMF_KEY_MS, atMs: this.#at() });
+    }
   }
 
   /** Stops listening to early media and tells what it was, once; null when there was none. */

@@ -17,7 +17,7 @@ export function recordTranscript(session: CallSession): TranscriptLine[] {
   session.on('said', ({ step, text, atMs }) => lines.push({ atMs: since(atMs), who: 'robot', text, step }));
   session.on('heard', ({ step, text, intent, atMs }) => lines.push({ atMs: since(atMs), who: 'callee', text, step, ...(intent ? { intent } : {}) }));
   session.on('note', ({ step, text, atMs }) => lines.push({ atMs: since(atMs), who: 'system', text, step }));
-  session.on('dtmf', ({ digit, atMs }) => lines.push({ atMs: since(atMs), who: 'callee', text: `DTMF ${digit}`, intent: 'dtmf' }));
+  session.on('dtmf', ({ digit, by, atMs }) => lines.push({ atMs: since(atMs), who: by, text: `DTMF ${digit}`, ...(by === 'callee' ? { intent: 'dtmf' } : {}) }));
   session.on('handoff', ({ queue, outcome, atMs }) => lines.push({ atMs: since(atMs), who: 'system', text: `handed to operators (${queue}): ${outcome}` }));
   session.on('amd', ({ verdict, atMs }) => lines.push({ atMs: since(atMs), who: 'system', text: `answering-machine detection: ${verdict}` }));
   return lines;

@@ -104,14 +104,16 @@ program
   .requiredOption('--dialog <file>', 'dialog script (YAML)')
   .option('--trunk <name>', 'SIP trunk of telephony.trunks (default: the first)')
   .option('--patient <name>', 'who the script greets, when the registry does not know the number: "Фамилия Имя Отчество"')
+  .option('--dtmf <keys>', 'keys to press once answered, before the script speaks, e.g. an extension: 123 (\',\' waits 0.5 s)')
   .option('--book', 'book the slot the callee picks (default: a rehearsal, no slot is held or booked)', false)
   .option('--json', 'print one JSON object: disposition, sipStatus, q850, amd, durationMs, transcript, ...', false)
-  .action(async (number: string, o: { dialog: string; trunk?: string; patient?: string; book: boolean; json: boolean }) => {
+  .action(async (number: string, o: { dialog: string; trunk?: string; patient?: string; dtmf?: string; book: boolean; json: boolean }) => {
     const cfg = config(process.env.ZVONAR_LOG_LEVEL ? {} : { level: 'warn' });
     const r = await placeTestCall(cfg, {
       number, dialogFile: o.dialog, book: o.book,
       ...(o.trunk === undefined ? {} : { trunk: o.trunk }),
       ...(o.patient === undefined ? {} : { patient: o.patient }),
+      ...(o.dtmf === undefined ? {} : { dtmf: o.dtmf }),
       ...(o.json ? {} : { onEvent: out }),
     });
     if (o.json) return out(JSON.stringify(r));

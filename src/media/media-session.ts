@@ -33,6 +33,11 @@ export interface MediaSession {
    * Rejects with InvalidStateError before answer() or accept().
    */
   play(pcm: Int16Array): Promise<boolean>;
+  /**
+   * Queues one RFC 4733 telephone-event (0-9 * # A-D) after any queued audio; resolves like play().
+   * Rejects with MediaError('SDP_INVALID') when the far end did not negotiate telephone-event.
+   */
+  sendDtmf(digit: string, durationMs?: number): Promise<boolean>;
   /** Drops all queued audio at once (barge-in, hang-up); pending play() promises resolve false. */
   flush(): void;
   on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): () => void;

@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallReport } from '../../src/app/index.js';
+import { SipTrunk } from '../../src/config/index.js';
+import { silentLogger } from '../../src/core/index.js';
+import { createRtpMediaFactory } from '../../src/media/rtp-session.js';
+import { DrachtioCalls } from '../../src/telephony/drachtio/drachtio-calls.js';
 import { openPglite } from '../../src/registry/pglite-db.js';
 import { modemSpeak } from '../../src/speech/index.js';
 import { writeRtpPcap } from '../support/pcap.js';
@@ -18,6 +22,8 @@ import { readWav } from '../support/wav.js';
  * operator announcement, a voicemail greeting), and the robot's audio goes to sipp.
  */
 const DRACHTIO = process.env.ZVONAR_TEST_DRACHTIO;
+/** a command that restarts that drachtio-server (kill -9 and start): the restart test runs only with it */
+const RESTART = process.env.ZVONAR_TEST_DRACHTIO_RESTART;
 const ROOT = resolve('.');
 const BIN = join(ROOT, 'bin/zvonar.js');
 const SCENARIOS = join(ROOT, 'tests/sip/scenarios');
@@ -45,6 +51,7 @@ describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
       '  keepAliveMs: 600000',
       '  trunks:',
       '    - { name: sipp, address: "127.0.0.1:SIPP_PORT" }',
+      '    - { name: sipp-auth, address: "127.0.0.1:SIPP_PORT", username: zvonar }',
       'trunk: { from: "+78632000000", ringTimeoutMs: 15000 }',
       'speech: { kind: embedded }',
       '',
@@ -60,21 +67,21 @@ describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   /** sipp plays one scenario as the callee while `zvonar call --json` calls it. */
-  async function call(scenario: string): Promise<Run> {
+  async function call(scenario: string, o: { sipp?: string[]; zvonar?: string[]; env?: Record<string, string> } = {}): Promise<Run> {
     sippPort += 2;
     const cfg = join(tmp, `config-${sippPort}.yaml`);
-    writeFileSync(cfg, readFileSync(join(tmp, 'config.yaml'), 'utf8').replace('SIPP_PORT', String(sippPort)));
+    writeFileSync(cfg, readFileSync(join(tmp, 'config.yaml'), 'utf8').replaceAll('SIPP_PORT', String(sippPort)));
     const sipp = spawn('sipp', [
       '-sf', join(SCENARIOS, `${scenario}.xml`), '-i', '127.0.0.1', '-p', String(sippPort),
-      '-mi', '127.0.0.1', '-mp', String(sippPort + 1000), '-m', '1', '-nostdin', '-timeout', '60', '-timeout_error', '-trace_err',
+      '-mi', '127.0.0.1', '-mp', String(sippPort + 1000), '-m', '1', '-nostdin', '-timeout', '60', '-timeout_error', '-trace_err', ...(o.sipp ?? []),
     ], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
     const sippDone = exited(sipp);
     await new Promise((r) => setTimeout(r, 300)); // sipp binds its port
     const t0 = Date.now();
     const phone = `+7900555${String(++number).padStart(4, '0')}`;
     const out = await new Promise<string>((done, fail) => {
-      execFile('node', [BIN, '-c', cfg, 'call', phone, '--dialog', DIALOG, '--json'], {
-        cwd: tmp, env: { ...process.env, ZVONAR_LOG_LEVEL: 'warn', DATABASE_URL: '' }, timeout: 90_000,
+      execFile('node', [BIN, '-c', cfg, 'call', phone, '--dialog', DIALOG, '--json', ...(o.zvonar ?? [])], {
+        cwd: tmp, env: { ...process.env, ZVONAR_LOG_LEVEL: 'warn', DATABASE_URL: '', ...o.env }, timeout: 90_000,
       }, (err, stdout, stderr) => (err ? fail(new Error(`zvonar call failed: ${stderr}`)) : done(stdout)));
     });
     const elapsedMs = Date.now() - t0;
@@ -163,12 +170,84 @@ describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
     expect(report.transcript).toContainEqual(expect.objectContaining({ who: 'callee', text: 'DTMF 1' }));
   }, 90_000);
 
+  it('digest authentication: the trunk\'s 401 is answered with the credentials of trunk sipp-auth (password from the environment)', async () => {
+    const { report, sipp } = await call('digest-auth', { zvonar: ['--trunk', 'sipp-auth'], env: { ZVONAR_TRUNK_PASSWORD_SIPP_AUTH: 'trunk-secret' } });
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report).toMatchObject({ sipStatus: 200, disposition: 'EARLY_HANGUP' });
+  }, 60_000);
+
+  it('digest authentication with a wrong password: refused 403, BLOCKED', async () => {
+    const { report, sipp } = await call('digest-auth', { zvonar: ['--trunk', 'sipp-auth'], env: { ZVONAR_TRUNK_PASSWORD_SIPP_AUTH: 'wrong' } });
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report).toMatchObject({ sipStatus: 403, disposition: 'BLOCKED' });
+  }, 60_000);
+
+  it('DTMF from the robot: keys pressed once answered (an extension) reach the callee, who sends them back (sipp -rtp_echo)', async () => {
+    const { report, sipp } = await call('dtmf-echo', { sipp: ['-rtp_echo'], zvonar: ['--dtmf', '12,3'] });
+    expect(sipp.code, sipp.out).toBe(0);
+    const keys = (who: string) => report.transcript.filter((l) => l.who === who && l.text.startsWith('DTMF')).map((l) => l.text);
+    expect(keys('robot')).toEqual(['DTMF 1', 'DTMF 2', 'DTMF 3']);
+    expect(keys('callee')).toEqual(['DTMF 1', 'DTMF 2', 'DTMF 3']);
+  }, 90_000);
+
   it('re-INVITE with a new SDP mid-call is answered 200 and the call goes on', async () => {
     const { report, sipp } = await call('reinvite');
     expect(sipp.code, sipp.out).toBe(0);
     expect(heard(report)).toContain('да');
     expect(report.disposition).toBe('CALLBACK_REQUESTED');
   }, 90_000);
+});
+
+describe.skipIf(!DRACHTIO || !RESTART)('drachtio-server restarting under a call', () => {
+  it('ends the answered call as lost by the network, refuses calls while away, and places the next one once reconnected', async () => {
+    const [host, port, secret] = DRACHTIO!.split(':');
+    const sippPort = 16_900 + Math.floor(Math.random() * 50) * 2;
+    const tmp = mkdtempSync(join(tmpdir(), 'zvonar-sip-restart-'));
+    const sipp = spawn('sipp', ['-sf', join(SCENARIOS, 'dtmf-echo.xml'), '-i', '127.0.0.1', '-p', String(sippPort), '-mi', '127.0.0.1', '-mp', String(sippPort + 1000), '-m', '1', '-nostdin', '-timeout', '60'], { cwd: tmp, stdio: 'ignore' });
+    const calls = new DrachtioCalls({
+      host: host!, port: Number(port), secret: secret!, keepAliveMs: 600_000, log: silentLogger,
+      trunk: SipTrunk.parse({ name: 'sipp', address: `127.0.0.1:${sippPort}` }),
+    });
+    const media = createRtpMediaFactory({ host: '127.0.0.1', portMin: 31_000, portMax: 31_999 });
+    try {
+      await calls.connect();
+      await new Promise((r) => setTimeout(r, 300));
+      const m1 = await media.allocate();
+      let lost: { by: string; reason?: string } | null = null;
+      const leg = await calls.originate({ callId: 'restart-1', to: '+79001230001', from: '+78632000000', sdpOffer: m1.offer() }, { hangup: (c) => (lost = c) }, new AbortController().signal);
+      expect(leg.state).toBe('answered');
+      await new Promise<void>((done, fail) => execFile('sh', ['-c', RESTART!], (err) => (err ? fail(err) : done())));
+      for (let i = 0; i < 50 && !lost; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(lost).toMatchObject({ by: 'network' });
+      expect(leg.state).toBe('ended');
+      // while it is away (it comes back within a second or so): no call is placed, the dialer is told why
+      await expect(calls.ready()).rejects.toMatchObject({ code: 'TELEPHONY_UNAVAILABLE' });
+      await expect(calls.originate({ callId: 'restart-x', to: '+79001230003', from: '+78632000000', sdpOffer: m1.offer() }, { hangup: () => {} }, new AbortController().signal))
+        .rejects.toMatchObject({ sipStatus: 503 });
+      m1.close();
+      // back within seconds: drachtio-srf reconnects with back-off
+      let ready = false;
+      for (let i = 0; i < 100 && !ready; i++) {
+        ready = await calls.ready().then(() => true, () => false);
+        if (!ready) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready).toBe(true);
+      // the same port, now a callee who is busy: the reconnected adapter's next call gets its 486
+      sipp.kill();
+      await new Promise((r) => setTimeout(r, 300));
+      const sipp2 = spawn('sipp', ['-sf', join(SCENARIOS, 'reject-486.xml'), '-i', '127.0.0.1', '-p', String(sippPort), '-m', '1', '-nostdin', '-timeout', '30'], { cwd: tmp, stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 300));
+      const m2 = await media.allocate();
+      const next = calls.originate({ callId: 'restart-2', to: '+79001230002', from: '+78632000000', sdpOffer: m2.offer() }, { hangup: () => {} }, new AbortController().signal);
+      await expect(next).rejects.toMatchObject({ sipStatus: 486, q850: 17 });
+      m2.close();
+      sipp2.kill();
+    } finally {
+      sipp.kill();
+      await calls.close();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 function exited(p: ChildProcess): Promise<{ code: number | null; out: string }> {
