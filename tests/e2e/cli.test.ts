@@ -219,6 +219,54 @@ describe('zvonar run and campaign export, in turn on one registry with personas 
   }, 60_000);
 });
 
+describe('zvonar call, through the configured telephony (here the simulated network; real SIP is tests/e2e/sip-drachtio.test.ts)', () => {
+  const dataDir = join(tmp, 'call-registry');
+  it('--json: one object with the disposition, SIP status, transcript; a rehearsal that books nothing; the attempt in test-calls', async () => {
+    const cfg = configFile('call', { dataDir, defaultPersona: 'agree' });
+    const db0 = await openPglite(dataDir);
+    try {
+      await migrate(db0);
+      await db0.query(`insert into slot (resource, specialty, starts_at, ends_at) values ('dr-1', 'therapist', now() + interval '2 days', now() + interval '2 days 20 minutes'), ('dr-1', 'therapist', now() + interval '3 days', now() + interval '3 days 20 minutes')`);
+    } finally {
+      await db0.close();
+    }
+    const r = await zvonar(['-c', cfg, 'call', '8 (918) 555-00-10', '--dialog', 'dialogs/dispanserization-invite.yaml', '--patient', 'Иванова Анна Петровна', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ disposition: 'BOOKED', sipStatus: 200, q850: null, amd: null, earlyMedia: null, rehearsal: true, campaignId: 'test-calls' });
+    expect(report.durationMs).toBeGreaterThan(1_000);
+    expect(report.transcript[0]).toMatchObject({ who: 'robot', text: expect.stringMatching(/^Здравствуйте, Анна Петровна!/) });
+    expect(report.transcript.some((l: { who: string }) => l.who === 'callee')).toBe(true);
+    const db = await openPglite(dataDir);
+    try {
+      const attempts = await db.query<{ disposition: string; campaign_id: string }>(`select disposition, campaign_id from attempt where call_id = $1`, [report.callId]);
+      expect(attempts.rows).toEqual([{ disposition: 'BOOKED', campaign_id: 'test-calls' }]);
+      // a rehearsal: the slot it "booked" is still free, and no booking row exists
+      expect((await db.query(`select count(*)::int as n from booking`)).rows[0]).toEqual({ n: 0 });
+      expect((await db.query(`select status from slot where id = $1`, [report.slot.id])).rows[0]).toEqual({ status: 'free' });
+      expect((await db.query(`select status from campaign where id = 'test-calls'`)).rows[0]).toEqual({ status: 'paused' });
+    } finally {
+      await db.close();
+    }
+  }, 90_000);
+
+  it('without --json, prints each event as it happens and the disposition; a busy number is BUSY', async () => {
+    const cfg = configFile('call-busy', { dataDir, defaultPersona: 'busy' });
+    const r = await zvonar(['-c', cfg, 'call', '+79185550011', '--dialog', 'dialogs/dispanserization-invite.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/originating[\s\S]*hanging-up[\s\S]*disposition BUSY \(not answered, with a SIP final status\)\nSIP 486, not answered/);
+  }, 60_000);
+
+  it('a number that is not one, a dialog that does not exist, keys that are not keys: one coded line each, nothing dialled', async () => {
+    const cfg = configFile('call-bad', { dataDir, defaultPersona: 'agree' });
+    expectOneCodedLine(await zvonar(['-c', cfg, 'call', '12', '--dialog', 'dialogs/dispanserization-invite.yaml']), 'PHONE_INVALID');
+    expectOneCodedLine(await zvonar(['-c', cfg, 'call', '+79185550012', '--dialog', 'dialogs/nope.yaml']), 'CONFIG_NOT_FOUND');
+    expectOneCodedLine(await zvonar(['-c', cfg, 'call', '+79185550012', '--dialog', 'dialogs/dispanserization-invite.yaml', '--dtmf', '12x']), 'CONFIG_INVALID');
+    expectOneCodedLine(await zvonar(['-c', cfg, 'call', '+79185550012']), 'USAGE');
+  }, 60_000);
+});
+
 describe.skipIf(!process.env.ZVONAR_TEST_DATABASE_URL)('zvonar run --until-idle when PostgreSQL goes away mid-call', () => {
   it('ends with one REGISTRY_UNAVAILABLE line and no stack', async () => {
     const admin = new pg.Client({ connectionString: process.env.ZVONAR_TEST_DATABASE_URL });
