@@ -80,7 +80,7 @@ export async function placeTestCall(cfg: Config, o: CallOptions): Promise<CallRe
     await closeOrphanedAttempts(db, { now, leaseMs: cfg.dialer.leaseMs });
     const contact = await leaseContactByPhone(db, { campaignId: campaign.id, phone, owner: dialerId, now, leaseMs: cfg.dialer.leaseMs, newPatient });
     if (!contact) {
-      throw new ZvonarError('LEASE_LOST', `${maskPhone(phone)} is on a call right now`, { phone: maskPhone(phone) }, {
+      throw new ZvonarError('CONTACT_ON_CALL', `${maskPhone(phone)} is on a call right now`, { phone: maskPhone(phone) }, {
         hint: `wait for that call to end; a call whose dialer died is closed ${Math.round(cfg.dialer.leaseMs / 1000)} s after its last heartbeat`,
       });
     }
@@ -141,7 +141,7 @@ function patientName(full: string | undefined, timeZone: string) {
   if (full === undefined) return { lastName: 'Тестов', firstName: 'Тест', middleName: null, timeZone };
   const parts = full.trim().split(/\s+/).filter(Boolean);
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p.length > 60)) {
-    throw new ConfigError('CONFIG_INVALID', `--patient "${full}": write it as "Фамилия Имя" or "Фамилия Имя Отчество"`, { path: '--patient' });
+    throw new ConfigError('CONFIG_INVALID', `--patient: write it as "Фамилия Имя" or "Фамилия Имя Отчество" (${parts.length} words given)`, { path: '--patient' });
   }
   return { lastName: parts[0]!, firstName: parts[1]!, middleName: parts[2] ?? null, timeZone };
 }

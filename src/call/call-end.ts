@@ -1,7 +1,8 @@
 import { dispositionForSip, Q850_DISPOSITION, type Disposition } from '../core/index.js';
+import type { EarlyMediaKind } from '../media/index.js';
 
 /** What early media (a 183's audio before any answer) sounded like: src/media/early-media.ts. */
-export type EarlyMedia = 'ringback' | 'announcement' | 'voicemail' | 'silence';
+export type EarlyMedia = EarlyMediaKind;
 
 /**
  * Everything known about how a call ended, whichever layer learnt it: signalling (SIP final
@@ -71,10 +72,11 @@ export const CALL_END: readonly Row[] = [
     disposition: is('UNREACHABLE'),
   },
   { when: 'not answered, with a SIP final status', test: (e) => !e.answered && e.sipStatus !== null, disposition: (e) => dispositionForSip(e.sipStatus!) },
-  // The signalling under an answered call was lost, not hung up: not the callee's doing.
-  { when: 'the network lost the answered call and nothing was booked', test: (e) => e.fault?.kind === 'network', disposition: is('NETWORK_FAILURE') },
   { when: 'an answering machine answered', test: (e) => e.amd === 'machine', disposition: is('VOICEMAIL') },
+  // A script that reached its end (the goodbye cut short by a lost line) stands.
   { when: 'the script ended with a disposition', test: (e) => e.dialog?.disposition != null, disposition: (e) => e.dialog!.disposition! },
+  // The signalling under an answered call was lost, not hung up: not the callee's doing.
+  { when: 'the network lost the answered call before the script ended', test: (e) => e.fault?.kind === 'network', disposition: is('NETWORK_FAILURE') },
   // Went round in circles past the longest call: a person should call back.
   { when: 'the call ran past its longest length', test: (e) => e.dialog?.stopped === true, disposition: is('NEEDS_HUMAN') },
   { when: 'the callee hung up before the script ended', test: (e) => e.dialog?.endedBy === 'callee', disposition: is('EARLY_HANGUP') },

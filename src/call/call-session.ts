@@ -159,6 +159,9 @@ export class UnclosedAttemptError extends RegistryError {
  */
 const IN_CALL_RETRY_MS = 8_000;
 
+/** After SIT tones, how long the network's own final status is waited for before our CANCEL. */
+const ANNOUNCEMENT_WAIT_MS = 8_000;
+
 /** How long a key the robot presses lasts (RFC 4733 events of 100 ms are what phones send). */
 const DTMF_KEY_MS = 100;
 
@@ -285,15 +288,22 @@ export class CallSession extends EventEmitter<CallEvents> {
               }
               this.#to('early-media');
               const classifier = new EarlyMediaClassifier();
+              let settledAt: number | null = null;
               const stop = media.on('audio', (pcm) => {
                 classifier.push(pcm);
                 // A voicemail greeting has said all it will (its beep was heard): no need to
                 // ring on to the timeout. The CANCEL ends the INVITE with 487, judged VOICEMAIL.
-                if (classifier.settled && classifier.verdict()?.kind === 'voicemail') ring.abort();
+                if (!classifier.settled || settledAt !== null) return;
+                settledAt = clock.now();
+                if (classifier.verdict()?.kind === 'voicemail') ring.abort();
+                // SIT tones: the network is telling the number's status and will end the INVITE
+                // itself, with a status that says more (404 or 480); a few seconds are waited for
+                // it, not the whole ring timeout
+                else clock.setTimeout(() => ring.abort(), ANNOUNCEMENT_WAIT_MS);
               });
               early = { classifier, stop };
             },
-            remoteSdp: (sdp) => media!.answer(sdp),
+            remoteOffer: (sdp) => media!.accept(sdp),
             hangup: ({ by }) => {
               calleeHungUp = true;
               if (by === 'network') networkLost = true;
@@ -426,7 +436,13 @@ export class CallSession extends EventEmitter<CallEvents> {
         await new Promise<void>((r) => this.#deps.clock.setTimeout(() => r(), 500));
         continue;
       }
-      if (!(await media.sendDtmf(key, DTMF_KEY_MS))) return; // the call ended
+      const sent = await media.sendDtmf(key, DTMF_KEY_MS).catch((err: unknown) => {
+        // a far end without telephone-event: the keys cannot be sent; the call goes on without them
+        this.#log.warn({ error: describe(err) }, 'keys not sent');
+        this.emit('note', { step: '', text: `keys not sent: ${err instanceof ZvonarError ? err.code : 'error'}`, atMs: this.#at() });
+        return false;
+      });
+      if (!sent) return; // the call ended, or no telephone-event
       this.emit('dtmf', { digit: key, by: 'robot', durationMs: DTMF_KEY_MS, atMs: this.#at() });
     }
   }

@@ -169,6 +169,11 @@ export function loadConfig(
     for (const t of cfg.telephony.trunks) {
       const password = env[`ZVONAR_TRUNK_PASSWORD_${t.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`];
       if (password) t.password = password;
+      if (t.username && !t.password) {
+        const i = cfg.telephony.trunks.indexOf(t);
+        yaml.fail('CONFIG_INVALID', `telephony.trunks.${i}.username: "${t.name}" has a user name but no password`, ['telephony', 'trunks', i, 'username'],
+          `set its password, or ZVONAR_TRUNK_PASSWORD_${t.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`);
+      }
     }
   }
   if (env.ZVONAR_LOG_LEVEL) {

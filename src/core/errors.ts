@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   CAMPAIGN_EXISTS: 'a campaign with this id already exists',
   SLOT_TAKEN: 'the chosen slot was booked by someone else',
   BOOKING_EXISTS: 'the patient already has a live booking in this campaign; the registry refused a second',
+  CONTACT_ON_CALL: 'the number is on a call of another dialer right now; it is not dialled twice',
   LEASE_LOST: 'a dialer no longer held the lease of a contact when its call was to start; the call was not placed',
   CALL_FAILED: 'the call was not answered; the SIP status says why',
   CALL_LOST: 'the signalling under an answered call was lost (drachtio-server went away, keep-alives unanswered)',

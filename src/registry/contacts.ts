@@ -111,6 +111,7 @@ export async function leaseContactByPhone(
       `with leased as (
          update campaign_contact c set state = 'pending', phone = $3, lease_owner = $4, lease_until = $5::timestamptz + $6::float8 * interval '1 millisecond'
          where c.campaign_id = $1 and c.patient_id = $2
+           and (c.lease_until is null or c.lease_until <= $5 or c.lease_owner = $4)
            and not exists (select 1 from attempt a where a.campaign_contact_id = c.id and a.disposition is null)
          returning c.*)
        select l.id as contact_id, l.campaign_id, l.phone as contact_phone, l.state, l.attempts, l.next_attempt_at,

@@ -22,11 +22,12 @@ export interface LegEvents {
    */
   earlyMedia?(sdp: string): void;
   /**
-   * The far end sent a new SDP in an answered call (re-INVITE or UPDATE: hold, a moved address).
-   * Throws MediaError('SDP_INVALID') when it makes no sense; the adapter then refuses it with 488
-   * and the call goes on as before.
+   * The far end made a new offer in an answered call (re-INVITE or UPDATE with SDP: hold, a moved
+   * address, another codec). Returns our answer (RFC 3264 §8: the same session, a new version,
+   * the direction mirrored). Throws MediaError('SDP_INVALID') when it makes no sense; the adapter
+   * then refuses it with 488 and the call goes on as before.
    */
-  remoteSdp?(sdp: string): void;
+  remoteOffer?(sdp: string): string;
   /**
    * The far end ended an answered call: BYE received ('callee'), or the signalling was lost
    * ('network': drachtio-server went away, in-dialog keep-alives unanswered).

@@ -30,7 +30,7 @@ const BIN = join(ROOT, 'bin/zvonar.js');
 const SCENARIOS = join(ROOT, 'tests/sip/scenarios');
 const DIALOG = join(ROOT, 'dialogs/dispanserization-invite.yaml');
 
-interface Run { report: CallReport; elapsedMs: number; sipp: { code: number | null; out: string } }
+interface Run { report: CallReport; phone: string; elapsedMs: number; sipp: { code: number | null; out: string } }
 
 describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
   const [host, port, secret] = (DRACHTIO ?? '::').split(':');
@@ -69,10 +69,11 @@ describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   /** sipp plays one scenario as the callee while `zvonar call --json` calls it. */
-  async function call(scenario: string, o: { sipp?: string[]; zvonar?: string[]; env?: Record<string, string> } = {}): Promise<Run> {
+  async function call(scenario: string, o: { sipp?: string[]; zvonar?: string[]; env?: Record<string, string>; keepAliveMs?: number } = {}): Promise<Run> {
     sippPort += 2;
     const cfg = join(tmp, `config-${sippPort}.yaml`);
-    writeFileSync(cfg, readFileSync(join(tmp, 'config.yaml'), 'utf8').replaceAll('SIPP_PORT', String(sippPort)));
+    writeFileSync(cfg, readFileSync(join(tmp, 'config.yaml'), 'utf8').replaceAll('SIPP_PORT', String(sippPort))
+      .replace('keepAliveMs: 600000', `keepAliveMs: ${o.keepAliveMs ?? 600_000}`));
     const sipp = spawn('sipp', [
       '-sf', join(SCENARIOS, `${scenario}.xml`), '-i', '127.0.0.1', '-p', String(sippPort),
       '-mi', '127.0.0.1', '-mp', String(sippPort + 1000), '-m', '1', '-nostdin', '-timeout', '60', '-timeout_error', '-trace_err', ...(o.sipp ?? []),
@@ -83,7 +84,7 @@ describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
     const phone = `+7900555${String(++number).padStart(4, '0')}`;
     const out = await new Promise<string>((done, fail) => {
       execFile('node', [BIN, '-c', cfg, 'call', phone, '--dialog', DIALOG, '--json', ...(o.zvonar ?? [])], {
-        cwd: tmp, env: { ...process.env, ZVONAR_LOG_LEVEL: 'warn', DATABASE_URL: '', ...o.env }, timeout: 90_000,
+        cwd: tmp, env: { ...process.env, ZVONAR_LOG_LEVEL: 'warn', DATABASE_URL: '', ZVONAR_TRUNK_PASSWORD_SIPP_AUTH: 'trunk-secret', ...o.env }, timeout: 90_000,
       }, (err, stdout, stderr) => (err ? fail(new Error(`zvonar call failed: ${stderr}`)) : done(stdout)));
     });
     const elapsedMs = Date.now() - t0;
@@ -93,7 +94,7 @@ describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
     }, 10_000))]);
     const report = JSON.parse(out) as CallReport;
     made.push(report);
-    return { report, elapsedMs, sipp: sippResult };
+    return { report, phone, elapsedMs, sipp: sippResult };
   }
 
   const said = (r: CallReport) => r.transcript.filter((l) => l.who === 'robot').map((l) => l.text);
@@ -122,6 +123,28 @@ describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
       expect(report).toMatchObject({ disposition, sipStatus, q850, durationMs: 0, transcript: [] });
     }, 60_000);
   }
+
+  it('503 with Retry-After: 600: the contact is not due again before ten minutes (the back-off alone says two)', async () => {
+    const t0 = Date.now();
+    const { report, phone } = await call('reject-503');
+    expect(report.disposition).toBe('NETWORK_FAILURE');
+    const db = process.env.ZVONAR_TEST_DATABASE_URL ? await connectPostgres(process.env.ZVONAR_TEST_DATABASE_URL) : await openPglite(dataDir);
+    try {
+      const { rows } = await db.query<{ next_attempt_at: Date }>(`select next_attempt_at from campaign_contact where campaign_id = 'test-calls' and phone = $1`, [phone]);
+      expect(rows[0]!.next_attempt_at.getTime() - t0).toBeGreaterThanOrEqual(600_000);
+      expect(rows[0]!.next_attempt_at.getTime() - t0).toBeLessThan(660_000);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  it('an in-dialog OPTIONS keep-alive answered 481: the call is ended with a BYE and recorded as lost by the network', async () => {
+    const { report, sipp } = await call('keepalive-481', { keepAliveMs: 2_000 });
+    expect(sipp.code, sipp.out).toBe(0);
+    expect(report).toMatchObject({ disposition: 'NETWORK_FAILURE', sipStatus: 200, because: 'the network lost the answered call before the script ended' });
+    expect(report.durationMs).toBeGreaterThanOrEqual(2_000);
+    expect(report.durationMs).toBeLessThan(5_000);
+  }, 60_000);
 
   it('ring without answer: CANCEL at the ring timeout, 487, NO_ANSWER', async () => {
     const { report, sipp, elapsedMs } = await call('ring-no-answer');
@@ -185,7 +208,7 @@ describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
     expect(keys('callee')).toEqual(['DTMF 1', 'DTMF 2', 'DTMF 3']);
   }, 90_000);
 
-  it('re-INVITE with a new SDP mid-call is answered 200 and the call goes on', async () => {
+  it('re-INVITE: put on hold (sendonly), answered recvonly; taken off hold, answered sendrecv; the call goes on', async () => {
     const { report, sipp } = await call('reinvite');
     expect(sipp.code, sipp.out).toBe(0);
     expect(heard(report)).toContain('да');

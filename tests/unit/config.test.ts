@@ -133,6 +133,12 @@ describe('loadConfig()', () => {
       expect(err.hint).toMatch(/ZVONAR_DRACHTIO_SECRET/);
       expect(err.where.line).toBe(lineOf(text, 'telephony:'));
     });
+    it('refuses a trunk with a user name and no password (from the file or the environment), naming the variable', () => {
+      const err = configError(EXAMPLE, { ZVONAR_DRACHTIO_SECRET: 's3' });
+      expect(err.message).toMatch(/telephony\.trunks\.0\.username: "main" has a user name but no password/);
+      expect(err.hint).toMatch(/ZVONAR_TRUNK_PASSWORD_MAIN/);
+      expect(err.where.line).toBe(lineOf(EXAMPLE, 'username:'));
+    });
     it('refuses a trunk address that is not host[:port], two trunks of one name, and no trunk', () => {
       expect(configError(EXAMPLE.replace('sip.provider.example:5060', 'sip://provider')).message).toMatch(/address: host\[:port\]/);
       const twice = EXAMPLE.replace('  trunks:\n', '  trunks:\n    - { name: main, address: 10.0.0.1 }\n');

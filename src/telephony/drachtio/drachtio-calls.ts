@@ -32,8 +32,11 @@ interface Live {
 /** How long hangup() waits for drachtio-server to say the BYE went out. */
 const BYE_WAIT_MS = 5_000;
 
-/** Keep-alive answers that mean the dialog is gone (RFC 3261 §12.2.2: 481; a timeout: 408). */
-const DIALOG_GONE = new Set([404, 408, 410, 480, 481]);
+/** Keep-alive answers that mean the dialog is gone (RFC 3261 §12.2.1.2: 481 and 408; 404 and 410 from some gateways). */
+const DIALOG_GONE = new Set([404, 408, 410, 481]);
+
+/** drachtio-srf's reconnect back-off grows by 1.7 each try; capped, so a server back after an outage is found within seconds. */
+const RECONNECT_MAX_DELAY_MS = 5_000;
 
 /**
  * The CallControl port over SIP: drachtio-srf asks a drachtio-server to send the INVITE to the
@@ -79,7 +82,7 @@ export class DrachtioCalls implements CallControl {
       this.#log.debug({ err: err.message }, 'drachtio connection error');
     });
     (this.#srf as unknown as NodeJS.EventEmitter).on('close', () => this.#gone('the connection to drachtio-server closed'));
-    this.#srf.connect({ host: opts.host, port: opts.port, secret: opts.secret });
+    this.#srf.connect({ host: opts.host, port: opts.port, secret: opts.secret, reconnect: { retryMaxDelay: RECONNECT_MAX_DELAY_MS } } as Srf.SrfConfig);
   }
 
   /** Resolves once connected; rejects with TELEPHONY_UNAVAILABLE after connectTimeoutMs (10 s). */
@@ -106,7 +109,7 @@ export class DrachtioCalls implements CallControl {
     const was = this.#connected;
     this.#connected = false;
     this.#lastError = reason;
-    if (was && !this.#closed) this.#log.error({ ringing: this.#pending.size, answered: this.#live.size }, `${reason}; reconnecting`);
+    if (was && !this.#closed) this.#log.error({ reason, ringing: this.#pending.size, answered: this.#live.size }, 'drachtio-server lost; reconnecting');
     for (const p of [...this.#pending]) p.fail(new CallFailedError(503, `no answer from drachtio-server (${reason})`));
     for (const l of [...this.#live]) l.lost(reason);
   }
@@ -158,9 +161,11 @@ export class DrachtioCalls implements CallControl {
         },
       }).then((dialog) => {
         signal.removeEventListener('abort', cancel);
-        if (settled) {
-          // answered after drachtio-server was lost, or after we gave up: end it at once
-          dialog.destroy();
+        if (settled || signal.aborted) {
+          // answered after drachtio-server was lost, or a 200 that crossed our CANCEL (RFC 3261
+          // §9.1): end it at once, and the call stays unanswered
+          dialog.destroy(undefined, () => {});
+          pending.fail(new CallFailedError(487, 'request terminated (the answer crossed our CANCEL)', where));
           return;
         }
         settled = true;
@@ -199,28 +204,39 @@ export class DrachtioCalls implements CallControl {
     };
     this.#live.add(live);
     dialog.on('destroy', (msg: Srf.SrfRequest) => end('callee', msg?.get?.('Reason') ?? 'BYE'));
-    const newSdp = (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+    const newOffer = (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+      // an UPDATE or re-INVITE without SDP refreshes the session: 200, and no body for an UPDATE
+      if (!req.body || !/^v=0/m.test(req.body)) {
+        if (req.method === 'UPDATE') res.send(200);
+        else res.send(200, { body: dialog.local.sdp, headers: { 'Content-Type': 'application/sdp' } });
+        return;
+      }
       try {
-        if (req.body) on.remoteSdp?.(req.body);
-        res.send(200, { body: dialog.local.sdp, headers: { 'Content-Type': 'application/sdp' } });
+        const answer = on.remoteOffer?.(req.body) ?? dialog.local.sdp;
+        dialog.local.sdp = answer;
+        res.send(200, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
       } catch (err) {
-        log.warn({ err: (err as Error).message }, 'far end\'s new SDP refused (488)');
+        log.warn({ err: (err as Error).message }, 'far end\'s new offer refused (488)');
         res.send(488);
       }
     };
-    dialog.on('modify', newSdp);
-    dialog.on('update', newSdp);
+    dialog.on('modify', newOffer);
+    dialog.on('update', newOffer);
+    let asking = false; // one keep-alive at a time: an unanswered one takes 32 s to time out
     keepAlive = setInterval(() => {
+      if (asking) return;
+      asking = true;
       dialog.request({ method: 'OPTIONS' } as Srf.SrfRequest)
         .then((res) => {
           if (DIALOG_GONE.has(res.status)) {
             end('network', `keep-alive OPTIONS answered ${res.status}`);
-            dialog.destroy();
+            dialog.destroy(undefined, () => {}); // its BYE may fail too: the far end has no dialog
           }
         })
         .catch((err: unknown) => {
           if (leg.state === 'answered') log.debug({ err: (err as Error).message }, 'keep-alive OPTIONS not sent');
-        });
+        })
+        .finally(() => (asking = false));
     }, this.#opts.keepAliveMs);
     keepAlive.unref();
     return {
@@ -249,6 +265,7 @@ export class DrachtioCalls implements CallControl {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
     this.#gone('zvonar is stopping');
     this.#srf.disconnect();
