@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, systemClock, type Clock, type Logger } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import { createDialerMetrics, type CallDeps } from '../dialer/index.js';
+import { RtpPortAllocator } from '../media/port-allocator.js';
 import { createRtpMediaFactory } from '../media/rtp-session.js';
 import { noOperators } from '../operator/index.js';
 import { connectPostgres } from '../registry/pg-db.js';
@@ -72,7 +73,9 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
     const speech = connectSpeech(speechAddress);
     closers.push(() => speech.close());
 
-    const media = createRtpMediaFactory({ host: cfg.media.host, portMin: cfg.media.portMin, portMax: cfg.media.portMax, sourceLock: cfg.media.sourceLock });
+    // one allocator for the process: the simulated callees' ports come from the same range
+    const rtpPorts = new RtpPortAllocator({ portMin: cfg.media.portMin, portMax: cfg.media.portMax });
+    const media = createRtpMediaFactory({ host: cfg.media.host, allocator: rtpPorts, sourceLock: cfg.media.sourceLock });
     let sim: SimNetwork | null = null;
     let calls: CallControl;
     const telephony = cfg.telephony;
@@ -93,7 +96,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       const fallback = telephony.defaultPersona === undefined ? undefined : knownPersona(telephony.defaultPersona, 'telephony.defaultPersona');
       sim = new SimNetwork({
         personaOf: (phone) => opts.personaOf?.(phone) ?? table.get(phone) ?? fallback,
-        media: createRtpMediaFactory({ host: cfg.media.host, portMin: cfg.media.portMin, portMax: cfg.media.portMax }),
+        media: createRtpMediaFactory({ host: cfg.media.host, allocator: rtpPorts }),
         answerDelayMs: telephony.answerDelayMs,
       });
       closers.push(() => sim!.close());

@@ -7,13 +7,14 @@
  *
  * Both paths reuse their buffers: no per-packet closures, promises or logs.
  */
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
 import { encodeG711, G711_DECODE_TABLE } from './g711.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
+import { bindRtpSocket, RtpPortAllocator, sharedRtpPortAllocator } from './port-allocator.js';
 import { createRtpPacketView, parseRtp, RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp-packet.js';
 import {
   buildSdpAnswer,
@@ -78,8 +79,8 @@ export interface RtpSessionOptions {
    * order: RFC 3550 §11 puts RTP on even ports, leaving port + 1 to RTCP.
    */
   port?: number | readonly [min: number, max: number];
-  /** Ports to try in order; overrides `port`. */
-  ports?: Iterable<number>;
+  /** Takes the port from this allocator (a factory's); overrides `port`. */
+  allocator?: RtpPortAllocator;
   /** Codecs to offer and accept, in order of preference; PCMU then PCMA unless given. */
   codecs?: readonly Codec[];
   /** Paces sending; monotonicClock unless given (a ManualClock lets tests and benches step it). */
@@ -117,61 +118,6 @@ type Outgoing =
   | { kind: 'dtmf'; event: number; ticks: number; sent: number; timestamp: number; resolve: (sent: boolean) => void };
 
 type Listeners = { [E in keyof MediaSessionEvents]: MediaSessionEvents[E][] };
-
-const BINDABLE_LATER = new Set(['EADDRINUSE', 'EACCES']);
-
-function bindOne(host: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
-    const onError = (err: Error): void => {
-      socket.close();
-      reject(err);
-    };
-    socket.once('error', onError);
-    socket.bind({ address: host, port, exclusive: true }, () => {
-      socket.off('error', onError);
-      resolve(socket);
-    });
-  });
-}
-
-async function bindFirst(host: string, ports: Iterable<number>, what: string): Promise<Socket> {
-  let last: unknown;
-  for (const port of ports) {
-    try {
-      return await bindOne(host, port);
-    } catch (err) {
-      last = err;
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      if (!BINDABLE_LATER.has(code)) {
-        throw new MediaError('MEDIA_UNAVAILABLE', `cannot bind an RTP socket on ${host}:${port} (${code || String(err)})`, { address: `${host}:${port}` }, {
-          cause: err,
-          permanent: true,
-          hint: 'check media.host: it must be an address of this machine',
-        });
-      }
-    }
-  }
-  throw new MediaError('MEDIA_UNAVAILABLE', `no free RTP port ${what} on ${host}`, { address: host }, {
-    cause: last,
-    permanent: false,
-    hint: 'widen the RTP port range or lower the channel limit',
-  });
-}
-
-/** The even ports of [min, max], in order (RFC 3550 §11). */
-function* evenPorts(min: number, max: number): Generator<number> {
-  for (let p = min + (min % 2); p <= max; p += 2) yield p;
-}
-
-function checkRange(min: number, max: number): void {
-  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min + (min % 2) > max) {
-    throw new MediaError('MEDIA_UNAVAILABLE', `RTP port range ${min}-${max} holds no even port`, { path: 'media.portMin' }, {
-      permanent: true,
-      hint: 'set 1 <= portMin <= portMax <= 65535 with at least one even port between them',
-    });
-  }
-}
 
 /**
  * One RTP stream pair over one UDP socket. Create it with RtpSession.open() or a factory from
@@ -241,21 +187,7 @@ export class RtpSession implements MediaSession {
   /** Binds a UDP socket; rejects with MediaError('MEDIA_UNAVAILABLE') when no port can be bound. */
   static async open(opts: RtpSessionOptions = {}): Promise<RtpSession> {
     const host = opts.host ?? '127.0.0.1';
-    const port = opts.port ?? 0;
-    let ports: Iterable<number>;
-    let what: string;
-    if (opts.ports) {
-      ports = opts.ports;
-      what = typeof port === 'number' ? 'among those tried' : `in ${port[0]}-${port[1]}`;
-    } else if (typeof port === 'number') {
-      ports = [port];
-      what = port === 0 ? '(any)' : String(port);
-    } else {
-      checkRange(port[0], port[1]);
-      ports = evenPorts(port[0], port[1]);
-      what = `in ${port[0]}-${port[1]}`;
-    }
-    const socket = await bindFirst(host, ports, what);
+    const socket = opts.allocator ? await opts.allocator.bind(host) : await bindRtpSocket(host, opts.port ?? 0);
     return new RtpSession(socket, opts);
   }
 
@@ -688,7 +620,12 @@ export interface RtpMediaFactoryOptions {
   host?: string;
   /** Address written into SDP; the bound host unless given. */
   publicAddress?: string;
-  /** RTP port range; without it the system picks any free port. */
+  /**
+   * Where ports come from: the process's one allocator (src/app makes it and hands it to every
+   * factory). Without it, the process-wide allocator for portMin-portMax; give one or the other.
+   */
+  allocator?: RtpPortAllocator;
+  /** RTP port range; without it (and without an allocator) the system picks any free port. */
   portMin?: number;
   portMax?: number;
   codecs?: readonly Codec[];
@@ -698,45 +635,19 @@ export interface RtpMediaFactoryOptions {
 }
 
 /**
- * Gives each call leg its own RtpSession. With a port range, the search for a free even port
- * starts at a random one (ports handed out in order are easy to guess) and goes on from there,
- * so a port just freed is seldom reused at once and late packets of the previous call do not
- * land in the next one.
+ * Gives each call leg its own RtpSession, on a port from the allocator (see RtpPortAllocator for
+ * the order ports are tried in). Throws MediaError('MEDIA_UNAVAILABLE') for a range with no even
+ * port, and TypeError when given both an allocator and a range.
  */
 export function createRtpMediaFactory(opts: RtpMediaFactoryOptions = {}): MediaFactory {
-  const host = opts.host ?? '127.0.0.1';
-  const base: RtpSessionOptions = { host };
+  if (opts.allocator && (opts.portMin !== undefined || opts.portMax !== undefined)) {
+    throw new TypeError('createRtpMediaFactory: give an allocator or portMin/portMax, not both');
+  }
+  const allocator = opts.allocator ?? sharedRtpPortAllocator({ portMin: opts.portMin, portMax: opts.portMax });
+  const base: RtpSessionOptions = { host: opts.host ?? '127.0.0.1', allocator };
   if (opts.publicAddress !== undefined) base.publicAddress = opts.publicAddress;
   if (opts.codecs !== undefined) base.codecs = opts.codecs;
   if (opts.clock !== undefined) base.clock = opts.clock;
   if (opts.sourceLock !== undefined) base.sourceLock = opts.sourceLock;
-  if (opts.portMin === undefined && opts.portMax === undefined) {
-    return { allocate: () => RtpSession.open({ ...base, port: 0 }) };
-  }
-  const min = opts.portMin ?? opts.portMax!;
-  const max = opts.portMax ?? opts.portMin!;
-  checkRange(min, max);
-  const first = min + (min % 2);
-  const count = Math.floor((max - first) / 2) + 1;
-  // Ports handed out lately are tried last, so a port just freed is not reused at once.
-  const recent: number[] = [];
-  const keep = Math.min(count - 1, 64);
-  function* random(): Generator<number> {
-    const start = randomInt(count);
-    const avoid = new Set(recent);
-    for (const late of [false, true]) {
-      for (let i = 0; i < count; i++) {
-        const port = first + 2 * ((start + i) % count);
-        if (avoid.has(port) === late) yield port;
-      }
-    }
-  }
-  return {
-    allocate: async () => {
-      const session = await RtpSession.open({ ...base, port: [min, max], ports: random() });
-      recent.push(session.port);
-      if (recent.length > keep) recent.shift();
-      return session;
-    },
-  };
+  return { allocate: () => RtpSession.open(base) };
 }
