@@ -12,6 +12,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
+import { DTMF_PAYLOAD_BYTES, DtmfDecoder, dtmfEvent, OutgoingDtmf } from './dtmf.js';
 import { encodeG711, G711_DECODE_TABLE } from './g711.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
 import { bindRtpSocket, RtpPortAllocator, sharedRtpPortAllocator } from './port-allocator.js';
@@ -53,14 +54,6 @@ const SEND_RING = 32;
 /** RFC 3550 Appendix A.1: beyond these the sequence number is taken as a restart, not loss or reordering. */
 const MAX_DROPOUT = 3000;
 const MAX_MISORDER = 100;
-/** RFC 4733 §3.2: events 0-15 are these digits; 16 (flash) is not a digit and is not reported. */
-const DTMF_DIGITS = '0123456789*#ABCD';
-/** RFC 4733 §2.3.4: power level, as -dBm0; 10 is the level most gateways send. */
-const DTMF_VOLUME = 10;
-/** RFC 4733 §2.5.1.4: the final packet of an event is sent three times. */
-const DTMF_END_REPEATS = 3;
-/** The duration field is 16 bits of samples (RFC 4733 §2.3.5): 8.19 s at most without segments. */
-const DTMF_MAX_MS = Math.floor(0xffff / SAMPLES_PER_MS);
 
 /** performance.now() never jumps with NTP or DST, unlike Date.now(). */
 export const monotonicClock: Clock = {
@@ -115,7 +108,7 @@ export interface RtpStats {
 
 type Outgoing =
   | { kind: 'audio'; pcm: Int16Array; pos: number; resolve: (sent: boolean) => void }
-  | { kind: 'dtmf'; event: number; ticks: number; sent: number; timestamp: number; resolve: (sent: boolean) => void };
+  | { kind: 'dtmf'; dtmf: OutgoingDtmf; resolve: (sent: boolean) => void };
 
 type Listeners = { [E in keyof MediaSessionEvents]: MediaSessionEvents[E][] };
 
@@ -179,10 +172,10 @@ export class RtpSession implements MediaSession {
   #rxSsrc = -1;
   #rxMaxSeq = 0;
   #rxBadSeq = -1;
-  #dtmfTimestamp = -1;
-  #dtmfDone = true;
-  #dtmfEvent = 0;
-  #dtmfDuration = 0;
+  readonly #dtmfIn = new DtmfDecoder((digit, ms) => {
+    const fns = this.#listeners.dtmf;
+    for (let k = 0; k < fns.length; k++) fns[k]!(digit, ms);
+  });
 
   /** Binds a UDP socket; rejects with MediaError('MEDIA_UNAVAILABLE') when no port can be bound. */
   static async open(opts: RtpSessionOptions = {}): Promise<RtpSession> {
@@ -296,17 +289,16 @@ export class RtpSession implements MediaSession {
   sendDtmf(digit: string, durationMs = 100): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
     if (this.#codec === null) return Promise.reject(new InvalidStateError(`media ${this.id}: sendDtmf() before answer() or accept()`));
-    const event = digit.length === 1 ? DTMF_DIGITS.indexOf(digit.toUpperCase()) : -1;
+    const event = dtmfEvent(digit);
     if (event < 0) return Promise.reject(new RangeError(`sendDtmf: "${digit}" is not a DTMF digit (0-9 * # A-D)`));
     if (this.#txDtmfPayloadType < 0) {
       return Promise.reject(
         new MediaError('SDP_INVALID', 'the far end did not negotiate telephone-event/8000', { callId: this.id }, { hint: 'send the digit as SIP INFO instead' }),
       );
     }
-    const ms = Math.min(Math.max(durationMs, 2 * this.#txMs), DTMF_MAX_MS - DTMF_END_REPEATS * this.#txMs);
-    const ticks = Math.max(1, Math.round(ms / this.#txMs));
+    const dtmf = new OutgoingDtmf(event, durationMs, this.#txMs);
     return new Promise<boolean>((resolve) => {
-      this.#queue.push({ kind: 'dtmf', event, ticks, sent: 0, timestamp: 0, resolve });
+      this.#queue.push({ kind: 'dtmf', dtmf, resolve });
       this.#start();
     });
   }
@@ -471,29 +463,19 @@ export class RtpSession implements MediaSession {
     for (let k = 0; k < finished; k++) this.#queue.shift()!.resolve(true);
   }
 
-  /**
-   * RFC 4733 §2.5.1: every packet of an event carries the event's start timestamp and the
-   * duration so far; the first has the marker bit; the last has the E bit and is sent three times.
-   */
+  /** One packet of an RFC 4733 event (see OutgoingDtmf); audio after the event starts a new talkspurt. */
   #sendDtmfPacket(item: Extract<Outgoing, { kind: 'dtmf' }>): void {
-    item.sent++;
-    if (item.sent === 1) item.timestamp = this.#nextTimestamp;
-    const end = item.sent >= item.ticks;
-    const duration = Math.min(item.sent, item.ticks) * this.#txSamples;
+    const { dtmf } = item;
     const buf = this.#nextBuffer();
     const h = this.#txHeader;
-    h.marker = item.sent === 1;
+    h.marker = dtmf.next(this.#nextTimestamp);
     h.payloadType = this.#txDtmfPayloadType;
-    h.timestamp = item.timestamp;
+    h.timestamp = dtmf.timestamp;
     writeRtpHeader(buf, h);
-    buf[RTP_HEADER_BYTES] = item.event;
-    buf[RTP_HEADER_BYTES + 1] = (end ? 0x80 : 0) | DTMF_VOLUME;
-    buf[RTP_HEADER_BYTES + 2] = duration >>> 8;
-    buf[RTP_HEADER_BYTES + 3] = duration & 0xff;
-    this.#sendPacket(buf, RTP_HEADER_BYTES + 4);
-    if (item.sent === item.ticks + DTMF_END_REPEATS - 1) {
+    dtmf.writePayload(buf, RTP_HEADER_BYTES, this.#txSamples);
+    this.#sendPacket(buf, RTP_HEADER_BYTES + DTMF_PAYLOAD_BYTES);
+    if (dtmf.done) {
       this.#queue.shift();
-      // Audio after an event starts a new talkspurt.
       this.#talkspurt = false;
       item.resolve(true);
     }
@@ -536,7 +518,7 @@ export class RtpSession implements MediaSession {
     }
     this.#stats.packetsReceived++;
     if (audio) this.#receiveAudio(msg, p.payloadOffset, p.payloadLength);
-    else this.#receiveDtmf(msg, p.payloadOffset, p.payloadLength, p.timestamp);
+    else this.#dtmfIn.receive(msg, p.payloadOffset, p.payloadLength, p.timestamp);
   };
 
   /** RFC 3550 Appendix A.1, without the statistics: drop duplicates and late packets, survive restarts. */
@@ -581,37 +563,6 @@ export class RtpSession implements MediaSession {
       }
     }
     this.#rxFill = fill;
-  }
-
-  #receiveDtmf(buf: Buffer, offset: number, length: number, timestamp: number): void {
-    if (length < 4) return;
-    const event = buf[offset]!;
-    const end = (buf[offset + 1]! & 0x80) !== 0;
-    const duration = (buf[offset + 2]! << 8) | buf[offset + 3]!;
-    if (timestamp !== this.#dtmfTimestamp) {
-      // RFC 4733 §2.5.2.2: a new timestamp is a new event. If every end packet of the previous
-      // one was lost, report it now with the last duration seen.
-      if (!this.#dtmfDone) this.#emitDtmf(this.#dtmfEvent, this.#dtmfDuration);
-      this.#dtmfTimestamp = timestamp;
-      this.#dtmfDone = false;
-    } else if (this.#dtmfDone) {
-      // RFC 4733 §2.5.1.4: the final packet of an event is sent three times; count the digit once.
-      return;
-    }
-    this.#dtmfEvent = event;
-    this.#dtmfDuration = duration;
-    if (end) {
-      this.#dtmfDone = true;
-      this.#emitDtmf(event, duration);
-    }
-  }
-
-  #emitDtmf(event: number, duration: number): void {
-    const digit = DTMF_DIGITS[event];
-    if (digit === undefined) return;
-    const ms = Math.round(duration / SAMPLES_PER_MS);
-    const fns = this.#listeners.dtmf;
-    for (let k = 0; k < fns.length; k++) fns[k]!(digit, ms);
   }
 }
 
