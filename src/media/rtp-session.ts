@@ -8,15 +8,16 @@
  * Both paths reuse their buffers: no per-packet closures, promises or logs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
-import { DTMF_PAYLOAD_BYTES, DtmfDecoder, dtmfEvent, OutgoingDtmf } from './dtmf.js';
-import { encodeG711, G711_DECODE_TABLE } from './g711.js';
+import { DTMF_PAYLOAD_BYTES, dtmfEvent, OutgoingDtmf } from './dtmf.js';
+import { encodeG711 } from './g711.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
 import { bindRtpSocket, RtpPortAllocator, sharedRtpPortAllocator } from './port-allocator.js';
-import { createRtpPacketView, parseRtp, RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp-packet.js';
+import { RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp-packet.js';
+import { RtpReceiver, type RtpReceiveStats, type SourceLock } from './rtp-receiver.js';
 import {
   buildSdpAnswer,
   buildSdpOffer,
@@ -51,9 +52,6 @@ const MAX_LAG_MS = 100;
  * yielding (bench/media-rtp.ts measured 64 duplicates when it did).
  */
 const SEND_RING = 32;
-/** RFC 3550 Appendix A.1: beyond these the sequence number is taken as a restart, not loss or reordering. */
-const MAX_DROPOUT = 3000;
-const MAX_MISORDER = 100;
 
 /** performance.now() never jumps with NTP or DST, unlike Date.now(). */
 export const monotonicClock: Clock = {
@@ -88,20 +86,12 @@ export interface RtpSessionOptions {
   sourceLock?: SourceLock;
 }
 
-export type SourceLock = 'sdp' | 'latch';
+export type { SourceLock } from './rtp-receiver.js';
 
-export interface RtpStats {
+export interface RtpStats extends RtpReceiveStats {
   packetsSent: number;
-  /** Packets of the negotiated audio or telephone-event payload type that passed the sequence check. */
-  packetsReceived: number;
-  /** Duplicates, packets behind the newest one, and the first packet after a sequence jump. */
-  packetsDropped: number;
-  /** Not RTP, RTCP, or a payload type that was not negotiated. */
-  packetsIgnored: number;
   /** Socket errors after bind (unreachable network, refused sends). */
   socketErrors: number;
-  /** Well-formed or not, packets from a source that is not the call's (see sourceLock): dropped. */
-  packetsForeign: number;
   /** Frames not sent because the far end's SDP says it does not receive (sendonly or inactive: on hold). */
   packetsWithheld: number;
 }
@@ -128,14 +118,12 @@ export class RtpSession implements MediaSession {
   #sdpVersion = 0;
   #offered = false;
   #closed = false;
-  #listeners: Listeners = { audio: [], dtmf: [], close: [] };
-  readonly #stats: RtpStats = { packetsSent: 0, packetsReceived: 0, packetsDropped: 0, packetsIgnored: 0, socketErrors: 0, packetsForeign: 0, packetsWithheld: 0 };
+  /** One table for the session's life: on() and close() swap its arrays, the receiver reads them. */
+  readonly #listeners: Listeners = { audio: [], dtmf: [], close: [] };
+  readonly #stats = { packetsSent: 0, socketErrors: 0, packetsWithheld: 0 };
+  readonly #receiver: RtpReceiver;
   /** RFC 3264 §5.1: a far end that is sendonly or inactive receives nothing, so nothing is sent to it. */
   #farEndReceives = true;
-  readonly #sourceLock: SourceLock;
-  /** The one source whose packets are the call's media; set by the SDP, or by the first packet when latching. */
-  #srcAddress = '';
-  #srcPort = 0;
 
   // Negotiated (answer() or accept()).
   #codec: Codec | null = null;
@@ -143,10 +131,6 @@ export class RtpSession implements MediaSession {
   #remotePort = 0;
   #txPayloadType = -1;
   #txDtmfPayloadType = -1;
-  #rxPayloadType = -1;
-  /** Ours and the far end's number for telephone-event; they differ only if the answerer renumbered it. */
-  #rxDtmfPayloadTypes: [number, number] = [-1, -1];
-  #rxTable: Readonly<Int16Array> = G711_DECODE_TABLE.PCMU;
 
   // Send path.
   readonly #queue: Outgoing[] = [];
@@ -165,18 +149,6 @@ export class RtpSession implements MediaSession {
   /** False after silence: the next audio packet carries the marker bit (RFC 3551 §4.1). */
   #talkspurt = false;
 
-  // Receive path.
-  readonly #rxView = createRtpPacketView();
-  readonly #rxFrame = new Int16Array(FRAME_SAMPLES);
-  #rxFill = 0;
-  #rxSsrc = -1;
-  #rxMaxSeq = 0;
-  #rxBadSeq = -1;
-  readonly #dtmfIn = new DtmfDecoder((digit, ms) => {
-    const fns = this.#listeners.dtmf;
-    for (let k = 0; k < fns.length; k++) fns[k]!(digit, ms);
-  });
-
   /** Binds a UDP socket; rejects with MediaError('MEDIA_UNAVAILABLE') when no port can be bound. */
   static async open(opts: RtpSessionOptions = {}): Promise<RtpSession> {
     const host = opts.host ?? '127.0.0.1';
@@ -192,14 +164,14 @@ export class RtpSession implements MediaSession {
     this.#port = local.port;
     this.#publicAddress = opts.publicAddress ?? local.address;
     this.#clock = opts.clock ?? monotonicClock;
-    this.#sourceLock = opts.sourceLock ?? 'sdp';
+    this.#receiver = new RtpReceiver(this.#listeners, opts.sourceLock ?? 'sdp');
     this.#codecs = opts.codecs && opts.codecs.length > 0 ? [...opts.codecs] : SUPPORTED_CODECS;
     // RFC 3550 §5.1: initial sequence number and timestamp are random, as is the SSRC (§8.1).
     const r = randomBytes(14);
     this.#txHeader = { marker: false, payloadType: 0, sequence: r.readUInt16BE(0), timestamp: 0, ssrc: r.readUInt32BE(2) };
     this.#nextTimestamp = r.readUInt32BE(6);
     this.#sdpSessionId = r.readUInt32BE(10) >>> 1;
-    socket.on('message', this.#onMessage);
+    socket.on('message', this.#receiver.onMessage);
     socket.on('error', this.#onSocketError);
   }
 
@@ -223,7 +195,17 @@ export class RtpSession implements MediaSession {
 
   /** Counters since open(), as a copy. */
   get stats(): Readonly<RtpStats> {
-    return { ...this.#stats };
+    const tx = this.#stats;
+    const rx = this.#receiver.stats;
+    return {
+      packetsSent: tx.packetsSent,
+      packetsReceived: rx.packetsReceived,
+      packetsDropped: rx.packetsDropped,
+      packetsIgnored: rx.packetsIgnored,
+      socketErrors: tx.socketErrors,
+      packetsForeign: rx.packetsForeign,
+      packetsWithheld: tx.packetsWithheld,
+    };
   }
 
   /** Throws InvalidStateError after close(). */
@@ -322,7 +304,7 @@ export class RtpSession implements MediaSession {
     return () => {
       if (!subscribed) return;
       subscribed = false;
-      // close() replaces the listener table; look it up again so a late unsubscribe is harmless.
+      // close() empties the listener table; look the array up again so a late unsubscribe is harmless.
       const table = this.#listeners as unknown as Record<E, MediaSessionEvents[E][]>;
       const current: MediaSessionEvents[E][] = table[event];
       const i = current.indexOf(fn);
@@ -334,14 +316,16 @@ export class RtpSession implements MediaSession {
     if (this.#closed) return;
     this.#closed = true;
     this.flush();
-    this.#socket.off('message', this.#onMessage);
+    this.#socket.off('message', this.#receiver.onMessage);
     try {
       this.#socket.close();
     } catch {
       // Already closed by the runtime (ERR_SOCKET_DGRAM_NOT_RUNNING): nothing left to release.
     }
     const onClose = this.#listeners.close;
-    this.#listeners = { audio: [], dtmf: [], close: [] };
+    this.#listeners.audio = [];
+    this.#listeners.dtmf = [];
+    this.#listeners.close = [];
     for (const fn of onClose) fn();
   }
 
@@ -360,11 +344,8 @@ export class RtpSession implements MediaSession {
   #apply(remote: RemoteMedia, rxPayloadType: number, rxDtmfPayloadType: number): void {
     this.#checkFamily(remote);
     this.#codec = remote.codec;
-    this.#rxTable = G711_DECODE_TABLE[remote.codec];
     this.#remoteAddress = remote.address;
     this.#remotePort = remote.port;
-    this.#srcAddress = this.#sourceLock === 'sdp' ? remote.address : '';
-    this.#srcPort = this.#sourceLock === 'sdp' ? remote.port : 0;
     this.#txPayloadType = remote.payloadType;
     this.#txDtmfPayloadType = remote.dtmfPayloadType ?? -1;
     this.#farEndReceives = remote.direction === 'sendrecv' || remote.direction === 'recvonly';
@@ -372,8 +353,7 @@ export class RtpSession implements MediaSession {
     this.#txMs = Math.min(MAX_PTIME_MS, Math.max(MIN_PTIME_MS, Math.floor(asked / 10) * 10));
     this.#txSamples = this.#txMs * SAMPLES_PER_MS;
     this.#txFrame = this.#txPcm.subarray(0, this.#txSamples);
-    this.#rxPayloadType = rxPayloadType;
-    this.#rxDtmfPayloadTypes = [rxDtmfPayloadType, remote.dtmfPayloadType ?? -1];
+    this.#receiver.configure(remote, rxPayloadType, rxDtmfPayloadType);
   }
 
   // ---- send path ----
@@ -481,89 +461,9 @@ export class RtpSession implements MediaSession {
     }
   }
 
-  // ---- receive path ----
-
   readonly #onSocketError = (): void => {
     this.#stats.socketErrors++;
   };
-
-  readonly #onMessage = (msg: Buffer, from: RemoteInfo): void => {
-    if (this.#codec === null) {
-      this.#stats.packetsIgnored++;
-      return;
-    }
-    if (from.port !== this.#srcPort || from.address !== this.#srcAddress) {
-      if (this.#srcPort !== 0) {
-        this.#stats.packetsForeign++;
-        return;
-      }
-      // latching: the first source heard after the SDP is the call's, and the only one
-      this.#srcAddress = from.address;
-      this.#srcPort = from.port;
-    }
-    const p = parseRtp(msg, msg.length, this.#rxView);
-    if (p === null) {
-      this.#stats.packetsIgnored++;
-      return;
-    }
-    const pt = p.payloadType;
-    const audio = pt === this.#rxPayloadType;
-    if (!audio && pt !== this.#rxDtmfPayloadTypes[0] && pt !== this.#rxDtmfPayloadTypes[1]) {
-      this.#stats.packetsIgnored++;
-      return;
-    }
-    if (!this.#acceptSequence(p.ssrc, p.sequence)) {
-      this.#stats.packetsDropped++;
-      return;
-    }
-    this.#stats.packetsReceived++;
-    if (audio) this.#receiveAudio(msg, p.payloadOffset, p.payloadLength);
-    else this.#dtmfIn.receive(msg, p.payloadOffset, p.payloadLength, p.timestamp);
-  };
-
-  /** RFC 3550 Appendix A.1, without the statistics: drop duplicates and late packets, survive restarts. */
-  #acceptSequence(ssrc: number, seq: number): boolean {
-    if (ssrc !== this.#rxSsrc) {
-      this.#rxSsrc = ssrc;
-      this.#rxMaxSeq = seq;
-      this.#rxBadSeq = -1;
-      return true;
-    }
-    const delta = (seq - this.#rxMaxSeq) & 0xffff;
-    if (delta === 0) return false;
-    if (delta < MAX_DROPOUT) {
-      this.#rxMaxSeq = seq;
-      return true;
-    }
-    if (delta <= 0x10000 - MAX_MISORDER) {
-      // A large jump: the sender restarted its numbering. Believe it once two packets agree.
-      if (seq === this.#rxBadSeq) {
-        this.#rxMaxSeq = seq;
-        this.#rxBadSeq = -1;
-        return true;
-      }
-      this.#rxBadSeq = (seq + 1) & 0xffff;
-      return false;
-    }
-    return false;
-  }
-
-  /** Emits whole 160-sample frames from payloads of any packet size; the frame array is reused. */
-  #receiveAudio(buf: Buffer, offset: number, length: number): void {
-    const table = this.#rxTable;
-    const frame = this.#rxFrame;
-    let fill = this.#rxFill;
-    for (let i = 0; i < length; i++) {
-      frame[fill++] = table[buf[offset + i]!]!;
-      if (fill === FRAME_SAMPLES) {
-        fill = 0;
-        this.#rxFill = 0;
-        const fns = this.#listeners.audio;
-        for (let k = 0; k < fns.length; k++) fns[k]!(frame);
-      }
-    }
-    this.#rxFill = fill;
-  }
 }
 
 export interface RtpMediaFactoryOptions {
