@@ -1,23 +1,25 @@
 /**
- * RTP over UDP for one call leg: G.711 audio paced in 20 ms frames, RFC 4733 DTMF, and the
- * MediaFactory that gives each leg its own port. This is an adapter: only src/app imports it.
+ * RTP over UDP for one call leg: the session that composes the parts and implements the
+ * MediaSession port, and the MediaFactory that gives each leg its own port. This is an adapter:
+ * only src/app imports it.
  *
- * Send path    play()/sendDtmf() -> queue -> one timer -> one 20 ms packet per tick (wall-clock paced)
- * Receive path socket 'message' -> parseRtp -> sequence check -> G.711 decode | DTMF -> events
+ *   port-allocator.ts  which UDP port the leg binds (one allocator per process)
+ *   rtp-sender.ts      play()/sendDtmf() -> queue -> one timer -> one packet per packet time
+ *   rtp-receiver.ts    socket 'message' -> source lock -> parse -> sequence check -> decode | DTMF
+ *   dtmf.ts            RFC 4733 both ways
  *
- * Both paths reuse their buffers: no per-packet closures, promises or logs.
+ * The session itself holds what both halves share: the socket, the SDP offer/answer that
+ * configures them, the listeners, the counters, and closing once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
-import { DTMF_PAYLOAD_BYTES, dtmfEvent, OutgoingDtmf } from './dtmf.js';
-import { encodeG711 } from './g711.js';
+import { dtmfEvent } from './dtmf.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
-import { bindRtpSocket, RtpPortAllocator, sharedRtpPortAllocator } from './port-allocator.js';
-import { RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp-packet.js';
+import { bindRtpSocket, sharedRtpPortAllocator, type RtpPortAllocator } from './port-allocator.js';
 import { RtpReceiver, type RtpReceiveStats, type SourceLock } from './rtp-receiver.js';
+import { monotonicClock, RtpSender, type RtpSendStats } from './rtp-sender.js';
 import {
   buildSdpAnswer,
   buildSdpOffer,
@@ -29,36 +31,8 @@ import {
   type RemoteMedia,
 } from './sdp.js';
 
-const FRAME_MS = 20;
-/** 20 ms at 8000 Hz (RFC 3551 §4.5: G.711 default packetization). */
-const FRAME_SAMPLES = 160;
-const SAMPLES_PER_MS = 8;
-/**
- * Packet lengths sent, as the far end's a=ptime / a=maxptime ask (RFC 4566 §6): whole 10 ms
- * steps from 10 to 60 ms, 20 unless asked. Frames received are cut to 20 ms whatever their length.
- */
-const MIN_PTIME_MS = 10;
-const MAX_PTIME_MS = 60;
-/**
- * After a stall longer than this (GC, a blocked event loop) the pacer starts afresh instead of
- * bursting the backlog: most far-end jitter buffers hold 60-200 ms and would drop a longer burst.
- */
-const MAX_LAG_MS = 100;
-/**
- * dgram reads the bytes of a send() on the next tick (it resolves the address first, even an IP
- * literal), so a packet buffer may only be reused once process.nextTick callbacks have run. A real
- * timer tick sends at most MAX_LAG_MS / FRAME_MS + 1 packets and Node drains nextTicks after every
- * timer, so 32 buffers leave ample room. A manual clock must not step more than 32 frames without
- * yielding (bench/media-rtp.ts measured 64 duplicates when it did).
- */
-const SEND_RING = 32;
-
-/** performance.now() never jumps with NTP or DST, unlike Date.now(). */
-export const monotonicClock: Clock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
-};
+export { monotonicClock } from './rtp-sender.js';
+export type { SourceLock } from './rtp-receiver.js';
 
 export interface RtpSessionOptions {
   /** Address to bind; 127.0.0.1 unless given. */
@@ -86,19 +60,10 @@ export interface RtpSessionOptions {
   sourceLock?: SourceLock;
 }
 
-export type { SourceLock } from './rtp-receiver.js';
-
-export interface RtpStats extends RtpReceiveStats {
-  packetsSent: number;
+export interface RtpStats extends RtpSendStats, RtpReceiveStats {
   /** Socket errors after bind (unreachable network, refused sends). */
   socketErrors: number;
-  /** Frames not sent because the far end's SDP says it does not receive (sendonly or inactive: on hold). */
-  packetsWithheld: number;
 }
-
-type Outgoing =
-  | { kind: 'audio'; pcm: Int16Array; pos: number; resolve: (sent: boolean) => void }
-  | { kind: 'dtmf'; dtmf: OutgoingDtmf; resolve: (sent: boolean) => void };
 
 type Listeners = { [E in keyof MediaSessionEvents]: MediaSessionEvents[E][] };
 
@@ -110,7 +75,6 @@ export class RtpSession implements MediaSession {
   readonly id: string;
   readonly #socket: Socket;
   readonly #family: 4 | 6;
-  readonly #clock: Clock;
   readonly #codecs: readonly Codec[];
   readonly #publicAddress: string;
   readonly #port: number;
@@ -120,34 +84,11 @@ export class RtpSession implements MediaSession {
   #closed = false;
   /** One table for the session's life: on() and close() swap its arrays, the receiver reads them. */
   readonly #listeners: Listeners = { audio: [], dtmf: [], close: [] };
-  readonly #stats = { packetsSent: 0, socketErrors: 0, packetsWithheld: 0 };
+  #socketErrors = 0;
+  readonly #sender: RtpSender;
   readonly #receiver: RtpReceiver;
-  /** RFC 3264 §5.1: a far end that is sendonly or inactive receives nothing, so nothing is sent to it. */
-  #farEndReceives = true;
-
-  // Negotiated (answer() or accept()).
+  /** The negotiated codec: null until answer() or accept(). */
   #codec: Codec | null = null;
-  #remoteAddress = '';
-  #remotePort = 0;
-  #txPayloadType = -1;
-  #txDtmfPayloadType = -1;
-
-  // Send path.
-  readonly #queue: Outgoing[] = [];
-  readonly #txPcm = new Int16Array(MAX_PTIME_MS * SAMPLES_PER_MS);
-  readonly #txRing: Buffer[] = Array.from({ length: SEND_RING }, () => Buffer.alloc(RTP_HEADER_BYTES + MAX_PTIME_MS * SAMPLES_PER_MS));
-  /** The far end's packet length (ms, samples), and the part of #txPcm one packet fills. */
-  #txMs = FRAME_MS;
-  #txSamples = FRAME_SAMPLES;
-  #txFrame = this.#txPcm.subarray(0, FRAME_SAMPLES);
-  #txRingIndex = 0;
-  readonly #txHeader: RtpHeader;
-  #nextTimestamp: number;
-  /** Clock time at which the next frame is due; NaN before the first. */
-  #due = Number.NaN;
-  #timer: unknown = undefined;
-  /** False after silence: the next audio packet carries the marker bit (RFC 3551 §4.1). */
-  #talkspurt = false;
 
   /** Binds a UDP socket; rejects with MediaError('MEDIA_UNAVAILABLE') when no port can be bound. */
   static async open(opts: RtpSessionOptions = {}): Promise<RtpSession> {
@@ -163,14 +104,11 @@ export class RtpSession implements MediaSession {
     this.#family = local.family === 'IPv6' ? 6 : 4;
     this.#port = local.port;
     this.#publicAddress = opts.publicAddress ?? local.address;
-    this.#clock = opts.clock ?? monotonicClock;
+    this.#sender = new RtpSender(socket, opts.clock ?? monotonicClock);
     this.#receiver = new RtpReceiver(this.#listeners, opts.sourceLock ?? 'sdp');
     this.#codecs = opts.codecs && opts.codecs.length > 0 ? [...opts.codecs] : SUPPORTED_CODECS;
-    // RFC 3550 §5.1: initial sequence number and timestamp are random, as is the SSRC (§8.1).
-    const r = randomBytes(14);
-    this.#txHeader = { marker: false, payloadType: 0, sequence: r.readUInt16BE(0), timestamp: 0, ssrc: r.readUInt32BE(2) };
-    this.#nextTimestamp = r.readUInt32BE(6);
-    this.#sdpSessionId = r.readUInt32BE(10) >>> 1;
+    // RFC 4566 §5.2 asks for an o= session id unique to this session; a random one suffices.
+    this.#sdpSessionId = randomBytes(4).readUInt32BE(0) >>> 1;
     socket.on('message', this.#receiver.onMessage);
     socket.on('error', this.#onSocketError);
   }
@@ -195,14 +133,14 @@ export class RtpSession implements MediaSession {
 
   /** Counters since open(), as a copy. */
   get stats(): Readonly<RtpStats> {
-    const tx = this.#stats;
+    const tx = this.#sender.stats;
     const rx = this.#receiver.stats;
     return {
       packetsSent: tx.packetsSent,
       packetsReceived: rx.packetsReceived,
       packetsDropped: rx.packetsDropped,
       packetsIgnored: rx.packetsIgnored,
-      socketErrors: tx.socketErrors,
+      socketErrors: this.#socketErrors,
       packetsForeign: rx.packetsForeign,
       packetsWithheld: tx.packetsWithheld,
     };
@@ -257,10 +195,7 @@ export class RtpSession implements MediaSession {
     if (this.#closed) return Promise.resolve(false);
     if (this.#codec === null) return Promise.reject(new InvalidStateError(`media ${this.id}: play() before answer() or accept()`));
     if (pcm.length === 0) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      this.#queue.push({ kind: 'audio', pcm, pos: 0, resolve });
-      this.#start();
-    });
+    return this.#sender.play(pcm);
   }
 
   /**
@@ -273,26 +208,16 @@ export class RtpSession implements MediaSession {
     if (this.#codec === null) return Promise.reject(new InvalidStateError(`media ${this.id}: sendDtmf() before answer() or accept()`));
     const event = dtmfEvent(digit);
     if (event < 0) return Promise.reject(new RangeError(`sendDtmf: "${digit}" is not a DTMF digit (0-9 * # A-D)`));
-    if (this.#txDtmfPayloadType < 0) {
+    if (!this.#sender.sendsDtmf) {
       return Promise.reject(
         new MediaError('SDP_INVALID', 'the far end did not negotiate telephone-event/8000', { callId: this.id }, { hint: 'send the digit as SIP INFO instead' }),
       );
     }
-    const dtmf = new OutgoingDtmf(event, durationMs, this.#txMs);
-    return new Promise<boolean>((resolve) => {
-      this.#queue.push({ kind: 'dtmf', dtmf, resolve });
-      this.#start();
-    });
+    return this.#sender.sendDtmf(event, durationMs);
   }
 
   flush(): void {
-    if (this.#timer !== undefined) {
-      this.#clock.clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    this.#talkspurt = false;
-    const dropped = this.#queue.splice(0);
-    for (const item of dropped) item.resolve(false);
+    this.#sender.flush();
   }
 
   on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): () => void {
@@ -315,7 +240,7 @@ export class RtpSession implements MediaSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.flush();
+    this.#sender.close();
     this.#socket.off('message', this.#receiver.onMessage);
     try {
       this.#socket.close();
@@ -344,125 +269,12 @@ export class RtpSession implements MediaSession {
   #apply(remote: RemoteMedia, rxPayloadType: number, rxDtmfPayloadType: number): void {
     this.#checkFamily(remote);
     this.#codec = remote.codec;
-    this.#remoteAddress = remote.address;
-    this.#remotePort = remote.port;
-    this.#txPayloadType = remote.payloadType;
-    this.#txDtmfPayloadType = remote.dtmfPayloadType ?? -1;
-    this.#farEndReceives = remote.direction === 'sendrecv' || remote.direction === 'recvonly';
-    const asked = Math.min(remote.ptimeMs ?? FRAME_MS, remote.maxptimeMs ?? MAX_PTIME_MS);
-    this.#txMs = Math.min(MAX_PTIME_MS, Math.max(MIN_PTIME_MS, Math.floor(asked / 10) * 10));
-    this.#txSamples = this.#txMs * SAMPLES_PER_MS;
-    this.#txFrame = this.#txPcm.subarray(0, this.#txSamples);
+    this.#sender.configure(remote);
     this.#receiver.configure(remote, rxPayloadType, rxDtmfPayloadType);
   }
 
-  // ---- send path ----
-
-  #start(): void {
-    if (this.#timer !== undefined) return;
-    const now = this.#clock.now();
-    if (!(this.#due >= now)) {
-      // RFC 3550 §5.1: the timestamp follows the sampling clock, so after silence it jumps by
-      // the silence's length, which tells the far end's jitter buffer how long the gap was.
-      if (!Number.isNaN(this.#due)) this.#nextTimestamp = (this.#nextTimestamp + Math.round((now - this.#due) * SAMPLES_PER_MS)) >>> 0;
-      this.#due = now;
-    }
-    this.#tick();
-  }
-
-  readonly #tick = (): void => {
-    this.#timer = undefined;
-    if (this.#closed) return;
-    const now = this.#clock.now();
-    // Due times advance from a start time, not from when a timer fired, so timer lateness does
-    // not accumulate into drift; a late tick catches up by sending every frame now due.
-    if (now - this.#due > MAX_LAG_MS) this.#due = now;
-    while (this.#due <= now && this.#queue.length > 0) {
-      this.#sendNext();
-      this.#due += this.#txMs;
-    }
-    if (this.#queue.length === 0) {
-      this.#talkspurt = false;
-      return;
-    }
-    this.#timer = this.#clock.setTimeout(this.#tick, this.#due - now);
-  };
-
-  #nextBuffer(): Buffer {
-    const buf = this.#txRing[this.#txRingIndex]!;
-    this.#txRingIndex = (this.#txRingIndex + 1) % SEND_RING;
-    return buf;
-  }
-
-  #sendPacket(buf: Buffer, length: number): void {
-    if (!this.#farEndReceives) {
-      // playback keeps its pace, so the dialog's timing holds; the media clock runs on (RFC 3550 §5.1)
-      this.#nextTimestamp = (this.#nextTimestamp + this.#txSamples) >>> 0;
-      this.#stats.packetsWithheld++;
-      return;
-    }
-    this.#socket.send(buf, 0, length, this.#remotePort, this.#remoteAddress);
-    this.#txHeader.sequence = (this.#txHeader.sequence + 1) & 0xffff;
-    this.#nextTimestamp = (this.#nextTimestamp + this.#txSamples) >>> 0;
-    this.#stats.packetsSent++;
-  }
-
-  #sendNext(): void {
-    const head = this.#queue[0]!;
-    if (head.kind === 'dtmf') {
-      this.#sendDtmfPacket(head);
-      return;
-    }
-    // Fill one frame from consecutive audio items, so clips that are not multiples of 20 ms
-    // follow each other without a gap; pad with silence when the queue runs out.
-    const frame = this.#txFrame;
-    const size = this.#txSamples;
-    let fill = 0;
-    let finished = 0;
-    for (let q = 0; q < this.#queue.length && fill < size; q++) {
-      const item = this.#queue[q]!;
-      if (item.kind !== 'audio') break;
-      const { pcm } = item;
-      let pos = item.pos;
-      while (fill < size && pos < pcm.length) frame[fill++] = pcm[pos++]!;
-      item.pos = pos;
-      if (pos < pcm.length) break;
-      finished++;
-    }
-    if (fill < size) frame.fill(0, fill);
-
-    const buf = this.#nextBuffer();
-    const h = this.#txHeader;
-    h.marker = !this.#talkspurt;
-    h.payloadType = this.#txPayloadType;
-    h.timestamp = this.#nextTimestamp;
-    this.#talkspurt = true;
-    writeRtpHeader(buf, h);
-    encodeG711(this.#codec!, frame, buf, RTP_HEADER_BYTES);
-    this.#sendPacket(buf, RTP_HEADER_BYTES + size);
-    for (let k = 0; k < finished; k++) this.#queue.shift()!.resolve(true);
-  }
-
-  /** One packet of an RFC 4733 event (see OutgoingDtmf); audio after the event starts a new talkspurt. */
-  #sendDtmfPacket(item: Extract<Outgoing, { kind: 'dtmf' }>): void {
-    const { dtmf } = item;
-    const buf = this.#nextBuffer();
-    const h = this.#txHeader;
-    h.marker = dtmf.next(this.#nextTimestamp);
-    h.payloadType = this.#txDtmfPayloadType;
-    h.timestamp = dtmf.timestamp;
-    writeRtpHeader(buf, h);
-    dtmf.writePayload(buf, RTP_HEADER_BYTES, this.#txSamples);
-    this.#sendPacket(buf, RTP_HEADER_BYTES + DTMF_PAYLOAD_BYTES);
-    if (dtmf.done) {
-      this.#queue.shift();
-      this.#talkspurt = false;
-      item.resolve(true);
-    }
-  }
-
   readonly #onSocketError = (): void => {
-    this.#stats.socketErrors++;
+    this.#socketErrors++;
   };
 }
 

@@ -1,0 +1,261 @@
+/**
+ * The send half of an RTP session: one queue of audio and RFC 4733 events, drained by one timer
+ * at the far end's packet time, paced by the clock. It owns the stream's RTP header (SSRC,
+ * sequence number, timestamp, marker bit) and withholds packets from a far end that does not
+ * receive.
+ *
+ *   play() / sendDtmf() -> queue -> one timer -> one packet per packet time (20 ms unless asked)
+ *
+ * It reuses its buffers: no per-packet closures, promises or logs.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
+import type { Clock } from '../core/index.js';
+import { DTMF_PAYLOAD_BYTES, OutgoingDtmf } from './dtmf.js';
+import { encodeG711 } from './g711.js';
+import type { Codec } from './media-session.js';
+import { RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp-packet.js';
+import type { RemoteMedia } from './sdp.js';
+
+const FRAME_MS = 20;
+/** 20 ms at 8000 Hz (RFC 3551 §4.5: G.711 default packetization). */
+const FRAME_SAMPLES = 160;
+const SAMPLES_PER_MS = 8;
+/**
+ * Packet lengths sent, as the far end's a=ptime / a=maxptime ask (RFC 4566 §6): whole 10 ms
+ * steps from 10 to 60 ms, 20 unless asked.
+ */
+const MIN_PTIME_MS = 10;
+const MAX_PTIME_MS = 60;
+/**
+ * After a stall longer than this (GC, a blocked event loop) the pacer starts afresh instead of
+ * bursting the backlog: most far-end jitter buffers hold 60-200 ms and would drop a longer burst.
+ */
+const MAX_LAG_MS = 100;
+/**
+ * dgram reads the bytes of a send() on the next tick (it resolves the address first, even an IP
+ * literal), so a packet buffer may only be reused once process.nextTick callbacks have run. A real
+ * timer tick sends at most MAX_LAG_MS / FRAME_MS + 1 packets and Node drains nextTicks after every
+ * timer, so 32 buffers leave ample room. A manual clock must not step more than 32 frames without
+ * yielding (bench/media-rtp.ts measured 64 duplicates when it did).
+ */
+const SEND_RING = 32;
+
+/** performance.now() never jumps with NTP or DST, unlike Date.now(). */
+export const monotonicClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+};
+
+export interface RtpSendStats {
+  packetsSent: number;
+  /** Frames not sent because the far end's SDP says it does not receive (sendonly or inactive: on hold). */
+  packetsWithheld: number;
+}
+
+type Outgoing =
+  | { kind: 'audio'; pcm: Int16Array; pos: number; resolve: (sent: boolean) => void }
+  | { kind: 'dtmf'; dtmf: OutgoingDtmf; resolve: (sent: boolean) => void };
+
+export class RtpSender {
+  /** Counters since the session opened; the session reads them. */
+  readonly stats: RtpSendStats = { packetsSent: 0, packetsWithheld: 0 };
+  readonly #socket: Socket;
+  readonly #clock: Clock;
+  #closed = false;
+
+  // Negotiated (configure()).
+  #codec: Codec | null = null;
+  #remoteAddress = '';
+  #remotePort = 0;
+  #payloadType = -1;
+  #dtmfPayloadType = -1;
+  /** RFC 3264 §5.1: a far end that is sendonly or inactive receives nothing, so nothing is sent to it. */
+  #farEndReceives = true;
+
+  readonly #queue: Outgoing[] = [];
+  readonly #pcm = new Int16Array(MAX_PTIME_MS * SAMPLES_PER_MS);
+  readonly #ring: Buffer[] = Array.from({ length: SEND_RING }, () => Buffer.alloc(RTP_HEADER_BYTES + MAX_PTIME_MS * SAMPLES_PER_MS));
+  /** The far end's packet length (ms, samples), and the part of #pcm one packet fills. */
+  #packetMs = FRAME_MS;
+  #packetSamples = FRAME_SAMPLES;
+  #frame = this.#pcm.subarray(0, FRAME_SAMPLES);
+  #ringIndex = 0;
+  readonly #header: RtpHeader;
+  #nextTimestamp: number;
+  /** Clock time at which the next frame is due; NaN before the first. */
+  #due = Number.NaN;
+  #timer: unknown = undefined;
+  /** False after silence: the next audio packet carries the marker bit (RFC 3551 §4.1). */
+  #talkspurt = false;
+
+  constructor(socket: Socket, clock: Clock) {
+    this.#socket = socket;
+    this.#clock = clock;
+    // RFC 3550 §5.1: initial sequence number and timestamp are random, as is the SSRC (§8.1).
+    const r = randomBytes(10);
+    this.#header = { marker: false, payloadType: 0, sequence: r.readUInt16BE(0), timestamp: 0, ssrc: r.readUInt32BE(2) };
+    this.#nextTimestamp = r.readUInt32BE(6);
+  }
+
+  /** Applies the negotiated media: where to send, on which payload types, in packets how long. */
+  configure(remote: RemoteMedia): void {
+    this.#codec = remote.codec;
+    this.#remoteAddress = remote.address;
+    this.#remotePort = remote.port;
+    this.#payloadType = remote.payloadType;
+    this.#dtmfPayloadType = remote.dtmfPayloadType ?? -1;
+    this.#farEndReceives = remote.direction === 'sendrecv' || remote.direction === 'recvonly';
+    const asked = Math.min(remote.ptimeMs ?? FRAME_MS, remote.maxptimeMs ?? MAX_PTIME_MS);
+    this.#packetMs = Math.min(MAX_PTIME_MS, Math.max(MIN_PTIME_MS, Math.floor(asked / 10) * 10));
+    this.#packetSamples = this.#packetMs * SAMPLES_PER_MS;
+    this.#frame = this.#pcm.subarray(0, this.#packetSamples);
+  }
+
+  /** Whether the far end negotiated telephone-event, so sendDtmf() has a payload type to send on. */
+  get sendsDtmf(): boolean {
+    return this.#dtmfPayloadType >= 0;
+  }
+
+  /**
+   * Queues `pcm` (not empty) after what is queued; resolves true when its last frame has left,
+   * false when flush() or close() dropped it. Call it only after configure().
+   */
+  play(pcm: Int16Array): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      this.#queue.push({ kind: 'audio', pcm, pos: 0, resolve });
+      this.#start();
+    });
+  }
+
+  /** Queues telephone-event `event` after what is queued; resolves like play(). Call it only when sendsDtmf. */
+  sendDtmf(event: number, durationMs: number): Promise<boolean> {
+    const dtmf = new OutgoingDtmf(event, durationMs, this.#packetMs);
+    return new Promise<boolean>((resolve) => {
+      this.#queue.push({ kind: 'dtmf', dtmf, resolve });
+      this.#start();
+    });
+  }
+
+  /** Drops everything queued at once; pending promises resolve false. */
+  flush(): void {
+    if (this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#talkspurt = false;
+    const dropped = this.#queue.splice(0);
+    for (const item of dropped) item.resolve(false);
+  }
+
+  /** Flushes and stops for good; the session closes the socket. */
+  close(): void {
+    this.#closed = true;
+    this.flush();
+  }
+
+  #start(): void {
+    if (this.#timer !== undefined) return;
+    const now = this.#clock.now();
+    if (!(this.#due >= now)) {
+      // RFC 3550 §5.1: the timestamp follows the sampling clock, so after silence it jumps by
+      // the silence's length, which tells the far end's jitter buffer how long the gap was.
+      if (!Number.isNaN(this.#due)) this.#nextTimestamp = (this.#nextTimestamp + Math.round((now - this.#due) * SAMPLES_PER_MS)) >>> 0;
+      this.#due = now;
+    }
+    this.#tick();
+  }
+
+  readonly #tick = (): void => {
+    this.#timer = undefined;
+    if (this.#closed) return;
+    const now = this.#clock.now();
+    // Due times advance from a start time, not from when a timer fired, so timer lateness does
+    // not accumulate into drift; a late tick catches up by sending every frame now due.
+    if (now - this.#due > MAX_LAG_MS) this.#due = now;
+    while (this.#due <= now && this.#queue.length > 0) {
+      this.#sendNext();
+      this.#due += this.#packetMs;
+    }
+    if (this.#queue.length === 0) {
+      this.#talkspurt = false;
+      return;
+    }
+    this.#timer = this.#clock.setTimeout(this.#tick, this.#due - now);
+  };
+
+  #nextBuffer(): Buffer {
+    const buf = this.#ring[this.#ringIndex]!;
+    this.#ringIndex = (this.#ringIndex + 1) % SEND_RING;
+    return buf;
+  }
+
+  #sendPacket(buf: Buffer, length: number): void {
+    if (!this.#farEndReceives) {
+      // playback keeps its pace, so the dialog's timing holds; the media clock runs on (RFC 3550 §5.1)
+      this.#nextTimestamp = (this.#nextTimestamp + this.#packetSamples) >>> 0;
+      this.stats.packetsWithheld++;
+      return;
+    }
+    this.#socket.send(buf, 0, length, this.#remotePort, this.#remoteAddress);
+    this.#header.sequence = (this.#header.sequence + 1) & 0xffff;
+    this.#nextTimestamp = (this.#nextTimestamp + this.#packetSamples) >>> 0;
+    this.stats.packetsSent++;
+  }
+
+  #sendNext(): void {
+    const head = this.#queue[0]!;
+    if (head.kind === 'dtmf') {
+      this.#sendDtmfPacket(head);
+      return;
+    }
+    // Fill one frame from consecutive audio items, so clips that are not multiples of 20 ms
+    // follow each other without a gap; pad with silence when the queue runs out.
+    const frame = this.#frame;
+    const size = this.#packetSamples;
+    let fill = 0;
+    let finished = 0;
+    for (let q = 0; q < this.#queue.length && fill < size; q++) {
+      const item = this.#queue[q]!;
+      if (item.kind !== 'audio') break;
+      const { pcm } = item;
+      let pos = item.pos;
+      while (fill < size && pos < pcm.length) frame[fill++] = pcm[pos++]!;
+      item.pos = pos;
+      if (pos < pcm.length) break;
+      finished++;
+    }
+    if (fill < size) frame.fill(0, fill);
+
+    const buf = this.#nextBuffer();
+    const h = this.#header;
+    h.marker = !this.#talkspurt;
+    h.payloadType = this.#payloadType;
+    h.timestamp = this.#nextTimestamp;
+    this.#talkspurt = true;
+    writeRtpHeader(buf, h);
+    encodeG711(this.#codec!, frame, buf, RTP_HEADER_BYTES);
+    this.#sendPacket(buf, RTP_HEADER_BYTES + size);
+    for (let k = 0; k < finished; k++) this.#queue.shift()!.resolve(true);
+  }
+
+  /** One packet of an RFC 4733 event (see OutgoingDtmf); audio after the event starts a new talkspurt. */
+  #sendDtmfPacket(item: Extract<Outgoing, { kind: 'dtmf' }>): void {
+    const { dtmf } = item;
+    const buf = this.#nextBuffer();
+    const h = this.#header;
+    h.marker = dtmf.next(this.#nextTimestamp);
+    h.payloadType = this.#dtmfPayloadType;
+    h.timestamp = dtmf.timestamp;
+    writeRtpHeader(buf, h);
+    dtmf.writePayload(buf, RTP_HEADER_BYTES, this.#packetSamples);
+    this.#sendPacket(buf, RTP_HEADER_BYTES + DTMF_PAYLOAD_BYTES);
+    if (dtmf.done) {
+      this.#queue.shift();
+      this.#talkspurt = false;
+      item.resolve(true);
+    }
+  }
+}
