@@ -18,6 +18,9 @@
  * - A jump of 3,000 or more sequence numbers (RFC 3550 MAX_DROPOUT) is taken as the sender
  *   restarting its numbering once two packets agree; a new SSRC starts the stream over.
  *
+ * Packets that are not audio (RFC 4733 events share the sequence numbers) are pushed with no
+ * payload: they keep their place in the order and release nothing.
+ *
  * Nothing is copied: a held packet keeps a reference to the datagram's own buffer (Node gives each
  * datagram a fresh one). At most maxHeld packets are held; past that the oldest gap is given up.
  */
@@ -213,6 +216,13 @@ export class JitterBuffer {
   }
 
   #release(ext: number, timestamp: number, buf: Uint8Array, offset: number, length: number): void {
+    if (length === 0) {
+      // a packet of the stream that is not audio (an RFC 4733 event: its own timestamps) holds
+      // its place in the sequence and nothing else
+      this.stats.released++;
+      this.#next = ext + 1;
+      return;
+    }
     if (this.#endTimestamp >= 0) {
       const gap = (timestamp - this.#endTimestamp) >>> 0;
       // consecutive numbers with a later timestamp: the sender was silent (DTX), not lost

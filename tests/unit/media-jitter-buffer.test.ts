@@ -94,6 +94,16 @@ describe('jitter buffer', () => {
     expect(jb.stats.lost).toBe(0);
   });
 
+  it('keeps the place of packets that are not audio (RFC 4733 events) in the order, and releases nothing for them', () => {
+    const { jb, out, send } = harness();
+    send(1, 0, 0);
+    jb.push(7, 3, 160, new Uint8Array(0), 0, 0, 25); // an event, ahead of audio packet 2
+    send(2, 160, 30);
+    send(4, 8000, 60); // audio resumes after the key: its timestamp jumped
+    expect(out).toEqual([1, 2, [7680, false], 4]);
+    expect(jb.stats).toMatchObject({ lost: 0, released: 4 });
+  });
+
   it('believes a sender that restarted its numbering once two packets agree, and starts over on a new SSRC', () => {
     const { out, send } = harness();
     send(10, 0, 0);
