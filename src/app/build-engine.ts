@@ -75,7 +75,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
 
     // one allocator for the process: the simulated callees' ports come from the same range
     const rtpPorts = new RtpPortAllocator({ portMin: cfg.media.portMin, portMax: cfg.media.portMax });
-    const media = createRtpMediaFactory({ host: cfg.media.host, allocator: rtpPorts, sourceLock: cfg.media.sourceLock });
+    const media = createRtpMediaFactory({ host: cfg.media.host, allocator: rtpPorts, sourceLock: cfg.media.sourceLock, timeoutMs: cfg.media.timeoutMs });
     let sim: SimNetwork | null = null;
     let calls: CallControl;
     const telephony = cfg.telephony;

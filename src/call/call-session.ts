@@ -252,10 +252,12 @@ export class CallSession extends EventEmitter<CallEvents> {
     let hangupBy: 'robot' | 'callee' | 'system' | 'network' | null = null;
     let error: string | null = null;
     let result: DialogResult | null = null;
+    let mediaReport: Record<string, number> | null = null;
     let media: MediaSession | null = null;
     let leg: CallLeg | null = null;
     let dialog: DialogRun | null = null;
     let networkLost = false;
+    let mediaLost = false;
     let early: { classifier: EarlyMediaClassifier; stop: () => void } | null = null;
     let earlyMedia: EarlyMedia | null = null;
     const ring = new AbortController();
@@ -323,6 +325,12 @@ export class CallSession extends EventEmitter<CallEvents> {
       log.info({}, 'call answered');
       media.answer(leg.sdpAnswer);
       media.on('dtmf', (digit, durationMs) => this.emit('dtmf', { digit, by: 'callee', durationMs, atMs: this.#at() }));
+      media.on('timeout', (silentMs) => {
+        // the callee's RTP stopped though the signalling goes on: a dead line, ended like a lost one
+        log.warn({ silentMs: Math.round(silentMs) }, 'no RTP from the callee; call ended');
+        mediaLost = true;
+        dialog?.hangUp();
+      });
       if (plan.dtmfAfterAnswer) await this.#pressKeys(media, plan.dtmfAfterAnswer);
       dialog = new DialogRun(plan.script, {
         callId,
@@ -345,11 +353,11 @@ export class CallSession extends EventEmitter<CallEvents> {
       }
       if (result.firstAudioMs !== null) this.emit('first-audio', { afterAnswerMs: result.firstAudioMs });
       if (result.booked) this.emit('booked', { slot: result.booked });
-      hangupBy = networkLost ? 'network' : result.endedBy === 'callee' ? 'callee' : 'robot';
-      if (networkLost && !result.booked) {
-        fault = { kind: 'network', code: 'CALL_LOST' };
-        error = 'CALL_LOST';
-        log.warn({}, 'the signalling under the call was lost');
+      hangupBy = networkLost ? 'network' : mediaLost ? 'system' : result.endedBy === 'callee' ? 'callee' : 'robot';
+      if ((networkLost || mediaLost) && !result.booked) {
+        error = networkLost ? 'CALL_LOST' : 'MEDIA_TIMEOUT';
+        fault = { kind: 'network', code: error };
+        if (networkLost) log.warn({}, 'the signalling under the call was lost');
       }
       if (result.endedBy === 'error') {
         error = result.error instanceof ZvonarError ? result.error.code : 'INTERNAL';
@@ -372,6 +380,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       plan.fence.removeEventListener('abort', fenced);
       this.#to('hanging-up');
       if (leg && leg.state !== 'ended') await leg.hangup().catch(() => {});
+      if (media && answeredAt) mediaReport = { ...media.stats };
       media?.close();
     }
     if (plan.fence.aborted && !result?.booked) {
@@ -397,7 +406,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       const next = plan.nextStep({ disposition, attempts, sameBefore, now: endedAt, retryAfterMs });
       const closed = await finishAttempt(db, {
         attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt,
-        hangupBy: hangupBy === 'network' ? 'system' : hangupBy, transcript: [...this.transcript], error, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
+        hangupBy: hangupBy === 'network' ? 'system' : hangupBy, transcript: [...this.transcript], error, media: mediaReport, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
       });
       if (!closed) log.warn({ disposition }, 'attempt was closed by another dialer while the registry was out of reach');
     };

@@ -101,9 +101,11 @@ export const Config = z.strictObject({
       portMax: Port.default(29_999),
       /** whose RTP is the call's: 'sdp' (from the address the answer names) or 'latch' (the first source heard, behind NAT) */
       sourceLock: z.enum(['sdp', 'latch']).default('sdp'),
+      /** an answered call whose callee sends no RTP for this long is ended as a network fault; 0: never */
+      timeoutMs: z.number().int().min(0).max(600_000).refine((n) => n === 0 || n >= 2_000, 'at least 2000 ms, or 0 for never').default(60_000),
     })
     .refine((m) => m.portMin <= m.portMax, { message: 'portMin must not exceed portMax', path: ['portMin'] })
-    .default({ host: '127.0.0.1', portMin: 20_000, portMax: 29_999, sourceLock: 'sdp' }),
+    .default({ host: '127.0.0.1', portMin: 20_000, portMax: 29_999, sourceLock: 'sdp', timeoutMs: 60_000 }),
   speech: z.discriminatedUnion('kind', [
     /** the reference modem-voice server, started in-process on 127.0.0.1 */
     z.strictObject({ kind: z.literal('embedded') }),

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   CONTACT_ON_CALL: 'the number is on a call of another dialer right now; it is not dialled twice',
   LEASE_LOST: 'a dialer no longer held the lease of a contact when its call was to start; the call was not placed',
   CALL_FAILED: 'the call was not answered; the SIP status says why',
+  MEDIA_TIMEOUT: 'no RTP came from the callee for media.timeoutMs though the call was up: a dead line',
   CALL_LOST: 'the signalling under an answered call was lost (drachtio-server went away, keep-alives unanswered)',
   TELEPHONY_UNAVAILABLE: 'drachtio-server cannot be reached, or refused the secret',
   ENGINE_STOPPED: 'the engine stopped mid-call; the next dialer closed the attempt as INTERRUPTED',

@@ -10,6 +10,31 @@ export interface MediaSessionEvents {
   /** RFC 4733 telephone-event, counted once per event. */
   dtmf: (digit: string, durationMs: number) => void;
   close: () => void;
+  /**
+   * No RTP from a far end that sends has come for the session's timeout (media.timeoutMs): the
+   * line is dead though the signalling may not know it. Told once.
+   */
+  timeout: (silentMs: number) => void;
+}
+
+/** How a session's media went, for the attempt and the metrics. */
+export interface MediaStats {
+  packetsSent: number;
+  packetsReceived: number;
+  /** never came: concealed as silence */
+  packetsLost: number;
+  /** came after their place was given up */
+  packetsLate: number;
+  /** duplicates and late ones */
+  packetsDropped: number;
+  /** came ahead of a gap and were put back in order */
+  packetsReordered: number;
+  /** not RTP, or a payload type not negotiated */
+  packetsIgnored: number;
+  /** from a source that is not the call's */
+  packetsForeign: number;
+  /** RFC 3550 interarrival jitter, ms */
+  jitterMs: number;
 }
 
 /**
@@ -24,6 +49,8 @@ export interface MediaSession {
   answer(sdp: string): void;
   /** Callee side: takes a remote offer, picks a codec, returns the SDP answer. Throws MediaError('SDP_INVALID'). */
   accept(sdpOffer: string): string;
+  /** Counters since the session opened. */
+  readonly stats: Readonly<MediaStats>;
   /** The negotiated codec, once answer() or accept() succeeded. */
   readonly codec: Codec | null;
   /**

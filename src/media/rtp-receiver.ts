@@ -1,23 +1,26 @@
 /**
  * The receive half of an RTP session: which datagrams are the call's, and what they become.
  *
- *   socket 'message' -> source lock -> parseRtp -> payload type -> sequence check
- *     -> [jitter buffer: not yet] -> G.711 decode to 20 ms frames | RFC 4733 digits -> listeners
+ *   socket 'message' -> source lock -> parseRtp -> payload type -> jitter buffer (order, loss)
+ *     -> G.711 decode to 20 ms frames, silence for what is missing | RFC 4733 digits -> listeners
  *
  * Everything it drops is counted. It reuses its buffers: no per-packet closures, promises or logs.
  */
 import type { RemoteInfo } from 'node:dgram';
 import { DtmfDecoder } from './dtmf.js';
 import { G711_DECODE_TABLE } from './g711.js';
+import { JitterBuffer, type JitterStats } from './jitter-buffer.js';
 import type { MediaSessionEvents } from './media-session.js';
 import { createRtpPacketView, parseRtp } from './rtp-packet.js';
 import type { RemoteMedia } from './sdp.js';
 
 /** What 'audio' listeners get (MediaSessionEvents): 20 ms at 8000 Hz, whatever the packets' length. */
 const FRAME_SAMPLES = 160;
-/** RFC 3550 Appendix A.1: beyond these the sequence number is taken as a restart, not loss or reordering. */
-const MAX_DROPOUT = 3000;
-const MAX_MISORDER = 100;
+/**
+ * Missing audio is given to the listeners as silence, up to this much at once: a recogniser
+ * should hear that time passed, not a minute of zeros after a hold.
+ */
+const MAX_FILL_SAMPLES = 8000;
 
 /**
  * Whose packets are the call's media (issue 8): 'sdp' accepts RTP only from the address and
@@ -28,8 +31,16 @@ export type SourceLock = 'sdp' | 'latch';
 export interface RtpReceiveStats {
   /** Packets of the negotiated audio or telephone-event payload type that passed the sequence check. */
   packetsReceived: number;
-  /** Duplicates, packets behind the newest one, and the first packet after a sequence jump. */
+  /** Duplicates, and packets that came after their place was given up for lost (late). */
   packetsDropped: number;
+  /** Packets never seen: their time was given to the listeners as silence. */
+  packetsLost: number;
+  /** Of packetsDropped, those that came too late. */
+  packetsLate: number;
+  /** Packets that came ahead of a gap and were put back in order. */
+  packetsReordered: number;
+  /** RFC 3550 interarrival jitter of the callee's stream, ms. */
+  jitterMs: number;
   /** Not RTP, RTCP, or a payload type that was not negotiated. */
   packetsIgnored: number;
   /** Well-formed or not, packets from a source that is not the call's (see sourceLock): dropped. */
@@ -44,7 +55,18 @@ export interface ReceiveListeners {
 
 export class RtpReceiver {
   /** Counters since the session opened; the session reads them. */
-  readonly stats: RtpReceiveStats = { packetsReceived: 0, packetsDropped: 0, packetsIgnored: 0, packetsForeign: 0 };
+  get stats(): RtpReceiveStats {
+    const jb: JitterStats = this.#jitter.stats;
+    return {
+      packetsReceived: jb.released, packetsDropped: jb.duplicates + jb.late, packetsIgnored: this.#ignored, packetsForeign: this.#foreign,
+      packetsLost: jb.lost, packetsLate: jb.late, packetsReordered: jb.reordered, jitterMs: Math.round(jb.jitterMs * 10) / 10,
+    };
+  }
+  #ignored = 0;
+  #foreign = 0;
+  /** when the call's last packet came (now() ms), or NaN before the first */
+  #lastPacketAt = Number.NaN;
+  readonly #now: () => number;
   readonly #listeners: ReceiveListeners;
   readonly #sourceLock: SourceLock;
   /** False until the SDP is applied: nothing is the call's before that. */
@@ -60,14 +82,17 @@ export class RtpReceiver {
   readonly #view = createRtpPacketView();
   readonly #frame = new Int16Array(FRAME_SAMPLES);
   #fill = 0;
-  #ssrc = -1;
-  #maxSeq = 0;
-  #badSeq = -1;
+  readonly #jitter: JitterBuffer;
   readonly #dtmf: DtmfDecoder;
 
-  constructor(listeners: ReceiveListeners, sourceLock: SourceLock) {
+  constructor(listeners: ReceiveListeners, sourceLock: SourceLock, now: () => number = () => performance.now()) {
     this.#listeners = listeners;
     this.#sourceLock = sourceLock;
+    this.#now = now;
+    this.#jitter = new JitterBuffer({
+      audio: (buf, offset, length) => this.#decode(buf, offset, length),
+      missing: (samples) => this.#silence(samples),
+    });
     this.#dtmf = new DtmfDecoder((digit, ms) => {
       const fns = this.#listeners.dtmf;
       for (let k = 0; k < fns.length; k++) fns[k]!(digit, ms);
@@ -90,67 +115,68 @@ export class RtpReceiver {
   /** The socket's 'message' listener. */
   readonly onMessage = (msg: Buffer, from: RemoteInfo): void => {
     if (!this.#negotiated) {
-      this.stats.packetsIgnored++;
+      this.#ignored++;
       return;
     }
     if (from.port !== this.#srcPort || from.address !== this.#srcAddress) {
       if (this.#srcPort !== 0) {
-        this.stats.packetsForeign++;
+        this.#foreign++;
         return;
       }
       // latching: the first source heard after the SDP is the call's, and the only one
       this.#srcAddress = from.address;
       this.#srcPort = from.port;
     }
+    // anything from the call's source shows the line is alive (comfort noise, RTCP muxed, junk)
+    const now = this.#now();
+    this.#lastPacketAt = now;
     const p = parseRtp(msg, msg.length, this.#view);
     if (p === null) {
-      this.stats.packetsIgnored++;
+      this.#ignored++;
       return;
     }
     const pt = p.payloadType;
     const audio = pt === this.#payloadType;
     if (!audio && pt !== this.#dtmfPayloadTypes[0] && pt !== this.#dtmfPayloadTypes[1]) {
-      this.stats.packetsIgnored++;
+      this.#ignored++;
       return;
     }
-    // The seam for the jitter buffer (src/media/jitter-buffer.ts): it replaces the sequence
-    // check below, taking the packet's fields (ssrc, sequence, timestamp, msg, payload offset and
-    // length; the view `p` is reused for the next datagram) and handing audio back in order to
-    // #decode(), whose signature is its sink's audio(). Until then packets are decoded on arrival.
-    if (!this.#acceptSequence(p.ssrc, p.sequence)) {
-      this.stats.packetsDropped++;
-      return;
+    // The jitter buffer puts audio back in order (handing it to #decode, or the time it misses to
+    // #silence); an RFC 4733 packet keeps its place in the order and is read at once (its events
+    // carry their own timestamps).
+    if (audio) {
+      this.#jitter.push(p.ssrc, p.sequence, p.timestamp, msg, p.payloadOffset, p.payloadLength, now);
+    } else {
+      this.#jitter.push(p.ssrc, p.sequence, p.timestamp, msg, 0, 0, now);
+      this.#dtmf.receive(msg, p.payloadOffset, p.payloadLength, p.timestamp);
     }
-    this.stats.packetsReceived++;
-    if (audio) this.#decode(msg, p.payloadOffset, p.payloadLength);
-    else this.#dtmf.receive(msg, p.payloadOffset, p.payloadLength, p.timestamp);
   };
 
-  /** RFC 3550 Appendix A.1, without the statistics: drop duplicates and late packets, survive restarts. */
-  #acceptSequence(ssrc: number, seq: number): boolean {
-    if (ssrc !== this.#ssrc) {
-      this.#ssrc = ssrc;
-      this.#maxSeq = seq;
-      this.#badSeq = -1;
-      return true;
-    }
-    const delta = (seq - this.#maxSeq) & 0xffff;
-    if (delta === 0) return false;
-    if (delta < MAX_DROPOUT) {
-      this.#maxSeq = seq;
-      return true;
-    }
-    if (delta <= 0x10000 - MAX_MISORDER) {
-      // A large jump: the sender restarted its numbering. Believe it once two packets agree.
-      if (seq === this.#badSeq) {
-        this.#maxSeq = seq;
-        this.#badSeq = -1;
-        return true;
+  /** Gives up on gaps whose wait ran out while no packet came: the session calls it on its own tick. */
+  drain(): void {
+    this.#jitter.drain(this.#now());
+  }
+
+  /** ms since the call's last packet came; null before the first. */
+  silentForMs(): number | null {
+    return Number.isNaN(this.#lastPacketAt) ? null : this.#now() - this.#lastPacketAt;
+  }
+
+  /** Audio the line lost (or the sender left out), as silence: the recogniser hears time pass. */
+  #silence(samples: number): void {
+    let left = Math.min(samples, MAX_FILL_SAMPLES);
+    const frame = this.#frame;
+    while (left > 0) {
+      const n = Math.min(left, FRAME_SAMPLES - this.#fill);
+      frame.fill(0, this.#fill, this.#fill + n);
+      this.#fill += n;
+      left -= n;
+      if (this.#fill === FRAME_SAMPLES) {
+        this.#fill = 0;
+        const fns = this.#listeners.audio;
+        for (let k = 0; k < fns.length; k++) fns[k]!(frame);
       }
-      this.#badSeq = (seq + 1) & 0xffff;
-      return false;
     }
-    return false;
   }
 
   /** Emits whole 160-sample frames from payloads of any packet size; the frame array is reused. */

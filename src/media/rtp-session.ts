@@ -58,7 +58,12 @@ export interface RtpSessionOptions {
    * dropped and counted, so a stranger who guesses the port cannot speak for the callee.
    */
   sourceLock?: SourceLock;
+  /** Tell 'timeout' when a far end that sends has sent no RTP for this long; 0 (the default): never. */
+  timeoutMs?: number;
 }
+
+/** How often a session looks at its line: gives up jitter-buffer gaps no packet came to close, and checks the timeout. */
+const WATCH_MS = 250;
 
 export interface RtpStats extends RtpSendStats, RtpReceiveStats {
   /** Socket errors after bind (unreachable network, refused sends). */
@@ -83,7 +88,14 @@ export class RtpSession implements MediaSession {
   #offered = false;
   #closed = false;
   /** One table for the session's life: on() and close() swap its arrays, the receiver reads them. */
-  readonly #listeners: Listeners = { audio: [], dtmf: [], close: [] };
+  readonly #listeners: Listeners = { audio: [], dtmf: [], close: [], timeout: [] };
+  readonly #clock: Clock;
+  readonly #timeoutMs: number;
+  #watch: ReturnType<typeof setInterval> | undefined;
+  /** when the current SDP was applied (the timeout counts from it until the first packet) */
+  #appliedAt = 0;
+  #farEndSends = false;
+  #timedOut = false;
   #socketErrors = 0;
   readonly #sender: RtpSender;
   readonly #receiver: RtpReceiver;
@@ -104,8 +116,10 @@ export class RtpSession implements MediaSession {
     this.#family = local.family === 'IPv6' ? 6 : 4;
     this.#port = local.port;
     this.#publicAddress = opts.publicAddress ?? local.address;
-    this.#sender = new RtpSender(socket, opts.clock ?? monotonicClock);
-    this.#receiver = new RtpReceiver(this.#listeners, opts.sourceLock ?? 'sdp');
+    this.#clock = opts.clock ?? monotonicClock;
+    this.#timeoutMs = opts.timeoutMs ?? 0;
+    this.#sender = new RtpSender(socket, this.#clock);
+    this.#receiver = new RtpReceiver(this.#listeners, opts.sourceLock ?? 'sdp', () => this.#clock.now());
     this.#codecs = opts.codecs && opts.codecs.length > 0 ? [...opts.codecs] : SUPPORTED_CODECS;
     // RFC 4566 §5.2 asks for an o= session id unique to this session; a random one suffices.
     this.#sdpSessionId = randomBytes(4).readUInt32BE(0) >>> 1;
@@ -135,15 +149,7 @@ export class RtpSession implements MediaSession {
   get stats(): Readonly<RtpStats> {
     const tx = this.#sender.stats;
     const rx = this.#receiver.stats;
-    return {
-      packetsSent: tx.packetsSent,
-      packetsReceived: rx.packetsReceived,
-      packetsDropped: rx.packetsDropped,
-      packetsIgnored: rx.packetsIgnored,
-      socketErrors: this.#socketErrors,
-      packetsForeign: rx.packetsForeign,
-      packetsWithheld: tx.packetsWithheld,
-    };
+    return { ...rx, packetsSent: tx.packetsSent, packetsWithheld: tx.packetsWithheld, socketErrors: this.#socketErrors };
   }
 
   /** Throws InvalidStateError after close(). */
@@ -241,6 +247,7 @@ export class RtpSession implements MediaSession {
     if (this.#closed) return;
     this.#closed = true;
     this.#sender.close();
+    clearInterval(this.#watch);
     this.#socket.off('message', this.#receiver.onMessage);
     try {
       this.#socket.close();
@@ -251,6 +258,7 @@ export class RtpSession implements MediaSession {
     this.#listeners.audio = [];
     this.#listeners.dtmf = [];
     this.#listeners.close = [];
+    this.#listeners.timeout = [];
     for (const fn of onClose) fn();
   }
 
@@ -271,7 +279,23 @@ export class RtpSession implements MediaSession {
     this.#codec = remote.codec;
     this.#sender.configure(remote);
     this.#receiver.configure(remote, rxPayloadType, rxDtmfPayloadType);
+    this.#appliedAt = this.#clock.now();
+    // on hold (sendonly from us, inactive) the far end sends nothing, and that is no fault
+    this.#farEndSends = remote.direction === 'sendrecv' || remote.direction === 'sendonly';
+    if (this.#watch === undefined) {
+      this.#watch = setInterval(this.#look, WATCH_MS);
+      this.#watch.unref();
+    }
   }
+
+  readonly #look = (): void => {
+    this.#receiver.drain();
+    if (this.#timeoutMs <= 0 || this.#timedOut || !this.#farEndSends) return;
+    const silent = Math.min(this.#receiver.silentForMs() ?? Infinity, this.#clock.now() - this.#appliedAt);
+    if (silent < this.#timeoutMs) return;
+    this.#timedOut = true;
+    for (const fn of this.#listeners.timeout) fn(silent);
+  };
 
   readonly #onSocketError = (): void => {
     this.#socketErrors++;
@@ -295,6 +319,8 @@ export interface RtpMediaFactoryOptions {
   clock?: Clock;
   /** whose packets are the call's media: see RtpSessionOptions.sourceLock */
   sourceLock?: SourceLock;
+  /** see RtpSessionOptions.timeoutMs */
+  timeoutMs?: number;
 }
 
 /**
@@ -312,5 +338,6 @@ export function createRtpMediaFactory(opts: RtpMediaFactoryOptions = {}): MediaF
   if (opts.codecs !== undefined) base.codecs = opts.codecs;
   if (opts.clock !== undefined) base.clock = opts.clock;
   if (opts.sourceLock !== undefined) base.sourceLock = opts.sourceLock;
+  if (opts.timeoutMs !== undefined) base.timeoutMs = opts.timeoutMs;
   return { allocate: () => RtpSession.open(base) };
 }

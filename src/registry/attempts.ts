@@ -48,6 +48,8 @@ export interface AttemptOutcome {
   error: string | null;
   /** What the retry rules decided for the contact. */
   contact: ContactStep;
+  /** How the call's media went (packets, loss, jitter, RTCP figures); null when there was none. */
+  media?: Readonly<Record<string, number | null>> | null;
   /** The callee asked not to be called: their number goes on the do-not-call list in the same transaction. */
   doNotCall?: { phone: string; reason: string; source: string };
 }
@@ -69,9 +71,9 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
     );
     const { rows } = await t.query(
       `update attempt set disposition = $2, counted = $3, sip_status = $4, answered_at = $5, ended_at = $6,
-         hangup_by = $7, transcript = $8, error = $9
+         hangup_by = $7, transcript = $8, error = $9, media = $10
        where id = $1 and disposition is null returning id`,
-      [o.attemptId, o.disposition, o.counted, o.sipStatus, o.answeredAt, o.endedAt, o.hangupBy, JSON.stringify(o.transcript), o.error],
+      [o.attemptId, o.disposition, o.counted, o.sipStatus, o.answeredAt, o.endedAt, o.hangupBy, JSON.stringify(o.transcript), o.error, o.media ? JSON.stringify(o.media) : null],
     );
     if (rows.length === 0) return false;
     if (o.contact.callback) {

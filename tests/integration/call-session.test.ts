@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CALL_TRANSITIONS, CallSession, type CallEvents, type CallState } from '../../src/call/index.js';
 import { CallFailedError } from '../../src/core/index.js';
 import { createRtpMediaFactory } from '../../src/media/rtp-session.js';
+import type { MediaFactory } from '../../src/media/index.js';
 import type { CallControl } from '../../src/telephony/index.js';
 import { readWav } from '../support/wav.js';
 import { ANY_HOUR, nextStep } from '../../src/dialer/index.js';
@@ -23,7 +24,7 @@ for (const target of databases) {
     });
     afterEach(async () => db?.close());
 
-    async function callOne(persona: PersonaName, p: { slots?: number; dnc?: boolean; calls?: CallControl; ringTimeoutMs?: number } = {}) {
+    async function callOne(persona: PersonaName, p: { slots?: number; dnc?: boolean; calls?: CallControl; media?: MediaFactory; ringTimeoutMs?: number } = {}) {
       const now = new Date();
       const s = await seedCampaign(db, { personas: [persona], slots: p.slots ?? 2, now });
       if (p.dnc) await addDoNotCall(db, { phone: s.phones[0]!, reason: 'test', source: 'import' });
@@ -31,7 +32,7 @@ for (const target of databases) {
       const dialerId = `session-${Math.random().toString(36).slice(2)}`;
       await registerDialer(db, { id: dialerId, host: 'h', pid: 1, now });
       const [contact] = await leaseDueContacts(db, { campaignId: s.campaign.id, now, limit: 1, leaseMs: 60_000, owner: dialerId, hours: ANY_HOUR });
-      const session = new CallSession({ ...engine.deps, ...(p.calls ? { calls: p.calls } : {}) }, {
+      const session = new CallSession({ ...engine.deps, ...(p.calls ? { calls: p.calls } : {}), ...(p.media ? { media: p.media } : {}) }, {
         campaign: s.campaign, script: SCRIPT, machine: MACHINE, contact: contact!, from: '+78632000000', ringTimeoutMs: p.ringTimeoutMs ?? 23_000, maxCallMs: 60_000,
         clinic: { name: 'поликлиника', timeZone: 'Europe/Moscow' }, dialerId, registryRetryMs: 2_000, fence: new AbortController().signal,
         nextStep: (x) => nextStep(x, s.campaign.rules),
@@ -137,6 +138,31 @@ for (const target of databases) {
       const { events } = await callOne('agree', { slots: 0, calls: earlyMediaNetwork('ringback-ru', null), ringTimeoutMs: 6_500 });
       expect(events['early-media']).toEqual([expect.objectContaining({ kind: 'ringback' })]);
       expect(events.ended).toEqual([expect.objectContaining({ disposition: 'NO_ANSWER', sipStatus: 487 })]);
+    });
+
+    it('a callee whose RTP never comes: the media timeout ends the call NETWORK_FAILURE, and the attempt keeps its media figures', async () => {
+      const far = createRtpMediaFactory({ host: '127.0.0.1', portMin: 40_000, portMax: 44_999 });
+      const deaf: CallControl = {
+        ready: async () => {},
+        close: async () => {},
+        originate: async (req, on) => {
+          const m = await far.allocate(); // answers, and never sends a packet
+          on.ringing?.();
+          const sdpAnswer = m.accept(req.sdpOffer);
+          let state: 'answered' | 'ended' = 'answered';
+          return { callId: req.callId, sdpAnswer, get state() { return state; }, hangup: async () => { state = 'ended'; m.close(); } };
+        },
+      };
+      const media = createRtpMediaFactory({ host: '127.0.0.1', portMin: 45_000, portMax: 49_999, timeoutMs: 2_000 });
+      const { summary, events } = await callOne('agree', { slots: 0, calls: deaf, media });
+      expect(summary.disposition).toBe('NETWORK_FAILURE');
+      expect(events.ended).toEqual([expect.objectContaining({ because: 'the network lost the answered call before the script ended', durationMs: expect.any(Number) })]);
+      expect(events.ended![0]!.durationMs).toBeGreaterThanOrEqual(2_000);
+      expect(events.ended![0]!.durationMs).toBeLessThan(4_000);
+      const { rows } = await db.query<{ error: string; media: { packetsSent: number; packetsReceived: number; jitterMs: number } }>(`select error, media from attempt where call_id = $1`, [summary.callId]);
+      expect(rows[0]!.error).toBe('MEDIA_TIMEOUT');
+      expect(rows[0]!.media.packetsSent).toBeGreaterThan(10);
+      expect(rows[0]!.media.packetsReceived).toBe(0);
     });
 
     it('a number on the do-not-call list: created to finished, no call placed', async () => {

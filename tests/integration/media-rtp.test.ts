@@ -422,6 +422,40 @@ describe('RtpSession sending, seen by a bare UDP socket', () => {
   });
 });
 
+describe('a line that loses, reorders, duplicates and stops, over real UDP (issue 9)', () => {
+  it('puts reordered packets back in order, gives a lost one to the listeners as silence, and counts all of it', async () => {
+    const peer = await RawPeer.open();
+    const b = await session();
+    b.accept(peer.sdp());
+    const got = framesUntil(b, isConstant(level(600)));
+    // 4 never comes; 3 comes after 2 would have; 2 twice
+    for (const seq of [1, 3, 2, 2, 5, 6]) peer.send(b, audioPacket(seq, seq * 100));
+    expect((await got).map((f) => f[0])).toEqual([level(100), level(200), level(300), 0, level(500), level(600)]);
+    expect(b.stats).toMatchObject({ packetsReceived: 5, packetsLost: 1, packetsReordered: 3, packetsDropped: 1 });
+  });
+
+  it('tells "timeout" once when a far end that sends stops sending, and not while it is on hold', async () => {
+    const peer = await RawPeer.open();
+    const b = await session({ timeoutMs: 600 });
+    b.accept(peer.sdp());
+    const timeouts: number[] = [];
+    b.on('timeout', (ms) => timeouts.push(ms));
+    peer.send(b, audioPacket(1, 100));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(timeouts).toEqual([]);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(timeouts).toHaveLength(1);
+    expect(timeouts[0]).toBeGreaterThanOrEqual(600);
+    // a callee that put us on hold (sendonly from its side means it still sends; inactive: nothing)
+    const held = await session({ timeoutMs: 600 });
+    held.accept(peer.sdp('0', ['a=rtpmap:0 PCMU/8000', 'a=inactive']));
+    const heldTimeouts: number[] = [];
+    held.on('timeout', (ms) => heldTimeouts.push(ms));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(heldTimeouts).toEqual([]);
+  });
+});
+
 describe('RtpSession receiving forged packets from a bare UDP socket', () => {
   async function callee(): Promise<{ peer: RawPeer; b: RtpSession }> {
     const peer = await RawPeer.open();
@@ -610,7 +644,7 @@ describe('whose RTP is the call\'s: source locking', () => {
     natted.send(a, audioPacket(1, 1000));
     await until(() => heard.length === 1);
     stranger.send(a, audioPacket(2, 5000));
-    natted.send(a, audioPacket(3, 2000));
+    natted.send(a, audioPacket(2, 2000)); // the callee's own next packet: the stranger's number 2 took no place
     await until(() => heard.length === 2 && a.stats.packetsForeign === 1);
     expect(heard.map((p) => p[0])).toEqual([level(1000), level(2000)]);
   });
