@@ -6,7 +6,7 @@ import {
 } from '../core/index.js';
 import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
-import { EarlyMediaClassifier, type MediaFactory, type MediaSession } from '../media/index.js';
+import { EarlyMediaClassifier, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
 import {
   addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
   type Db, type LeasedContact,
@@ -126,7 +126,7 @@ export type CallEvents = {
   /** who ended the call: 'network' when the signalling under it was lost */
   hangup: [{ by: 'robot' | 'callee' | 'system' | 'network'; atMs: number }];
   /** the outcome, and the row of the call-end table that decided it */
-  ended: [{ disposition: Disposition; because: string; sipStatus: number | null; q850: number | null; durationMs: number }];
+  ended: [{ disposition: Disposition; because: string; sipStatus: number | null; q850: number | null; durationMs: number; media: Readonly<MediaStats> | null }];
 };
 
 /**
@@ -223,7 +223,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         });
       log.info({}, 'contact closed: number on the do-not-call list');
       this.#to('finished');
-      this.emit('ended', { disposition: 'DNC', because: 'the number is on the do-not-call list', sipStatus: null, q850: null, durationMs: 0 });
+      this.emit('ended', { disposition: 'DNC', because: 'the number is on the do-not-call list', sipStatus: null, q850: null, durationMs: 0, media: null });
       return { callId, contactId: contact.id, disposition: 'DNC', sipStatus: null, booked: null };
     }
 
@@ -252,7 +252,7 @@ export class CallSession extends EventEmitter<CallEvents> {
     let hangupBy: 'robot' | 'callee' | 'system' | 'network' | null = null;
     let error: string | null = null;
     let result: DialogResult | null = null;
-    let mediaReport: Record<string, number> | null = null;
+    let mediaReport: MediaStats | null = null;
     let media: MediaSession | null = null;
     let leg: CallLeg | null = null;
     let dialog: DialogRun | null = null;
@@ -419,7 +419,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         .finally(() => dncStored);
     } finally {
       this.#to('finished');
-      this.emit('ended', { disposition, because: end.because, sipStatus, q850, durationMs });
+      this.emit('ended', { disposition, because: end.because, sipStatus, q850, durationMs, media: mediaReport });
     }
     if (disposition === 'SYSTEM_ERROR') {
       // 401/407/402: our credentials or billing. Every further call would fail the same way.

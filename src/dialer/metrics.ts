@@ -19,6 +19,18 @@ export function createDialerMetrics(registry: Registry) {
       registers: [registry],
     }),
     bookings: new Counter({ name: 'zvonar_bookings_total', help: 'Slots booked by calls', labelNames: ['campaign'] as const, registers: [registry] }),
+    rtpPackets: new Counter({
+      name: 'zvonar_rtp_packets_total',
+      help: 'RTP packets of answered calls, by what became of them: sent, received, lost (concealed), late, dropped (duplicates and late), reordered, ignored (not RTP or not negotiated), foreign (not the callee\'s)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    jitter: new Histogram({
+      name: 'zvonar_rtp_jitter_seconds',
+      help: 'Interarrival jitter of the callee\'s RTP at the end of each answered call (RFC 3550)',
+      buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2],
+      registers: [registry],
+    }),
     firstAudio: new Histogram({
       name: 'zvonar_first_audio_seconds',
       help: 'From answer to the first audio sent (DOMAIN.md: keep under 1 s, or callees hang up on silence)',

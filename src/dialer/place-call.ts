@@ -28,6 +28,19 @@ export function placeCall(deps: CallDeps, plan: Omit<CallPlan, 'nextStep'>): Pro
   });
   session.on('first-audio', ({ afterAnswerMs }) => metrics.firstAudio.observe(afterAnswerMs / 1000));
   session.on('booked', () => metrics.bookings.inc({ campaign }));
-  session.on('ended', ({ disposition }) => metrics.attempts.inc({ campaign, disposition }));
+  session.on('ended', ({ disposition, media }) => {
+    metrics.attempts.inc({ campaign, disposition });
+    if (!media) return;
+    const { rtpPackets } = metrics;
+    rtpPackets.inc({ kind: 'sent' }, media.packetsSent);
+    rtpPackets.inc({ kind: 'received' }, media.packetsReceived);
+    rtpPackets.inc({ kind: 'lost' }, media.packetsLost);
+    rtpPackets.inc({ kind: 'late' }, media.packetsLate);
+    rtpPackets.inc({ kind: 'dropped' }, media.packetsDropped);
+    rtpPackets.inc({ kind: 'reordered' }, media.packetsReordered);
+    rtpPackets.inc({ kind: 'ignored' }, media.packetsIgnored);
+    rtpPackets.inc({ kind: 'foreign' }, media.packetsForeign);
+    metrics.jitter.observe(media.jitterMs / 1000);
+  });
   return session.run();
 }

@@ -1,7 +1,7 @@
 // The media folder's surface: the port and the pure codecs. The UDP adapter (rtp-session.ts and
 // its parts: port-allocator.ts, rtp-sender.ts, rtp-receiver.ts) is not re-exported; only src/app
 // imports it.
-export type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
+export type { Codec, MediaFactory, MediaSession, MediaSessionEvents, MediaStats } from './media-session.js';
 export {
   ALAW_TO_LINEAR,
   ULAW_TO_LINEAR,

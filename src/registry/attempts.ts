@@ -49,7 +49,7 @@ export interface AttemptOutcome {
   /** What the retry rules decided for the contact. */
   contact: ContactStep;
   /** How the call's media went (packets, loss, jitter, RTCP figures); null when there was none. */
-  media?: Readonly<Record<string, number | null>> | null;
+  media?: object | null;
   /** The callee asked not to be called: their number goes on the do-not-call list in the same transaction. */
   doNotCall?: { phone: string; reason: string; source: string };
 }

@@ -133,6 +133,11 @@ describe('engine', () => {
       expect(body).toContain(`zvonar_bookings_total{campaign="${s.campaign.id}"} 1`);
       expect(body).toMatch(/^zvonar_calls_active 0$/m);
       expect(body).toMatch(/^zvonar_first_audio_seconds_count 1$/m);
+      // the answered call's media: packets both ways, none lost on loopback, its jitter observed
+      expect(Number(body.match(/^zvonar_rtp_packets_total\{kind="sent"\} (\d+)$/m)?.[1])).toBeGreaterThan(100);
+      expect(Number(body.match(/^zvonar_rtp_packets_total\{kind="received"\} (\d+)$/m)?.[1])).toBeGreaterThan(10);
+      expect(body).toMatch(/^zvonar_rtp_packets_total\{kind="foreign"\} 0$/m);
+      expect(body).toMatch(/^zvonar_rtp_jitter_seconds_count 1$/m);
       for (const phone of s.phones) expect(body).not.toContain(phone.slice(1));
       expect(body).not.toContain('Иванова');
       expect((await fetch(`${http.url}/healthz`)).status).toBe(200);
