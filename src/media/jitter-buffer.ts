@@ -116,17 +116,20 @@ export class JitterBuffer {
     return this.#held.length;
   }
 
-  /** One RTP packet's audio payload, as it arrives. Releases what it can, in order. */
-  push(ssrc: number, seq: number, timestamp: number, buf: Uint8Array, offset: number, length: number, arrivalMs: number): void {
+  /**
+   * One RTP packet's audio payload, as it arrives. Releases what it can, in order. Returns the
+   * packet's extended sequence number (for reception reports), or -1 for a jump not yet believed.
+   */
+  push(ssrc: number, seq: number, timestamp: number, buf: Uint8Array, offset: number, length: number, arrivalMs: number): number {
     if (ssrc !== this.#ssrc) this.#restart(ssrc, seq);
     const ext = this.#extend(seq);
-    if (ext < 0) return; // a wild jump not yet confirmed
+    if (ext < 0) return -1; // a wild jump not yet confirmed
     this.#measureJitter(timestamp, arrivalMs);
     if (ext < this.#next) {
       // released already, or given up for lost
       if (this.#wasLost(ext)) this.stats.late++;
       else this.stats.duplicates++;
-      return;
+      return ext;
     }
     if (ext === this.#next) {
       this.#release(ext, timestamp, buf, offset, length);
@@ -134,11 +137,22 @@ export class JitterBuffer {
     } else {
       if (this.#held.some((h) => h.ext === ext)) {
         this.stats.duplicates++;
-        return;
+        return ext;
       }
       this.#hold({ ext, timestamp, buf, offset, length, arrivalMs });
     }
     this.drain(arrivalMs);
+    return ext;
+  }
+
+  /** The SSRC of the stream being received; -1 before the first packet. */
+  get ssrc(): number {
+    return this.#ssrc;
+  }
+
+  /** RFC 3550 interarrival jitter in RTP timestamp units (for reception reports). */
+  get jitterUnits(): number {
+    return this.#jitter;
   }
 
   /** Gives up on gaps whose wait has run out (and on the oldest, while too many are held). */

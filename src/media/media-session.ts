@@ -35,6 +35,10 @@ export interface MediaStats {
   packetsForeign: number;
   /** RFC 3550 interarrival jitter, ms */
   jitterMs: number;
+  /** from the far end's RTCP: round-trip time, its loss of our packets (% of its last interval), its jitter; null when it sent none */
+  rttMs: number | null;
+  farEndLostPercent: number | null;
+  farEndJitterMs: number | null;
 }
 
 /**

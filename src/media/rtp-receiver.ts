@@ -11,6 +11,7 @@ import { DtmfDecoder } from './dtmf.js';
 import { G711_DECODE_TABLE } from './g711.js';
 import { JitterBuffer, type JitterStats } from './jitter-buffer.js';
 import type { MediaSessionEvents } from './media-session.js';
+import { ReceptionReport } from './rtcp.js';
 import { createRtpPacketView, parseRtp } from './rtp-packet.js';
 import type { RemoteMedia } from './sdp.js';
 
@@ -64,6 +65,8 @@ export class RtpReceiver {
   }
   #ignored = 0;
   #foreign = 0;
+  /** what RTCP reports about the callee's stream (RFC 3550 A.3) */
+  readonly reception = new ReceptionReport();
   /** when the call's last packet came (now() ms), or NaN before the first */
   #lastPacketAt = Number.NaN;
   readonly #now: () => number;
@@ -144,13 +147,25 @@ export class RtpReceiver {
     // The jitter buffer puts audio back in order (handing it to #decode, or the time it misses to
     // #silence); an RFC 4733 packet keeps its place in the order and is read at once (its events
     // carry their own timestamps).
+    let ext: number;
     if (audio) {
-      this.#jitter.push(p.ssrc, p.sequence, p.timestamp, msg, p.payloadOffset, p.payloadLength, now);
+      ext = this.#jitter.push(p.ssrc, p.sequence, p.timestamp, msg, p.payloadOffset, p.payloadLength, now);
     } else {
-      this.#jitter.push(p.ssrc, p.sequence, p.timestamp, msg, 0, 0, now);
+      ext = this.#jitter.push(p.ssrc, p.sequence, p.timestamp, msg, 0, 0, now);
       this.#dtmf.receive(msg, p.payloadOffset, p.payloadLength, p.timestamp);
     }
+    if (ext >= 0) this.reception.received(ext);
   };
+
+  /** The callee's SSRC; -1 before its first packet. */
+  get ssrc(): number {
+    return this.#jitter.ssrc;
+  }
+
+  /** Interarrival jitter in RTP timestamp units, for reception reports. */
+  get jitterUnits(): number {
+    return this.#jitter.jitterUnits;
+  }
 
   /** Gives up on gaps whose wait ran out while no packet came: the session calls it on its own tick. */
   drain(): void {

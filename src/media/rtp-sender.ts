@@ -53,6 +53,8 @@ export interface RtpSendStats {
   packetsSent: number;
   /** Frames not sent because the far end's SDP says it does not receive (sendonly or inactive: on hold). */
   packetsWithheld: number;
+  /** payload octets sent (for RTCP sender reports) */
+  octetsSent: number;
 }
 
 type Outgoing =
@@ -61,7 +63,7 @@ type Outgoing =
 
 export class RtpSender {
   /** Counters since the session opened; the session reads them. */
-  readonly stats: RtpSendStats = { packetsSent: 0, packetsWithheld: 0 };
+  readonly stats: RtpSendStats = { packetsSent: 0, packetsWithheld: 0, octetsSent: 0 };
   readonly #socket: Socket;
   readonly #clock: Clock;
   #closed = false;
@@ -98,6 +100,17 @@ export class RtpSender {
     const r = randomBytes(10);
     this.#header = { marker: false, payloadType: 0, sequence: r.readUInt16BE(0), timestamp: 0, ssrc: r.readUInt32BE(2) };
     this.#nextTimestamp = r.readUInt32BE(6);
+  }
+
+  /** Our SSRC (RFC 3550 §8.1: random). */
+  get ssrc(): number {
+    return this.#header.ssrc;
+  }
+
+  /** The RTP timestamp that corresponds to clock time `nowMs` (for an RTCP sender report): the media clock runs on in silence. */
+  timestampAt(nowMs: number): number {
+    if (Number.isNaN(this.#due)) return this.#nextTimestamp;
+    return (this.#nextTimestamp + Math.round((nowMs - this.#due) * SAMPLES_PER_MS)) >>> 0;
   }
 
   /** Applies the negotiated media: where to send, on which payload types, in packets how long. */
@@ -200,6 +213,7 @@ export class RtpSender {
       return;
     }
     this.#socket.send(buf, 0, length, this.#remotePort, this.#remoteAddress);
+    this.stats.octetsSent += length - RTP_HEADER_BYTES;
     this.#header.sequence = (this.#header.sequence + 1) & 0xffff;
     this.#nextTimestamp = (this.#nextTimestamp + this.#packetSamples) >>> 0;
     this.stats.packetsSent++;

@@ -18,6 +18,7 @@ import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
 import { dtmfEvent } from './dtmf.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
 import { bindRtpSocket, sharedRtpPortAllocator, type RtpPortAllocator } from './port-allocator.js';
+import { RtcpChannel } from './rtcp-channel.js';
 import { RtpReceiver, type RtpReceiveStats, type SourceLock } from './rtp-receiver.js';
 import { monotonicClock, RtpSender, type RtpSendStats } from './rtp-sender.js';
 import {
@@ -60,12 +61,20 @@ export interface RtpSessionOptions {
   sourceLock?: SourceLock;
   /** Tell 'timeout' when a far end that sends has sent no RTP for this long; 0 (the default): never. */
   timeoutMs?: number;
+  /** ms between RTCP reports (RFC 3550: 5 s); tests shorten it */
+  rtcpIntervalMs?: number;
 }
 
 /** How often a session looks at its line: gives up jitter-buffer gaps no packet came to close, and checks the timeout. */
 const WATCH_MS = 250;
 
 export interface RtpStats extends RtpSendStats, RtpReceiveStats {
+  /** from the far end's RTCP (null until a report about our stream came) */
+  rttMs: number | null;
+  farEndLostPercent: number | null;
+  farEndJitterMs: number | null;
+  rtcpReportsSent: number;
+  rtcpReportsReceived: number;
   /** Socket errors after bind (unreachable network, refused sends). */
   socketErrors: number;
 }
@@ -99,6 +108,7 @@ export class RtpSession implements MediaSession {
   #socketErrors = 0;
   readonly #sender: RtpSender;
   readonly #receiver: RtpReceiver;
+  readonly #rtcp: RtcpChannel | null;
   /** The negotiated codec: null until answer() or accept(). */
   #codec: Codec | null = null;
 
@@ -106,10 +116,12 @@ export class RtpSession implements MediaSession {
   static async open(opts: RtpSessionOptions = {}): Promise<RtpSession> {
     const host = opts.host ?? '127.0.0.1';
     const socket = opts.allocator ? await opts.allocator.bind(host) : await bindRtpSocket(host, opts.port ?? 0);
-    return new RtpSession(socket, opts);
+    // RTCP on the next port (RFC 3550 §11), when it is free: a session without it still carries the call
+    const rtcp = await bindRtpSocket(host, socket.address().port + 1).catch(() => null);
+    return new RtpSession(socket, rtcp, opts);
   }
 
-  private constructor(socket: Socket, opts: RtpSessionOptions) {
+  private constructor(socket: Socket, rtcpSocket: Socket | null, opts: RtpSessionOptions) {
     this.id = opts.id ?? randomUUID();
     this.#socket = socket;
     const local = socket.address();
@@ -120,6 +132,9 @@ export class RtpSession implements MediaSession {
     this.#timeoutMs = opts.timeoutMs ?? 0;
     this.#sender = new RtpSender(socket, this.#clock);
     this.#receiver = new RtpReceiver(this.#listeners, opts.sourceLock ?? 'sdp', () => this.#clock.now());
+    this.#rtcp = rtcpSocket && new RtcpChannel(rtcpSocket, {
+      sender: this.#sender, receiver: this.#receiver, clock: this.#clock, ...(opts.rtcpIntervalMs ? { intervalMs: opts.rtcpIntervalMs } : {}),
+    });
     this.#codecs = opts.codecs && opts.codecs.length > 0 ? [...opts.codecs] : SUPPORTED_CODECS;
     // RFC 4566 §5.2 asks for an o= session id unique to this session; a random one suffices.
     this.#sdpSessionId = randomBytes(4).readUInt32BE(0) >>> 1;
@@ -149,7 +164,12 @@ export class RtpSession implements MediaSession {
   get stats(): Readonly<RtpStats> {
     const tx = this.#sender.stats;
     const rx = this.#receiver.stats;
-    return { ...rx, packetsSent: tx.packetsSent, packetsWithheld: tx.packetsWithheld, socketErrors: this.#socketErrors };
+    const rtcp = this.#rtcp?.figures;
+    return {
+      ...rx, packetsSent: tx.packetsSent, packetsWithheld: tx.packetsWithheld, octetsSent: tx.octetsSent, socketErrors: this.#socketErrors,
+      rttMs: rtcp?.rttMs ?? null, farEndLostPercent: rtcp?.farEndLostPercent ?? null, farEndJitterMs: rtcp?.farEndJitterMs ?? null,
+      rtcpReportsSent: rtcp?.reportsSent ?? 0, rtcpReportsReceived: rtcp?.reportsReceived ?? 0,
+    };
   }
 
   /** Throws InvalidStateError after close(). */
@@ -248,6 +268,7 @@ export class RtpSession implements MediaSession {
     this.#closed = true;
     this.#sender.close();
     clearInterval(this.#watch);
+    this.#rtcp?.close();
     this.#socket.off('message', this.#receiver.onMessage);
     try {
       this.#socket.close();
@@ -279,6 +300,7 @@ export class RtpSession implements MediaSession {
     this.#codec = remote.codec;
     this.#sender.configure(remote);
     this.#receiver.configure(remote, rxPayloadType, rxDtmfPayloadType);
+    this.#rtcp?.configure(remote.address, remote.port + 1);
     this.#appliedAt = this.#clock.now();
     // on hold (sendonly from us, inactive) the far end sends nothing, and that is no fault
     this.#farEndSends = remote.direction === 'sendrecv' || remote.direction === 'sendonly';
@@ -290,6 +312,7 @@ export class RtpSession implements MediaSession {
 
   readonly #look = (): void => {
     this.#receiver.drain();
+    this.#rtcp?.tick();
     if (this.#timeoutMs <= 0 || this.#timedOut || !this.#farEndSends) return;
     const silent = Math.min(this.#receiver.silentForMs() ?? Infinity, this.#clock.now() - this.#appliedAt);
     if (silent < this.#timeoutMs) return;
@@ -321,6 +344,8 @@ export interface RtpMediaFactoryOptions {
   sourceLock?: SourceLock;
   /** see RtpSessionOptions.timeoutMs */
   timeoutMs?: number;
+  /** see RtpSessionOptions.rtcpIntervalMs */
+  rtcpIntervalMs?: number;
 }
 
 /**
@@ -339,5 +364,6 @@ export function createRtpMediaFactory(opts: RtpMediaFactoryOptions = {}): MediaF
   if (opts.clock !== undefined) base.clock = opts.clock;
   if (opts.sourceLock !== undefined) base.sourceLock = opts.sourceLock;
   if (opts.timeoutMs !== undefined) base.timeoutMs = opts.timeoutMs;
+  if (opts.rtcpIntervalMs !== undefined) base.rtcpIntervalMs = opts.rtcpIntervalMs;
   return { allocate: () => RtpSession.open(base) };
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidStateError, MediaError, type Clock } from '../../src/core/index.js';
 import { RtpSession, createRtpMediaFactory } from '../../src/media/rtp-session.js';
+import { parseRtcp } from '../../src/media/rtcp.js';
 import { encodeG711, linearToUlaw, parseRtp, ulawToLinear, writeRtpHeader, type MediaSession, type RtpPacketView } from '../../src/media/index.js';
 
 const FRAME = 160;
@@ -453,6 +454,50 @@ describe('a line that loses, reorders, duplicates and stops, over real UDP (issu
     held.on('timeout', (ms) => heldTimeouts.push(ms));
     await new Promise((r) => setTimeout(r, 1000));
     expect(heldTimeouts).toEqual([]);
+  });
+});
+
+describe('RTCP between two sessions, and to a far end that loses packets (issue 9)', () => {
+  it('each side learns the round-trip time and the other side\'s loss and jitter from the other\'s reports', async () => {
+    const a = await session({ rtcpIntervalMs: 300 });
+    const b = await session({ rtcpIntervalMs: 300 });
+    await call(a, b);
+    await Promise.all([a.play(tone(440, 8000)), b.play(tone(660, 8000))]);
+    await new Promise((r) => setTimeout(r, 700));
+    for (const s of [a, b]) {
+      expect(s.stats.rtcpReportsSent).toBeGreaterThanOrEqual(2);
+      expect(s.stats.rtcpReportsReceived).toBeGreaterThanOrEqual(2);
+      expect(s.stats.rttMs).not.toBeNull();
+      expect(s.stats.rttMs!).toBeLessThan(50); // loopback
+      expect(s.stats).toMatchObject({ farEndLostPercent: 0 });
+      expect(s.stats.farEndJitterMs).not.toBeNull();
+    }
+  });
+
+  it('reports a far end\'s loss to it: an RR on its RTP port + 1 with the lost count and our CNAME, and a BYE at the end', async () => {
+    const peer = await RawPeer.open();
+    const rtcp = createSocket('udp4');
+    const bound = await new Promise<boolean>((ok) => {
+      rtcp.once('error', () => ok(false));
+      rtcp.bind(peer.port + 1, '127.0.0.1', () => ok(true));
+    });
+    if (!bound) return; // the port above the peer's was taken by another test's socket: nothing to listen on
+    const reports: Buffer[] = [];
+    rtcp.on('message', (m) => reports.push(m));
+    const b = await session({ rtcpIntervalMs: 200 });
+    b.accept(peer.sdp());
+    for (let seq = 1; seq <= 30; seq++) if (seq % 5 !== 0) peer.send(b, audioPacket(seq, 100)); // 6 of 30 lost
+    await new Promise((r) => setTimeout(r, 500));
+    b.close();
+    await new Promise((r) => setTimeout(r, 100));
+    rtcp.close();
+    const parsed = reports.map((m) => parseRtcp(m)!);
+    const last = parsed[parsed.length - 1]!;
+    expect(last.map((p) => p.type)).toEqual(['rr', 'sdes', 'bye']);
+    const rr = last[0] as { reports: { ssrc: number; cumulativeLost: number; highestSeq: number }[] };
+    expect(rr.reports[0]).toMatchObject({ ssrc: 0x1234, cumulativeLost: 5, highestSeq: 29 }); // 30 was lost too, but never seen: 29 is the highest
+    expect((last[1] as { cname: string }).cname).toMatch(/^zvonar@/);
+    expect(b.stats.packetsLost).toBe(5);
   });
 });
 
