@@ -1,3 +1,7 @@
+// Longer than 400 lines on purpose: one call's whole life (attempt, dialling, early media, the
+// dialog, hang-up, the final write) reads top to bottom in run(), where the order of those steps
+// is the thing to check. What stands on its own went out: the call-end table (call-end.ts), the
+// transcript (transcript.ts), the slot desk (slot-desk.ts).
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {

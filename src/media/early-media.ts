@@ -1,4 +1,7 @@
 /**
+ * (Over 400 lines: a third of it is this comment, which names every cue and threshold with the
+ * figure measured for it; the classifier itself is one pass per frame and reads best whole.)
+ *
  * Early media: what the callee's network plays in a SIP 183 Session Progress before anyone answers,
  * told from the decoded audio alone (8 kHz mono, 160-sample frames of 20 ms), by hand: energy, a
  * crossing-based frequency estimate, and a few Goertzel bins per frame.
