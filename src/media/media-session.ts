@@ -69,6 +69,12 @@ export interface MediaSession {
    * Rejects with MediaError('SDP_INVALID') when the far end did not negotiate telephone-event.
    */
   sendDtmf(digit: string, durationMs?: number): Promise<boolean>;
+  /**
+   * Holds queued audio without dropping it; resume() sends on from where it stopped (a callee
+   * talking over the robot briefly). Pending play() promises stay pending meanwhile.
+   */
+  pause(): void;
+  resume(): void;
   /** Drops all queued audio at once (barge-in, hang-up); pending play() promises resolve false. */
   flush(): void;
   on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): () => void;

@@ -92,6 +92,7 @@ export class RtpSender {
   #timer: unknown = undefined;
   /** False after silence: the next audio packet carries the marker bit (RFC 3551 §4.1). */
   #talkspurt = false;
+  #paused = false;
 
   constructor(socket: Socket, clock: Clock) {
     this.#socket = socket;
@@ -152,6 +153,26 @@ export class RtpSender {
     });
   }
 
+  /**
+   * Holds what is queued without dropping it (the callee started talking over the robot: it may
+   * be a sentence, or only "угу"); resume() sends on from where it stopped. The media clock runs
+   * on meanwhile, so the timestamps say how long the pause was.
+   */
+  pause(): void {
+    this.#paused = true;
+    if (this.#timer !== undefined) {
+      this.#clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#talkspurt = false;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#queue.length > 0) this.#start();
+  }
+
   /** Drops everything queued at once; pending promises resolve false. */
   flush(): void {
     if (this.#timer !== undefined) {
@@ -170,7 +191,7 @@ export class RtpSender {
   }
 
   #start(): void {
-    if (this.#timer !== undefined) return;
+    if (this.#timer !== undefined || this.#paused) return;
     const now = this.#clock.now();
     if (!(this.#due >= now)) {
       // RFC 3550 §5.1: the timestamp follows the sampling clock, so after silence it jumps by

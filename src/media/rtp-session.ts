@@ -246,6 +246,14 @@ export class RtpSession implements MediaSession {
     this.#sender.flush();
   }
 
+  pause(): void {
+    this.#sender.pause();
+  }
+
+  resume(): void {
+    this.#sender.resume();
+  }
+
   on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): () => void {
     // Copy on write: emit() walks the array it started with even if a listener unsubscribes.
     const listeners = this.#listeners as unknown as Record<E, MediaSessionEvents[E][]>;

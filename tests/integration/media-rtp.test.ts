@@ -457,6 +457,31 @@ describe('a line that loses, reorders, duplicates and stops, over real UDP (issu
   });
 });
 
+describe('pause() and resume(): the robot holds its prompt while the callee talks over it (issue 9)', () => {
+  it('sends nothing while paused, then the rest of the prompt from where it stopped; play() resolves true at the end', async () => {
+    const a = await session();
+    const peer = await RawPeer.open();
+    a.offer();
+    a.answer(peer.sdp());
+    const done = a.play(constant(1000, 8000)); // 1 s: 50 packets
+    await new Promise((r) => setTimeout(r, 200));
+    a.pause();
+    const atPause = peer.packets.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(peer.packets.length - atPause).toBeLessThanOrEqual(1); // one may have been on its way
+    const held = peer.packets.length;
+    a.resume();
+    expect(await done).toBe(true);
+    await peer.received(50);
+    expect(peer.packets.length).toBe(50);
+    expect(held).toBeLessThan(20);
+    // the timestamps after the pause jumped by its length (the media clock ran on)
+    const h = peer.headers();
+    const gap = (h[held]!.timestamp - h[held - 1]!.timestamp) >>> 0;
+    expect(gap).toBeGreaterThanOrEqual(8 * 250);
+  });
+});
+
 describe('RTCP between two sessions, and to a far end that loses packets (issue 9)', () => {
   it('each side learns the round-trip time and the other side\'s loss and jitter from the other\'s reports', async () => {
     const a = await session({ rtcpIntervalMs: 300 });
