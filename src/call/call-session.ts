@@ -10,7 +10,7 @@ import {
 } from '../core/index.js';
 import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
-import { EarlyMediaClassifier, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
+import { EarlyMediaClassifier, Vad, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
 import {
   addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
   type Db, type LeasedContact,
@@ -345,6 +345,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         slots: createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, retryMs: IN_CALL_RETRY_MS, rehearsal: plan.rehearsal === true }),
         onDoNotCall: storeDoNotCall,
         onLine: (line) => this.#line(line),
+        vad: () => new Vad(),
       }, plan.machine);
       this.#to('dialog');
       const running = dialog.run();

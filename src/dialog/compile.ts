@@ -53,7 +53,7 @@ export interface DialogOutput {
 function compileStep(name: string, step: Step): object {
   const afterSay = step.end ? { target: '#dialog.ended', actions: { type: 'end', params: { disposition: step.end } } } : 'act';
   const sayState = step.say
-    ? { invoke: { src: 'say', input: { step: name, text: step.say }, onDone: afterSay, onError: { target: '#dialog.failed', actions: 'failed' } } }
+    ? { invoke: { src: 'say', input: { step: name, text: step.say, interruptible: step.interruptible ?? step.listen !== undefined }, onDone: afterSay, onError: { target: '#dialog.failed', actions: 'failed' } } }
     : { always: afterSay };
   if (step.end) return { initial: 'say', states: { say: sayState } };
   if (step.next) return { initial: 'say', states: { say: sayState, act: { always: `#dialog.${step.next}` } } };

@@ -6,9 +6,10 @@ import { compileScript, type StepResult } from './compile.js';
 import { matchIntent } from './intents.js';
 import type { Script } from './script-schema.js';
 import { render, speakSlot, type TemplateVar } from './template.js';
+import { BargeIn, type VoiceActivity } from './barge-in.js';
 
 /** The call's audio, as the dialog needs it (a MediaSession is one). */
-export type CallAudio = Pick<MediaSession, 'play' | 'flush' | 'on'>;
+export type CallAudio = Pick<MediaSession, 'play' | 'flush' | 'on'> & Partial<Pick<MediaSession, 'pause' | 'resume'>>;
 
 /** The registry's slots, bound to this call (its id, attempt and patient). */
 export interface SlotDesk {
@@ -37,6 +38,8 @@ export interface DialogDeps {
   onDoNotCall?: () => void;
   /** Each line of the transcript as it is said or heard (with the recogniser's confidence). */
   onLine?: (line: TranscriptLine & { confidence?: number }) => void;
+  /** A voice activity detector for the callee's audio: with one, interruptible prompts can be barged in on (barge-in.ts). */
+  vad?: () => VoiceActivity;
 }
 
 export interface DialogCall {
@@ -96,11 +99,21 @@ export class DialogRun {
   }
 
   readonly #machine: ReturnType<typeof compileScript>;
+  #bargeIn: BargeIn | null = null;
 
   async run(): Promise<DialogResult> {
+    if (this.#deps.vad) this.#bargeIn = new BargeIn(this.#deps.audio, this.#deps.vad(), this.#deps.clock);
+    try {
+      return await this.#run();
+    } finally {
+      this.#bargeIn?.close();
+    }
+  }
+
+  async #run(): Promise<DialogResult> {
     const machine = this.#machine.provide({
       actors: {
-        say: fromPromise<StepResult, { step: string; text: string }>(({ input, signal }) => this.#say(input, signal)),
+        say: fromPromise<StepResult, { step: string; text: string; interruptible: boolean }>(({ input, signal }) => this.#say(input, signal)),
         listen: fromPromise<StepResult, { step: string; intents: Record<string, string[]>; silenceMs: number | null }>(({ input, signal }) =>
           this.#listen(input, signal)),
         slots: fromPromise<StepResult, { step: string; count: number; specialty: string | null; one: boolean }>(({ input }) => this.#settle(this.#offerSlots(input))),
@@ -176,16 +189,31 @@ export class DialogRun {
     this.#deps.onLine?.(confidence === undefined ? line : { ...line, confidence });
   }
 
-  async #say(input: { step: string; text: string }, signal: AbortSignal): Promise<StepResult> {
+  async #say(input: { step: string; text: string; interruptible?: boolean }, signal: AbortSignal): Promise<StepResult> {
     const text = render(input.text, this.#vars);
     this.#note('robot', text, input.step);
+    // the callee talking over an interruptible prompt cuts it (barge-in.ts); the rest is not said
+    const cut = new AbortController();
+    const unwatch = input.interruptible && this.#bargeIn
+      ? this.#bargeIn.watch(() => {
+        this.#note('system', '(the callee spoke over the prompt; the rest was not said)', input.step);
+        cut.abort();
+      })
+      : () => {};
+    const stop = AbortSignal.any([signal, cut.signal]);
     let last: Promise<boolean> = Promise.resolve(true);
-    for await (const pcm of this.#deps.tts.synthesize({ text, language: this.#script.language, callId: this.#call.callId }, signal)) {
-      if (signal.aborted) break;
-      this.#firstAudioMs ??= this.#deps.clock.now() - this.#t0;
-      last = this.#deps.audio.play(pcm);
+    try {
+      for await (const pcm of this.#deps.tts.synthesize({ text, language: this.#script.language, callId: this.#call.callId }, stop)) {
+        if (stop.aborted) break;
+        this.#firstAudioMs ??= this.#deps.clock.now() - this.#t0;
+        last = this.#deps.audio.play(pcm);
+      }
+      await last;
+    } catch (err) {
+      if (!cut.signal.aborted) throw err; // a synthesis cut short by the barge-in is no failure
+    } finally {
+      unwatch();
     }
-    await last;
     return { outcome: 'done' };
   }
 
@@ -198,6 +226,8 @@ export class DialogRun {
     });
     let outcome = 'silence';
     const stop = () => stream.cancel();
+    // after a barge-in, the callee's words from where they started talking over the prompt
+    for (const pcm of this.#bargeIn?.takePreRoll() ?? []) stream.write(pcm);
     const off = this.#deps.audio.on('audio', (pcm) => stream.write(pcm));
     let timer = clock.setTimeout(stop, input.silenceMs ?? this.#script.defaults.silenceMs);
     signal.addEventListener('abort', stop, { once: true });

@@ -62,6 +62,12 @@ export const Step = z.strictObject({
     .record(intentName, z.array(text(MAX_PHRASE)).min(1).max(200))
     .refine((l) => Object.keys(l).length <= 50, 'at most 50 intents')
     .optional(),
+  /**
+   * may the callee cut this prompt short by talking over it (barge-in)? Default: yes when the
+   * step listens (the callee answering before the question ends), no otherwise (statements, the
+   * robot naming itself, legal disclosures, goodbyes)
+   */
+  interruptible: z.boolean().optional(),
   /** how long to wait for the callee to start speaking */
   silenceMs: z.number().int().min(500).max(30_000).optional(),
   /** offer free slots; outcomes: `found`, `none`, and optionally `one` (exactly one free) */

@@ -31,3 +31,4 @@ export { RTP_HEADER_BYTES, createRtpPacketView, parseRtp, writeRtpHeader } from 
 export type { RtpHeader, RtpPacketView } from './rtp-packet.js';
 export { EarlyMediaClassifier } from './early-media.js';
 export type { EarlyMediaKind, EarlyMediaVerdict } from './early-media.js';
+export { Vad, type VadEvent, type VadOptions } from './vad.js';

@@ -31,6 +31,7 @@ export type VadEvent = { type: 'start'; atMs: number } | { type: 'end'; atMs: nu
 const FRAME_MS = 20;
 const FLOOR_RISE_DB_PER_FRAME = 10 * (FRAME_MS / 1000);
 const SILENT_DBFS = -96;
+const INITIAL_FLOOR_DBFS = -65;
 
 export class Vad {
   readonly #marginDb: number;
@@ -77,7 +78,10 @@ export class Vad {
     const frameStart = this.#nowMs;
     this.#nowMs += (pcm.length / 160) * FRAME_MS;
 
-    if (Number.isNaN(this.#floorDb) || db < this.#floorDb) this.#floorDb = db;
+    // The floor starts low, as on a quiet line: a phone that sends nothing until its user speaks
+    // (silence suppression) must not make its first words the floor.
+    if (Number.isNaN(this.#floorDb)) this.#floorDb = Math.min(db, INITIAL_FLOOR_DBFS);
+    else if (db < this.#floorDb) this.#floorDb = db;
     else this.#floorDb += FLOOR_RISE_DB_PER_FRAME;
 
     const voiced = db >= this.#minDbfs && db >= this.#floorDb + this.#marginDb;

@@ -14,6 +14,8 @@ export interface Persona {
   replies?: Replies;
   /** hangs up after hearing this many robot utterances */
   hangUpAfter?: number;
+  /** said right after the robot's first utterance (its greeting), over whatever the robot says next */
+  interrupts?: Replies;
   /** answers 200 OK with this SDP instead of a real one (a broken PBX or gateway) */
   sdpAnswer?: string;
 }
@@ -24,6 +26,16 @@ export const PERSONAS = {
   /** says yes, takes the second time offered */
   'agree-second': { replies: { ru: ['Давайте', 'Второе время'], en: ['Sure', 'The second time'] } },
   decline: { replies: { ru: ['Нет, спасибо, не хочу'], en: ['No, thank you'] } },
+  /** talks over the robot's question with a yes before it is asked (barge-in), then takes the first time */
+  'talks-over': {
+    interrupts: { ru: ['Да, да, конечно, запишите меня, пожалуйста, на приём к врачу'], en: ['Yes, yes, of course, please book me an appointment with the doctor'] },
+    replies: { ru: ['Первое'], en: ['The first one'] },
+  },
+  /** says a short "угу" over the robot's question, then answers it as agree does */
+  backchannel: {
+    interrupts: { ru: ['Угу'], en: ['Mhm'] },
+    replies: { ru: ['Да, запишите, пожалуйста', 'Первое'], en: ['Yes, please book me', 'The first one'] },
+  },
   /** asks for a human */
   operator: { replies: { ru: ['Соедините меня с оператором'], en: ['Put me through to an operator'] } },
   /** asks never to be called again */

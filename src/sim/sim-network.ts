@@ -141,6 +141,16 @@ class SimCallee {
     }
     // The first words heard tell the language of the call (a Russian name in an English greeting does not).
     this.#replies ??= [...(this.#persona.replies?.[languageOf(text)] ?? [])];
+    const over = this.#persona.interrupts?.[languageOf(text)][0];
+    if (over && this.#record.heard.length === 1) {
+      // talks over what the robot says next
+      this.#timer = setTimeout(() => {
+        if (this.#closed) return;
+        this.#record.said.push(over);
+        void this.#media.play(modemSpeak(over));
+      }, this.#thinkMs);
+      return;
+    }
     if (!text.trim().endsWith('?')) return;
     // Out of replies, a person repeats the last one ("the first, I said").
     const reply = this.#replies.length > 1 ? this.#replies.shift() : this.#replies[0];

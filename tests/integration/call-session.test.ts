@@ -165,6 +165,26 @@ for (const target of databases) {
       expect(rows[0]!.media.packetsReceived).toBe(0);
     });
 
+    it('barge-in: a callee who talks over the question cuts it; the robot hears them from their first word and goes on', async () => {
+      const { summary, events, session } = await callOne('talks-over', { slots: 2 });
+      const cut = session.transcript.find((l) => l.text.startsWith('(the callee spoke over the prompt'));
+      expect(cut).toMatchObject({ who: 'system', step: 'offer' });
+      expect(events.heard![0]).toMatchObject({ step: 'offer', intent: 'yes' });
+      expect(events.heard![0]!.text).toMatch(/^Да, да, конечно/); // heard whole, from before the barge-in was decided
+      expect(summary.disposition).toBe('BOOKED');
+    });
+
+    it('a backchannel ("угу") over the question only pauses it: the question is said to its end, and "угу" is not taken for an answer', async () => {
+      const { events, session } = await callOne('backchannel', { slots: 2 });
+      expect(session.transcript.some((l) => l.text.startsWith('(the callee spoke over the prompt'))).toBe(false);
+      expect(events.heard ?? []).not.toContainEqual(expect.objectContaining({ text: 'Угу' }));
+      // The robot finished the question and listened. (The simulated callee does not answer it:
+      // the modem voice it hears cannot be decoded across the pause, where a person would have
+      // understood; so the robot asks again.)
+      const said = events.said!.map((x) => x.step);
+      expect(said.slice(0, 3)).toEqual(['greet', 'offer', 'offer-again']);
+    });
+
     it('a number on the do-not-call list: created to finished, no call placed', async () => {
       const { summary, events } = await callOne('agree', { dnc: true });
       expect(path(events)).toEqual(['created->finished']);
