@@ -226,6 +226,14 @@ export class DialogRun {
     });
     let outcome = 'silence';
     const stop = () => stream.cancel();
+    // A key pressed while listening is an answer too: the script names digits among an intent's
+    // phrases ("нажмите 1": yes: [да, "1"]); a key that no intent names is 'unknown'.
+    let key: string | null = null;
+    const offKeys = this.#deps.audio.on('dtmf', (digit) => {
+      if (key !== null) return;
+      key = digit;
+      stop();
+    });
     // after a barge-in, the callee's words from where they started talking over the prompt
     for (const pcm of this.#bargeIn?.takePreRoll() ?? []) stream.write(pcm);
     const off = this.#deps.audio.on('audio', (pcm) => stream.write(pcm));
@@ -245,9 +253,14 @@ export class DialogRun {
       }
     } finally {
       off();
+      offKeys();
       clock.clearTimeout(timer);
       signal.removeEventListener('abort', stop);
       stream.cancel();
+    }
+    if (key !== null && outcome === 'silence') {
+      outcome = matchIntent(key, input.intents) ?? 'unknown';
+      this.#note('system', `(key ${key} pressed: ${outcome})`, input.step, outcome);
     }
     if (outcome === 'silence') this.#note('system', '(silence)', input.step, 'silence');
     return { outcome };

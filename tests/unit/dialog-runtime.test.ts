@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemClock, type Slot } from '../../src/core/index.js';
 import { DialogRun, loadScript, type DialogDeps } from '../../src/dialog/index.js';
@@ -74,5 +77,59 @@ describe('DialogRun', () => {
     const done = run.run();
     run.stop();
     expect(await done).toMatchObject({ disposition: null, endedBy: 'robot', stopped: true });
+  });
+});
+
+describe('DialogRun: keys pressed while it listens', () => {
+  it('a key an intent names is that intent; one no intent names is unknown; the transcript says which', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zvonar-keys-'));
+    const file = join(dir, 'keys.yaml');
+    writeFileSync(file, [
+      'id: keys', 'version: 1', 'language: ru-RU', 'start: ask',
+      'steps:',
+      '  ask:',
+      '    say: "Нажмите 1, если придёте, или 2, если нет."',
+      '    listen: { yes: [да, "1"], no: [нет, "2"] }',
+      '    on: { yes: fine, no: sorry, otherwise: again }',
+      '  again:',
+      '    say: "Не поняла."',
+      '    end: NO_RESPONSE',
+      '  fine:',
+      '    say: "Ждём вас."',
+      '    end: CONFIRMED',
+      '  sorry:',
+      '    say: "Жаль."',
+      '    end: DECLINED',
+      '',
+    ].join('\n'));
+    const keys = loadScript(file);
+    rmSync(dir, { recursive: true, force: true });
+    const run = async (digit: string) => {
+      let press: ((d: string, ms: number) => void) | null = null;
+      const d: DialogDeps = {
+        ...deps([], async () => 'booked'),
+        audio: {
+          play: async () => true, flush: () => {},
+          on: ((event: string, fn: (d: string, ms: number) => void) => {
+            if (event === 'dtmf') press = fn;
+            return () => {};
+          }) as DialogDeps['audio']['on'],
+        },
+        asr: {
+          recognize(): AsrStream {
+            let ended!: () => void;
+            const done = new Promise<void>((r) => (ended = r));
+            setImmediate(() => press?.(digit, 100)); // the callee presses a key while the robot listens
+            return { write() {}, end: () => ended(), cancel: () => ended(), async *events(): AsyncIterable<AsrEvent> { await done; } };
+          },
+        },
+      };
+      return new DialogRun(keys, call, d).run();
+    };
+    const yes = await run('1');
+    expect(yes.disposition).toBe('CONFIRMED');
+    expect(yes.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: '(key 1 pressed: yes)', intent: 'yes' }));
+    expect((await run('2')).disposition).toBe('DECLINED');
+    expect((await run('9')).disposition).toBe('NO_RESPONSE');
   });
 });
