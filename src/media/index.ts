@@ -32,3 +32,4 @@ export type { RtpHeader, RtpPacketView } from './rtp-packet.js';
 export { EarlyMediaClassifier } from './early-media.js';
 export type { EarlyMediaKind, EarlyMediaVerdict } from './early-media.js';
 export { Vad, type VadEvent, type VadOptions } from './vad.js';
+export { AnsweringMachineDetector, SCREENING_CUES, type AmdOptions, type AmdVerdict } from './amd.js';

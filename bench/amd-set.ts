@@ -1,0 +1,137 @@
+/**
+ * The labelled AMD set: tests/fixtures/amd/set.json names mixes of the base clips there (lead
+ * silence, gain, seeded white noise, tail), each passed through a mu-law round trip as a line
+ * would. Built the same every time. Lives in bench/ rather than tests/support/ because the build
+ * (tsconfig.build.json) leaves tests/ out and `npm run bench` runs it; the test imports it from here.
+ * It reads its own fixtures, so a small WAV reader and the seeded generator are repeated here.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AnsweringMachineDetector, decodeUlaw, encodeUlaw, type AmdOptions, type AmdVerdict } from '../src/media/index.js';
+
+export const AMD_FIXTURES = 'tests/fixtures/amd';
+const RATE_HZ = 8000;
+const FRAME = 160;
+
+export interface AmdMixSpec {
+  id: string;
+  label: AmdVerdict;
+  /** a WAV in tests/fixtures/amd, or null for silence or noise alone */
+  clip: string | null;
+  leadMs: number;
+  gainDb: number;
+  /** RMS of the white noise added, dBFS; null for none */
+  noiseDbfs: number | null;
+  tailMs: number;
+  /** what a recogniser would hear, given when the clip ends */
+  text?: string | null;
+}
+
+export interface AmdMix {
+  spec: AmdMixSpec;
+  /** the line's audio, 8 kHz, a whole number of 20 ms frames */
+  pcm: Int16Array;
+  /** when the clip's speech ends, ms: the moment its text is heard */
+  speechEndMs: number;
+}
+
+export interface AmdRun {
+  spec: AmdMixSpec;
+  verdict: AmdVerdict;
+  cue: string;
+  atMs: number;
+}
+
+export function loadAmdSet(root = AMD_FIXTURES): AmdMixSpec[] {
+  return JSON.parse(readFileSync(join(root, 'set.json'), 'utf8')) as AmdMixSpec[];
+}
+
+export function buildAmdMix(spec: AmdMixSpec, root = AMD_FIXTURES): AmdMix {
+  const clip = spec.clip ? readWav16(join(root, spec.clip)) : new Int16Array(0);
+  const lead = (spec.leadMs * RATE_HZ) / 1000;
+  const total = Math.ceil((lead + clip.length + (spec.tailMs * RATE_HZ) / 1000) / FRAME) * FRAME;
+  const gain = 10 ** (spec.gainDb / 20);
+  const random = seededRandom(hash(spec.id));
+  // uniform white noise in [-a, a] has an RMS of a / sqrt(3)
+  const noise = spec.noiseDbfs === null ? 0 : 32768 * 10 ** (spec.noiseDbfs / 20) * Math.sqrt(3);
+  const mixed = new Int16Array(total);
+  for (let i = 0; i < total; i++) {
+    const k = i - lead;
+    const v = (k >= 0 && k < clip.length ? clip[k]! * gain : 0) + (noise ? (2 * random() - 1) * noise : 0);
+    mixed[i] = Math.max(-32768, Math.min(32767, Math.round(v)));
+  }
+  const pcm = decodeUlaw(encodeUlaw(mixed));
+  return { spec, pcm, speechEndMs: spec.leadMs + (clip.length * 1000) / RATE_HZ };
+}
+
+/** Feeds a mix frame by frame, its text when the clip ends, until decided or the audio runs out. */
+export function runAmdMix(mix: AmdMix, opts?: AmdOptions): AmdRun {
+  const amd = new AnsweringMachineDetector(opts);
+  let textGiven = !mix.spec.text;
+  for (let at = 0; at + FRAME <= mix.pcm.length; at += FRAME) {
+    amd.push(mix.pcm.subarray(at, at + FRAME));
+    const nowMs = ((at + FRAME) * 1000) / RATE_HZ;
+    if (!textGiven && nowMs >= mix.speechEndMs) {
+      amd.heard(mix.spec.text!);
+      textGiven = true;
+    }
+    // decided, and no text to come that could still change it
+    if (amd.decided && textGiven) break;
+  }
+  const v = amd.verdict();
+  return { spec: mix.spec, verdict: v?.verdict ?? 'notsure', cue: v?.cue ?? 'audio ran out', atMs: v?.atMs ?? Number.NaN };
+}
+
+export function runAmdSet(root = AMD_FIXTURES): AmdRun[] {
+  return loadAmdSet(root).map((spec) => runAmdMix(buildAmdMix(spec, root)));
+}
+
+const VERDICTS: readonly AmdVerdict[] = ['human', 'machine', 'screening', 'notsure'];
+
+/** One line per true label: 'human 20, machine 0, screening 0, notsure 1'. */
+export function confusion(runs: readonly AmdRun[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const truth of VERDICTS) {
+    const mine = runs.filter((r) => r.spec.label === truth);
+    if (mine.length) out[`${truth} ->`] = VERDICTS.map((v) => `${v} ${mine.filter((r) => r.verdict === v).length}`).join(', ');
+  }
+  return out;
+}
+
+function readWav16(path: string): Int16Array {
+  const buf = readFileSync(path);
+  if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') throw new Error(`${path}: not a WAV file`);
+  for (let at = 12; at + 8 <= buf.length; ) {
+    const id = buf.toString('ascii', at, at + 4);
+    const size = buf.readUInt32LE(at + 4);
+    const body = at + 8;
+    if (id === 'fmt ' && (buf.readUInt16LE(body + 2) !== 1 || buf.readUInt32LE(body + 4) !== RATE_HZ || buf.readUInt16LE(body + 14) !== 16)) {
+      throw new Error(`${path}: want 8 kHz mono 16-bit`);
+    }
+    if (id === 'data') {
+      const samples = new Int16Array(Math.min(size, buf.length - body) >> 1);
+      for (let i = 0; i < samples.length; i++) samples[i] = buf.readInt16LE(body + 2 * i);
+      return samples;
+    }
+    at = body + size + (size & 1);
+  }
+  throw new Error(`${path}: no data chunk`);
+}
+
+/** mulberry32, as tests/support/random.ts */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
