@@ -2,6 +2,7 @@
  * `npm run bench`: the benchmarks, one after another, printing their figures. Targets for speed
  * and memory live here, as figures and ratios, not in timed tests. Run from the repository root.
  */
+import { benchAmd } from './amd.js';
 import { benchBargeIn } from './barge-in.js';
 import { benchCalls } from './calls.js';
 import { benchImport } from './import.js';
@@ -9,7 +10,7 @@ import { benchMedia } from './media-rtp.js';
 import { benchSpeechCapacity } from './speech-capacity.js';
 import { benchSpeech } from './speech-modem.js';
 
-const benches = { media: benchMedia, 'barge-in': benchBargeIn, speech: benchSpeech, 'speech-capacity': benchSpeechCapacity, calls: benchCalls, import: benchImport };
+const benches = { media: benchMedia, 'barge-in': benchBargeIn, speech: benchSpeech, 'speech-capacity': benchSpeechCapacity, calls: benchCalls, import: benchImport, amd: benchAmd };
 const only = process.argv.slice(2);
 
 for (const [key, bench] of Object.entries(benches)) {
