@@ -4,7 +4,9 @@ import type { Config } from '../config/index.js';
 import { defaultRules, newDialerId, nextStep } from '../dialer/index.js';
 import { compileScript, loadScript } from '../dialog/index.js';
 import { beat, closeOrphanedAttempts, createCampaign, getCampaign, leaseContactByPhone, persist, registerDialer, stopDialer, type Db } from '../registry/index.js';
+import type { AmdVerdict } from '../media/index.js';
 import { buildEngine } from './build-engine.js';
+import { amdOptions } from './run.js';
 
 /** The campaign test calls are recorded in: paused, so `zvonar run` never dials it. */
 export const TEST_CAMPAIGN_ID = 'test-calls';
@@ -36,7 +38,7 @@ export interface CallReport {
   sipStatus: number | null;
   q850: number | null;
   /** machine detection: null until it exists (issue 9) */
-  amd: 'human' | 'machine' | 'unsure' | null;
+  amd: AmdVerdict | null;
   /** what early media sounded like, when there was some */
   earlyMedia: string | null;
   /** from answer to hang-up; 0 when not answered */
@@ -88,13 +90,15 @@ export async function placeTestCall(cfg: Config, o: CallOptions): Promise<CallRe
       campaign, script, machine, contact, from: cfg.trunk.from, ringTimeoutMs: cfg.trunk.ringTimeoutMs, maxCallMs: cfg.dialer.maxCallMs,
       clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
       dialerId, registryRetryMs: cfg.dialer.registryRetryMs, fence: new AbortController().signal, rehearsal: !o.book,
-      ...(o.dtmf ? { dtmfAfterAnswer: o.dtmf.toUpperCase() } : {}),
+      ...(o.dtmf ? { dtmfAfterAnswer: o.dtmf.toUpperCase() } : {}), amd: amdOptions(cfg),
       nextStep: (x) => nextStep(x, campaign.rules),
     });
     if (o.onEvent) follow(session, o.onEvent);
     let ended: CallEvents['ended'][0] | null = null;
     session.on('ended', (e) => (ended = e));
     let earlyMedia: string | null = null;
+    let amd: AmdVerdict | null = null;
+    session.on('amd', (e) => (amd = e.verdict));
     session.on('early-media', (e) => (earlyMedia = `${e.kind} (${e.cue})`));
     const summary = await session.run();
     const end = ended as CallEvents['ended'][0] | null;
@@ -104,7 +108,7 @@ export async function placeTestCall(cfg: Config, o: CallOptions): Promise<CallRe
       because: end?.because ?? '',
       sipStatus: summary.sipStatus,
       q850: end?.q850 ?? null,
-      amd: null,
+      amd,
       earlyMedia,
       durationMs: end?.durationMs ?? 0,
       transcript: [...session.transcript],
@@ -156,5 +160,6 @@ function follow(session: CallSession, out: (line: string) => void): void {
   session.on('note', ({ text, atMs }) => out(`${t(atMs)}  ${text.startsWith('(') ? text : `(${text})`}`));
   session.on('dtmf', ({ digit, by, atMs }) => out(`${t(atMs)}  ${by} pressed ${digit}`));
   session.on('handoff', ({ queue, outcome, atMs }) => out(`${t(atMs)}  handed to ${queue}: ${outcome}`));
+  session.on('amd', ({ verdict, cue, atMs }) => out(`${t(atMs)}  machine detection: ${verdict} (${cue})`));
   session.on('hangup', ({ by, atMs }) => out(`${t(atMs)}  hung up by ${by}`));
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js';
 import { newDialerId, runCampaign } from '../dialer/index.js';
 import { compileScript, loadScript } from '../dialog/index.js';
 import { contactPersonas, getCampaign, listCampaigns, migrate, persist } from '../registry/index.js';
+import type { AmdOptions } from '../media/index.js';
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { startHttpServer } from '../web/index.js';
 import { buildEngine, openRegistry, type Engine } from './build-engine.js';
@@ -52,7 +53,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
     await runCampaign(engine.deps, {
       campaign, script, machine: compileScript(script), trunk: cfg.trunk,
       clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
-      ...cfg.dialer, dialerId: newDialerId(), untilIdle: p.untilIdle,
+      ...cfg.dialer, dialerId: newDialerId(), untilIdle: p.untilIdle, amd: amdOptions(cfg),
       onWaiting: (w) => p.out(`  waiting ${Math.ceil(w.closeAfterMs / 1000)} s for dialer ${w.dialerId ?? '(unknown)'}, silent with ${w.open} call(s) open: then they are closed and dialled again`),
       onCallEnded: (call) => {
         engine.log.info({ callId: call.callId, disposition: call.disposition }, 'call ended');
@@ -65,6 +66,12 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
     await http?.close();
     await engine.close();
   }
+}
+
+/** The configured machine detection for call plans: null when it is off. */
+export function amdOptions(cfg: Config): AmdOptions | null {
+  const { enabled, ...thresholds } = cfg.amd;
+  return enabled ? thresholds : null;
 }
 
 /** Who answers which number on the simulated network: the contact list's persona column. */

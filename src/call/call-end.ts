@@ -1,5 +1,5 @@
 import { dispositionForSip, Q850_DISPOSITION, type Disposition } from '../core/index.js';
-import type { EarlyMediaKind } from '../media/index.js';
+import type { AmdVerdict, EarlyMediaKind } from '../media/index.js';
 
 /** What early media (a 183's audio before any answer) sounded like: src/media/early-media.ts. */
 export type EarlyMedia = EarlyMediaKind;
@@ -13,8 +13,8 @@ export interface CallEnd {
   sipStatus: number | null;
   /** Q.850 cause from the `Reason` header, when the network gave one */
   q850: number | null;
-  /** machine detection's verdict; null until it exists (issue 9) or when it did not run */
-  amd: 'human' | 'machine' | 'unsure' | null;
+  /** machine detection's verdict after the answer; null when it did not run */
+  amd: AmdVerdict | null;
   /** what the network played before any answer, when it sent early media */
   earlyMedia: EarlyMedia | null;
   /** the dialog's end, once answered */

@@ -10,7 +10,10 @@ import {
 } from '../core/index.js';
 import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
-import { EarlyMediaClassifier, Vad, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
+import {
+  AnsweringMachineDetector, EarlyMediaClassifier, SCREENING_CUES, Vad,
+  type AmdOptions, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats,
+} from '../media/index.js';
 import {
   addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
   type Db, type LeasedContact,
@@ -52,6 +55,12 @@ export interface CallPlan {
    * dead: the call is ended at once (INTERRUPTED), before anyone could dial the patient again.
    */
   fence: AbortSignal;
+  /**
+   * Answering-machine detection on the first seconds after the answer, in parallel with the
+   * greeting (config `amd`); null: off. A machine is hung up on (VOICEMAIL); a screening
+   * assistant, a person, or not sure: the script goes on (never hang up on not sure).
+   */
+  amd?: AmdOptions | null;
   /**
    * Keys pressed for the robot once the call is answered, before the script speaks (RFC 4733):
    * an extension behind the callee's switchboard. ',' waits half a second. Checked by the caller.
@@ -121,7 +130,7 @@ export type CallEvents = {
   /** what early media sounded like, told once when it ends (the answer, or the final status) */
   'early-media': [{ kind: EarlyMedia; cue: string; heardMs: number; atMs: number }];
   /** machine detection's verdict: published once answering-machine detection exists (issue 9) */
-  amd: [{ verdict: 'human' | 'machine' | 'unsure'; atMs: number }];
+  amd: [{ verdict: AmdVerdict; cue: string; atMs: number }];
   /** the script handed the callee to the operators' queue, and what came of it */
   handoff: [{ queue: string; outcome: 'connected' | 'unavailable'; atMs: number }];
   /** the first audio frame went out, ms after answer (DOMAIN.md: keep it under 1 s) */
@@ -262,6 +271,8 @@ export class CallSession extends EventEmitter<CallEvents> {
     let dialog: DialogRun | null = null;
     let networkLost = false;
     let mediaLost = false;
+    let amd: AmdVerdict | null = null;
+    let stopAmd = () => {};
     let early: { classifier: EarlyMediaClassifier; stop: () => void } | null = null;
     let earlyMedia: EarlyMedia | null = null;
     const ring = new AbortController();
@@ -349,12 +360,22 @@ export class CallSession extends EventEmitter<CallEvents> {
       }, plan.machine);
       this.#to('dialog');
       const running = dialog.run();
+      if (plan.amd !== null) {
+        stopAmd = this.#detectMachine(media, plan.amd ?? {}, (v) => {
+          amd = v;
+          if (v === 'machine') {
+            log.info({}, 'answering machine; robot hangs up');
+            dialog?.stop();
+          }
+        });
+      }
       if (calleeHungUp) dialog.hangUp();
       const longest = clock.setTimeout(() => dialog?.stop(), plan.maxCallMs);
       try {
         result = await running;
       } finally {
         clock.clearTimeout(longest);
+        stopAmd();
       }
       if (result.firstAudioMs !== null) this.emit('first-audio', { afterAnswerMs: result.firstAudioMs });
       if (result.booked) this.emit('booked', { slot: result.booked });
@@ -368,7 +389,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         error = result.error instanceof ZvonarError ? result.error.code : 'INTERNAL';
         log.warn({ error: describe(result.error) }, 'dialog failed; call ended');
       }
-      if (result.stopped) log.warn({ maxCallMs: plan.maxCallMs }, 'call ran past its longest length; robot hung up');
+      if (result.stopped && amd !== 'machine') log.warn({ maxCallMs: plan.maxCallMs }, 'call ran past its longest length; robot hung up');
     } catch (err) {
       if (err instanceof CallFailedError) {
         sipStatus = err.sipStatus;
@@ -396,7 +417,7 @@ export class CallSession extends EventEmitter<CallEvents> {
     }
     if (hangupBy) this.emit('hangup', { by: hangupBy, atMs: this.#at() });
     const end = callEnd({
-      sipStatus: answeredAt ? null : sipStatus, q850, amd: null, earlyMedia, answered: answeredAt !== null, fault,
+      sipStatus: answeredAt ? null : sipStatus, q850, amd, earlyMedia, answered: answeredAt !== null, fault,
       dialog: result && { disposition: result.disposition, booked: result.booked !== null, endedBy: result.endedBy, stopped: result.stopped, error },
     });
     const disposition = end.disposition;
@@ -441,6 +462,67 @@ export class CallSession extends EventEmitter<CallEvents> {
     if (line.who === 'robot') this.emit('said', { step, text: line.text, atMs });
     else if (line.who === 'callee') this.emit('heard', { step, text: line.text, intent: line.intent ?? null, confidence: line.confidence ?? null, atMs });
     else this.emit('note', { step, text: line.text, atMs });
+  }
+
+  /**
+   * Runs machine detection on the callee's audio from the answer on, and a recognition stream for
+   * what a screening assistant says. The detector's time is audio time: a phone that sends
+   * nothing while its user is silent is given silence frames to keep it in step with the clock.
+   * Decides once: a person or an assistant as soon as heard; a machine or not sure when the
+   * window for an assistant's words has passed (totalMs + 1.5 s). Returns a stop.
+   */
+  #detectMachine(media: MediaSession, opts: AmdOptions, decided: (v: AmdVerdict) => void): () => void {
+    const { clock } = this.#deps;
+    const detector = new AnsweringMachineDetector(opts);
+    const stream = this.#deps.asr.recognize({ language: this.#plan.script.language, hints: [...SCREENING_CUES], callId: this.callId });
+    const t0 = clock.now();
+    let frames = 0;
+    let done = false;
+    const silence = new Int16Array(160);
+    const finish = (final: boolean) => {
+      if (done) return;
+      const v = detector.verdict();
+      if (!v || (!final && v.verdict !== 'human' && v.verdict !== 'screening')) return;
+      done = true;
+      stop();
+      this.#log.info({ amd: v.verdict, cue: v.cue, atMs: v.atMs }, 'machine detection');
+      this.emit('amd', { verdict: v.verdict, cue: v.cue, atMs: this.#at() });
+      decided(v.verdict);
+    };
+    const off = media.on('audio', (pcm) => {
+      detector.push(pcm);
+      frames++;
+      stream.write(pcm);
+      finish(false);
+    });
+    // keep the detector's audio time in step with the clock when no packets come
+    const keepTime = setInterval(() => {
+      const due = Math.floor((clock.now() - t0) / 20);
+      while (frames < due && !done) {
+        detector.push(silence);
+        frames++;
+      }
+      finish(false);
+    }, 100);
+    keepTime.unref();
+    const window = clock.setTimeout(() => finish(true), (opts.totalMs ?? 3_000) + 1_700);
+    void (async () => {
+      for await (const ev of stream.events()) {
+        if (ev.type !== 'final') continue;
+        detector.heard(ev.text);
+        finish(false);
+      }
+    })().catch(() => {}); // a recogniser that fails leaves the audio cues
+    const stop = () => {
+      off();
+      clearInterval(keepTime);
+      clock.clearTimeout(window);
+      stream.cancel();
+    };
+    return () => {
+      done = true;
+      stop();
+    };
   }
 
   /** Sends keys as RFC 4733 events, one after another; ',' waits half a second. */

@@ -112,6 +112,20 @@ export const Config = z.strictObject({
     /** any engine that implements proto/zvonar/speech/v1 */
     z.strictObject({ kind: z.literal('grpc'), address: z.string().regex(/^[\w.-]+:\d+$/, 'host:port') }),
   ]),
+  /** answering-machine detection on the first seconds after the answer (src/media/amd.ts) */
+  amd: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** nothing heard this long: not sure (the script goes on) */
+      initialSilenceMs: z.number().int().min(500).max(10_000).default(2_500),
+      /** a first utterance longer than this is a machine's greeting */
+      greetingMs: z.number().int().min(500).max(10_000).default(1_500),
+      /** silence this long after a short first utterance: a person waiting */
+      afterGreetingSilenceMs: z.number().int().min(200).max(5_000).default(800),
+      /** decided by this much audio at the latest */
+      totalMs: z.number().int().min(1_000).max(10_000).default(3_000),
+    })
+    .default({ enabled: true, initialSilenceMs: 2_500, greetingMs: 1_500, afterGreetingSilenceMs: 800, totalMs: 3_000 }),
   dialer: z
     .strictObject({
       /** the robot hangs up an answered call that runs longer than this */

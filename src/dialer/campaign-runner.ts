@@ -9,6 +9,7 @@ import {
 import { NotDialledError, UnclosedAttemptError, type CallSummary } from '../call/index.js';
 import { placeCall, type CallDeps } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
+import type { AmdOptions } from '../media/index.js';
 
 export interface RunOptions {
   campaign: Campaign;
@@ -29,6 +30,8 @@ export interface RunOptions {
   registryRetryMs: number;
   maxCallMs: number;
   pollMs: number;
+  /** answering-machine detection thresholds; null: off (see CallPlan.amd) */
+  amd?: AmdOptions | null;
   /**
    * stop once nothing is due now, no call of ours is active, and no dialer that went quiet has
    * attempts left open (the demo, tests, cron jobs); otherwise run until aborted
@@ -163,7 +166,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         const call = placeCall(deps, {
           campaign: o.campaign, script: o.script, machine: o.machine, contact, from: o.trunk.from,
           ringTimeoutMs: o.trunk.ringTimeoutMs, maxCallMs: o.maxCallMs, clinic: o.clinic,
-          dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(),
+          dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(), ...(o.amd === undefined ? {} : { amd: o.amd }),
         })
           .then((s) => o.onCallEnded?.(s))
           .catch((err: unknown) => {

@@ -14,6 +14,8 @@ export interface Persona {
   replies?: Replies;
   /** hangs up after hearing this many robot utterances */
   hangUpAfter?: number;
+  /** said as soon as the call is answered, in Russian (a mailbox's greeting, an assistant's question) */
+  greeting?: string;
   /** said right after the robot's first utterance (its greeting), over whatever the robot says next */
   interrupts?: Replies;
   /** answers 200 OK with this SDP instead of a real one (a broken PBX or gateway) */
@@ -34,6 +36,13 @@ export const PERSONAS = {
   /** says a short "угу" over the robot's question, then answers it as agree does */
   backchannel: {
     interrupts: { ru: ['Угу'], en: ['Mhm'] },
+    replies: { ru: ['Да, запишите, пожалуйста', 'Первое'], en: ['Yes, please book me', 'The first one'] },
+  },
+  /** a mailbox: its greeting plays on answer, long, with nobody there */
+  voicemail: { greeting: 'Здравствуйте! Вы позвонили Анне Петровне. Сейчас я не могу ответить, оставьте, пожалуйста, сообщение после сигнала.' },
+  /** a voice assistant answering for the subscriber, asking who calls and why, then passing on a yes */
+  screening: {
+    greeting: 'Здравствуйте, я голосовой помощник. Представьтесь.',
     replies: { ru: ['Да, запишите, пожалуйста', 'Первое'], en: ['Yes, please book me', 'The first one'] },
   },
   /** asks for a human */

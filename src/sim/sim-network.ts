@@ -130,6 +130,14 @@ class SimCallee {
     media.on('audio', (pcm) => {
       for (const ev of this.#listener.push(pcm)) if (ev.type === 'message') this.#heard(ev.text);
     });
+    if (persona.greeting) {
+      const greeting = persona.greeting;
+      this.#timer = setTimeout(() => {
+        if (this.#closed) return;
+        this.#record.said.push(greeting);
+        void this.#media.play(modemSpeak(greeting));
+      }, 200);
+    }
   }
 
   #heard(text: string): void {

@@ -40,7 +40,7 @@ for (const target of databases) {
       const events: { [K in keyof CallEvents]?: CallEvents[K][0][] } = {};
       const record = <K extends keyof CallEvents>(name: K) =>
         session.on(name as never, ((e: CallEvents[K][0]) => void ((events[name] ??= []) as CallEvents[K][0][]).push(e)) as never);
-      for (const name of ['state', 'said', 'heard', 'first-audio', 'booked', 'hangup', 'ended', 'early-media', 'handoff', 'note'] as const) record(name);
+      for (const name of ['state', 'said', 'heard', 'first-audio', 'booked', 'hangup', 'ended', 'early-media', 'handoff', 'note', 'amd'] as const) record(name);
       try {
         const summary = await session.run();
         return { summary, events, session };
@@ -49,6 +49,7 @@ for (const target of databases) {
       }
     }
     const path = (e: { state?: { from: string; to: string }[] }) => e.state!.map((x) => `${x.from}->${x.to}`);
+    const session_amd = (e: { amd?: { verdict: string }[] }) => e.amd?.map((x) => x.verdict).join(',') ?? null;
 
     it('an answered call that books passes originating, ringing, answered, dialog, hanging-up, finished, and tells what was said and heard', async () => {
       const { summary, events, session } = await callOne('agree');
@@ -183,6 +184,29 @@ for (const target of databases) {
       // understood; so the robot asks again.)
       const said = events.said!.map((x) => x.step);
       expect(said.slice(0, 3)).toEqual(['greet', 'offer', 'offer-again']);
+    });
+
+    it('machine detection: a mailbox greeting on answer is a machine, the robot hangs up, VOICEMAIL; the verdict is in the stream and transcript', async () => {
+      const { summary, events, session } = await callOne('voicemail', { slots: 0 });
+      expect(summary.disposition).toBe('VOICEMAIL');
+      expect(events.ended).toEqual([expect.objectContaining({ because: 'an answering machine answered' })]);
+      expect(session.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: expect.stringMatching(/^answering-machine detection: machine/) }));
+      // decided by 4.7 s of audio (the window in which a mailbox-like voice may yet prove an assistant)
+      expect(events.ended![0]!.durationMs).toBeLessThan(6_000);
+      expect(events.said!.map((s) => s.step).every((step) => step === 'greet' || step === 'offer')).toBe(true);
+    });
+
+    it('machine detection: a voice assistant asking who calls is screening, and the robot goes on (it may pass the call on)', async () => {
+      const { summary, events } = await callOne('screening', { slots: 2 });
+      const amd = session_amd(events);
+      expect(amd).toBe('screening');
+      expect(summary.disposition).toBe('BOOKED');
+    });
+
+    it('machine detection: a person who waits in silence is not sure, and the call goes on as before', async () => {
+      const { summary, events } = await callOne('agree', { slots: 2 });
+      expect(session_amd(events)).toBe('notsure');
+      expect(summary.disposition).toBe('BOOKED');
     });
 
     it('a number on the do-not-call list: created to finished, no call placed', async () => {
