@@ -1,7 +1,7 @@
 // Longer than 400 lines on purpose: one call's whole life (attempt, dialling, early media, the
 // dialog, hang-up, the final write) reads top to bottom in run(), where the order of those steps
 // is the thing to check. What stands on its own went out: the call-end table (call-end.ts), the
-// transcript (transcript.ts), the slot desk (slot-desk.ts).
+// transcript (transcript.ts), the slot desk (slot-desk.ts), machine detection (machine-detection.ts).
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
@@ -11,8 +11,7 @@ import {
 import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
 import {
-  AnsweringMachineDetector, EarlyMediaClassifier, SCREENING_CUES, Vad,
-  type AmdOptions, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats,
+  EarlyMediaClassifier, Vad, type AmdOptions, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats,
 } from '../media/index.js';
 import {
   addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
@@ -22,6 +21,7 @@ import type { Asr, Tts } from '../speech/index.js';
 import type { CallControl, CallLeg } from '../telephony/index.js';
 import { callEnd, type CallEnd, type EarlyMedia } from './call-end.js';
 import { createSlotDesk } from './slot-desk.js';
+import { detectMachine } from './machine-detection.js';
 import { recordTranscript } from './transcript.js';
 
 /** The ports one call uses. */
@@ -361,7 +361,14 @@ export class CallSession extends EventEmitter<CallEvents> {
       this.#to('dialog');
       const running = dialog.run();
       if (plan.amd !== null) {
-        stopAmd = this.#detectMachine(media, plan.amd ?? {}, (v) => {
+        stopAmd = detectMachine({
+          media, asr: this.#deps.asr, clock, language: plan.script.language, callId,
+          opts: plan.amd ?? {},
+          told: (v) => {
+            log.info({ amd: v.verdict, cue: v.cue, atMs: v.atMs }, 'machine detection');
+            this.emit('amd', { verdict: v.verdict, cue: v.cue, atMs: this.#at() });
+          },
+        }, (v) => {
           amd = v;
           if (v === 'machine') {
             log.info({}, 'answering machine; robot hangs up');
@@ -462,67 +469,6 @@ export class CallSession extends EventEmitter<CallEvents> {
     if (line.who === 'robot') this.emit('said', { step, text: line.text, atMs });
     else if (line.who === 'callee') this.emit('heard', { step, text: line.text, intent: line.intent ?? null, confidence: line.confidence ?? null, atMs });
     else this.emit('note', { step, text: line.text, atMs });
-  }
-
-  /**
-   * Runs machine detection on the callee's audio from the answer on, and a recognition stream for
-   * what a screening assistant says. The detector's time is audio time: a phone that sends
-   * nothing while its user is silent is given silence frames to keep it in step with the clock.
-   * Decides once: a person or an assistant as soon as heard; a machine or not sure when the
-   * window for an assistant's words has passed (totalMs + 1.5 s). Returns a stop.
-   */
-  #detectMachine(media: MediaSession, opts: AmdOptions, decided: (v: AmdVerdict) => void): () => void {
-    const { clock } = this.#deps;
-    const detector = new AnsweringMachineDetector(opts);
-    const stream = this.#deps.asr.recognize({ language: this.#plan.script.language, hints: [...SCREENING_CUES], callId: this.callId });
-    const t0 = clock.now();
-    let frames = 0;
-    let done = false;
-    const silence = new Int16Array(160);
-    const finish = (final: boolean) => {
-      if (done) return;
-      const v = detector.verdict();
-      if (!v || (!final && v.verdict !== 'human' && v.verdict !== 'screening')) return;
-      done = true;
-      stop();
-      this.#log.info({ amd: v.verdict, cue: v.cue, atMs: v.atMs }, 'machine detection');
-      this.emit('amd', { verdict: v.verdict, cue: v.cue, atMs: this.#at() });
-      decided(v.verdict);
-    };
-    const off = media.on('audio', (pcm) => {
-      detector.push(pcm);
-      frames++;
-      stream.write(pcm);
-      finish(false);
-    });
-    // keep the detector's audio time in step with the clock when no packets come
-    const keepTime = setInterval(() => {
-      const due = Math.floor((clock.now() - t0) / 20);
-      while (frames < due && !done) {
-        detector.push(silence);
-        frames++;
-      }
-      finish(false);
-    }, 100);
-    keepTime.unref();
-    const window = clock.setTimeout(() => finish(true), (opts.totalMs ?? 3_000) + 1_700);
-    void (async () => {
-      for await (const ev of stream.events()) {
-        if (ev.type !== 'final') continue;
-        detector.heard(ev.text);
-        finish(false);
-      }
-    })().catch(() => {}); // a recogniser that fails leaves the audio cues
-    const stop = () => {
-      off();
-      clearInterval(keepTime);
-      clock.clearTimeout(window);
-      stream.cancel();
-    };
-    return () => {
-      done = true;
-      stop();
-    };
   }
 
   /** Sends keys as RFC 4733 events, one after another; ',' waits half a second. */
