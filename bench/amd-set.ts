@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnsweringMachineDetector, decodeUlaw, encodeUlaw, type AmdOptions, type AmdVerdict } from '../src/media/index.js';
+import { seededRandom } from './seeded-random.js';
 
 export const AMD_FIXTURES = 'tests/fixtures/amd';
 const RATE_HZ = 8000;
@@ -118,17 +119,6 @@ function readWav16(path: string): Int16Array {
   throw new Error(`${path}: no data chunk`);
 }
 
-/** mulberry32, as tests/support/random.ts */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hash(s: string): number {
   let h = 2166136261;
