@@ -46,11 +46,12 @@ describe('engine', () => {
     const config = testConfig({ speech: { kind: 'grpc', address: speech.address } });
     const engine = await testEngine(db, s.personaOf, { config });
     try {
-      const run = runUntilIdle(engine, s.campaign);
+      // the dialer may stop while the server is still closing: its end is taken at once, looked at after
+      const run = runUntilIdle(engine, s.campaign).then(() => null, (err: unknown) => err);
       await until(() => engine.sim!.calls[0]?.heard.length === 1, 'the greeting to be heard');
       await speech.close();
       // the call in progress is recorded; then the dialer stops, as speech is down
-      await expect(run).rejects.toMatchObject({ code: 'ASR_UNAVAILABLE' });
+      expect(await run).toMatchObject({ code: 'ASR_UNAVAILABLE' });
     } finally {
       await engine.close();
     }
