@@ -11,7 +11,7 @@ export const ERROR_CODES = {
   SCRIPT_UNKNOWN_TARGET: 'a dialog step moves to a step that does not exist',
   SCRIPT_UNREACHABLE_STEP: 'a dialog step can never be reached from the start step',
   SCRIPT_UNHANDLED_OUTCOME: 'a dialog step has an outcome with no transition',
-  SCRIPT_TEMPLATE: 'a dialog prompt refers to a value the call does not have',
+  SCRIPT_TEMPLATE: 'a dialog prompt refers to a value the call does not have, or a voicemail or screening text to the patient',
   SCRIPT_LOOP: 'dialog steps form a loop that never listens to the callee, so a call could spin in it forever',
   CONTACT_INVALID: 'a contact row cannot be imported (phone, time zone or name is wrong)',
   PHONE_INVALID: 'a phone number cannot be turned into E.164',

@@ -1,7 +1,7 @@
 import { YamlFile } from '../config/index.js';
 import { closest, ScriptError, type ErrorCode } from '../core/index.js';
 import { OPTIONAL_OUTCOMES, RESERVED_OUTCOMES, Script, type Step } from './script-schema.js';
-import { templateProblems } from './template.js';
+import { IMPERSONAL_VARS, placeholders, TEMPLATE_VARS, templateProblems, type TemplateVar } from './template.js';
 
 /**
  * Reads and checks a dialog script. Every problem found is reported at once: the ScriptError
@@ -35,6 +35,8 @@ function checkSemantics(s: Script, report: Report): void {
     report('SCRIPT_UNKNOWN_TARGET', `goes to "${to}", which is not a step.${near ? ` Did you mean "${near}"?` : ''}`, path);
   };
   target(s.start, ['start']);
+
+  checkImpersonal(s, report);
 
   const kinds = new Map<string, Kind>();
   for (const [name, st] of Object.entries(s.steps)) {
@@ -87,6 +89,31 @@ function checkSemantics(s: Script, report: Report): void {
   }
   checkLoops(names, kinds, next, report);
   checkBookings(s, kinds, next, report);
+}
+
+/**
+ * The texts said to a mailbox or a screening assistant: placeholders as in prompts, but none about
+ * the patient or an appointment (IMPERSONAL_VARS). Medical detail in the words themselves is the
+ * script author's to leave out; no check can tell it.
+ */
+function checkImpersonal(s: Script, report: Report): void {
+  const texts: [string, string, string | undefined][] = [['voicemail', 'message', s.voicemail?.message], ['screening', 'say', s.screening?.say]];
+  for (const [key, field, text] of texts) {
+    if (text === undefined) continue;
+    const where = `${key}.${field}`;
+    for (const p of templateProblems(text, closest)) {
+      report('SCRIPT_TEMPLATE', `${where} ${p.message}.${p.meant ? ` Did you mean {${p.meant}}?` : ''}`, [key, field]);
+    }
+    const personal = placeholders(text).filter((n) => (TEMPLATE_VARS as readonly string[]).includes(n) && !IMPERSONAL_VARS.includes(n as TemplateVar));
+    for (const n of new Set(personal)) {
+      report(
+        'SCRIPT_TEMPLATE',
+        `${where} says {${n}}, but a mailbox or an assistant is not the patient: only ${IMPERSONAL_VARS.map((v) => `{${v}}`).join(' and ')} may be said there`,
+        [key, field],
+        'leave out the patient\'s name, the appointment and any medical detail',
+      );
+    }
+  }
 }
 
 function outcomesOf(st: Step, kind: Exclude<Kind, 'next' | 'end'>): string[] {

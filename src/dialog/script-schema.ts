@@ -91,6 +91,20 @@ export const Script = z.strictObject({
   description: z.string().max(2_000, 'at most 2000 characters').optional(),
   /** step the call starts at once it is answered */
   start: stepName,
+  /**
+   * Said to an answering machine (machine detection, config `amd`): the robot stops the dialog,
+   * waits for the mailbox's beep (or for silence after its greeting), says this and hangs up
+   * (VOICEMAIL_LEFT). Absent: it hangs up at once (VOICEMAIL). Anyone may play a mailbox back: no
+   * patient name, no medical detail; of the placeholders only {clinic.name} and {clinic.phone}.
+   */
+  voicemail: z.strictObject({ message: text(MAX_SAY) }).optional(),
+  /**
+   * Said to a screening assistant ("я голосовой помощник, представьтесь"): who calls and why. The
+   * robot stops what it is saying, says this, and starts again from `start` (the subscriber may
+   * have taken the call). Absent: the dialog goes on as if a person answered. Placeholders as in
+   * `voicemail`.
+   */
+  screening: z.strictObject({ say: text(MAX_SAY) }).optional(),
   /** defaults for every step */
   defaults: z.strictObject({ silenceMs: z.number().int().min(500).max(30_000).default(6000) }).default({ silenceMs: 6000 }),
   steps: z.record(stepName, Step).refine((s) => Object.keys(s).length <= MAX_STEPS, {

@@ -7,6 +7,11 @@ export const TEMPLATE_VARS = [
   'slot.1', 'slot.2', 'slot.3', 'slot.4', 'slot.5', 'booked',
 ] as const;
 export type TemplateVar = (typeof TEMPLATE_VARS)[number];
+/**
+ * What may be said to whoever answers before the patient is known to be on the line (a mailbox,
+ * a screening assistant): the clinic, never the patient's name or an appointment.
+ */
+export const IMPERSONAL_VARS: readonly TemplateVar[] = ['clinic.name', 'clinic.phone'];
 
 const PLACEHOLDER = /\{([a-z_.0-9]+)\}/g;
 

@@ -59,6 +59,9 @@ steps:
     end: DECLINED
 `;
 
+/** The good script with top-level keys added before its steps (at line 5 on). */
+const withTop = (block: string) => good.replace('steps:\n', `${block}steps:\n`);
+
 /** Each broken script, the code it must fail with, and the line and text the message must name. */
 const broken: { name: string; yaml: string; code: string; line: number; says: RegExp }[] = [
   { name: 'a duplicate key', yaml: good.replace('    listen:\n', '    say: "again"\n    listen:\n'), code: 'SCRIPT_SYNTAX', line: 8, says: /unique/i },
@@ -71,6 +74,14 @@ const broken: { name: string; yaml: string; code: string; line: number; says: Re
   { name: 'a step doing two things', yaml: good.replace('    end: DECLINED', '    end: DECLINED\n    next: ask'), code: 'SCRIPT_INVALID', line: 14, says: /exactly one of/ },
   { name: 'an outcome the step does not have', yaml: good.replace('      yes: bye\n', '      yes: bye\n      one: bye\n'), code: 'SCRIPT_UNHANDLED_OUTCOME', line: 13, says: /no outcome "one"/ },
   { name: 'a missing start', yaml: good.replace('start: ask\n', ''), code: 'SCRIPT_INVALID', line: 1, says: /start/ },
+  {
+    name: 'a voicemail message with the patient\'s name', yaml: withTop('voicemail:\n  message: "Здравствуйте, {patient.first_name}! Перезвоните в {clinic.name}."\n'),
+    code: 'SCRIPT_TEMPLATE', line: 6, says: /^voicemail\.message says \{patient\.first_name\}, but a mailbox or an assistant is not the patient: only \{clinic\.name\} and \{clinic\.phone\}/,
+  },
+  { name: 'a screening text naming a slot', yaml: withTop('screening:\n  say: "Ваше время: {slot.1}"\n'), code: 'SCRIPT_TEMPLATE', line: 6, says: /^screening\.say says \{slot\.1\}/ },
+  { name: 'a misspelt placeholder in a voicemail message', yaml: withTop('voicemail:\n  message: "Это {clinic.nam}"\n'), code: 'SCRIPT_TEMPLATE', line: 6, says: /Did you mean \{clinic\.name\}/ },
+  { name: 'a blank voicemail message', yaml: withTop('voicemail:\n  message: "  "\n'), code: 'SCRIPT_INVALID', line: 6, says: /voicemail\.message.*must not be empty/ },
+  { name: 'a voicemail message written as a plain string', yaml: withTop('voicemail: "Перезвоните нам."\n'), code: 'SCRIPT_INVALID', line: 5, says: /voicemail/ },
 ];
 
 describe('loadScript()', () => {
@@ -286,6 +297,21 @@ describe('loadScript() on bad input', () => {
       expect(err.message).toMatch(/empty|expected object/);
     });
   }
+
+  it('refuses a voicemail block with a misspelt field, naming the block\'s line (no message) and the field\'s', () => {
+    const lines = loadError(withTop('voicemail:\n  mesage: "Перезвоните нам."\n')).describe().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^dialogs\/broken\.yaml:5:\d+: voicemail\.message: .*expected string.*\[SCRIPT_INVALID\]$/);
+    expect(lines[1]).toMatch(/^dialogs\/broken\.yaml:6:\d+: voicemail: unknown field "mesage" \[SCRIPT_INVALID\]$/);
+  });
+
+  it('accepts voicemail and screening texts that name only the clinic, and refuses each patient placeholder once, with a hint', () => {
+    const ok = loadScript('dialogs/ok.yaml', withTop('voicemail:\n  message: "Это {clinic.name}, телефон {clinic.phone}."\nscreening:\n  say: "Это {clinic.name}."\n'));
+    expect(ok).toMatchObject({ voicemail: { message: 'Это {clinic.name}, телефон {clinic.phone}.' }, screening: { say: 'Это {clinic.name}.' } });
+    const err = loadError(withTop('voicemail:\n  message: "{patient.last_name} {patient.first_name} {patient.first_name}, {booked}"\n'));
+    expect(err.problems.map((p) => p.message.match(/says (\{[a-z._]+\})/)![1])).toEqual(['{patient.last_name}', '{patient.first_name}', '{booked}']);
+    expect(err.describe()).toMatch(/leave out the patient's name, the appointment and any medical detail/);
+  });
 
   it('checks the shipped scripts read from disk as bytes', () => {
     for (const f of readdirSync('dialogs').filter((n) => n.endsWith('.yaml'))) expect(loadScript(f, readFileSync(`dialogs/${f}`)).id).toBeTruthy();
