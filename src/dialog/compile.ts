@@ -12,7 +12,10 @@ export interface DialogContext {
   disposition: Disposition | null;
 }
 
-export type DialogEvent = { type: 'HANGUP' } | { type: 'STOP' };
+export type DialogEvent = { type: 'HANGUP' } | { type: 'STOP' } | { type: 'SCREENING' };
+
+/** The state that says a script's `screening` text; camelCase, so no step can be named so. */
+const SCREENING_STATE = 'screeningIntro';
 
 /**
  * Turns a checked script into an xstate v5 machine: data only. Each step is a compound state
@@ -22,6 +25,13 @@ export type DialogEvent = { type: 'HANGUP' } | { type: 'STOP' };
  *   <step>.say --done--> <step>.act --done(outcome)--> <next step>     (any) --HANGUP--> hungUp
  *   <end step>.say --done--> ended (final, output = disposition)       (any) --error--> failed
  *                                                                       (any) --STOP--> stopped
+ *   (any) --SCREENING--> screeningIntro --done--> <start step>          (scripts with `screening`)
+ *
+ * SCREENING is how a screening assistant is answered: leaving whatever step the call is in
+ * cancels its behaviour (the prompt being said, the listen), the introduction is said, and the
+ * script starts over, because the subscriber may be the one listening now. One transition in
+ * the machine is the simplest correct way: a second DialogRun would need the first one's
+ * hang-up, stop and fence wiring handed over, and a hang-up between the two would be lost.
  */
 export function compileScript(script: Script) {
   // fromEntries defines own properties, so no step name can reach a prototype (the schema also refuses reserved names)
@@ -34,9 +44,11 @@ export function compileScript(script: Script) {
     on: {
       HANGUP: { target: '.hungUp' },
       STOP: { target: '.stopped' },
+      ...(script.screening ? { SCREENING: { target: `.${SCREENING_STATE}` } } : {}),
     },
     states: {
       ...states,
+      ...(script.screening ? { [SCREENING_STATE]: screeningState(script.screening.say, script.start) } : {}),
       ended: { type: 'final' },
       hungUp: { type: 'final' },
       failed: { type: 'final' },
@@ -71,6 +83,11 @@ function compileStep(name: string, step: Step): object {
       act: { invoke: { src, input, onDone: transitions, onError: { target: '#dialog.failed', actions: 'failed' } } },
     },
   };
+}
+
+/** Says the introduction (never cut by the callee: an assistant talks over it), then the script's start. */
+function screeningState(text: string, start: string): object {
+  return { invoke: { src: 'say', input: { step: 'screening', text, interruptible: false }, onDone: `#dialog.${start}`, onError: { target: '#dialog.failed', actions: 'failed' } } };
 }
 
 function behaviour(step: string, s: Step): [string, object] {

@@ -169,6 +169,19 @@ export class DialogRun {
     this.#actor?.send({ type: 'HANGUP' });
   }
 
+  /**
+   * A screening assistant answered for the subscriber: the robot stops what it is saying, says
+   * the script's `screening` text and starts over from `start` (compile.ts). False, and nothing
+   * changes, when the script has none, a slot is booked already, or the dialog has ended.
+   */
+  screen(): boolean {
+    const actor = this.#actor;
+    if (!this.#script.screening || this.#booked || actor?.getSnapshot().status !== 'active') return false;
+    this.#deps.audio.flush();
+    actor.send({ type: 'SCREENING' });
+    return true;
+  }
+
   /** The robot ends the call where it stands (the call ran past its longest allowed length). */
   stop(): void {
     this.#deps.audio.flush();

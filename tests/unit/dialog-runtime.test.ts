@@ -80,6 +80,58 @@ describe('DialogRun', () => {
   });
 });
 
+describe('DialogRun: a screening assistant', () => {
+  /** Audio whose frames are held until flushed while `held`: a prompt that is still being said. */
+  function heldAudio() {
+    const pending: ((sent: boolean) => void)[] = [];
+    let started!: () => void;
+    const audio = {
+      held: true,
+      firstPlay: new Promise<void>((r) => (started = r)),
+      flushes: 0,
+      play: (): Promise<boolean> => {
+        started();
+        return audio.held ? new Promise<boolean>((r) => pending.push(r)) : Promise.resolve(true);
+      },
+      flush: () => {
+        audio.flushes++;
+        for (const r of pending.splice(0)) r(false);
+      },
+      on: () => () => {},
+    };
+    return audio;
+  }
+
+  it('screen() cuts the prompt being said, says the screening text, then starts over from the greeting and goes on to book', async () => {
+    const audio = heldAudio();
+    const run = new DialogRun(script, call, { ...deps(['да', 'первое'], async () => 'booked'), audio });
+    const done = run.run();
+    await audio.firstPlay; // the greeting is being said
+    audio.held = false;
+    expect(run.screen()).toBe(true);
+    const result = await done;
+    expect(audio.flushes).toBe(1);
+    expect(result).toMatchObject({ disposition: 'BOOKED', booked: { id: '1' } });
+    const said = result.transcript.filter((l) => l.who === 'robot');
+    expect(said.slice(0, 4).map((l) => l.step)).toEqual(['greet', 'screening', 'greet', 'offer']);
+    expect(said[1]!.text).toBe('Здравствуйте! Это поликлиника, автоматический звонок. Мы приглашаем на бесплатный профилактический осмотр. Пожалуйста, передайте трубку.');
+  });
+
+  it('screen() changes nothing for a script without a screening text, nor once the dialog has ended', async () => {
+    const bare = { ...script, screening: undefined };
+    const audio = heldAudio();
+    const run = new DialogRun(bare, call, { ...deps(['нет, не хочу'], async () => 'booked'), audio });
+    const done = run.run();
+    await audio.firstPlay;
+    audio.held = false;
+    expect(run.screen()).toBe(false);
+    audio.flush(); // let the held greeting go
+    const result = await done;
+    expect(result.transcript.filter((l) => l.who === 'robot').map((l) => l.step)).toEqual(['greet', 'offer', 'decline']);
+    expect(run.screen()).toBe(false);
+  });
+});
+
 describe('DialogRun: keys pressed while it listens', () => {
   it('a key an intent names is that intent; one no intent names is unknown; the transcript says which', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zvonar-keys-'));
