@@ -9,7 +9,7 @@ export const DISPOSITIONS = [
   // pending: someone still has to act
   'TRANSFERRED', 'CALLBACK_REQUESTED', 'NEEDS_HUMAN', 'TRANSFER_ABANDONED',
   // retryable
-  'NO_ANSWER', 'BUSY', 'UNREACHABLE', 'VOICEMAIL', 'REJECTED', 'EARLY_HANGUP', 'ROBOT_SILENCE', 'NO_RESPONSE',
+  'NO_ANSWER', 'BUSY', 'UNREACHABLE', 'VOICEMAIL', 'VOICEMAIL_LEFT', 'REJECTED', 'EARLY_HANGUP', 'ROBOT_SILENCE', 'NO_RESPONSE',
   // technical: not counted as an attempt
   'NETWORK_FAILURE', 'SYSTEM_ERROR', 'INTERRUPTED',
 ] as const;
@@ -17,7 +17,9 @@ export const DISPOSITIONS = [
 export type Disposition = (typeof DISPOSITIONS)[number];
 // ROBOT_SILENCE: the callee answered and the robot could not speak (speech engine down): an
 // abandoned call in DOMAIN.md's sense, counted. NO_RESPONSE (ours, beyond DOMAIN.md's list): the
-// robot spoke and the callee said nothing it understood.
+// robot spoke and the callee said nothing it understood. VOICEMAIL_LEFT (ours too): an answering
+// machine answered and the script's message (its `voicemail` key) was said to its end; it books
+// no one, so the contact is called again like after VOICEMAIL.
 export type DispositionClass = 'final' | 'pending' | 'retryable' | 'technical';
 
 export const DISPOSITION_CLASS: Readonly<Record<Disposition, DispositionClass>> = {
@@ -25,7 +27,7 @@ export const DISPOSITION_CLASS: Readonly<Record<Disposition, DispositionClass>> 
   DECLINED: 'final', ALREADY_DONE: 'final', WRONG_NUMBER: 'final', WRONG_PERSON: 'final',
   DECEASED: 'final', MOVED: 'final', DNC: 'final', INVALID_NUMBER: 'final', BLOCKED: 'final',
   TRANSFERRED: 'pending', CALLBACK_REQUESTED: 'pending', NEEDS_HUMAN: 'pending', TRANSFER_ABANDONED: 'pending',
-  NO_ANSWER: 'retryable', BUSY: 'retryable', UNREACHABLE: 'retryable', VOICEMAIL: 'retryable',
+  NO_ANSWER: 'retryable', BUSY: 'retryable', UNREACHABLE: 'retryable', VOICEMAIL: 'retryable', VOICEMAIL_LEFT: 'retryable',
   REJECTED: 'retryable', EARLY_HANGUP: 'retryable', ROBOT_SILENCE: 'retryable', NO_RESPONSE: 'retryable',
   NETWORK_FAILURE: 'technical', SYSTEM_ERROR: 'technical', INTERRUPTED: 'technical',
 };

@@ -13,6 +13,7 @@ export const DEFAULT_RETRY_DELAYS: Readonly<Record<CampaignKind, Partial<Record<
     NO_ANSWER: [4 * HOUR, 27 * HOUR, 51 * HOUR],
     UNREACHABLE: [3 * HOUR, 26 * HOUR],
     VOICEMAIL: [26 * HOUR],
+    VOICEMAIL_LEFT: [26 * HOUR],
     REJECTED: [26 * HOUR],
     EARLY_HANGUP: [26 * HOUR],
     ROBOT_SILENCE: [26 * HOUR],
@@ -25,6 +26,7 @@ export const DEFAULT_RETRY_DELAYS: Readonly<Record<CampaignKind, Partial<Record<
     NO_ANSWER: [2 * HOUR],
     UNREACHABLE: [2 * HOUR],
     VOICEMAIL: [2 * HOUR],
+    VOICEMAIL_LEFT: [2 * HOUR],
     REJECTED: [2 * HOUR],
     EARLY_HANGUP: [2 * HOUR],
     ROBOT_SILENCE: [2 * HOUR],
@@ -66,6 +68,13 @@ export function defaultRules(kind: CampaignKind): CampaignRules {
   };
 }
 
+/**
+ * A disposition that refines an older one walks the older one's ladder in campaigns whose rules
+ * were stored before it existed (rules are stored with the campaign): a message left on a machine
+ * is retried as a machine was.
+ */
+const LADDER_OF: Partial<Record<Disposition, Disposition>> = { VOICEMAIL_LEFT: 'VOICEMAIL' };
+
 /** REJECTED is retried at most once (DOMAIN.md: "REJECTED +26 h once"). */
 const MAX_TRIES_OF: Partial<Record<Disposition, number>> = { REJECTED: 1 };
 
@@ -97,7 +106,8 @@ export function nextStep(
   }
   if (promised) return { state: 'done', nextAttemptAt: null, callback: { dueAt: p.now } };
   if (cls !== 'retryable') return { state: 'done', nextAttemptAt: null };
-  const delays = rules.retryDelaysMs[p.disposition];
+  const older = LADDER_OF[p.disposition];
+  const delays = rules.retryDelaysMs[p.disposition] ?? (older && rules.retryDelaysMs[older]);
   const limit = MAX_TRIES_OF[p.disposition];
   if (!delays?.length || p.attempts >= rules.maxAttempts || (limit !== undefined && p.sameBefore >= limit)) {
     return { state: 'done', nextAttemptAt: null };

@@ -27,6 +27,13 @@ describe('nextStep()', () => {
       nextStep({ disposition: 'NETWORK_FAILURE', attempts: 0, sameBefore: 0, now, retryAfterMs }, cold).nextAttemptAt!.getTime() - now.getTime();
     expect([delay(null), delay(30_000), delay(600_000), delay(10 * 24 * H)]).toEqual([2 * 60_000, 2 * 60_000, 600_000, 24 * H]);
   });
+  it('retries a message left on a machine (VOICEMAIL_LEFT) as a machine, +26 h, also in a campaign whose rules were stored before it existed', () => {
+    const after = (rules: typeof cold) => nextStep({ disposition: 'VOICEMAIL_LEFT', attempts: 1, sameBefore: 0, now }, rules).nextAttemptAt!.getTime() - now.getTime();
+    expect(after(cold)).toBe(26 * H);
+    const { VOICEMAIL_LEFT: _, ...stored } = cold.retryDelaysMs;
+    expect(after({ ...cold, retryDelaysMs: { ...stored, VOICEMAIL: [30 * H] } })).toBe(30 * H);
+    expect(nextStep({ disposition: 'VOICEMAIL_LEFT', attempts: 4, sameBefore: 3, now }, cold)).toEqual({ state: 'done', nextAttemptAt: null });
+  });
   it('retries REJECTED once only', () => {
     expect(nextStep({ disposition: 'REJECTED', attempts: 1, sameBefore: 0, now }, cold).state).toBe('pending');
     expect(nextStep({ disposition: 'REJECTED', attempts: 2, sameBefore: 1, now }, cold).state).toBe('done');
