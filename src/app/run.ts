@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, ZvonarError, type Campaign } from '../core/index.js';
+import type { MachineDetectionOptions } from '../call/index.js';
 import type { Config } from '../config/index.js';
 import { newDialerId, runCampaign } from '../dialer/index.js';
 import { compileScript, loadScript } from '../dialog/index.js';
 import { contactPersonas, getCampaign, listCampaigns, migrate, persist } from '../registry/index.js';
-import type { AmdOptions } from '../media/index.js';
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { startHttpServer } from '../web/index.js';
 import { buildEngine, openRegistry, type Engine } from './build-engine.js';
@@ -69,7 +69,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
 }
 
 /** The configured machine detection for call plans: null when it is off. */
-export function amdOptions(cfg: Config): AmdOptions | null {
+export function amdOptions(cfg: Config): MachineDetectionOptions | null {
   const { enabled, ...thresholds } = cfg.amd;
   return enabled ? thresholds : null;
 }

@@ -15,6 +15,11 @@ export interface CallEnd {
   q850: number | null;
   /** machine detection's verdict after the answer; null when it did not run */
   amd: AmdVerdict | null;
+  /**
+   * the script's message for a machine (its `voicemail` key) was said to its last frame; false
+   * when the script has none, or the callee's side hung up or the line was lost while it played
+   */
+  voicemailLeft: boolean;
   /** what the network played before any answer, when it sent early media */
   earlyMedia: EarlyMedia | null;
   /** the dialog's end, once answered */
@@ -72,6 +77,9 @@ export const CALL_END: readonly Row[] = [
     disposition: is('UNREACHABLE'),
   },
   { when: 'not answered, with a SIP final status', test: (e) => !e.answered && e.sipStatus !== null, disposition: (e) => dispositionForSip(e.sipStatus!) },
+  // A message cut short (the mailbox hung up mid-way: it is full, or its recording time ran out)
+  // was not left: plain VOICEMAIL, the next row.
+  { when: 'an answering machine answered and the script\'s message was said to its end', test: (e) => e.amd === 'machine' && e.voicemailLeft, disposition: is('VOICEMAIL_LEFT') },
   { when: 'an answering machine answered', test: (e) => e.amd === 'machine', disposition: is('VOICEMAIL') },
   // A script that reached its end (the goodbye cut short by a lost line) stands.
   { when: 'the script ended with a disposition', test: (e) => e.dialog?.disposition != null, disposition: (e) => e.dialog!.disposition! },

@@ -10,9 +10,7 @@ import {
 } from '../core/index.js';
 import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
-import {
-  EarlyMediaClassifier, Vad, type AmdOptions, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats,
-} from '../media/index.js';
+import { EarlyMediaClassifier, Vad, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
 import {
   addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
   type Db, type LeasedContact,
@@ -21,7 +19,7 @@ import type { Asr, Tts } from '../speech/index.js';
 import type { CallControl, CallLeg } from '../telephony/index.js';
 import { callEnd, type CallEnd, type EarlyMedia } from './call-end.js';
 import { createSlotDesk } from './slot-desk.js';
-import { detectMachine } from './machine-detection.js';
+import { answerMachines, type MachineDetectionOptions } from './machine-detection.js';
 import { recordTranscript } from './transcript.js';
 
 /** The ports one call uses. */
@@ -57,10 +55,11 @@ export interface CallPlan {
   fence: AbortSignal;
   /**
    * Answering-machine detection on the first seconds after the answer, in parallel with the
-   * greeting (config `amd`); null: off. A machine is hung up on (VOICEMAIL); a screening
-   * assistant, a person, or not sure: the script goes on (never hang up on not sure).
+   * greeting (config `amd`); null: off. A machine is left the script's `voicemail` message
+   * (VOICEMAIL_LEFT) or hung up on (VOICEMAIL); a screening assistant hears the script's
+   * `screening` text; a person, or not sure: the script goes on (machine-detection.ts).
    */
-  amd?: AmdOptions | null;
+  amd?: MachineDetectionOptions | null;
   /**
    * Keys pressed for the robot once the call is answered, before the script speaks (RFC 4733):
    * an extension behind the callee's switchboard. ',' waits half a second. Checked by the caller.
@@ -94,8 +93,8 @@ export interface CallSummary {
  * early-media: a 183 carried SDP and its audio is being classified (ringback, an operator's
  * announcement, a voicemail greeting) until the answer or the final status. handoff: the script
  * handed the callee to the operators' queue; it returns to the dialog when none takes the call.
- * Machine detection (between answered and dialog) comes with its issue (9). A move the diagram
- * lacks throws InvalidStateError.
+ * Machine detection runs beside the dialog, and a message to a machine is left in the dialog
+ * state (machine-detection.ts). A move the diagram lacks throws InvalidStateError.
  */
 export type CallState = 'created' | 'originating' | 'ringing' | 'early-media' | 'answered' | 'dialog' | 'handoff' | 'hanging-up' | 'finished';
 
@@ -129,7 +128,7 @@ export type CallEvents = {
   dtmf: [{ digit: string; by: 'callee' | 'robot'; durationMs: number; atMs: number }];
   /** what early media sounded like, told once when it ends (the answer, or the final status) */
   'early-media': [{ kind: EarlyMedia; cue: string; heardMs: number; atMs: number }];
-  /** machine detection's verdict: published once answering-machine detection exists (issue 9) */
+  /** machine detection's verdict, once (machine-detection.ts) */
   amd: [{ verdict: AmdVerdict; cue: string; atMs: number }];
   /** the script handed the callee to the operators' queue, and what came of it */
   handoff: [{ queue: string; outcome: 'connected' | 'unavailable'; atMs: number }];
@@ -272,7 +271,9 @@ export class CallSession extends EventEmitter<CallEvents> {
     let networkLost = false;
     let mediaLost = false;
     let amd: AmdVerdict | null = null;
-    let stopAmd = () => {};
+    let voicemailLeft = false;
+    /** aborted when the callee's side hangs up or the line is lost */
+    const lineGone = new AbortController();
     let early: { classifier: EarlyMediaClassifier; stop: () => void } | null = null;
     let earlyMedia: EarlyMedia | null = null;
     const ring = new AbortController();
@@ -323,6 +324,7 @@ export class CallSession extends EventEmitter<CallEvents> {
             remoteOffer: (sdp) => media!.accept(sdp),
             hangup: ({ by }) => {
               calleeHungUp = true;
+              lineGone.abort();
               if (by === 'network') networkLost = true;
               dialog?.hangUp();
             },
@@ -344,6 +346,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         // the callee's RTP stopped though the signalling goes on: a dead line, ended like a lost one
         log.warn({ silentMs: Math.round(silentMs) }, 'no RTP from the callee; call ended');
         mediaLost = true;
+        lineGone.abort();
         dialog?.hangUp();
       });
       if (plan.dtmfAfterAnswer) await this.#pressKeys(media, plan.dtmfAfterAnswer);
@@ -360,33 +363,24 @@ export class CallSession extends EventEmitter<CallEvents> {
       }, plan.machine);
       this.#to('dialog');
       const running = dialog.run();
-      if (plan.amd !== null) {
-        stopAmd = detectMachine({
-          media, asr: this.#deps.asr, clock, language: plan.script.language, callId,
-          opts: plan.amd ?? {},
-          told: (v) => {
-            log.info({ amd: v.verdict, cue: v.cue, atMs: v.atMs }, 'machine detection');
-            this.emit('amd', { verdict: v.verdict, cue: v.cue, atMs: this.#at() });
-          },
-        }, (v) => {
-          amd = v;
-          if (v === 'machine') {
-            log.info({}, 'answering machine; robot hangs up');
-            dialog?.stop();
-          }
-        });
-      }
+      const machines = plan.amd === null ? null : answerMachines({
+        media, asr: this.#deps.asr, tts: this.#deps.tts, clock, log, callId, opts: plan.amd ?? {}, script: plan.script, clinic: plan.clinic,
+        dialog, dialogDone: running, gone: AbortSignal.any([lineGone.signal, plan.fence]),
+        told: (v) => this.emit('amd', { verdict: v.verdict, cue: v.cue, atMs: this.#at() }), line: (l) => this.#line(l),
+      });
       if (calleeHungUp) dialog.hangUp();
       const longest = clock.setTimeout(() => dialog?.stop(), plan.maxCallMs);
       try {
         result = await running;
+        voicemailLeft = (await machines?.message()) === 'left';
       } finally {
         clock.clearTimeout(longest);
-        stopAmd();
+        machines?.stop();
+        amd = machines?.verdict() ?? null;
       }
       if (result.firstAudioMs !== null) this.emit('first-audio', { afterAnswerMs: result.firstAudioMs });
       if (result.booked) this.emit('booked', { slot: result.booked });
-      hangupBy = networkLost ? 'network' : mediaLost ? 'system' : result.endedBy === 'callee' ? 'callee' : 'robot';
+      hangupBy = networkLost ? 'network' : mediaLost ? 'system' : result.endedBy === 'callee' || (amd === 'machine' && calleeHungUp) ? 'callee' : 'robot';
       if ((networkLost || mediaLost) && !result.booked) {
         error = networkLost ? 'CALL_LOST' : 'MEDIA_TIMEOUT';
         fault = { kind: 'network', code: error };
@@ -424,7 +418,7 @@ export class CallSession extends EventEmitter<CallEvents> {
     }
     if (hangupBy) this.emit('hangup', { by: hangupBy, atMs: this.#at() });
     const end = callEnd({
-      sipStatus: answeredAt ? null : sipStatus, q850, amd, earlyMedia, answered: answeredAt !== null, fault,
+      sipStatus: answeredAt ? null : sipStatus, q850, amd, voicemailLeft, earlyMedia, answered: answeredAt !== null, fault,
       dialog: result && { disposition: result.disposition, booked: result.booked !== null, endedBy: result.endedBy, stopped: result.stopped, error },
     });
     const disposition = end.disposition;

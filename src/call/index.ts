@@ -7,4 +7,5 @@ export {
 } from './call-session.js';
 export { callEnd, CALL_END, type CallEnd, type EarlyMedia } from './call-end.js';
 export { recordTranscript } from './transcript.js';
+export type { MachineDetectionOptions } from './machine-detection.js';
 export { createSlotDesk } from './slot-desk.js';

@@ -1,6 +1,74 @@
-import type { Clock } from '../core/index.js';
+import type { Clock, Logger, TranscriptLine } from '../core/index.js';
+import { render, type DialogCall, type DialogRun, type Script } from '../dialog/index.js';
 import { AnsweringMachineDetector, SCREENING_CUES, type AmdOptions, type AmdVerdict, type MediaSession } from '../media/index.js';
-import type { Asr } from '../speech/index.js';
+import type { Asr, Tts } from '../speech/index.js';
+import { leaveMessage, MailboxEar, type VoicemailOutcome } from './voicemail.js';
+
+/** Machine detection as a call plan carries it (config `amd`): the detector's thresholds, and the mailbox's. */
+export interface MachineDetectionOptions extends AmdOptions {
+  /** a mailbox quiet this long after its greeting with no beep heard gets the message anyway (2000) */
+  beepWaitMs?: number;
+}
+
+/**
+ * Machine detection in a call (detectMachine below), and what the call does on its verdict
+ * (DOMAIN.md, after Asterisk: never hang up on not sure):
+ *
+ *   machine    the dialog stops; a script with a `voicemail` message leaves it (voicemail.ts:
+ *              at the beep, or after silence) and the robot hangs up; without one, at once.
+ *   screening  a script with a `screening` text stops what it is saying, says it and starts over
+ *              (DialogRun.screen()); without one, the dialog goes on as if a person answered.
+ *   human, notsure: the dialog goes on.
+ *
+ * The mailbox is listened to from the answer, beside the detector, when the script has a message:
+ * its beep may come before the verdict, which waits for an assistant's words (totalMs + 1.7 s).
+ * `gone` aborts when the line is: the callee's side hung up, the line was lost, or the dialer was
+ * fenced. `told` hears the verdict; `line` the message and notes, for the transcript.
+ */
+export function answerMachines(p: {
+  media: MediaSession; asr: Asr; tts: Tts; clock: Clock; log: Logger; callId: string; opts: MachineDetectionOptions;
+  script: Script; clinic: DialogCall['clinic']; dialog: DialogRun; dialogDone: Promise<unknown>; gone: AbortSignal;
+  told: (v: { verdict: AmdVerdict; cue: string; atMs: number }) => void; line: (line: TranscriptLine) => void;
+}): { verdict(): AmdVerdict | null; message(): Promise<VoicemailOutcome> | null; stop(): void } {
+  const { log, script } = p;
+  const { beepWaitMs = 2_000, ...thresholds } = p.opts;
+  const ear = script.voicemail ? new MailboxEar(p.clock) : null;
+  const offEar = ear ? p.media.on('audio', (pcm) => ear.push(pcm)) : () => {};
+  let verdict: AmdVerdict | null = null;
+  let message: Promise<VoicemailOutcome> | null = null;
+  const stopDetection = detectMachine({
+    media: p.media, asr: p.asr, clock: p.clock, language: script.language, callId: p.callId, opts: thresholds,
+    told: (v) => {
+      log.info({ amd: v.verdict, cue: v.cue, atMs: v.atMs }, 'machine detection');
+      // the detector's own beep cue (amd.ts): a beep with no greeting before it, which the ear cannot tell
+      if (v.verdict === 'machine' && v.cue.startsWith('beep')) ear?.heardBeep(v.cue);
+      p.told(v);
+    },
+  }, (v) => {
+    verdict = v;
+    if (v === 'screening' && p.dialog.screen()) log.info({}, 'screening assistant; the robot introduces itself and starts over');
+    if (v !== 'machine') return;
+    p.dialog.stop();
+    if (!ear || !script.voicemail) return log.info({}, 'answering machine; robot hangs up');
+    log.info({}, 'answering machine; robot leaves the message');
+    const text = render(script.voicemail.message, { 'clinic.name': p.clinic.name, 'clinic.phone': p.clinic.phone ?? '' });
+    message = leaveMessage({
+      ear, media: p.media, tts: p.tts, clock: p.clock, text, language: script.language, callId: p.callId, beepWaitMs,
+      gone: p.gone, after: p.dialogDone, line: p.line,
+    }).then((outcome) => {
+      log.info({ outcome }, 'voicemail message');
+      return outcome;
+    }).finally(offEar);
+  });
+  return {
+    verdict: () => verdict,
+    message: () => message,
+    stop: () => {
+      stopDetection();
+      offEar();
+    },
+  };
+}
 
 /**
  * Runs machine detection on the callee's audio from the answer on, beside the greeting, and a

@@ -124,8 +124,10 @@ export const Config = z.strictObject({
       afterGreetingSilenceMs: z.number().int().min(200).max(5_000).default(800),
       /** decided by this much audio at the latest */
       totalMs: z.number().int().min(1_000).max(10_000).default(3_000),
+      /** a mailbox quiet this long after its greeting, with no beep heard, is left the script's message anyway */
+      beepWaitMs: z.number().int().min(300).max(10_000).default(2_000),
     })
-    .default({ enabled: true, initialSilenceMs: 2_500, greetingMs: 1_500, afterGreetingSilenceMs: 800, totalMs: 3_000 }),
+    .default({ enabled: true, initialSilenceMs: 2_500, greetingMs: 1_500, afterGreetingSilenceMs: 800, totalMs: 3_000, beepWaitMs: 2_000 }),
   dialer: z
     .strictObject({
       /** the robot hangs up an answered call that runs longer than this */

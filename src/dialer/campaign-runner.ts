@@ -6,10 +6,9 @@ import {
   beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
   persist, releaseExpiredHolds, stopDialer,
 } from '../registry/index.js';
-import { NotDialledError, UnclosedAttemptError, type CallSummary } from '../call/index.js';
+import { NotDialledError, UnclosedAttemptError, type CallSummary, type MachineDetectionOptions } from '../call/index.js';
 import { placeCall, type CallDeps } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
-import type { AmdOptions } from '../media/index.js';
 
 export interface RunOptions {
   campaign: Campaign;
@@ -31,7 +30,7 @@ export interface RunOptions {
   maxCallMs: number;
   pollMs: number;
   /** answering-machine detection thresholds; null: off (see CallPlan.amd) */
-  amd?: AmdOptions | null;
+  amd?: MachineDetectionOptions | null;
   /**
    * stop once nothing is due now, no call of ours is active, and no dialer that went quiet has
    * attempts left open (the demo, tests, cron jobs); otherwise run until aborted

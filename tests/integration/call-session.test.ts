@@ -9,7 +9,9 @@ import { ANY_HOUR, nextStep } from '../../src/dialer/index.js';
 import { addDoNotCall, leaseDueContacts, registerDialer, type Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
 import { MACHINE, SCRIPT, seedCampaign, testEngine } from '../support/engine.js';
+import { compileScript, type Script } from '../../src/dialog/index.js';
 import type { PersonaName } from '../../src/sim/index.js';
+import { ModemListener } from '../../src/speech/index.js';
 
 /**
  * One call session on its own, through real RTP, gRPC speech and the registry: the states it
@@ -24,7 +26,7 @@ for (const target of databases) {
     });
     afterEach(async () => db?.close());
 
-    async function callOne(persona: PersonaName, p: { slots?: number; dnc?: boolean; calls?: CallControl; media?: MediaFactory; ringTimeoutMs?: number } = {}) {
+    async function callOne(persona: PersonaName, p: { slots?: number; dnc?: boolean; calls?: CallControl; media?: MediaFactory; ringTimeoutMs?: number; script?: Script; onSession?: (s: CallSession) => void } = {}) {
       const now = new Date();
       const s = await seedCampaign(db, { personas: [persona], slots: p.slots ?? 2, now });
       if (p.dnc) await addDoNotCall(db, { phone: s.phones[0]!, reason: 'test', source: 'import' });
@@ -33,7 +35,7 @@ for (const target of databases) {
       await registerDialer(db, { id: dialerId, host: 'h', pid: 1, now });
       const [contact] = await leaseDueContacts(db, { campaignId: s.campaign.id, now, limit: 1, leaseMs: 60_000, owner: dialerId, hours: ANY_HOUR });
       const session = new CallSession({ ...engine.deps, ...(p.calls ? { calls: p.calls } : {}), ...(p.media ? { media: p.media } : {}) }, {
-        campaign: s.campaign, script: SCRIPT, machine: MACHINE, contact: contact!, from: '+78632000000', ringTimeoutMs: p.ringTimeoutMs ?? 23_000, maxCallMs: 60_000,
+        campaign: s.campaign, script: p.script ?? SCRIPT, machine: p.script ? compileScript(p.script) : MACHINE, contact: contact!, from: '+78632000000', ringTimeoutMs: p.ringTimeoutMs ?? 23_000, maxCallMs: 60_000,
         clinic: { name: 'поликлиника', timeZone: 'Europe/Moscow' }, dialerId, registryRetryMs: 2_000, fence: new AbortController().signal,
         nextStep: (x) => nextStep(x, s.campaign.rules),
       });
@@ -41,9 +43,10 @@ for (const target of databases) {
       const record = <K extends keyof CallEvents>(name: K) =>
         session.on(name as never, ((e: CallEvents[K][0]) => void ((events[name] ??= []) as CallEvents[K][0][]).push(e)) as never);
       for (const name of ['state', 'said', 'heard', 'first-audio', 'booked', 'hangup', 'ended', 'early-media', 'handoff', 'note', 'amd'] as const) record(name);
+      p.onSession?.(session);
       try {
         const summary = await session.run();
-        return { summary, events, session };
+        return { summary, events, session, callee: engine.sim?.calls.find((c) => c.callId === session.callId) };
       } finally {
         await engine.close();
       }
@@ -186,8 +189,11 @@ for (const target of databases) {
       expect(said.slice(0, 3)).toEqual(['greet', 'offer', 'offer-again']);
     });
 
-    it('machine detection: a mailbox greeting on answer is a machine, the robot hangs up, VOICEMAIL; the verdict is in the stream and transcript', async () => {
-      const { summary, events, session } = await callOne('voicemail', { slots: 0 });
+    /** The shipped script without its `voicemail` message and `screening` text: as scripts were before them. */
+    const BARE: Script = { ...SCRIPT, voicemail: undefined, screening: undefined };
+
+    it('machine detection: a mailbox greeting on answer is a machine; without a voicemail message the robot hangs up, VOICEMAIL; the verdict is in the stream and transcript', async () => {
+      const { summary, events, session } = await callOne('voicemail', { slots: 0, script: BARE });
       expect(summary.disposition).toBe('VOICEMAIL');
       expect(events.ended).toEqual([expect.objectContaining({ because: 'an answering machine answered' })]);
       expect(session.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: expect.stringMatching(/^answering-machine detection: machine/) }));
@@ -196,10 +202,108 @@ for (const target of databases) {
       expect(events.said!.map((s) => s.step).every((step) => step === 'greet' || step === 'offer')).toBe(true);
     });
 
-    it('machine detection: a voice assistant asking who calls is screening, and the robot goes on (it may pass the call on)', async () => {
-      const { summary, events } = await callOne('screening', { slots: 2 });
-      const amd = session_amd(events);
-      expect(amd).toBe('screening');
+    it('a mailbox that does not beep is left the script\'s message once quiet after its greeting: VOICEMAIL_LEFT, the mailbox hears it whole, after the greeting', async () => {
+      const { summary, events, session, callee } = await callOne('voicemail', { slots: 0 });
+      expect(summary.disposition).toBe('VOICEMAIL_LEFT');
+      expect(events.ended).toEqual([expect.objectContaining({ because: 'an answering machine answered and the script\'s message was said to its end' })]);
+      const message = 'Здравствуйте! Это поликлиника, автоматическое сообщение. Мы звонили, чтобы пригласить на бесплатный профилактический осмотр. Пожалуйста, перезвоните в регистратуру. До свидания.';
+      const said = events.said!.find((e) => e.step === 'voicemail');
+      expect(said).toMatchObject({ text: message });
+      expect(said!.atMs).toBeGreaterThan(events.amd![0]!.atMs); // after the verdict, which came after the greeting
+      expect(session.transcript).toContainEqual(expect.objectContaining({ who: 'system', step: 'voicemail', text: '(no beep; the mailbox was quiet for 2000 ms)' }));
+      // the simulated mailbox: its greeting first, then the robot's message heard whole, the last thing it heard
+      expect(callee).toMatchObject({ persona: 'voicemail', endedBy: 'robot' });
+      expect(callee!.said).toHaveLength(1);
+      expect(callee!.heard.at(-1)).toBe(message);
+      expect(events.hangup).toEqual([expect.objectContaining({ by: 'robot' })]);
+      const { rows } = await db.query<{ disposition: string; transcript: { who: string; step?: string; text: string }[] }>(`select disposition, transcript from attempt where call_id = $1`, [summary.callId]);
+      expect(rows[0]!.disposition).toBe('VOICEMAIL_LEFT');
+      expect(rows[0]!.transcript).toContainEqual(expect.objectContaining({ who: 'robot', step: 'voicemail', text: message }));
+    });
+
+    /**
+     * A callee's network that answers with a recorded mailbox (a greeting, 0.3 s of silence, a
+     * 1000 Hz beep of 0.5 s: tests/fixtures/amd) 200 ms after the answer, and records what it
+     * hears in the modem voice the robot speaks here, with when each utterance began (ms after the
+     * answer: heard at its end, less its length).
+     */
+    function mailboxNetwork(fixture: string): { calls: CallControl; heard: { text: string; atMs: number }[]; greetingEndsMs: number } {
+      const factory = createRtpMediaFactory({ host: '127.0.0.1', portMin: 30_000, portMax: 39_999 });
+      const greeting = readWav(`tests/fixtures/amd/${fixture}.wav`).samples;
+      const heard: { text: string; atMs: number }[] = [];
+      const calls: CallControl = {
+        ready: async () => {},
+        close: async () => {},
+        originate: async (req, on) => {
+          const far = await factory.allocate();
+          on.ringing?.();
+          const sdpAnswer = far.accept(req.sdpOffer);
+          const ear = new ModemListener();
+          const t0 = Date.now();
+          far.on('audio', (pcm) => {
+            for (const ev of ear.push(pcm)) {
+              if (ev.type === 'message') heard.push({ text: ev.text, atMs: Date.now() - t0 - (ev.endSample - ev.startSample) / 8 });
+            }
+          });
+          setTimeout(() => void far.play(greeting), 200);
+          let state: 'answered' | 'ended' = 'answered';
+          return { callId: req.callId, sdpAnswer, get state() { return state; }, hangup: async () => { state = 'ended'; far.close(); } };
+        },
+      };
+      return { calls, heard, greetingEndsMs: 200 + greeting.length / 8 };
+    }
+
+    it('a mailbox that beeps is left the message at its beep, not before: VOICEMAIL_LEFT, and the mailbox hears it after the beep', async () => {
+      const mailbox = mailboxNetwork('machine-ru-2-beep');
+      const { summary, events, session } = await callOne('agree', { slots: 0, calls: mailbox.calls });
+      expect(session_amd(events)).toBe('machine');
+      expect(summary.disposition).toBe('VOICEMAIL_LEFT');
+      expect(session.transcript).toContainEqual(expect.objectContaining({ who: 'system', step: 'voicemail', text: expect.stringMatching(/^\(mailbox beep: .*beep\)$/) }));
+      const message = mailbox.heard.find((h) => h.text.startsWith('Здравствуйте! Это поликлиника, автоматическое сообщение.'));
+      expect(message).toBeDefined();
+      expect(message!.atMs).toBeGreaterThanOrEqual(mailbox.greetingEndsMs); // after the beep, which ends the greeting's clip
+      expect(mailbox.heard.at(-1)).toBe(message);
+    });
+
+    it('a mailbox that hangs up while the message plays: VOICEMAIL, not VOICEMAIL_LEFT, hung up by the callee', async () => {
+      const inner = mailboxNetwork('machine-ru-1');
+      let hangUp = () => {};
+      const calls: CallControl = {
+        ...inner.calls,
+        originate: async (req, on, signal) => {
+          const leg = await inner.calls.originate(req, on, signal);
+          hangUp = () => void leg.hangup().then(() => on.hangup({ by: 'callee' }));
+          return leg;
+        },
+      };
+      // the mailbox's recording time runs out half a second into the message
+      const onSession = (session: CallSession) => session.on('said', (e) => void (e.step === 'voicemail' && setTimeout(() => hangUp(), 500)));
+      const { summary, events, session } = await callOne('agree', { slots: 0, calls, onSession });
+      expect(summary.disposition).toBe('VOICEMAIL');
+      expect(events.ended).toEqual([expect.objectContaining({ because: 'an answering machine answered' })]);
+      expect(events.hangup).toEqual([expect.objectContaining({ by: 'callee' })]);
+      expect(session.transcript).toContainEqual(expect.objectContaining({ who: 'robot', step: 'voicemail' })); // it was begun
+    });
+
+    it('machine detection: a voice assistant asking who calls is screening; the robot stops, says who calls and why, starts over from the greeting, and books', async () => {
+      const { summary, events, callee } = await callOne('screening', { slots: 2 });
+      expect(session_amd(events)).toBe('screening');
+      const intro = 'Здравствуйте! Это поликлиника, автоматический звонок. Мы приглашаем на бесплатный профилактический осмотр. Пожалуйста, передайте трубку.';
+      const steps = events.said!.map((e) => e.step);
+      const at = steps.indexOf('screening');
+      expect(events.said![at]!.text).toBe(intro);
+      expect(steps.slice(at, at + 3)).toEqual(['screening', 'greet', 'offer']);
+      expect(events.said![at]!.atMs).toBeGreaterThanOrEqual(events.amd![0]!.atMs);
+      expect(callee!.heard).toContain(intro);
+      expect(callee!.heard.indexOf(intro)).toBeLessThan(callee!.heard.findIndex((h) => h.startsWith('Приглашаем вас')));
+      expect(events.heard!.map((h) => h.intent)).toEqual(['yes', 'first']);
+      expect(summary.disposition).toBe('BOOKED');
+    });
+
+    it('machine detection: screening with a script that has no screening text goes on as if a person answered', async () => {
+      const { summary, events } = await callOne('screening', { slots: 2, script: BARE });
+      expect(session_amd(events)).toBe('screening');
+      expect(events.said!.some((e) => e.step === 'screening')).toBe(false);
       expect(summary.disposition).toBe('BOOKED');
     });
 

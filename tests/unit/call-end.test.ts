@@ -4,7 +4,7 @@ import { Q850_DISPOSITION, SIP_DISPOSITION } from '../../src/core/index.js';
 
 /** A call that was answered and whose script ended on its own, unless a case says otherwise. */
 const answered: CallEnd = {
-  sipStatus: null, q850: null, amd: null, earlyMedia: null, answered: true, fault: null,
+  sipStatus: null, q850: null, amd: null, voicemailLeft: false, earlyMedia: null, answered: true, fault: null,
   dialog: { disposition: 'DECLINED', booked: false, endedBy: 'robot', stopped: false, error: null },
 };
 const unanswered = (sipStatus: number, q850: number | null = null): CallEnd => ({ ...answered, answered: false, dialog: null, sipStatus, q850 });
@@ -20,6 +20,7 @@ const CASES: [string, CallEnd, string][] = [
   ['not answered, with a Q.850 cause the table names', unanswered(480, 17), 'BUSY'],
   ['not answered after an operator\'s announcement, and the status says only "no answer"', { ...unanswered(487), earlyMedia: 'announcement' }, 'UNREACHABLE'],
   ['not answered, with a SIP final status', unanswered(486), 'BUSY'],
+  ['an answering machine answered and the script\'s message was said to its end', { ...dialog({ disposition: null, stopped: true }), amd: 'machine', voicemailLeft: true }, 'VOICEMAIL_LEFT'],
   ['an answering machine answered', { ...dialog({ disposition: null }), amd: 'machine' }, 'VOICEMAIL'],
   ['the script ended with a disposition', { ...answered, fault: { kind: 'network', code: 'CALL_LOST' } }, 'DECLINED'],
   ['the network lost the answered call before the script ended', { ...dialog({ disposition: null, endedBy: 'callee' }), fault: { kind: 'network', code: 'CALL_LOST' } }, 'NETWORK_FAILURE'],
@@ -38,6 +39,14 @@ describe('callEnd()', () => {
       expect(callEnd(e)).toEqual({ disposition, because: when });
     });
   }
+  it('gives VOICEMAIL, not VOICEMAIL_LEFT, for a message cut short or a machine with no message, and never VOICEMAIL_LEFT without a machine', () => {
+    const machine = { ...dialog({ disposition: null, stopped: true }), amd: 'machine' } as const;
+    expect(callEnd({ ...machine, voicemailLeft: false }).disposition).toBe('VOICEMAIL');
+    expect(callEnd({ ...machine, voicemailLeft: true, dialog: { ...machine.dialog!, booked: true } }).disposition).toBe('BOOKED');
+    for (const amd of ['human', 'screening', 'notsure', null] as const) {
+      expect(callEnd({ ...answered, amd, voicemailLeft: true }).disposition).toBe('DECLINED');
+    }
+  });
   it('turns every SIP final status of DOMAIN.md\'s table into its disposition when the call is not answered', () => {
     for (const [status, d] of SIP_DISPOSITION) expect(callEnd(unanswered(status)).disposition).toBe(d);
   });
