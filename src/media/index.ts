@@ -33,3 +33,4 @@ export { EarlyMediaClassifier } from './early-media.js';
 export type { EarlyMediaKind, EarlyMediaVerdict } from './early-media.js';
 export { Vad, type VadEvent, type VadOptions } from './vad.js';
 export { AnsweringMachineDetector, SCREENING_CUES, type AmdOptions, type AmdVerdict } from './amd.js';
+export { rtpTraffic, SpacingHistogram } from './rtp-traffic.js';

@@ -13,6 +13,7 @@ import { JitterBuffer, type JitterStats } from './jitter-buffer.js';
 import type { MediaSessionEvents } from './media-session.js';
 import { ReceptionReport } from './rtcp.js';
 import { createRtpPacketView, parseRtp } from './rtp-packet.js';
+import { rtpTraffic } from './rtp-traffic.js';
 import type { RemoteMedia } from './sdp.js';
 
 /** What 'audio' listeners get (MediaSessionEvents): 20 ms at 8000 Hz, whatever the packets' length. */
@@ -155,6 +156,7 @@ export class RtpReceiver {
       this.#dtmf.receive(msg, p.payloadOffset, p.payloadLength, p.timestamp);
     }
     if (ext >= 0) this.reception.received(ext);
+    rtpTraffic.received++;
   };
 
   /** The callee's SSRC; -1 before its first packet. */

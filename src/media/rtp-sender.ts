@@ -1,10 +1,10 @@
 /**
- * The send half of an RTP session: one queue of audio and RFC 4733 events, drained by one timer
- * at the far end's packet time, paced by the clock. It owns the stream's RTP header (SSRC,
- * sequence number, timestamp, marker bit) and withholds packets from a far end that does not
- * receive.
+ * The send half of an RTP session: one queue of audio and RFC 4733 events, drained at the far
+ * end's packet time by the clock's one pacer (pacer.ts: a tick for all the process's senders).
+ * It owns the stream's RTP header (SSRC, sequence number, timestamp, marker bit) and withholds
+ * packets from a far end that does not receive.
  *
- *   play() / sendDtmf() -> queue -> one timer -> one packet per packet time (20 ms unless asked)
+ *   play() / sendDtmf() -> queue -> pacer tick -> one packet per packet time (20 ms unless asked)
  *
  * It reuses its buffers: no per-packet closures, promises or logs.
  */
@@ -15,7 +15,9 @@ import type { Clock } from '../core/index.js';
 import { DTMF_PAYLOAD_BYTES, OutgoingDtmf } from './dtmf.js';
 import { encodeG711 } from './g711.js';
 import type { Codec } from './media-session.js';
+import { pacerOf, type Pacer, type Pumped } from './pacer.js';
 import { RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp-packet.js';
+import { rtpTraffic } from './rtp-traffic.js';
 import type { RemoteMedia } from './sdp.js';
 
 const FRAME_MS = 20;
@@ -34,11 +36,12 @@ const MAX_PTIME_MS = 60;
  */
 const MAX_LAG_MS = 100;
 /**
- * dgram reads the bytes of a send() on the next tick (it resolves the address first, even an IP
- * literal), so a packet buffer may only be reused once process.nextTick callbacks have run. A real
- * timer tick sends at most MAX_LAG_MS / FRAME_MS + 1 packets and Node drains nextTicks after every
- * timer, so 32 buffers leave ample room. A manual clock must not step more than 32 frames without
- * yielding (bench/media-rtp.ts measured 64 duplicates when it did).
+ * dgram may read the bytes of a send() later (on the next tick when it resolves the address
+ * first, even an IP literal), so a packet buffer may only be reused once process.nextTick
+ * callbacks have run. A pacer tick sends at most MAX_LAG_MS / FRAME_MS + 1 packets per sender and
+ * Node drains nextTicks after every timer, so 32 buffers leave ample room. A manual clock must
+ * not step more than 32 frames without yielding (bench/media-rtp.ts measured 64 duplicates when
+ * it did).
  */
 const SEND_RING = 32;
 
@@ -61,11 +64,22 @@ type Outgoing =
   | { kind: 'audio'; pcm: Int16Array; pos: number; resolve: (sent: boolean) => void }
   | { kind: 'dtmf'; dtmf: OutgoingDtmf; resolve: (sent: boolean) => void };
 
-export class RtpSender {
+export interface RtpSenderOptions {
+  /**
+   * Sends silence while nothing is queued (and while paused), as a phone without silence
+   * suppression does, from configure() to close(); otherwise packets flow only while there is
+   * audio (RFC 3551 §4.1 talkspurts). The simulated callees use it.
+   */
+  keepSending?: boolean;
+}
+
+export class RtpSender implements Pumped {
   /** Counters since the session opened; the session reads them. */
   readonly stats: RtpSendStats = { packetsSent: 0, packetsWithheld: 0, octetsSent: 0 };
   readonly #socket: Socket;
   readonly #clock: Clock;
+  readonly #pacer: Pacer;
+  readonly #keepSending: boolean;
   #closed = false;
 
   // Negotiated (configure()).
@@ -89,14 +103,22 @@ export class RtpSender {
   #nextTimestamp: number;
   /** Clock time at which the next frame is due; NaN before the first. */
   #due = Number.NaN;
-  #timer: unknown = undefined;
+  /** in the pacer's set: sending */
+  #active = false;
+  #socketState: 'open' | 'connecting' | 'connected' = 'open';
   /** False after silence: the next audio packet carries the marker bit (RFC 3551 §4.1). */
   #talkspurt = false;
   #paused = false;
+  /** The tick's time, and when the talkspurt's previous audio packet left with which timestamp (send jitter). */
+  #now = 0;
+  #lastSentAt = Number.NaN;
+  #lastSentTimestamp = 0;
 
-  constructor(socket: Socket, clock: Clock) {
+  constructor(socket: Socket, clock: Clock, opts: RtpSenderOptions = {}) {
     this.#socket = socket;
     this.#clock = clock;
+    this.#pacer = pacerOf(clock);
+    this.#keepSending = opts.keepSending === true;
     // RFC 3550 §5.1: initial sequence number and timestamp are random, as is the SSRC (§8.1).
     const r = randomBytes(10);
     this.#header = { marker: false, payloadType: 0, sequence: r.readUInt16BE(0), timestamp: 0, ssrc: r.readUInt32BE(2) };
@@ -126,6 +148,7 @@ export class RtpSender {
     this.#packetMs = Math.min(MAX_PTIME_MS, Math.max(MIN_PTIME_MS, Math.floor(asked / 10) * 10));
     this.#packetSamples = this.#packetMs * SAMPLES_PER_MS;
     this.#frame = this.#pcm.subarray(0, this.#packetSamples);
+    if (this.#keepSending) this.#start();
   }
 
   /** Whether the far end negotiated telephone-event, so sendDtmf() has a payload type to send on. */
@@ -160,11 +183,8 @@ export class RtpSender {
    */
   pause(): void {
     this.#paused = true;
-    if (this.#timer !== undefined) {
-      this.#clock.clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
     this.#talkspurt = false;
+    if (!this.#keepSending) this.#stop();
   }
 
   resume(): void {
@@ -175,10 +195,7 @@ export class RtpSender {
 
   /** Drops everything queued at once; pending promises resolve false. */
   flush(): void {
-    if (this.#timer !== undefined) {
-      this.#clock.clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    if (!this.#keepSending) this.#stop();
     this.#talkspurt = false;
     const dropped = this.#queue.splice(0);
     for (const item of dropped) item.resolve(false);
@@ -187,11 +204,24 @@ export class RtpSender {
   /** Flushes and stops for good; the session closes the socket. */
   close(): void {
     this.#closed = true;
+    this.#stop();
     this.flush();
   }
 
+  /** The pacer's tick found pump() throwing (the socket closed under it): stop, dropping the queue. */
+  fail(): void {
+    this.#active = false;
+    this.close();
+  }
+
+  #stop(): void {
+    if (!this.#active) return;
+    this.#active = false;
+    this.#pacer.delete(this);
+  }
+
   #start(): void {
-    if (this.#timer !== undefined || this.#paused) return;
+    if (this.#active || this.#closed || (this.#paused && !this.#keepSending)) return;
     const now = this.#clock.now();
     if (!(this.#due >= now)) {
       // RFC 3550 §5.1: the timestamp follows the sampling clock, so after silence it jumps by
@@ -199,26 +229,54 @@ export class RtpSender {
       if (!Number.isNaN(this.#due)) this.#nextTimestamp = (this.#nextTimestamp + Math.round((now - this.#due) * SAMPLES_PER_MS)) >>> 0;
       this.#due = now;
     }
-    this.#tick();
+    this.#active = true;
+    this.#pacer.add(this);
+    // the first packet leaves at once; the pacer sends the rest
+    if (!this.pump(now, now)) this.#stop();
   }
 
-  readonly #tick = (): void => {
-    this.#timer = undefined;
-    if (this.#closed) return;
-    const now = this.#clock.now();
-    // Due times advance from a start time, not from when a timer fired, so timer lateness does
-    // not accumulate into drift; a late tick catches up by sending every frame now due.
+  /** Sends every packet due by `until` (see Pacer); false when nothing is left to send. */
+  pump(until: number, now: number): boolean {
+    if (this.#closed) {
+      this.#active = false;
+      return false;
+    }
+    const sending = this.#keepSending || !this.#paused;
+    if (!sending) {
+      this.#active = false;
+      return false;
+    }
+    if (this.#socketState === 'connecting') return true;
+    this.#now = now;
+    // Due times advance from a start time, not from when a tick came, so lateness does not
+    // accumulate into drift; a late tick catches up by sending every frame now due.
     if (now - this.#due > MAX_LAG_MS) this.#due = now;
-    while (this.#due <= now && this.#queue.length > 0) {
-      this.#sendNext();
+    while (this.#due <= until) {
+      if (this.#paused || this.#queue.length === 0) {
+        if (!this.#keepSending) break;
+        this.#sendSilence();
+      } else {
+        this.#sendNext();
+      }
       this.#due += this.#packetMs;
     }
-    if (this.#queue.length === 0) {
+    if (this.#queue.length === 0 && !this.#keepSending) {
       this.#talkspurt = false;
-      return;
+      this.#active = false;
+      return false;
     }
-    this.#timer = this.#clock.setTimeout(this.#tick, this.#due - now);
-  };
+    return this.#active;
+  }
+
+  /**
+   * Where the socket stands (RtpSession connects it to the far end in 'sdp' mode): 'open' sends
+   * to the address; 'connecting' holds packets (the pace goes on: the next tick sends what fell
+   * due, a few ms later), since a send with an address fails once connect() takes effect;
+   * 'connected' sends without one, so dgram skips its per-packet lookup and the kernel its route.
+   */
+  socketIs(state: 'open' | 'connecting' | 'connected'): void {
+    this.#socketState = state;
+  }
 
   #nextBuffer(): Buffer {
     const buf = this.#ring[this.#ringIndex]!;
@@ -233,11 +291,20 @@ export class RtpSender {
       this.stats.packetsWithheld++;
       return;
     }
-    this.#socket.send(buf, 0, length, this.#remotePort, this.#remoteAddress);
+    if (this.#socketState === 'connected') this.#socket.send(buf, 0, length);
+    else this.#socket.send(buf, 0, length, this.#remotePort, this.#remoteAddress);
     this.stats.octetsSent += length - RTP_HEADER_BYTES;
     this.#header.sequence = (this.#header.sequence + 1) & 0xffff;
     this.#nextTimestamp = (this.#nextTimestamp + this.#packetSamples) >>> 0;
     this.stats.packetsSent++;
+    rtpTraffic.sent++;
+  }
+
+  /** A packet of silence (keepSending, with nothing queued or paused): the stream goes on. */
+  #sendSilence(): void {
+    const frame = this.#frame;
+    frame.fill(0);
+    this.#sendFrame(frame, 0);
   }
 
   #sendNext(): void {
@@ -263,7 +330,12 @@ export class RtpSender {
       finished++;
     }
     if (fill < size) frame.fill(0, fill);
+    this.#sendFrame(frame, finished);
+  }
 
+  /** One audio packet of `frame`; then the `finished` queue items at the head have left in full. */
+  #sendFrame(frame: Int16Array, finished: number): void {
+    const size = this.#packetSamples;
     const buf = this.#nextBuffer();
     const h = this.#header;
     h.marker = !this.#talkspurt;
@@ -272,6 +344,11 @@ export class RtpSender {
     this.#talkspurt = true;
     writeRtpHeader(buf, h);
     encodeG711(this.#codec!, frame, buf, RTP_HEADER_BYTES);
+    if (!h.marker && this.#farEndReceives) {
+      rtpTraffic.sendJitter.observe(this.#now - this.#lastSentAt - (((h.timestamp - this.#lastSentTimestamp) >>> 0) / SAMPLES_PER_MS));
+    }
+    this.#lastSentAt = this.#now;
+    this.#lastSentTimestamp = h.timestamp;
     this.#sendPacket(buf, RTP_HEADER_BYTES + size);
     for (let k = 0; k < finished; k++) this.#queue.shift()!.resolve(true);
   }

@@ -63,6 +63,8 @@ export interface RtpSessionOptions {
   timeoutMs?: number;
   /** ms between RTCP reports (RFC 3550: 5 s); tests shorten it */
   rtcpIntervalMs?: number;
+  /** Send silence while nothing is queued, as a phone without silence suppression does (see RtpSenderOptions). */
+  keepSending?: boolean;
 }
 
 /** How often a session looks at its line: gives up jitter-buffer gaps no packet came to close, and checks the timeout. */
@@ -111,6 +113,11 @@ export class RtpSession implements MediaSession {
   readonly #rtcp: RtcpChannel | null;
   /** The negotiated codec: null until answer() or accept(). */
   #codec: Codec | null = null;
+  readonly #sourceLock: SourceLock;
+  /** "address:port" the socket is connected to ('sdp' mode), null while not; the far end to connect to */
+  #connectedTo: string | null = null;
+  #connecting = false;
+  #wanted: RemoteMedia | null = null;
 
   /** Binds a UDP socket; rejects with MediaError('MEDIA_UNAVAILABLE') when no port can be bound. */
   static async open(opts: RtpSessionOptions = {}): Promise<RtpSession> {
@@ -130,8 +137,9 @@ export class RtpSession implements MediaSession {
     this.#publicAddress = opts.publicAddress ?? local.address;
     this.#clock = opts.clock ?? monotonicClock;
     this.#timeoutMs = opts.timeoutMs ?? 0;
-    this.#sender = new RtpSender(socket, this.#clock);
-    this.#receiver = new RtpReceiver(this.#listeners, opts.sourceLock ?? 'sdp', () => this.#clock.now());
+    this.#sender = new RtpSender(socket, this.#clock, { keepSending: opts.keepSending === true });
+    this.#sourceLock = opts.sourceLock ?? 'sdp';
+    this.#receiver = new RtpReceiver(this.#listeners, this.#sourceLock, () => this.#clock.now());
     this.#rtcp = rtcpSocket && new RtcpChannel(rtcpSocket, {
       sender: this.#sender, receiver: this.#receiver, clock: this.#clock, ...(opts.rtcpIntervalMs ? { intervalMs: opts.rtcpIntervalMs } : {}),
     });
@@ -309,12 +317,52 @@ export class RtpSession implements MediaSession {
     this.#sender.configure(remote);
     this.#receiver.configure(remote, rxPayloadType, rxDtmfPayloadType);
     this.#rtcp?.configure(remote.address, remote.port + 1);
+    this.#connect(remote);
     this.#appliedAt = this.#clock.now();
     // on hold (sendonly from us, inactive) the far end sends nothing, and that is no fault
     this.#farEndSends = remote.direction === 'sendrecv' || remote.direction === 'sendonly';
     if (this.#watch === undefined) {
       this.#watch = setInterval(this.#look, WATCH_MS);
       this.#watch.unref();
+    }
+  }
+
+  /**
+   * In 'sdp' mode the socket is connected to the far end's RTP address: the kernel then drops
+   * datagrams from anyone else before they cost a wake-up, and sends skip dgram's address lookup
+   * and the kernel's route lookup (issue 9: a fifth of a packet's cost). In 'latch' mode the
+   * source is not known in advance, so the socket stays open to all. connect() takes effect a
+   * tick later; an address that changes meanwhile (early media, then the answer) is connected
+   * to once it has.
+   */
+  #connect(remote: RemoteMedia): void {
+    if (this.#sourceLock !== 'sdp') return;
+    this.#wanted = remote;
+    if (this.#connecting) return;
+    const to = `${remote.address}:${remote.port}`;
+    if (to === this.#connectedTo) return;
+    if (this.#connectedTo !== null) {
+      this.#socket.disconnect();
+      this.#connectedTo = null;
+    }
+    this.#connecting = true;
+    this.#sender.socketIs('connecting');
+    const failed = () => {
+      // sends go on with the address, as in 'latch' mode
+      this.#connecting = false;
+      this.#sender.socketIs('open');
+    };
+    try {
+      this.#socket.connect(remote.port, remote.address, (err?: Error) => {
+        if (err) return failed();
+        this.#connecting = false;
+        this.#connectedTo = to;
+        if (this.#closed) return;
+        if (this.#wanted !== remote) this.#connect(this.#wanted!);
+        else this.#sender.socketIs('connected');
+      });
+    } catch {
+      failed();
     }
   }
 
@@ -354,6 +402,8 @@ export interface RtpMediaFactoryOptions {
   timeoutMs?: number;
   /** see RtpSessionOptions.rtcpIntervalMs */
   rtcpIntervalMs?: number;
+  /** see RtpSessionOptions.keepSending */
+  keepSending?: boolean;
 }
 
 /**
@@ -373,5 +423,6 @@ export function createRtpMediaFactory(opts: RtpMediaFactoryOptions = {}): MediaF
   if (opts.sourceLock !== undefined) base.sourceLock = opts.sourceLock;
   if (opts.timeoutMs !== undefined) base.timeoutMs = opts.timeoutMs;
   if (opts.rtcpIntervalMs !== undefined) base.rtcpIntervalMs = opts.rtcpIntervalMs;
+  if (opts.keepSending !== undefined) base.keepSending = opts.keepSending;
   return { allocate: () => RtpSession.open(base) };
 }

@@ -19,6 +19,15 @@ async function session(opts: Parameters<typeof RtpSession.open>[0] = {}): Promis
   return s;
 }
 
+/**
+ * The session connects its socket to the far end on answer(); connect() takes effect a tick
+ * later, and packets due meanwhile leave on the pacer's next tick. Tests that step a manual
+ * clock from the first packet wait for it.
+ */
+function connected(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
 /** A calls B: A.offer() -> B.accept() -> A.answer(). */
 async function call(a: RtpSession, b: RtpSession): Promise<void> {
   a.answer(b.accept(a.offer()));
@@ -331,6 +340,7 @@ describe('RtpSession sending, seen by a bare UDP socket', () => {
     const a = await session({ clock });
     a.offer();
     a.answer(peer.sdp());
+    await connected();
     let done: boolean | null = null;
     void a.play(tone(440, 6 * FRAME)).then((ok) => (done = ok));
     expect(a.stats.packetsSent).toBe(1);
@@ -355,6 +365,7 @@ describe('RtpSession sending, seen by a bare UDP socket', () => {
     const a = await session({ clock });
     a.offer();
     a.answer(peer.sdp());
+    await connected();
     void a.play(tone(440, 50 * FRAME));
     clock.fire(500);
     expect(a.stats.packetsSent).toBe(2);
@@ -368,6 +379,7 @@ describe('RtpSession sending, seen by a bare UDP socket', () => {
     const a = await session({ clock });
     a.offer();
     a.answer(peer.sdp());
+    await connected();
     await a.play(constant(100));
     clock.t += 1000;
     await a.play(constant(100));
@@ -682,7 +694,7 @@ describe('whose RTP is the call\'s: source locking', () => {
     expect(cond()).toBe(true);
   }
 
-  it('by default, audio and DTMF from any address but the one the answer names are dropped and counted; the callee is still heard', async () => {
+  it('by default, audio and DTMF from any address but the one the answer names are dropped (by the kernel: the socket is connected to that address); the callee is still heard', async () => {
     const a = await session();
     const callee = await RawPeer.open();
     const stranger = await RawPeer.open();
@@ -692,14 +704,16 @@ describe('whose RTP is the call\'s: source locking', () => {
     a.on('dtmf', (d) => digits.push(d));
     const heard: Int16Array[] = [];
     a.on('audio', (pcm) => heard.push(pcm.slice()));
+    await connected();
     for (let i = 0; i < 5; i++) stranger.send(a, audioPacket(100 + i, 5000));
     for (let i = 0; i < 3; i++) stranger.send(a, dtmfPacket(200 + i, 8000, 1, true, 800));
-    await until(() => a.stats.packetsForeign === 8);
     callee.send(a, audioPacket(1, 1000));
     await until(() => heard.length === 1);
-    expect(heard[0]![0]).toBe(level(1000));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(heard.map((p) => p[0])).toEqual([level(1000)]);
     expect(digits).toEqual([]);
-    expect(a.stats).toMatchObject({ packetsForeign: 8, packetsReceived: 1 });
+    // never reached the process: nothing to count (the receiver counts strangers in 'latch' mode, below)
+    expect(a.stats).toMatchObject({ packetsForeign: 0, packetsReceived: 1, packetsIgnored: 0 });
   });
 
   it('with sourceLock latch (a callee behind NAT), the first source heard is the call\'s, and no other after it', async () => {
