@@ -32,8 +32,13 @@ export interface ReferenceSpeechServer {
 }
 
 const ENGINE = 'zvonar-modem 1 (Bell 202 FSK reference voice)';
-/** 100 ms per Synthesize chunk: playback can start after the first, and a chunk is 1.6 kB. */
-const CHUNK_SAMPLES = SAMPLE_RATE_HZ / 10;
+/**
+ * Synthesize chunks: 100 ms first, so playback can start at once, then 500 ms (8 kB): the whole
+ * utterance is ready at once here, and each message costs the client a parse and a queue step
+ * (at 100 ms each, 1,400 a second at 200 calls: a tenth of zvonar's CPU, bench/capacity.ts).
+ */
+const FIRST_CHUNK_SAMPLES = SAMPLE_RATE_HZ / 10;
+const CHUNK_SAMPLES = SAMPLE_RATE_HZ / 2;
 /** How long close() lets open calls finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 2000;
 
@@ -192,8 +197,8 @@ async function synthesize(call: ServerWritableStream<SynthesizeRequestMsg, Synth
   const codec = CODECS.get(req.format!.encoding)!;
   try {
     const pcm = modemSpeak(req.text);
-    for (let at = 0; at < pcm.length && !call.cancelled; at += CHUNK_SAMPLES) {
-      const more = call.write({ audio: codec.encode(pcm.subarray(at, at + CHUNK_SAMPLES)) });
+    for (let at = 0, size = FIRST_CHUNK_SAMPLES; at < pcm.length && !call.cancelled; at += size, size = CHUNK_SAMPLES) {
+      const more = call.write({ audio: codec.encode(pcm.subarray(at, at + size)) });
       if (!more) await drained(call);
     }
     if (!call.cancelled) call.end();

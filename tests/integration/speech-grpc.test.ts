@@ -67,8 +67,9 @@ describe('reference speech server over gRPC', () => {
     const chunks = await collect(speech.tts.synthesize({ text: RU, language: 'ru-RU', callId: 'c-1' }));
     const audio = Int16Array.from(chunks.flatMap((c) => [...c]));
     expect(audio).toEqual(modemSpeak(RU));
-    // 100 ms chunks as the engine produces them, not one block at the end.
-    expect(chunks.length).toBe(Math.ceil(audio.length / 800));
+    // in chunks, not one block at the end: 100 ms first (playback starts), then 500 ms
+    expect(chunks[0]).toHaveLength(800);
+    expect(chunks.length).toBe(1 + Math.ceil((audio.length - 800) / 4000));
 
     const stream = speech.asr.recognize({ language: 'ru-RU', hints: ['да', 'нет'], callId: 'c-1' });
     for (let at = 0; at < audio.length; at += 160) stream.write(audio.subarray(at, at + 160));
