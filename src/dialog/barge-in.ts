@@ -46,6 +46,7 @@ export class BargeIn {
   readonly #off: () => void;
   readonly #clock: Clock;
   #quiet: unknown = undefined;
+  #lastFrameAt = 0;
 
   constructor(audio: CallAudio, vad: VoiceActivity, clock: Clock) {
     this.#audio = audio;
@@ -53,14 +54,21 @@ export class BargeIn {
     this.#clock = clock;
     this.#off = audio.on('audio', (pcm) => {
       this.#frame(pcm);
-      // while the callee is heard talking, a stop in their packets is silence (see QUIET_MS)
-      if (this.#quiet !== undefined) this.#clock.clearTimeout(this.#quiet);
-      this.#quiet = this.#vad.speaking ? this.#clock.setTimeout(this.#silent, QUIET_MS) : undefined;
+      // while the callee is heard talking, a stop in their packets is silence (see QUIET_MS): one
+      // timer per stretch of speech, looking at when the last frame came (not one per frame)
+      this.#lastFrameAt = this.#clock.now();
+      if (this.#quiet === undefined && this.#vad.speaking) this.#quiet = this.#clock.setTimeout(this.#silent, QUIET_MS);
     });
   }
 
   readonly #silent = (): void => {
     this.#quiet = undefined;
+    if (!this.#vad.speaking) return;
+    const since = this.#clock.now() - this.#lastFrameAt;
+    if (since < QUIET_MS) {
+      this.#quiet = this.#clock.setTimeout(this.#silent, QUIET_MS - since);
+      return;
+    }
     for (let i = 0; i < 50 && this.#vad.speaking; i++) this.#frame(SILENCE);
   };
 
