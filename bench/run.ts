@@ -5,12 +5,13 @@
 import { benchAmd } from './amd.js';
 import { benchBargeIn } from './barge-in.js';
 import { benchCalls } from './calls.js';
+import { benchCapacity } from './capacity.js';
 import { benchImport } from './import.js';
 import { benchMedia } from './media-rtp.js';
 import { benchSpeechCapacity } from './speech-capacity.js';
 import { benchSpeech } from './speech-modem.js';
 
-const benches = { media: benchMedia, 'barge-in': benchBargeIn, speech: benchSpeech, 'speech-capacity': benchSpeechCapacity, calls: benchCalls, import: benchImport, amd: benchAmd };
+const benches = { media: benchMedia, 'barge-in': benchBargeIn, speech: benchSpeech, 'speech-capacity': benchSpeechCapacity, calls: benchCalls, capacity: benchCapacity, import: benchImport, amd: benchAmd };
 const only = process.argv.slice(2);
 
 for (const [key, bench] of Object.entries(benches)) {
