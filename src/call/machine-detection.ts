@@ -47,7 +47,10 @@ export function answerMachines(p: {
   }, (v) => {
     verdict = v;
     if (v === 'screening' && p.dialog.screen()) log.info({}, 'screening assistant; the robot introduces itself and starts over');
-    if (v !== 'machine') return;
+    if (v !== 'machine') {
+      offEar(); // a person or an assistant: no mailbox to listen for, for the rest of the call
+      return;
+    }
     p.dialog.stop();
     if (!ear || !script.voicemail) return log.info({}, 'answering machine; robot hangs up');
     log.info({}, 'answering machine; robot leaves the message');
