@@ -41,6 +41,9 @@ export interface BuildOptions {
   trunk?: string;
 }
 
+/** Calls at once above which the embedded registry is warned about (see buildEngine). */
+const PGLITE_MAX_CHANNELS = 50;
+
 /**
  * Builds the engine from configuration: the only place that picks adapters.
  * Closes what it opened if a later part fails to start.
@@ -61,6 +64,11 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
     if (!opts.db) closers.push(() => db.close());
     const applied = await persist(() => migrate(db), { clock, log, what: 'the schema check', budgetMs: cfg.dialer.registryRetryMs });
     log.info({ registry: db.kind, applied }, 'registry ready');
+    if (db.kind === 'pglite' && cfg.trunk.maxChannels > PGLITE_MAX_CHANNELS) {
+      // PGlite runs in this process: bench/capacity.ts saw it hold the event loop 80-120 ms at a
+      // time with 200 calls, and the media's pacing with it
+      log.warn({ maxChannels: cfg.trunk.maxChannels }, `PGlite runs inside the dialer and stalls its media beyond about ${PGLITE_MAX_CHANNELS} calls at once; set DATABASE_URL to a PostgreSQL`);
+    }
 
     let speechAddress: string;
     if (cfg.speech.kind === 'embedded') {
