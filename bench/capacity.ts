@@ -1,6 +1,7 @@
 /**
  * How many live calls one core of zvonar carries (issue 9). Answered calls, G.711 both ways, a
- * dialog running (bench/capacity-survey.yaml: a greeting and twelve questions, about 30 s), the
+ * dialog running (bench/capacity-survey.yaml: a greeting and twelve questions, about 30 s) with
+ * answering-machine detection as configured by default (its own recognition stream for 4.7 s), the
  * modem voice through the reference speech server over gRPC, the registry on PGlite. The callees
  * and the speech server run in their own processes (bench/capacity-child.ts), so the CPU measured
  * here (process.cpuUsage() of this process) is zvonar's own: the dialer, the call sessions, the
@@ -27,6 +28,7 @@ import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { CallFailedError, silentLogger } from '../src/core/index.js';
 import { buildEngine } from '../src/app/index.js';
+import { amdOptions } from '../src/app/run.js';
 import { Config } from '../src/config/index.js';
 import { compileScript, loadScript } from '../src/dialog/index.js';
 import { ANY_HOUR, defaultRules, newDialerId, runCampaign } from '../src/dialer/index.js';
@@ -213,7 +215,6 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
       trunk: { from: '+78632000000', cps, maxChannels: n },
       speech: { kind: 'grpc', address: speech.hello.address as string },
       log: { level: 'silent' },
-      amd: { enabled: false },
     });
     const engine = await buildEngine(cfg, { db, log: silentLogger });
     const calls = new ChildCallControl(callees.proc);
@@ -261,7 +262,7 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
     try {
       await runCampaign(deps, {
         campaign, script, machine, trunk: { ...cfg.trunk }, clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone },
-        ...engine.config.dialer, amd: null, dialerId: newDialerId(), untilIdle: true,
+        ...engine.config.dialer, amd: amdOptions(cfg), dialerId: newDialerId(), untilIdle: true,
         onCallEnded: (s) => {
           ended++;
           if (ended === 1) firstEndAt = performance.now();
