@@ -11,9 +11,8 @@
  * The session itself holds what both halves share: the socket, the SDP offer/answer that
  * configures them, the listeners, the counters, and closing once.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:dgram';
-import { isIP } from 'node:net';
 import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
 import { dtmfEvent } from './dtmf.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
@@ -21,16 +20,8 @@ import { bindRtpSocket, sharedRtpPortAllocator, type RtpPortAllocator } from './
 import { RtcpChannel } from './rtcp-channel.js';
 import { RtpReceiver, type RtpReceiveStats, type SourceLock } from './rtp-receiver.js';
 import { monotonicClock, RtpSender, type RtpSendStats } from './rtp-sender.js';
-import {
-  buildSdpAnswer,
-  buildSdpOffer,
-  CODEC_PAYLOAD_TYPE,
-  DEFAULT_DTMF_PAYLOAD_TYPE,
-  parseSdpAnswer,
-  parseSdpOffer,
-  SUPPORTED_CODECS,
-  type RemoteMedia,
-} from './sdp.js';
+import type { RemoteMedia } from './sdp.js';
+import { SdpNegotiation, type Negotiated } from './sdp-negotiation.js';
 
 export { monotonicClock } from './rtp-sender.js';
 export type { SourceLock } from './rtp-receiver.js';
@@ -90,13 +81,9 @@ type Listeners = { [E in keyof MediaSessionEvents]: MediaSessionEvents[E][] };
 export class RtpSession implements MediaSession {
   readonly id: string;
   readonly #socket: Socket;
-  readonly #family: 4 | 6;
-  readonly #codecs: readonly Codec[];
   readonly #publicAddress: string;
   readonly #port: number;
-  readonly #sdpSessionId: number;
-  #sdpVersion = 0;
-  #offered = false;
+  readonly #sdp: SdpNegotiation;
   #closed = false;
   /** One table for the session's life: on() and close() swap its arrays, the receiver reads them. */
   readonly #listeners: Listeners = { audio: [], dtmf: [], close: [], timeout: [] };
@@ -132,7 +119,6 @@ export class RtpSession implements MediaSession {
     this.id = opts.id ?? randomUUID();
     this.#socket = socket;
     const local = socket.address();
-    this.#family = local.family === 'IPv6' ? 6 : 4;
     this.#port = local.port;
     this.#publicAddress = opts.publicAddress ?? local.address;
     this.#clock = opts.clock ?? monotonicClock;
@@ -143,9 +129,7 @@ export class RtpSession implements MediaSession {
     this.#rtcp = rtcpSocket && new RtcpChannel(rtcpSocket, {
       sender: this.#sender, receiver: this.#receiver, clock: this.#clock, ...(opts.rtcpIntervalMs ? { intervalMs: opts.rtcpIntervalMs } : {}),
     });
-    this.#codecs = opts.codecs && opts.codecs.length > 0 ? [...opts.codecs] : SUPPORTED_CODECS;
-    // RFC 4566 §5.2 asks for an o= session id unique to this session; a random one suffices.
-    this.#sdpSessionId = randomBytes(4).readUInt32BE(0) >>> 1;
+    this.#sdp = new SdpNegotiation({ address: this.#publicAddress, port: this.#port, family: local.family === 'IPv6' ? 6 : 4, codecs: opts.codecs, id: this.id });
     socket.on('message', this.#receiver.onMessage);
     socket.on('error', this.#onSocketError);
   }
@@ -183,39 +167,20 @@ export class RtpSession implements MediaSession {
   /** Throws InvalidStateError after close(). */
   offer(): string {
     this.#assertOpen('offer');
-    this.#offered = true;
-    return buildSdpOffer({
-      address: this.#publicAddress,
-      port: this.#port,
-      sessionId: this.#sdpSessionId,
-      sessionVersion: ++this.#sdpVersion,
-      codecs: this.#codecs,
-    });
+    return this.#sdp.offer();
   }
 
   /** Throws MediaError('SDP_INVALID'), or InvalidStateError before offer() or after close(). */
   answer(sdp: string): void {
     this.#assertOpen('answer');
-    if (!this.#offered) throw new InvalidStateError(`media ${this.id}: answer() before offer()`);
-    const remote = parseSdpAnswer(sdp, this.#codecs);
-    // We offered each codec on its static payload type, so that is the number we receive on.
-    this.#apply(remote, CODEC_PAYLOAD_TYPE.get(remote.codec)!, remote.dtmfPayloadType === null ? -1 : DEFAULT_DTMF_PAYLOAD_TYPE);
+    this.apply(this.#sdp.answer(sdp));
   }
 
   /** Throws MediaError('SDP_INVALID'), or InvalidStateError after close(). */
   accept(sdpOffer: string): string {
     this.#assertOpen('accept');
-    const remote = parseSdpOffer(sdpOffer, this.#codecs);
-    this.#checkFamily(remote);
-    const answer = buildSdpAnswer({
-      address: this.#publicAddress,
-      port: this.#port,
-      sessionId: this.#sdpSessionId,
-      sessionVersion: ++this.#sdpVersion,
-      remote,
-    });
-    // The answer reuses the offer's payload type numbers (RFC 3264 §6.1), so both directions share them.
-    this.#apply(remote, remote.payloadType, remote.dtmfPayloadType ?? -1);
+    const { answer, negotiated } = this.#sdp.accept(sdpOffer);
+    this.apply(negotiated);
     return answer;
   }
 
@@ -303,16 +268,8 @@ export class RtpSession implements MediaSession {
     if (this.#closed) throw new InvalidStateError(`media ${this.id}: ${op}() after close()`);
   }
 
-  #checkFamily(remote: RemoteMedia): void {
-    if (isIP(remote.address) !== this.#family) {
-      throw new MediaError('SDP_INVALID', `the far end's address ${remote.address} is not IPv${this.#family} like the RTP socket`, { address: remote.address }, {
-        hint: `bind media.host to an IPv${this.#family === 4 ? 6 : 4} address to reach it`,
-      });
-    }
-  }
-
-  #apply(remote: RemoteMedia, rxPayloadType: number, rxDtmfPayloadType: number): void {
-    this.#checkFamily(remote);
+  /** Applies a negotiation's outcome (answer() and accept() do; the media worker, for its proxy's). */
+  apply({ remote, rxPayloadType, rxDtmfPayloadType }: Negotiated): void {
     this.#codec = remote.codec;
     this.#sender.configure(remote);
     this.#receiver.configure(remote, rxPayloadType, rxDtmfPayloadType);
