@@ -3,7 +3,9 @@ import { ConfigError, systemClock, type Clock, type Logger } from '../core/index
 import type { Config } from '../config/index.js';
 import { createDialerMetrics, type CallDeps } from '../dialer/index.js';
 import { RtpPortAllocator } from '../media/port-allocator.js';
+import type { MediaFactory } from '../media/index.js';
 import { createRtpMediaFactory } from '../media/rtp-session.js';
+import { startWorkerMedia } from '../media/worker-media.js';
 import { noOperators } from '../operator/index.js';
 import { connectPostgres } from '../registry/pg-db.js';
 import { openPglite } from '../registry/pglite-db.js';
@@ -83,7 +85,17 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
 
     // one allocator for the process: the simulated callees' ports come from the same range
     const rtpPorts = new RtpPortAllocator({ portMin: cfg.media.portMin, portMax: cfg.media.portMax });
-    const media = createRtpMediaFactory({ host: cfg.media.host, allocator: rtpPorts, sourceLock: cfg.media.sourceLock, timeoutMs: cfg.media.timeoutMs });
+    const { host, sourceLock, timeoutMs } = cfg.media;
+    let media: MediaFactory;
+    if (cfg.media.worker) {
+      // its own ports from the range: the allocator below then only serves the simulated callees,
+      // and a port both pick is refused by the second bind, which moves on to the next
+      const worker = startWorkerMedia({ host, portMin: cfg.media.portMin, portMax: cfg.media.portMax, sourceLock, timeoutMs });
+      closers.push(() => worker.close());
+      media = worker;
+    } else {
+      media = createRtpMediaFactory({ host, allocator: rtpPorts, sourceLock, timeoutMs });
+    }
     let sim: SimNetwork | null = null;
     let calls: CallControl;
     const telephony = cfg.telephony;

@@ -103,9 +103,14 @@ export const Config = z.strictObject({
       sourceLock: z.enum(['sdp', 'latch']).default('sdp'),
       /** an answered call whose callee sends no RTP for this long is ended as a network fault; 0: never */
       timeoutMs: z.number().int().min(0).max(600_000).refine((n) => n === 0 || n >= 2_000, 'at least 2000 ms, or 0 for never').default(60_000),
+      /**
+       * RTP in a worker thread (src/media/worker-media.ts): packets leave on time however busy the
+       * dialogs, speech and registry keep the main thread, and a second core carries them
+       */
+      worker: z.boolean().default(false),
     })
     .refine((m) => m.portMin <= m.portMax, { message: 'portMin must not exceed portMax', path: ['portMin'] })
-    .default({ host: '127.0.0.1', portMin: 20_000, portMax: 29_999, sourceLock: 'sdp', timeoutMs: 60_000 }),
+    .default({ host: '127.0.0.1', portMin: 20_000, portMax: 29_999, sourceLock: 'sdp', timeoutMs: 60_000, worker: false }),
   speech: z.discriminatedUnion('kind', [
     /** the reference modem-voice server, started in-process on 127.0.0.1 */
     z.strictObject({ kind: z.literal('embedded') }),
