@@ -33,6 +33,7 @@ import { Config } from '../src/config/index.js';
 import { compileScript, loadScript } from '../src/dialog/index.js';
 import { ANY_HOUR, defaultRules, newDialerId, runCampaign } from '../src/dialer/index.js';
 import { rtpTraffic } from '../src/media/index.js';
+import type { WorkerMedia } from '../src/media/worker-media.js';
 import { createCampaign, enrolPatients, migrate, upsertPatients } from '../src/registry/index.js';
 import { connectPostgres } from '../src/registry/pg-db.js';
 import { openPglite } from '../src/registry/pglite-db.js';
@@ -48,9 +49,11 @@ const RUN_MS = 150_000;
 
 function child(role: string): Promise<{ proc: ChildProcess; hello: Record<string, unknown> }> {
   const proc = fork(new URL('./capacity-child.js', import.meta.url), [role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  // the far side stands in for phones and a speech engine on other machines: on this one it must
-  // not take the cores from zvonar when they are short (their CPU is reported, not counted)
-  setPriority(proc.pid!, 10);
+  // the callees stand in for phones on other machines: on this one they must not take the cores
+  // from zvonar when these are short (their CPU is reported, not counted; the packets zvonar
+  // receives show whether they kept up). The speech server is not starved: a call it cannot
+  // answer in time fails, which would not be zvonar's doing.
+  if (role === 'callees') setPriority(proc.pid!, 10);
   return new Promise((resolve, reject) => {
     proc.once('message', (hello: Record<string, unknown>) => resolve({ proc, hello }));
     proc.once('exit', (code) => reject(new Error(`capacity-child ${role} exited with ${code}`)));
@@ -165,6 +168,8 @@ const profiler = (() => {
   };
 })();
 
+interface Traffic { sent: number; received: number; sendJitterP99Ms: number }
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -177,12 +182,16 @@ function cpuMsNow(): number {
 
 export interface CapacityResult {
   registry: string;
+  /** RTP in the media worker thread (media.worker) */
+  worker: boolean;
   calls: number;
   peakLive: number;
   meanLive: number;
   windowMs: number;
   cpuMs: number;
   packets: number;
+  /** RTP packets received in the window: the callees send 50 a second each unless starved of CPU */
+  received: number;
   failed: Record<string, number>;
   sendJitterP99Ms: number;
   firstAudioMs: number[];
@@ -215,6 +224,7 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
       trunk: { from: '+78632000000', cps, maxChannels: n },
       speech: { kind: 'grpc', address: speech.hello.address as string },
       log: { level: 'silent' },
+      media: { worker: process.env.ZVONAR_BENCH_WORKER !== '0' },
     });
     const engine = await buildEngine(cfg, { db, log: silentLogger });
     const calls = new ChildCallControl(callees.proc);
@@ -229,8 +239,18 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
     const stop = new AbortController();
     const bound = setTimeout(() => stop.abort(), RUN_MS);
     const rss0 = process.memoryUsage().rss;
-    let window: { t0: number; cpu0: number; packets0: number; calleesCpu0: Promise<number>; liveSum: number; samples: number } | null = null;
-    type Measured = Omit<CapacityResult, 'failed' | 'firstAudioMs' | 'registry' | 'calls' | 'peakLive' | 'calleesCpuMs' | 'talkSec'> & { calleesCpu1: Promise<number>; calleesCpu0: Promise<number> };
+    // the RTP counters are the media worker's when it runs (media.worker), else this thread's
+    const worker = engine.deps.media as Partial<WorkerMedia>;
+    const traffic = (reset: boolean): Promise<Traffic> => {
+      if (worker.traffic) return worker.traffic(reset);
+      const t = { sent: rtpTraffic.sent, received: rtpTraffic.received, sendJitterP99Ms: rtpTraffic.sendJitter.percentileMs(99) };
+      if (reset) rtpTraffic.sendJitter.reset();
+      return Promise.resolve(t);
+    };
+    let window: { t0: number; cpu0: number; traffic0: Promise<Traffic>; calleesCpu0: Promise<number>; liveSum: number; samples: number } | null = null;
+    type Measured = Omit<CapacityResult, 'failed' | 'firstAudioMs' | 'registry' | 'worker' | 'calls' | 'peakLive' | 'calleesCpuMs' | 'talkSec' | 'packets' | 'received' | 'sendJitterP99Ms'> & {
+      calleesCpu1: Promise<number>; calleesCpu0: Promise<number>; traffic0: Promise<Traffic>; traffic1: Promise<Traffic>;
+    };
     const measured: { result: Measured | null } = { result: null };
     let ended = 0;
     let firstEndAt = Number.NaN;
@@ -242,17 +262,15 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
       const windowMs = performance.now() - w.t0;
       measured.result = {
         meanLive: w.liveSum / Math.max(1, w.samples), windowMs, cpuMs: cpuMsNow() - w.cpu0,
-        packets: rtpTraffic.sent + rtpTraffic.received - w.packets0,
-        sendJitterP99Ms: rtpTraffic.sendJitter.percentileMs(99),
+        traffic0: w.traffic0, traffic1: traffic(false),
         rssPerCallKb: Math.round((process.memoryUsage().rss - rss0) / 1024 / calls.live),
         calleesCpu0: w.calleesCpu0, calleesCpu1: calls.cpuMs(),
       };
     };
     const sampler = setInterval(() => {
       if (!window && performance.now() - firstEndAt >= SETTLE_MS) {
-        rtpTraffic.sendJitter.reset();
         void profiler.start();
-        window = { t0: performance.now(), cpu0: cpuMsNow(), packets0: rtpTraffic.sent + rtpTraffic.received, calleesCpu0: calls.cpuMs(), liveSum: 0, samples: 0 };
+        window = { t0: performance.now(), cpu0: cpuMsNow(), traffic0: traffic(true), calleesCpu0: calls.cpuMs(), liveSum: 0, samples: 0 };
       }
       if (!window || measured.result) return;
       window.liveSum += calls.live;
@@ -280,8 +298,13 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
     const placed = calls.placed;
     if (ended < placed) failed['not ended'] = placed - ended;
     const { rows } = await db.query<{ talk: number }>(`select avg(extract(epoch from ended_at - answered_at))::float8 as talk from attempt where campaign_id = $1`, [id]);
-    const { calleesCpu0: _a, calleesCpu1: _b, ...rest } = r;
-    return { ...rest, registry: db.kind, calls: placed, peakLive: calls.peakLive, failed, firstAudioMs: firstAudioMs.sort((a, b) => a - b), calleesCpuMs, talkSec: rows[0]!.talk };
+    const { calleesCpu0: _a, calleesCpu1: _b, traffic0: _c, traffic1: _d, ...rest } = r;
+    const t0 = await r.traffic0;
+    const t1 = await r.traffic1;
+    return {
+      ...rest, packets: t1.sent + t1.received - t0.sent - t0.received, received: t1.received - t0.received, sendJitterP99Ms: t1.sendJitterP99Ms,
+      registry: db.kind, worker: cfg.media.worker, calls: placed, peakLive: calls.peakLive, failed, firstAudioMs: firstAudioMs.sort((a, b) => a - b), calleesCpuMs, talkSec: rows[0]!.talk,
+    };
   } finally {
     speech.proc.disconnect();
     callees.proc.disconnect();
@@ -337,9 +360,12 @@ export async function benchCapacity(): Promise<{ name: string; figures: Record<s
   const perCore = Math.floor(r.meanLive / cores);
   const ratio = r.cpuMs / r.packets / floor.cpuMsPerPacket;
   const fa = r.firstAudioMs;
+  // the load offered: a callee that keeps up sends 50 packets a second; fewer means the far
+  // side's process was starved of CPU, and the figure above flatters zvonar
+  const rxPerCall = r.received / r.meanLive / (r.windowMs / 1000);
   const failures = Object.entries(r.failed).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return {
-    name: `capacity: ${n} channels of answered calls through zvonar (${r.calls} calls, registry ${r.registry}), callees and speech server in their own processes`,
+    name: `capacity: ${n} channels of answered calls through zvonar (${r.calls} calls, registry ${r.registry}, RTP ${r.worker ? 'in the media worker' : 'on the main thread'}), callees and speech server in their own processes`,
     figures: {
       line: `capacity: ${perCore} concurrent calls per core (p99 send jitter ${r.sendJitterP99Ms.toFixed(1)} ms, first audio p99 ${Math.round(percentile(fa, 99))} ms, RSS ${r.rssPerCallKb} KB/call)`,
       floor: `floor ratio: ${ratio.toFixed(2)}`,
@@ -349,6 +375,7 @@ export async function benchCapacity(): Promise<{ name: string; figures: Record<s
       'window, s': Number((r.windowMs / 1000).toFixed(1)),
       'zvonar CPU in the window, cores': Number(cores.toFixed(2)),
       'callees process CPU in the window, cores': Number((r.calleesCpuMs / r.windowMs).toFixed(2)),
+      'packets received per live call per second (50 offered)': rxPerCall >= 47 ? Number(rxPerCall.toFixed(1)) : `${rxPerCall.toFixed(1)}: the callees' process fell behind, so zvonar had less to do; this run's figures are not valid`,
       'zvonar CPU per RTP packet, µs': Number(((r.cpuMs / r.packets) * 1000).toFixed(1)),
       'raw dgram echo CPU per packet, µs': Number((floor.cpuMsPerPacket * 1000).toFixed(1)),
       'calls not CONFIRMED': failures,
