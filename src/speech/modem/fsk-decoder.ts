@@ -1,13 +1,14 @@
-import {
-  CRC16_INIT,
-  ETX,
-  MARK_HZ,
-  SAMPLE_RATE_HZ,
-  SAMPLES_PER_BIT,
-  SPACE_HZ,
-  STX,
-  crc16Update,
-} from './bell202.js';
+/**
+ * The modem voice's listener: 8 kHz PCM in, carrier and message events out.
+ *
+ *   sample -> correlators (mark, space, 1700 Hz) -> carrier detect -> UART (8N1, bit middles) -> byte
+ *   byte -> frame-reader.ts (STX, length, payload, CRC, ETX) -> message
+ *
+ * Everything up to the byte runs per sample in push()'s one loop, its state in locals; the frame
+ * reader runs once per byte.
+ */
+import { MARK_HZ, SAMPLE_RATE_HZ, SAMPLES_PER_BIT, SPACE_HZ } from './bell202.js';
+import { FrameReader, type ModemMessage } from './frame-reader.js';
 
 /** What the listener heard, with offsets in samples from the first sample pushed. */
 export type ModemEvent =
@@ -15,8 +16,8 @@ export type ModemEvent =
   | { type: 'carrier'; atSample: number }
   /** The carrier stopped for at least 10 ms. */
   | { type: 'carrier-lost'; atSample: number }
-  /** One complete frame with a valid CRC, from the start of its burst to the end of ETX. */
-  | { type: 'message'; text: string; startSample: number; endSample: number };
+  /** One complete frame with a valid CRC (frame-reader.ts). */
+  | ModemMessage;
 
 /*
  * Demodulator: non-coherent FSK. For each tone a complex correlation x[n]·e^(-jωn) is summed over
@@ -94,24 +95,11 @@ const MAX_SHARE_LAG = 100;
  * is how the 30-bit lead mark clears whatever the UART made of the seizure's alternating bits.
  */
 const MAX_BYTE_GAP = 12 * SAMPLES_PER_BIT;
-/** Start with room for 256 payload bytes; grows by doubling for longer texts. */
-const INITIAL_PAYLOAD = 256;
 
 const enum Uart {
   Hunt,
   Bits,
 }
-const enum Frame {
-  Idle,
-  LenHi,
-  LenLo,
-  Payload,
-  CrcHi,
-  CrcLo,
-  Etx,
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const NO_EVENTS: readonly ModemEvent[] = Object.freeze([]);
 
 /**
@@ -161,14 +149,7 @@ export class ModemListener {
   #shift = 0;
   #byteEdge = 0;
   // Frame.
-  #frame = Frame.Idle;
-  #burstStart = -1;
-  #frameStart = 0;
-  #length = 0;
-  #got = 0;
-  #crc = 0;
-  #rxCrc = 0;
-  #payload = new Uint8Array(INITIAL_PAYLOAD);
+  readonly #frames = new FrameReader();
   #events: ModemEvent[] = [];
 
   /** Samples consumed so far; the offset the next pushed sample will have. */
@@ -296,8 +277,8 @@ export class ModemListener {
           this.#bitIndex = 0;
           this.#shift = 0;
           this.#uart = Uart.Bits;
-        } else if (this.#frame !== Frame.Idle && n - this.#huntSince > MAX_BYTE_GAP) {
-          this.#frame = Frame.Idle;
+        } else if (this.#frames.inFrame && n - this.#huntSince > MAX_BYTE_GAP) {
+          this.#frames.drop();
         }
       } else if (n >= this.#nextBitAt) {
         const bit = d > 0 ? 1 : 0;
@@ -311,7 +292,7 @@ export class ModemListener {
         } else {
           this.#hunt(n);
           if (bit) this.#onByte(this.#shift);
-          else this.#frame = Frame.Idle; // framing error: stop bit is space
+          else this.#frames.drop(); // framing error: stop bit is space
         }
       }
       prevD = d;
@@ -354,9 +335,8 @@ export class ModemListener {
   #carrierOn(atSample: number): void {
     this.#carrier = true;
     this.#run = 0;
-    this.#burstStart = atSample;
+    this.#frames.burst(atSample);
     this.#hunt(this.#n);
-    this.#frame = Frame.Idle;
     this.#events.push({ type: 'carrier', atSample });
   }
 
@@ -364,7 +344,7 @@ export class ModemListener {
     this.#carrier = false;
     this.#run = 0;
     this.#uart = Uart.Hunt;
-    this.#frame = Frame.Idle;
+    this.#frames.drop();
     this.#events.push({ type: 'carrier-lost', atSample });
   }
 
@@ -374,64 +354,8 @@ export class ModemListener {
   }
 
   #onByte(b: number): void {
-    if (this.#burstStart < 0) this.#burstStart = Math.round(this.#byteEdge);
-    switch (this.#frame) {
-      case Frame.Idle:
-        if (b === STX) {
-          this.#frame = Frame.LenHi;
-          this.#frameStart = Math.round(this.#byteEdge);
-          this.#crc = CRC16_INIT; // the CRC covers length and payload, not STX
-        }
-        return;
-      case Frame.LenHi:
-        this.#length = b << 8;
-        this.#crc = crc16Update(this.#crc, b);
-        this.#frame = Frame.LenLo;
-        return;
-      case Frame.LenLo:
-        this.#length |= b;
-        this.#crc = crc16Update(this.#crc, b);
-        if (this.#length === 0) {
-          this.#frame = Frame.Idle;
-          return;
-        }
-        if (this.#payload.length < this.#length) {
-          let size = this.#payload.length;
-          while (size < this.#length) size *= 2;
-          this.#payload = new Uint8Array(size);
-        }
-        this.#got = 0;
-        this.#frame = Frame.Payload;
-        return;
-      case Frame.Payload:
-        this.#payload[this.#got++] = b;
-        this.#crc = crc16Update(this.#crc, b);
-        if (this.#got === this.#length) this.#frame = Frame.CrcHi;
-        return;
-      case Frame.CrcHi:
-        this.#rxCrc = b << 8;
-        this.#frame = Frame.CrcLo;
-        return;
-      case Frame.CrcLo:
-        this.#rxCrc |= b;
-        this.#frame = Frame.Etx;
-        return;
-      case Frame.Etx: {
-        this.#frame = Frame.Idle;
-        const burstStart = this.#burstStart;
-        this.#burstStart = -1; // whatever follows is another burst, good frame or not
-        if (b !== ETX || this.#rxCrc !== this.#crc) return;
-        let text: string;
-        try {
-          text = utf8.decode(this.#payload.subarray(0, this.#length));
-        } catch {
-          return; // a CRC collision that is not UTF-8: still garbage
-        }
-        const startSample = burstStart >= 0 ? burstStart : this.#frameStart;
-        const endSample = Math.round(this.#byteEdge + 10 * SAMPLES_PER_BIT);
-        this.#events.push({ type: 'message', text, startSample, endSample });
-      }
-    }
+    const message = this.#frames.byte(b, this.#byteEdge);
+    if (message) this.#events.push(message);
   }
 }
 
