@@ -16,7 +16,9 @@
  * - A timestamp that jumps ahead of the previous packet's end with consecutive sequence numbers is
  *   the sender's silence (DTX, or a pause before a DTMF event's audio): released as a gap, not loss.
  * - A jump of 3,000 or more sequence numbers (RFC 3550 MAX_DROPOUT) is taken as the sender
- *   restarting its numbering once two packets agree; a new SSRC starts the stream over.
+ *   restarting its numbering once two packets agree. A packet of another SSRC mid-stream is a
+ *   stray (dropped and counted) until a second one in sequence shows the source really changed
+ *   (a PBX re-anchoring the media): the stream then starts over on it.
  *
  * Packets that are not audio (RFC 4733 events share the sequence numbers) are pushed with no
  * payload: they keep their place in the order and release nothing.
@@ -42,6 +44,8 @@ export interface JitterStats {
   late: number;
   /** packets never seen (their samples released as lost) */
   lost: number;
+  /** packets of another SSRC than the stream's, dropped (see above) */
+  strays: number;
   /** RFC 3550 interarrival jitter, ms */
   jitterMs: number;
   /** the most packets held at once */
@@ -81,9 +85,12 @@ export class JitterBuffer {
   readonly #held: Held[] = [];
   /** the last gaps given up, to tell a late packet from a duplicate */
   readonly #lostRanges: [number, number][] = [];
-  readonly stats: JitterStats = { released: 0, reordered: 0, duplicates: 0, late: 0, lost: 0, jitterMs: 0, maxHeld: 0 };
+  readonly stats: JitterStats = { released: 0, reordered: 0, duplicates: 0, late: 0, lost: 0, strays: 0, jitterMs: 0, maxHeld: 0 };
 
   #ssrc = -1;
+  /** the last stray's SSRC and sequence number: a next one that follows it is a new source */
+  #straySsrc = -1;
+  #straySeq = -1;
   /** extended sequence number of the next packet to release */
   #next = -1;
   /** highest extended sequence number seen, and the cycles (RFC 3550 A.1) */
@@ -121,7 +128,17 @@ export class JitterBuffer {
    * packet's extended sequence number (for reception reports), or -1 for a jump not yet believed.
    */
   push(ssrc: number, seq: number, timestamp: number, buf: Uint8Array, offset: number, length: number, arrivalMs: number): number {
-    if (ssrc !== this.#ssrc) this.#restart(ssrc, seq);
+    if (ssrc !== this.#ssrc) {
+      const follows = ssrc === this.#straySsrc && seq === ((this.#straySeq + 1) & 0xffff);
+      if (this.#ssrc !== -1 && !follows) {
+        this.stats.strays++;
+        this.#straySsrc = ssrc;
+        this.#straySeq = seq;
+        return -1;
+      }
+      this.#straySsrc = -1;
+      this.#restart(ssrc, seq);
+    }
     const ext = this.#extend(seq);
     if (ext < 0) return -1; // a wild jump not yet confirmed
     this.#measureJitter(timestamp, arrivalMs);

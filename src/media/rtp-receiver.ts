@@ -33,7 +33,7 @@ export type SourceLock = 'sdp' | 'latch';
 export interface RtpReceiveStats {
   /** Packets of the negotiated audio or telephone-event payload type that passed the sequence check. */
   packetsReceived: number;
-  /** Duplicates, and packets that came after their place was given up for lost (late). */
+  /** Duplicates, packets that came after their place was given up for lost (late), and strays of another SSRC. */
   packetsDropped: number;
   /** Packets never seen: their time was given to the listeners as silence. */
   packetsLost: number;
@@ -60,7 +60,7 @@ export class RtpReceiver {
   get stats(): RtpReceiveStats {
     const jb: JitterStats = this.#jitter.stats;
     return {
-      packetsReceived: jb.released, packetsDropped: jb.duplicates + jb.late, packetsIgnored: this.#ignored, packetsForeign: this.#foreign,
+      packetsReceived: jb.released, packetsDropped: jb.duplicates + jb.late + jb.strays, packetsIgnored: this.#ignored, packetsForeign: this.#foreign,
       packetsLost: jb.lost, packetsLate: jb.late, packetsReordered: jb.reordered, jitterMs: Math.round(jb.jitterMs * 10) / 10,
     };
   }

@@ -593,12 +593,16 @@ describe('RtpSession receiving forged packets from a bare UDP socket', () => {
     expect((await got).map((f) => f[0])).toEqual([100, 600, 700].map(level));
   });
 
-  it('a new SSRC starts a new sequence', async () => {
+  it('a packet of another SSRC mid-call is dropped and counted; two in sequence are a new source, and its stream starts over', async () => {
     const { peer, b } = await callee();
-    const got = framesUntil(b, isConstant(level(300)));
+    const got = framesUntil(b, isConstant(level(400)));
     peer.send(b, audioPacket(500, 100, 0, 1));
-    peer.send(b, audioPacket(7, 300, 0, 2));
-    expect((await got).map((f) => f[0])).toEqual([100, 300].map(level));
+    peer.send(b, audioPacket(7, 200, 0, 2)); // a stray
+    peer.send(b, audioPacket(501, 300, 0, 1)); // the call's own goes on
+    peer.send(b, audioPacket(40, 999, 0, 3)); // the new source's first: a stray until
+    peer.send(b, audioPacket(41, 400, 0, 3)); // ... its next follows it
+    expect((await got).map((f) => f[0])).toEqual([100, 300, 400].map(level));
+    expect(b.stats.packetsDropped).toBe(2);
   });
 
   it('30 ms packets are re-cut into 160-sample frames', async () => {

@@ -104,15 +104,20 @@ describe('jitter buffer', () => {
     expect(jb.stats).toMatchObject({ lost: 0, released: 4 });
   });
 
-  it('believes a sender that restarted its numbering once two packets agree, and starts over on a new SSRC', () => {
-    const { out, send } = harness();
+  it('believes a sender that restarted its numbering once two packets agree, and a new SSRC once two of its packets follow each other', () => {
+    const { out, send, jb } = harness();
     send(10, 0, 0);
     send(40_000, 160, 20, 99);
     expect(out).toEqual([10]);
     send(40_001, 320, 40, 100);
     expect(out).toEqual([10, 100]);
-    send(5, 0, 60, 200, 8); // a new stream
-    expect(out).toEqual([10, 100, 200]);
+    send(5, 0, 60, 200, 8); // another source: a stray, dropped
+    expect(out).toEqual([10, 100]);
+    send(9, 0, 70, 201, 9); // another stray, not following the first
+    send(40_002, 480, 80, 101); // the stream goes on
+    send(10, 160, 90, 202, 9); // follows the last stray: the source changed, and the stream starts over on it
+    expect(out).toEqual([10, 100, 101, 202]);
+    expect(jb.stats.strays).toBe(2);
   });
 
   it('waits longer on a jittery line, never past maxWaitMs', () => {
