@@ -17,6 +17,8 @@ const ADAPTERS = [
   'media/rtp-sender.ts',
   'media/rtp-receiver.ts',
   'media/rtcp-channel.ts',
+  'media/worker-media.ts',
+  'media/media-worker.ts',
   'telephony/drachtio/drachtio-calls.ts',
   'speech/reference-server.ts',
   'speech/grpc-speech.ts',
