@@ -48,7 +48,10 @@ const SETTLE_MS = 2_000;
 const RUN_MS = 150_000;
 
 function child(role: string): Promise<{ proc: ChildProcess; hello: Record<string, unknown> }> {
-  const proc = fork(new URL('./capacity-child.js', import.meta.url), [role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const profile = process.env.ZVONAR_BENCH_PROFILE_CHILDREN; // a folder for the children's CPU profiles
+  const proc = fork(new URL('./capacity-child.js', import.meta.url), [role], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [],
+  });
   // the callees stand in for phones on other machines: on this one they must not take the cores
   // from zvonar when these are short (their CPU is reported, not counted; the packets zvonar
   // receives show whether they kept up). The speech server is not starved: a call it cannot
@@ -168,7 +171,8 @@ const profiler = (() => {
   };
 })();
 
-interface Traffic { sent: number; received: number; sendJitterP99Ms: number }
+/** RTP counters, and the media worker's busy time (0 without it) */
+interface Traffic { sent: number; received: number; sendJitterP99Ms: number; busyMs: number }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -184,6 +188,8 @@ export interface CapacityResult {
   registry: string;
   /** RTP in the media worker thread (media.worker) */
   worker: boolean;
+  /** the media worker's event loop busy in the window, ms */
+  workerBusyMs: number;
   calls: number;
   peakLive: number;
   meanLive: number;
@@ -243,12 +249,12 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
     const worker = engine.deps.media as Partial<WorkerMedia>;
     const traffic = (reset: boolean): Promise<Traffic> => {
       if (worker.traffic) return worker.traffic(reset);
-      const t = { sent: rtpTraffic.sent, received: rtpTraffic.received, sendJitterP99Ms: rtpTraffic.sendJitter.percentileMs(99) };
+      const t = { sent: rtpTraffic.sent, received: rtpTraffic.received, sendJitterP99Ms: rtpTraffic.sendJitter.percentileMs(99), busyMs: 0 };
       if (reset) rtpTraffic.sendJitter.reset();
       return Promise.resolve(t);
     };
     let window: { t0: number; cpu0: number; traffic0: Promise<Traffic>; calleesCpu0: Promise<number>; liveSum: number; samples: number } | null = null;
-    type Measured = Omit<CapacityResult, 'failed' | 'firstAudioMs' | 'registry' | 'worker' | 'calls' | 'peakLive' | 'calleesCpuMs' | 'talkSec' | 'packets' | 'received' | 'sendJitterP99Ms'> & {
+    type Measured = Omit<CapacityResult, 'failed' | 'firstAudioMs' | 'registry' | 'worker' | 'calls' | 'peakLive' | 'calleesCpuMs' | 'talkSec' | 'packets' | 'received' | 'sendJitterP99Ms' | 'workerBusyMs'> & {
       calleesCpu1: Promise<number>; calleesCpu0: Promise<number>; traffic0: Promise<Traffic>; traffic1: Promise<Traffic>;
     };
     const measured: { result: Measured | null } = { result: null };
@@ -302,7 +308,7 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
     const t0 = await r.traffic0;
     const t1 = await r.traffic1;
     return {
-      ...rest, packets: t1.sent + t1.received - t0.sent - t0.received, received: t1.received - t0.received, sendJitterP99Ms: t1.sendJitterP99Ms,
+      ...rest, packets: t1.sent + t1.received - t0.sent - t0.received, received: t1.received - t0.received, sendJitterP99Ms: t1.sendJitterP99Ms, workerBusyMs: t1.busyMs - t0.busyMs,
       registry: db.kind, worker: cfg.media.worker, calls: placed, peakLive: calls.peakLive, failed, firstAudioMs: firstAudioMs.sort((a, b) => a - b), calleesCpuMs, talkSec: rows[0]!.talk,
     };
   } finally {
@@ -374,6 +380,7 @@ export async function benchCapacity(): Promise<{ name: string; figures: Record<s
       'mean call, answer to end, s': Number(r.talkSec.toFixed(1)),
       'window, s': Number((r.windowMs / 1000).toFixed(1)),
       'zvonar CPU in the window, cores': Number(cores.toFixed(2)),
+      'of which the media worker\'s thread, cores': Number((r.workerBusyMs / r.windowMs).toFixed(2)),
       'callees process CPU in the window, cores': Number((r.calleesCpuMs / r.windowMs).toFixed(2)),
       'packets received per live call per second (50 offered)': rxPerCall >= 47 ? Number(rxPerCall.toFixed(1)) : `${rxPerCall.toFixed(1)}: the callees' process fell behind, so zvonar had less to do; this run's figures are not valid`,
       'zvonar CPU per RTP packet, µs': Number(((r.cpuMs / r.packets) * 1000).toFixed(1)),

@@ -11,6 +11,7 @@
  * end; this file is only ever loaded as a Worker.
  */
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MediaError, ZvonarError } from '../core/index.js';
 import { RtpPortAllocator } from './port-allocator.js';
@@ -54,7 +55,7 @@ export type WorkerEvent =
   | { t: 'dtmf'; id: number; digit: string; durationMs: number }
   | { t: 'timeout'; id: number; silentMs: number }
   | { t: 'stats'; id: number; stats: Stats }
-  | { t: 'traffic'; id: 0; sent: number; received: number; sendJitterP99Ms: number };
+  | { t: 'traffic'; id: 0; sent: number; received: number; sendJitterP99Ms: number; busyMs: number };
 
 export interface Batch {
   /** frames.length / 160 frames of received audio, frame k for session ids[k] */
@@ -117,7 +118,10 @@ function serve(port: NonNullable<typeof parentPort>, opts: WorkerOptions): void 
   const run = (c: Command): void => {
     if (c.op === 'open') return open(c.id, c.opts);
     if (c.op === 'traffic') {
-      event({ t: 'traffic', id: 0, sent: rtpTraffic.sent, received: rtpTraffic.received, sendJitterP99Ms: rtpTraffic.sendJitter.percentileMs(99) });
+      event({
+        t: 'traffic', id: 0, sent: rtpTraffic.sent, received: rtpTraffic.received, sendJitterP99Ms: rtpTraffic.sendJitter.percentileMs(99),
+        busyMs: performance.eventLoopUtilization().active,
+      });
       if (c.reset) rtpTraffic.sendJitter.reset();
       return;
     }

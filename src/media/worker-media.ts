@@ -41,10 +41,15 @@ export interface WorkerMediaOptions {
 
 /** The media worker and the factory of its sessions; close() ends the thread (sessions still open are closed with it). */
 export interface WorkerMedia extends MediaFactory {
-  /** The thread's RTP counters (see rtp-traffic.ts); `reset` starts a new send-jitter histogram after reading it. */
-  traffic(reset?: boolean): Promise<{ sent: number; received: number; sendJitterP99Ms: number }>;
+  /**
+   * The thread's RTP counters (see rtp-traffic.ts) and how long its event loop has been busy, ms;
+   * `reset` starts a new send-jitter histogram after reading them.
+   */
+  traffic(reset?: boolean): Promise<WorkerTraffic>;
   close(): Promise<void>;
 }
+
+export type WorkerTraffic = Omit<Extract<WorkerEvent, { t: 'traffic' }>, 't' | 'id'>;
 
 type Listeners = { [E in keyof MediaSessionEvents]: MediaSessionEvents[E][] };
 
@@ -201,7 +206,7 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
   const sessions = new Map<number, WorkerMediaSession>();
   const opening = new Map<number, { resolve: (e: Extract<WorkerEvent, { t: 'opened' }>) => void; reject: (err: Error) => void }>();
   let queue: Command[] = [];
-  const trafficWaiters: ((t: { sent: number; received: number; sendJitterP99Ms: number }) => void)[] = [];
+  const trafficWaiters: ((t: WorkerTraffic) => void)[] = [];
   let next = 0;
   let dead: Error | null = null;
   const post = (c: Command): void => {
@@ -223,7 +228,8 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
     }
     for (const e of b.events) {
       if (e.t === 'traffic') {
-        trafficWaiters.shift()?.(e);
+        const { t: _t, id: _id, ...traffic } = e;
+        trafficWaiters.shift()?.(traffic);
         continue;
       }
       if (e.t === 'opened' || e.t === 'failed') {
