@@ -61,12 +61,13 @@ class WorkerMediaSession implements MediaSession {
   #sendsDtmf = false;
   #closed = false;
   readonly #sdp: SdpNegotiation;
-  readonly #post: (c: Command) => void;
+  /** false when the worker is gone and the command was not sent */
+  readonly #post: (c: Command) => boolean;
   readonly #done = new Map<number, (ok: boolean) => void>();
   #n = 0;
   readonly listeners: Listeners = { audio: [], dtmf: [], close: [], timeout: [] };
 
-  constructor(num: number, opened: Extract<WorkerEvent, { t: 'opened' }>, codecs: readonly Codec[] | undefined, post: (c: Command) => void) {
+  constructor(num: number, opened: Extract<WorkerEvent, { t: 'opened' }>, codecs: readonly Codec[] | undefined, post: (c: Command) => boolean) {
     this.num = num;
     this.#post = post;
     this.#sdp = new SdpNegotiation({ address: opened.address, port: opened.port, family: opened.family, codecs, id: this.id });
@@ -157,6 +158,12 @@ class WorkerMediaSession implements MediaSession {
     for (const fn of onClose) fn();
   }
 
+  /** The worker died: what waits on it is dropped, as close() would. */
+  abandon(): void {
+    for (const resolve of this.#done.values()) resolve(false);
+    this.#done.clear();
+  }
+
   /** From the worker: a play or a digit has left (or was dropped), the line's news, the counters. */
   told(e: WorkerEvent): void {
     if (e.t === 'done') {
@@ -176,7 +183,7 @@ class WorkerMediaSession implements MediaSession {
     const n = ++this.#n;
     return new Promise<boolean>((resolve) => {
       this.#done.set(n, resolve);
-      this.#post(command(n));
+      if (!this.#post(command(n))) this.abandon(); // the worker is gone: nothing will be sent
     });
   }
 
@@ -209,10 +216,11 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
   const trafficWaiters: ((t: WorkerTraffic) => void)[] = [];
   let next = 0;
   let dead: Error | null = null;
-  const post = (c: Command): void => {
-    if (dead) return;
+  const post = (c: Command): boolean => {
+    if (dead) return false;
     if (queue.length === 0) queueMicrotask(send);
     queue.push(c);
+    return true;
   };
   const send = (): void => {
     const q = queue;
@@ -247,7 +255,10 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
     dead = err;
     for (const o of opening.values()) o.reject(new MediaError('MEDIA_UNAVAILABLE', `the media worker failed: ${err.message}`, {}, { cause: err }));
     opening.clear();
-    for (const s of sessions.values()) for (const fn of s.listeners.timeout) fn(0);
+    for (const s of sessions.values()) {
+      s.abandon();
+      for (const fn of s.listeners.timeout) fn(0);
+    }
   });
   // the worker keeps the process alive while it carries calls, as their sockets would in-process
   worker.unref();
