@@ -3,12 +3,14 @@
  * silence, gain, seeded white noise, tail), each passed through a mu-law round trip as a line
  * would. Built the same every time. Lives in bench/ rather than tests/support/ because the build
  * (tsconfig.build.json) leaves tests/ out and `npm run bench` runs it; the test imports it from here.
- * It reads its own fixtures, so a small WAV reader and the seeded generator are repeated here.
+ * Its WAV reader (bench/wav.ts) and seeded generator (bench/seeded-random.ts) live in bench/ too;
+ * tests/support re-exports both.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnsweringMachineDetector, decodeUlaw, encodeUlaw, type AmdOptions, type AmdVerdict } from '../src/media/index.js';
 import { seededRandom } from './seeded-random.js';
+import { readWav } from './wav.js';
 
 export const AMD_FIXTURES = 'tests/fixtures/amd';
 const RATE_HZ = 8000;
@@ -99,26 +101,12 @@ export function confusion(runs: readonly AmdRun[]): Record<string, string> {
   return out;
 }
 
+/** The fixtures are 8 kHz mono 16-bit PCM: anything else is a fixture made wrongly. */
 function readWav16(path: string): Int16Array {
-  const buf = readFileSync(path);
-  if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') throw new Error(`${path}: not a WAV file`);
-  for (let at = 12; at + 8 <= buf.length; ) {
-    const id = buf.toString('ascii', at, at + 4);
-    const size = buf.readUInt32LE(at + 4);
-    const body = at + 8;
-    if (id === 'fmt ' && (buf.readUInt16LE(body + 2) !== 1 || buf.readUInt32LE(body + 4) !== RATE_HZ || buf.readUInt16LE(body + 14) !== 16)) {
-      throw new Error(`${path}: want 8 kHz mono 16-bit`);
-    }
-    if (id === 'data') {
-      const samples = new Int16Array(Math.min(size, buf.length - body) >> 1);
-      for (let i = 0; i < samples.length; i++) samples[i] = buf.readInt16LE(body + 2 * i);
-      return samples;
-    }
-    at = body + size + (size & 1);
-  }
-  throw new Error(`${path}: no data chunk`);
+  const wav = readWav(path);
+  if (wav.channels !== 1 || wav.sampleRate !== RATE_HZ) throw new Error(`${path}: want 8 kHz mono 16-bit`);
+  return wav.samples;
 }
-
 
 function hash(s: string): number {
   let h = 2166136261;

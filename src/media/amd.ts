@@ -30,7 +30,7 @@
  * - Beep: a run of `BEEP_MIN_FRAMES` (7, 140 ms of whole frames: a 150 ms beep straddles frame
  *   edges) single-tone frames of 800-2100 Hz, each frame's frequency within 25 Hz of the run's
  *   mean -> machine. A frame is a tone when the Goertzel bin at the frequency estimated from its
- *   rising crossings of +-0.3 RMS holds >= 80% of its energy (the approach of early-media.ts)
+ *   rising crossings of +-0.3 RMS holds >= 80% of its energy (tone.ts, shared with early-media.ts)
  *   [beeps 0.99+; speech and noise frames at most 0.42].
  * - Total: nothing decisive by `totalMs` (3000) -> notsure.
  * - Screening: heard(text) holding one of SCREENING_CUES (помощник, ассистент, представьтесь, по
@@ -47,6 +47,8 @@
  * здравствуйте, я вас слушаю, говорите") reads as a machine, as in Asterisk.
  */
 
+import { crossingFrequency, goertzelShare } from './tone.js';
+
 export type AmdVerdict = 'human' | 'machine' | 'screening' | 'notsure';
 
 export interface AmdOptions {
@@ -56,7 +58,6 @@ export interface AmdOptions {
   /** decide by this much audio at the latest (3000; the issue asks for a verdict within 3 s) */ totalMs?: number;
 }
 
-const RATE_HZ = 8000;
 const FRAME_MS = 20;
 /** VAD hangover: a gap shorter than this is inside a word. */
 const WORD_GAP_MS = 120;
@@ -206,41 +207,15 @@ export class AnsweringMachineDetector {
 
 /**
  * The frequency of a frame that is one steady tone of the beep band, else 0: estimated from rising
- * crossings of +-0.3 RMS, then checked by a Goertzel bin at that frequency holding >= 80% of the energy.
+ * crossings of +-0.3 RMS (dated at whole samples), then checked by a Goertzel bin at that frequency
+ * holding >= 80% of the energy; both measures are in tone.ts.
  */
 function toneFrequency(pcm: Int16Array): number {
   const n = pcm.length;
   let energy = 0;
   for (let i = 0; i < n; i++) energy += pcm[i]! * pcm[i]!;
   if (n < 2 || energy <= 0 || 10 * Math.log10(energy / n / (32768 * 32768)) < BEEP.minDbfs) return 0;
-  const level = 0.3 * Math.sqrt(energy / n);
-  let armed = false;
-  let first = -1;
-  let last = -1;
-  let crossings = 0;
-  for (let i = 0; i < n; i++) {
-    const v = pcm[i]!;
-    if (v < -level) armed = true;
-    else if (armed && v > level) {
-      armed = false;
-      if (first < 0) first = i;
-      else crossings++;
-      last = i;
-    }
-  }
-  if (crossings < 1) return 0;
-  const hz = (crossings * RATE_HZ) / (last - first);
+  const hz = crossingFrequency(pcm, 0.3 * Math.sqrt(energy / n), 'sample');
   if (hz < BEEP.loHz - 5 || hz > BEEP.hiHz + 5) return 0;
-  // Goertzel at hz; the power of a sinusoid's bin is N^2 A^2 / 4 against an energy of N A^2 / 2.
-  const w = (2 * Math.PI * hz) / RATE_HZ;
-  const c = 2 * Math.cos(w);
-  let s1 = 0;
-  let s2 = 0;
-  for (let i = 0; i < n; i++) {
-    const s = pcm[i]! + c * s1 - s2;
-    s2 = s1;
-    s1 = s;
-  }
-  const power = s1 * s1 + s2 * s2 - c * s1 * s2;
-  return (2 * power) / (n * energy) >= BEEP.share ? hz : 0;
+  return goertzelShare(pcm, hz, energy) >= BEEP.share ? hz : 0;
 }

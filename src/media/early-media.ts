@@ -4,7 +4,8 @@
  *
  * Early media: what the callee's network plays in a SIP 183 Session Progress before anyone answers,
  * told from the decoded audio alone (8 kHz mono, 160-sample frames of 20 ms), by hand: energy, a
- * crossing-based frequency estimate, and a few Goertzel bins per frame.
+ * crossing-based frequency estimate, and a few Goertzel bins per frame (the single-tone measures
+ * are in tone.ts, shared with amd.ts's beep detector).
  *
  *   ringback      the network rings the callee: keep waiting.
  *   announcement  an operator's recorded message ("Абонент недоступен или находится вне зоны
@@ -59,6 +60,8 @@
  * crossings and one Goertzel bin; no allocation [about 4 µs a frame of speech, 1 µs of ringback,
  * on one core of the development machine]. The verdict object is made when verdict() is asked after a change.
  */
+
+import { crossingFrequency, goertzelShare } from './tone.js';
 
 export type EarlyMediaKind = 'ringback' | 'announcement' | 'voicemail' | 'silence';
 
@@ -294,7 +297,7 @@ export class EarlyMediaClassifier {
       this.#loudFrames++;
       if (this.#loudFrames === T.quietFramesAllowed + 1) this.#dirty = true;
       const rms = Math.sqrt(energy / FRAME_SAMPLES);
-      freq = risingCrossingHz(pcm, 0.3 * rms);
+      freq = crossingFrequency(pcm, 0.3 * rms, 'interpolated');
       share = freq > 0 && freq < RATE_HZ / 2 ? goertzelShare(pcm, freq, energy) : 0;
       if (pairFits(b0, b1, b2, b3, energy)) tone = Tone.Pair;
       else if (share >= T.toneShare) tone = Tone.Single;
@@ -490,45 +493,6 @@ export class EarlyMediaClassifier {
     this.#settledCue = cue;
     this.#dirty = true;
   }
-}
-
-/**
- * Frequency from the rising crossings of +h (armed again below -h, so noise near zero cannot add
- * crossings), interpolated between samples: whole periods between the first and the last.
- * 0 when fewer than two crossings.
- */
-function risingCrossingHz(pcm: Int16Array, h: number): number {
-  let armed = false;
-  let first = -1;
-  let last = -1;
-  let count = 0;
-  for (let n = 1; n < FRAME_SAMPLES; n++) {
-    const x = pcm[n]!;
-    if (x < -h) armed = true;
-    else if (armed && x > h) {
-      const prev = pcm[n - 1]!;
-      const t = n - 1 + (h - prev) / (x - prev);
-      if (count === 0) first = t;
-      last = t;
-      count++;
-      armed = false;
-    }
-  }
-  return count >= 2 && last > first ? ((count - 1) * RATE_HZ) / (last - first) : 0;
-}
-
-/** Share of the frame's energy at `hz` (Goertzel, rectangular window): 1 for a pure tone at hz. */
-function goertzelShare(pcm: Int16Array, hz: number, energy: number): number {
-  const coeff = 2 * Math.cos((2 * Math.PI * hz) / RATE_HZ);
-  let s1 = 0;
-  let s2 = 0;
-  for (let n = 0; n < FRAME_SAMPLES; n++) {
-    const s0 = pcm[n]! + coeff * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  const power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-  return (2 * power) / (FRAME_SAMPLES * energy);
 }
 
 /** The 440 + 480 Hz fit explains >= 90% of the frame, each tone >= 25%. b: the frame's products with the basis. */
