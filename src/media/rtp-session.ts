@@ -16,6 +16,7 @@ import type { Socket } from 'node:dgram';
 import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
 import { dtmfEvent } from './dtmf.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
+import { ListenerTable } from './listeners.js';
 import { bindRtpSocket, sharedRtpPortAllocator, type RtpPortAllocator } from './port-allocator.js';
 import { RtcpChannel } from './rtcp-channel.js';
 import { RtpReceiver, type RtpReceiveStats, type SourceLock } from './rtp-receiver.js';
@@ -72,7 +73,6 @@ export interface RtpStats extends RtpSendStats, RtpReceiveStats {
   socketErrors: number;
 }
 
-type Listeners = { [E in keyof MediaSessionEvents]: MediaSessionEvents[E][] };
 
 /**
  * One RTP stream pair over one UDP socket. Create it with RtpSession.open() or a factory from
@@ -86,7 +86,7 @@ export class RtpSession implements MediaSession {
   readonly #sdp: SdpNegotiation;
   #closed = false;
   /** One table for the session's life: on() and close() swap its arrays, the receiver reads them. */
-  readonly #listeners: Listeners = { audio: [], dtmf: [], close: [], timeout: [] };
+  readonly #listeners = new ListenerTable();
   readonly #clock: Clock;
   readonly #timeoutMs: number;
   #watch: ReturnType<typeof setInterval> | undefined;
@@ -125,7 +125,7 @@ export class RtpSession implements MediaSession {
     this.#timeoutMs = opts.timeoutMs ?? 0;
     this.#sender = new RtpSender(socket, this.#clock, { keepSending: opts.keepSending === true });
     this.#sourceLock = opts.sourceLock ?? 'sdp';
-    this.#receiver = new RtpReceiver(this.#listeners, this.#sourceLock, () => this.#clock.now());
+    this.#receiver = new RtpReceiver(this.#listeners.table, this.#sourceLock, () => this.#clock.now());
     this.#rtcp = rtcpSocket && new RtcpChannel(rtcpSocket, {
       sender: this.#sender, receiver: this.#receiver, clock: this.#clock, ...(opts.rtcpIntervalMs ? { intervalMs: opts.rtcpIntervalMs } : {}),
     });
@@ -228,20 +228,7 @@ export class RtpSession implements MediaSession {
   }
 
   on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): () => void {
-    // Copy on write: emit() walks the array it started with even if a listener unsubscribes.
-    const listeners = this.#listeners as unknown as Record<E, MediaSessionEvents[E][]>;
-    const before: MediaSessionEvents[E][] = listeners[event];
-    listeners[event] = [...before, fn];
-    let subscribed = true;
-    return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      // close() empties the listener table; look the array up again so a late unsubscribe is harmless.
-      const table = this.#listeners as unknown as Record<E, MediaSessionEvents[E][]>;
-      const current: MediaSessionEvents[E][] = table[event];
-      const i = current.indexOf(fn);
-      if (i >= 0) table[event] = [...current.slice(0, i), ...current.slice(i + 1)];
-    };
+    return this.#listeners.on(event, fn);
   }
 
   close(): void {
@@ -256,12 +243,7 @@ export class RtpSession implements MediaSession {
     } catch {
       // Already closed by the runtime (ERR_SOCKET_DGRAM_NOT_RUNNING): nothing left to release.
     }
-    const onClose = this.#listeners.close;
-    this.#listeners.audio = [];
-    this.#listeners.dtmf = [];
-    this.#listeners.close = [];
-    this.#listeners.timeout = [];
-    for (const fn of onClose) fn();
+    this.#listeners.close();
   }
 
   #assertOpen(op: string): void {
@@ -330,7 +312,7 @@ export class RtpSession implements MediaSession {
     const silent = Math.min(this.#receiver.silentForMs() ?? Infinity, this.#clock.now() - this.#appliedAt);
     if (silent < this.#timeoutMs) return;
     this.#timedOut = true;
-    for (const fn of this.#listeners.timeout) fn(silent);
+    for (const fn of this.#listeners.table.timeout) fn(silent);
   };
 
   readonly #onSocketError = (): void => {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { InvalidStateError, MediaError } from '../core/index.js';
 import { dtmfEvent } from './dtmf.js';
+import { ListenerTable } from './listeners.js';
 import type { Batch, Command, OpenOptions, Stats, WorkerEvent, WorkerOptions } from './media-worker.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
 import type { SourceLock } from './rtp-receiver.js';
@@ -51,7 +52,6 @@ export interface WorkerMedia extends MediaFactory {
 
 export type WorkerTraffic = Omit<Extract<WorkerEvent, { t: 'traffic' }>, 't' | 'id'>;
 
-type Listeners = { [E in keyof MediaSessionEvents]: MediaSessionEvents[E][] };
 
 class WorkerMediaSession implements MediaSession {
   readonly id = randomUUID();
@@ -65,7 +65,7 @@ class WorkerMediaSession implements MediaSession {
   readonly #post: (c: Command) => boolean;
   readonly #done = new Map<number, (ok: boolean) => void>();
   #n = 0;
-  readonly listeners: Listeners = { audio: [], dtmf: [], close: [], timeout: [] };
+  readonly listeners = new ListenerTable();
 
   constructor(num: number, opened: Extract<WorkerEvent, { t: 'opened' }>, codecs: readonly Codec[] | undefined, post: (c: Command) => boolean) {
     this.num = num;
@@ -130,18 +130,7 @@ class WorkerMediaSession implements MediaSession {
   }
 
   on<E extends keyof MediaSessionEvents>(event: E, fn: MediaSessionEvents[E]): () => void {
-    // copy on write, as RtpSession: a dispatch walks the array it started with
-    const table = this.listeners as unknown as Record<E, MediaSessionEvents[E][]>;
-    const before: MediaSessionEvents[E][] = table[event];
-    table[event] = [...before, fn];
-    let subscribed = true;
-    return () => {
-      if (!subscribed) return;
-      subscribed = false;
-      const current: MediaSessionEvents[E][] = table[event];
-      const i = current.indexOf(fn);
-      if (i >= 0) table[event] = [...current.slice(0, i), ...current.slice(i + 1)];
-    };
+    return this.listeners.on(event, fn);
   }
 
   close(): void {
@@ -150,12 +139,7 @@ class WorkerMediaSession implements MediaSession {
     this.#post({ op: 'close', id: this.num });
     for (const resolve of this.#done.values()) resolve(false);
     this.#done.clear();
-    const onClose = this.listeners.close;
-    this.listeners.audio = [];
-    this.listeners.dtmf = [];
-    this.listeners.close = [];
-    this.listeners.timeout = [];
-    for (const fn of onClose) fn();
+    this.listeners.close();
   }
 
   /** The worker died: what waits on it is dropped, as close() would. */
@@ -173,9 +157,9 @@ class WorkerMediaSession implements MediaSession {
     } else if (e.t === 'stats') {
       this.#stats = e.stats;
     } else if (e.t === 'dtmf') {
-      for (const fn of this.listeners.dtmf) fn(e.digit, e.durationMs);
+      for (const fn of this.listeners.table.dtmf) fn(e.digit, e.durationMs);
     } else if (e.t === 'timeout') {
-      for (const fn of this.listeners.timeout) fn(e.silentMs);
+      for (const fn of this.listeners.table.timeout) fn(e.silentMs);
     }
   }
 
@@ -232,7 +216,7 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
       const s = sessions.get(b.ids[k]!);
       if (!s) continue;
       const frame = b.frames.subarray(k * FRAME, (k + 1) * FRAME);
-      for (const fn of s.listeners.audio) fn(frame);
+      for (const fn of s.listeners.table.audio) fn(frame);
     }
     for (const e of b.events) {
       if (e.t === 'traffic') {
@@ -257,7 +241,7 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
     opening.clear();
     for (const s of sessions.values()) {
       s.abandon();
-      for (const fn of s.listeners.timeout) fn(0);
+      for (const fn of s.listeners.table.timeout) fn(0);
     }
   });
   // the worker keeps the process alive while it carries calls, as their sockets would in-process
