@@ -18,7 +18,7 @@
  * Figures: live calls per fully used core (N over the cores' worth of CPU used), p99 send jitter
  * (RFC 3550 style, at the sender: the spread of a stream's packet spacing against its
  * timestamps), first audio after answer (p50, p99), RSS per live call, and CPU per packet over
- * the raw echo's (the floor ratio). Bounded: about two minutes at N = 500.
+ * the raw echo's (the floor ratio). Bounded: about two minutes at the default N = 250 (RUN_MS at most).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
