@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { closest, ConfigError, isIanaTimeZone, timeZoneProblem } from '../core/index.js';
-import { YamlFile } from './yaml-file.js';
+import { closest, ConfigError, isIanaTimeZone, timeZoneProblem, YamlFile } from '../core/index.js';
 
 // Persona names are checked against the simulated network's own list where the configuration is
 // read for the engine (src/app/read-config.ts): configuration does not depend on an adapter.

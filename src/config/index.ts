@@ -1,3 +1,2 @@
-export { YamlFile } from './yaml-file.js';
 export { Config, SipTrunk, Trunk, loadConfig } from './config.js';
 export { CampaignFile, loadCampaignFile } from './campaign-file.js';

@@ -7,3 +7,4 @@ export type * from './types.js';
 export * from './spelling.js';
 export * from './time-zone.js';
 export * from './text-file.js';
+export * from './yaml-file.js';

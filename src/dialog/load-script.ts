@@ -1,5 +1,4 @@
-import { YamlFile } from '../config/index.js';
-import { closest, ScriptError, type ErrorCode } from '../core/index.js';
+import { closest, ScriptError, YamlFile, type ErrorCode } from '../core/index.js';
 import { OPTIONAL_OUTCOMES, RESERVED_OUTCOMES, Script, type Step } from './script-schema.js';
 import { IMPERSONAL_VARS, placeholders, TEMPLATE_VARS, templateProblems, type TemplateVar } from './template.js';
 

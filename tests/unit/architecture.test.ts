@@ -75,6 +75,11 @@ describe('architecture', () => {
     expect(new Set(deps)).toEqual(new Set(['config', 'core']));
   });
 
+  it('the dialog language knows no configuration: its loader takes a file\'s text, the caller reads the settings', () => {
+    const deps = all.filter((f) => folderOf(f.file) === 'dialog').flatMap((f) => f.deps.map(folderOf));
+    expect(deps).not.toContain('config');
+  });
+
   it('adapters depend on ports, never on another adapter: the gRPC speech client knows nothing of the modem voice', () => {
     const client = all.filter((f) => /^speech\/(grpc-[a-z]+|channel-pool|audio-replay)\.ts$/.test(f.file));
     expect(client.length).toBe(6);

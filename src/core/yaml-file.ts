@@ -1,9 +1,9 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import {
-  closest, ConfigError, detectBom, firstBadUtf8Byte, looksLikeUtf16, type ErrorCode, type Problem, type ZvonarError,
-} from '../core/index.js';
+import { ConfigError, type ErrorCode, type Problem, type ZvonarError } from './errors.js';
+import { closest } from './spelling.js';
+import { detectBom, firstBadUtf8Byte, looksLikeUtf16 } from './text-file.js';
 
 type ErrorClass = new (
   code: ErrorCode,
