@@ -1,5 +1,5 @@
 import type { Clock } from '../core/index.js';
-import type { CallAudio } from './runtime.js';
+import type { CallAudio } from './ports.js';
 
 /** What a voice activity detector tells (src/media/vad.ts implements it). */
 export interface VoiceActivity {

@@ -1,29 +1,26 @@
 import { createMachine } from 'xstate';
 import type { Disposition } from '../core/index.js';
-import type { Script, Step } from './script-schema.js';
+import { prompt } from './prompt.js';
+import type { Script } from './script-schema.js';
+import { VERBS, type CallScope, type DialogContext, type DialogEvent } from './verbs/index.js';
+import { FAILED, stateOf, type DialogStateConfig } from './verbs/verb.js';
 
-/** What the invoked behaviours return: the outcome that picks the next step. */
-export interface StepResult {
-  outcome: string;
-}
-
-export interface DialogContext {
-  /** disposition the script ended with */
+export interface DialogOutput {
   disposition: Disposition | null;
 }
-
-export type DialogEvent = { type: 'HANGUP' } | { type: 'STOP' } | { type: 'SCREENING' };
 
 /** The state that says a script's `screening` text; camelCase, so no step can be named so. */
 const SCREENING_STATE = 'screeningIntro';
 
+const go = (to: string) => `#dialog.${to}`;
+
 /**
- * Turns a checked script into an xstate v5 machine: data only. Each step is a compound state
- * `say` -> `act`; the behaviours (say, listen, slots, book, handoff) are invoked by name and
- * supplied per call by the runtime with machine.provide().
+ * Turns a checked script into an xstate v5 machine, once per script: every call runs an actor
+ * of it, its ports given as the actor's input (a CallScope) and its state in the context. Each
+ * step is a compound state `say` -> `act`, the act being the step's verb (verbs/):
  *
  *   <step>.say --done--> <step>.act --done(outcome)--> <next step>     (any) --HANGUP--> hungUp
- *   <end step>.say --done--> ended (final, output = disposition)       (any) --error--> failed
+ *   <end step>.act --> ended (final, output = disposition)             (any) --error--> failed
  *                                                                       (any) --STOP--> stopped
  *   (any) --SCREENING--> screeningIntro --done--> <start step>          (scripts with `screening`)
  *
@@ -35,11 +32,11 @@ const SCREENING_STATE = 'screeningIntro';
  */
 export function compileScript(script: Script) {
   // fromEntries defines own properties, so no step name can reach a prototype (the schema also refuses reserved names)
-  const states: Record<string, object> = Object.fromEntries(Object.entries(script.steps).map(([name, step]) => [name, compileStep(name, step)]));
+  const states: Record<string, DialogStateConfig> = Object.fromEntries(Object.entries(script.steps).map(([name, step]) => [name, compileStep(name, step)]));
   return createMachine({
     id: 'dialog',
-    types: {} as { context: DialogContext; events: DialogEvent; output: DialogOutput },
-    context: { disposition: null },
+    types: {} as { context: DialogContext; events: DialogEvent; input: CallScope; output: DialogOutput },
+    context: ({ input }) => ({ call: input, disposition: null, vars: { ...input.vars }, offered: [], booked: null, heard: null, retries: {}, error: null }),
     initial: script.start,
     on: {
       HANGUP: { target: '.hungUp' },
@@ -48,7 +45,7 @@ export function compileScript(script: Script) {
     },
     states: {
       ...states,
-      ...(script.screening ? { [SCREENING_STATE]: screeningState(script.screening.say, script.start) } : {}),
+      ...(script.screening ? { [SCREENING_STATE]: sayThen('screening', script.screening.say, false, go(script.start)) } : {}),
       ended: { type: 'final' },
       hungUp: { type: 'final' },
       failed: { type: 'final' },
@@ -58,41 +55,23 @@ export function compileScript(script: Script) {
   });
 }
 
-export interface DialogOutput {
-  disposition: Disposition | null;
+export type DialogMachine = ReturnType<typeof compileScript>;
+
+function compileStep(name: string, step: Script['steps'][string]): DialogStateConfig {
+  const verb = VERBS.find((v) => step[v.key] !== undefined)!;
+  const act = verb.act(name, step[verb.key], step, go);
+  if (step.say === undefined) return { initial: 'act', states: { act } };
+  return { initial: 'say', states: { say: sayThen(name, step.say, step.interruptible ?? verb.listens, 'act'), act } };
 }
 
-function compileStep(name: string, step: Step): object {
-  const afterSay = step.end ? { target: '#dialog.ended', actions: { type: 'end', params: { disposition: step.end } } } : 'act';
-  const sayState = step.say
-    ? { invoke: { src: 'say', input: { step: name, text: step.say, interruptible: step.interruptible ?? step.listen !== undefined }, onDone: afterSay, onError: { target: '#dialog.failed', actions: 'failed' } } }
-    : { always: afterSay };
-  if (step.end) return { initial: 'say', states: { say: sayState } };
-  if (step.next) return { initial: 'say', states: { say: sayState, act: { always: `#dialog.${step.next}` } } };
-
-  const [src, input] = behaviour(name, step);
-  const on = step.on!;
-  const transitions = Object.entries(on)
-    .filter(([outcome]) => outcome !== 'otherwise')
-    .map(([outcome, to]) => ({ guard: { type: 'outcome', params: { is: outcome } }, target: `#dialog.${to}` }));
-  if (Object.hasOwn(on, 'otherwise')) transitions.push({ target: `#dialog.${on.otherwise}` } as never);
+/** Says a text (the step's prompt, or the screening introduction, which an assistant talks over and so is never cut), then goes on. */
+function sayThen(step: string, text: string, interruptible: boolean, then: string): DialogStateConfig {
   return {
-    initial: 'say',
-    states: {
-      say: sayState,
-      act: { invoke: { src, input, onDone: transitions, onError: { target: '#dialog.failed', actions: 'failed' } } },
+    invoke: {
+      src: prompt,
+      input: ({ context }: { context: DialogContext }) => ({ step, args: { text, interruptible }, state: stateOf(context), call: context.call }),
+      onDone: then,
+      onError: FAILED,
     },
   };
-}
-
-/** Says the introduction (never cut by the callee: an assistant talks over it), then the script's start. */
-function screeningState(text: string, start: string): object {
-  return { invoke: { src: 'say', input: { step: 'screening', text, interruptible: false }, onDone: `#dialog.${start}`, onError: { target: '#dialog.failed', actions: 'failed' } } };
-}
-
-function behaviour(step: string, s: Step): [string, object] {
-  if (s.listen) return ['listen', { step, intents: s.listen, silenceMs: s.silenceMs ?? null }];
-  if (s.slots) return ['slots', { step, count: s.slots.count, specialty: s.slots.specialty ?? null, one: Object.hasOwn(s.on ?? {}, 'one') }];
-  if (s.book) return ['book', { step, index: s.book }];
-  return ['handoff', { step, queue: s.handoff!.queue }];
 }

@@ -1,6 +1,7 @@
 export { Script, Step, scriptJsonSchema } from './script-schema.js';
 export { loadScript } from './load-script.js';
-export { compileScript, type DialogOutput } from './compile.js';
-export { DialogRun, type CallAudio, type SlotDesk, type OperatorDesk, type DialogDeps, type DialogCall, type DialogResult } from './runtime.js';
+export { compileScript, type DialogMachine, type DialogOutput } from './compile.js';
+export { DialogRun } from './runtime.js';
+export type { CallAudio, SlotDesk, OperatorDesk, DialogDeps, DialogCall, DialogResult } from './ports.js';
 export { matchIntent, normalize } from './intents.js';
 export { render, speakSlot, TEMPLATE_VARS } from './template.js';

@@ -1,0 +1,59 @@
+import type { Clock, Disposition, Slot, TranscriptLine } from '../core/index.js';
+import type { MediaSession } from '../media/index.js';
+import type { Asr, Tts } from '../speech/index.js';
+import type { VoiceActivity } from './barge-in.js';
+
+/** The call's audio, as the dialog needs it (a MediaSession is one). */
+export type CallAudio = Pick<MediaSession, 'play' | 'flush' | 'on'> & Partial<Pick<MediaSession, 'pause' | 'resume'>>;
+
+/** The registry's slots, bound to this call (its id, attempt and patient). */
+export interface SlotDesk {
+  /** Free slots to offer, earliest first; held for this call where the campaign holds. */
+  offer(p: { count: number; specialty: string | null }): Promise<Slot[]>;
+  /** 'taken' when someone else booked it first. */
+  book(slot: Slot): Promise<'booked' | 'taken'>;
+}
+
+export interface OperatorDesk {
+  /** Puts the call in an operator queue; 'unavailable' when no operator can take it now. */
+  handoff(p: { queue: string; callId: string }): Promise<'connected' | 'unavailable'>;
+}
+
+/** What a dialog talks through: this call's ports. */
+export interface DialogDeps {
+  audio: CallAudio;
+  tts: Tts;
+  asr: Asr;
+  slots: SlotDesk;
+  operators: OperatorDesk;
+  clock: Clock;
+  /**
+   * The call reached a step that ends it with DNC: the callee asked not to be called. Called
+   * once, before the goodbye is said, so the request is stored the moment it is heard.
+   */
+  onDoNotCall?: () => void;
+  /** Each line of the transcript as it is said or heard (with the recogniser's confidence). */
+  onLine?: (line: TranscriptLine & { confidence?: number }) => void;
+  /** A voice activity detector for the callee's audio: with one, interruptible prompts can be barged in on (barge-in.ts). */
+  vad?: () => VoiceActivity;
+}
+
+/** Who is called, for the prompts' placeholders. */
+export interface DialogCall {
+  callId: string;
+  patient: { firstName: string; middleName: string | null; lastName: string };
+  clinic: { name: string; phone?: string; timeZone: string };
+}
+
+export interface DialogResult {
+  /** the disposition the script ended with; null when the callee hung up or an error ended it */
+  disposition: Disposition | null;
+  endedBy: 'robot' | 'callee' | 'error';
+  booked: Slot | null;
+  transcript: TranscriptLine[];
+  error: unknown;
+  /** the robot ended it early with stop() */
+  stopped: boolean;
+  /** ms from answer to the first audio frame queued (DOMAIN.md: keep it <= 1000) */
+  firstAudioMs: number | null;
+}

@@ -1,0 +1,34 @@
+import { render } from './template.js';
+import { behaviour } from './verbs/verb.js';
+
+/**
+ * A step's prompt: its text with the placeholders filled from the call's state, synthesised and
+ * played. The callee talking over an interruptible prompt cuts it (barge-in.ts): the rest is not
+ * said, and the step goes on to its verb, whose listen hears them from where they started.
+ */
+export const prompt = behaviour<{ text: string; interruptible: boolean }>(async ({ step, args, state, call }, signal) => {
+  const text = render(args.text, state.vars);
+  call.note('robot', text, step);
+  const cut = new AbortController();
+  const unwatch = args.interruptible && call.bargeIn
+    ? call.bargeIn.watch(() => {
+      call.note('system', '(the callee spoke over the prompt; the rest was not said)', step);
+      cut.abort();
+    })
+    : () => {};
+  const stop = AbortSignal.any([signal, cut.signal]);
+  let last: Promise<boolean> = Promise.resolve(true);
+  try {
+    for await (const pcm of call.deps.tts.synthesize({ text, language: call.language, callId: call.callId }, stop)) {
+      if (stop.aborted) break;
+      call.audioStarted();
+      last = call.deps.audio.play(pcm);
+    }
+    await last;
+  } catch (err) {
+    if (!cut.signal.aborted) throw err; // a synthesis cut short by the barge-in is no failure
+  } finally {
+    unwatch();
+  }
+  return { outcome: 'done' };
+});

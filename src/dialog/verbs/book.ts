@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { reach } from '../graph.js';
+import { speakSlot } from '../template.js';
+import { behaviour, defineVerb, invokeAct, type Report, type ScriptView } from './verb.js';
+
+const Book = z.number().int().min(1).max(5);
+
+/** `book: n`: books the n-th slot the last slots step offered. Outcomes: `booked`, `taken` (someone was first). */
+const run = behaviour<number>(async ({ step, args: index, state, call }) => {
+  const slot = state.offered[index - 1];
+  const result = slot ? await call.settle(call.deps.slots.book(slot)) : 'taken';
+  call.note('system', result === 'booked' ? `booked slot ${slot!.id}` : `slot ${index} taken`, step);
+  if (!slot || result !== 'booked') return { outcome: 'taken' };
+  call.bookedInRegistry(slot);
+  return { outcome: 'booked', set: { booked: slot, vars: { ...state.vars, booked: speakSlot(slot.startsAt, call.language, call.timeZone) } } };
+});
+
+/** Slots a slots step's outcome leaves on offer: `one` is exactly one, `none` none, `found` up to its count. */
+const OFFERED: Record<string, (count: number) => number> = { found: (c) => c, one: () => 1, none: () => 0 };
+
+/**
+ * A book step that can be reached with fewer slots on offer than its index (after
+ * `slots: {count: 2}`, after `none`, or with no slots step before it) always fails as `taken`,
+ * so it is refused. Offers reset at each slots step.
+ */
+function checkBookings(s: ScriptView, report: Report): void {
+  const isSlots = (n: string) => s.verbOf(n) === 'slots';
+  const flagged = new Set<string>();
+  const walk = (from: string, offered: number, why: string) => {
+    for (const n of reach([from], (m) => s.next(m), isSlots)) {
+      const index = s.steps[n]!.book;
+      if (s.verbOf(n) !== 'book' || typeof index !== 'number' || index <= offered || flagged.has(n)) continue;
+      flagged.add(n);
+      report('SCRIPT_INVALID', `step "${n}" books slot ${index}, but ${why}`, ['steps', n, 'book'], 'book a slot that was offered, or offer more');
+    }
+  };
+  if (s.has(s.start) && !isSlots(s.start)) walk(s.start, 0, `it can be reached from "${s.start}" with no slots step before it`);
+  for (const [name, st] of Object.entries(s.steps)) {
+    const count = (st.slots as { count?: unknown } | undefined)?.count;
+    if (!isSlots(name) || typeof count !== 'number') continue;
+    const on = st.on ?? {};
+    const emitted = ['found', 'none', ...(Object.hasOwn(on, 'one') ? ['one'] : [])];
+    for (const outcome of emitted) {
+      const to = Object.hasOwn(on, outcome) ? on[outcome] : Object.hasOwn(on, 'otherwise') ? on.otherwise : undefined;
+      if (to === undefined || !s.has(to)) continue;
+      const offered = OFFERED[outcome]!(count);
+      const why =
+        outcome === 'none'
+          ? `it can be reached after "${name}" found no slots`
+          : `"${name}" offers ${outcome === 'one' ? 'exactly one' : `at most ${offered}`} before it`;
+      walk(to, offered, why);
+    }
+  }
+}
+
+export const book = defineVerb<number>({
+  key: 'book',
+  args: Book,
+  outcomes: () => ({ required: ['booked', 'taken'], optional: [] }),
+  checkScript: checkBookings,
+  act: (name, index, step, go) => invokeAct(name, index, step.on ?? {}, run, go),
+});

@@ -1,0 +1,195 @@
+import {
+  assign, fromPromise, type DoneActorEvent, type ErrorActorEvent, type EventObject, type MetaObject, type ParameterizedObject, type PromiseActorLogic, type ProvidedActor,
+  type StateNodeConfig,
+} from 'xstate';
+import type { z } from 'zod';
+import type { Disposition, ErrorCode, Slot, TranscriptLine } from '../../core/index.js';
+import type { BargeIn } from '../barge-in.js';
+import type { DialogDeps } from '../ports.js';
+import type { TemplateVar } from '../template.js';
+
+/**
+ * A verb is what a step does after its prompt: listen, offer slots, book, hand off, move on, end.
+ * Each lives in one file of this folder with everything about it: the YAML it takes (a zod
+ * schema), the outcomes it routes through `on`, its checks, the state it compiles to and what it
+ * does during a call. verbs/index.ts lists them; the schema, the checker and the compiler take
+ * them from there, so a new verb is one new file and one line in that list.
+ */
+
+/** The call's state, in the dialog machine's context: what verbs read and change. */
+export interface DialogState {
+  /** the disposition the script ended with, once it has */
+  disposition: Disposition | null;
+  /** values of the prompts' placeholders: the patient, the clinic, the slots on offer, the one booked */
+  vars: Partial<Record<TemplateVar, string>>;
+  /** the slots the last slots step offered, in the order said */
+  offered: readonly Slot[];
+  booked: Slot | null;
+  /** what the callee last said (or pressed), and what it was taken to mean */
+  heard: { step: string; text: string; intent: string } | null;
+  /** per step and kind ("offer:no_input"), the re-prompts made since it last understood an answer */
+  retries: Readonly<Record<string, number>>;
+}
+
+/** What one call's dialog talks through and writes to, fixed for the call (the machine's input). */
+export interface CallScope {
+  readonly callId: string;
+  /** the script's language, BCP 47 */
+  readonly language: string;
+  /** the clinic's time zone: slots are said in it */
+  readonly timeZone: string;
+  /** how long a listen waits for the callee to start, unless the step says */
+  readonly silenceMs: number;
+  /** the placeholders known before the call starts: the patient's and the clinic's */
+  readonly vars: Readonly<Partial<Record<TemplateVar, string>>>;
+  readonly deps: DialogDeps;
+  /** barge-in over this call's audio, when a voice activity detector was given */
+  readonly bargeIn: BargeIn | null;
+  /** a transcript line, said or heard, at the moment it is */
+  note(who: TranscriptLine['who'], text: string, step: string, intent?: string, confidence?: number): void;
+  /** registry work is waited for before the call's result is told, whatever became of its step */
+  settle<T>(p: Promise<T>): Promise<T>;
+  /**
+   * The registry booked this slot for the call. Told apart from the context's `booked`: a booking
+   * sent just before the callee hung up is answered after the machine has stopped, and the
+   * attempt must still say it (its context no longer changes then).
+   */
+  bookedInRegistry(slot: Slot): void;
+  /** the first audio of the call was queued */
+  audioStarted(): void;
+}
+
+export interface DialogContext extends DialogState {
+  call: CallScope;
+  /** what failed a behaviour, when one did (the dialog then ends in `failed`) */
+  error: unknown;
+}
+
+export type DialogEvent = { type: 'HANGUP' } | { type: 'STOP' } | { type: 'SCREENING' };
+
+/** A state of the dialog machine, as verbs build them. */
+export type DialogStateConfig = StateNodeConfig<DialogContext, DialogEvent, ProvidedActor, ParameterizedObject, ParameterizedObject, string, string, unknown, EventObject, MetaObject>;
+
+/** What a verb's behaviour ends with: the outcome that picks the next step, and the state it changed. */
+export interface VerbResult {
+  outcome: string;
+  set?: Partial<DialogState>;
+}
+
+export interface VerbInput<A> {
+  step: string;
+  args: A;
+  state: DialogState;
+  call: CallScope;
+}
+
+/** A step as verbs see it: its prompt, its routes and its own key's value. */
+export interface StepView {
+  say?: string | undefined;
+  on?: Readonly<Record<string, string>> | undefined;
+  silenceMs?: number | undefined;
+}
+
+export type Report = (code: ErrorCode, message: string, path: (string | number)[], hint?: string) => void;
+
+/** The whole script as a verb's own checks see it. */
+export interface ScriptView {
+  start: string;
+  steps: Readonly<Record<string, StepView & Readonly<Record<string, unknown>>>>;
+  /** the verb each step does (steps doing none or two are left out: reported already) */
+  verbOf(step: string): string | undefined;
+  /** the steps a step can move to */
+  next(step: string): string[];
+  has(step: string): boolean;
+}
+
+export interface Verb<A> {
+  /** the step's key that names it */
+  readonly key: string;
+  /** what the key takes */
+  readonly args: z.ZodType<A>;
+  /** does the callee get a say here? (a loop of steps none of which listens could spin forever) */
+  readonly listens?: boolean;
+  /** the call ends in this step */
+  readonly ends?: boolean;
+  /** the outcomes `on` must route (or send to `otherwise`), and those it may; absent: the verb takes no `on` */
+  outcomes?(args: A): { required: string[]; optional: string[] };
+  /** steps it moves to by itself (not through `on`) */
+  targets?(args: A): string[];
+  /** checks of one step beyond its schema */
+  checkStep?(name: string, args: A, step: StepView, report: Report): void;
+  /** checks across the script (e.g. a booking needs an offer before it) */
+  checkScript?(script: ScriptView, report: Report): void;
+  /** the state entered after the prompt */
+  act(name: string, args: A, step: StepView, go: (to: string) => string): DialogStateConfig;
+}
+
+/** The registry's view of a verb: its argument type forgotten, each use re-checked against its schema. */
+export interface AnyVerb {
+  readonly key: string;
+  readonly args: z.ZodType;
+  readonly listens: boolean;
+  readonly ends: boolean;
+  outcomes(args: unknown): { required: string[]; optional: string[] } | null;
+  targets(args: unknown): string[];
+  checkStep(name: string, args: unknown, step: StepView, report: Report): void;
+  checkScript(script: ScriptView, report: Report): void;
+  act(name: string, args: unknown, step: StepView, go: (to: string) => string): DialogStateConfig;
+}
+
+/** Registers a verb; its arguments are parsed again by its own schema wherever they are used (cheap: at load and compile). */
+export function defineVerb<A>(v: Verb<A>): AnyVerb {
+  const parse = (raw: unknown): A => v.args.parse(raw);
+  return {
+    key: v.key,
+    args: v.args,
+    listens: v.listens ?? false,
+    ends: v.ends ?? false,
+    outcomes: (raw) => v.outcomes?.(parse(raw)) ?? null,
+    targets: (raw) => v.targets?.(parse(raw)) ?? [],
+    checkStep: (name, raw, step, report) => v.checkStep?.(name, parse(raw), step, report),
+    checkScript: (script, report) => v.checkScript?.(script, report),
+    act: (name, raw, step, go) => v.act(name, parse(raw), step, go),
+  };
+}
+
+/** A verb's behaviour during a call, as an actor the machine invokes. */
+export function behaviour<A>(run: (input: VerbInput<A>, signal: AbortSignal) => Promise<VerbResult>): PromiseActorLogic<VerbResult, VerbInput<A>> {
+  return fromPromise<VerbResult, VerbInput<A>>(({ input, signal }) => run(input, signal));
+}
+
+/** The xstate context's state part, as a verb's input reads it. */
+export function stateOf(c: DialogContext): DialogState {
+  return { disposition: c.disposition, vars: c.vars, offered: c.offered, booked: c.booked, heard: c.heard, retries: c.retries };
+}
+
+/**
+ * The usual act state: the behaviour runs, its state changes are kept, and its outcome picks the
+ * next step through `on` (`otherwise` for the rest). A failure ends the dialog in `failed`.
+ */
+export function invokeAct<A>(name: string, args: A, on: Readonly<Record<string, string>>, logic: PromiseActorLogic<VerbResult, VerbInput<A>>, go: (to: string) => string): DialogStateConfig {
+  const keep = assign<DialogContext, DoneActorEvent<unknown>, undefined, DialogEvent, ProvidedActor>(({ event }) => resultOf(event.output).set ?? {});
+  const routes = Object.entries(on)
+    .filter(([outcome]) => outcome !== 'otherwise')
+    .map(([outcome, to]) => ({ guard: ({ event }: { event: DoneActorEvent<unknown> }) => resultOf(event.output).outcome === outcome, target: go(to), actions: keep }));
+  return {
+    invoke: {
+      src: logic,
+      input: ({ context }: { context: DialogContext }) => ({ step: name, args, state: stateOf(context), call: context.call }),
+      onDone: [...routes, ...(Object.hasOwn(on, 'otherwise') ? [{ target: go(on.otherwise!), actions: keep }] : [])],
+      onError: FAILED,
+    },
+  };
+}
+
+/** A behaviour's output as the machine's done event carries it (typed unknown there). */
+function resultOf(output: unknown): VerbResult {
+  if (typeof output === 'object' && output !== null && typeof (output as { outcome?: unknown }).outcome === 'string') return output as VerbResult;
+  throw new TypeError(`a dialog behaviour ended with ${JSON.stringify(output)}, not an outcome`);
+}
+
+/** Where a failing behaviour goes: the first error is kept for the call's result. */
+export const FAILED = {
+  target: '#dialog.failed',
+  actions: assign<DialogContext, ErrorActorEvent<unknown>, undefined, DialogEvent, ProvidedActor>(({ context, event }) => ({ error: context.error ?? event.error })),
+};
