@@ -80,6 +80,18 @@ describe('architecture', () => {
     expect(deps).not.toContain('config');
   });
 
+  it('a dialog verb is one file and one line of the registry: the schema, checker and compiler name no verb', async () => {
+    const { VERBS } = await import('../../src/dialog/verbs/index.js');
+    const files = readdirSync(join(SRC, 'dialog/verbs')).filter((f) => f !== 'verb.ts' && f !== 'index.ts');
+    expect(VERBS.map((v) => `${v.key}.ts`).sort()).toEqual(files.sort());
+    for (const f of ['compile.ts', 'load-script.ts', 'script-schema.ts', 'runtime.ts']) {
+      const text = readFileSync(join(SRC, 'dialog', f), 'utf8');
+      // runtime.ts reads `end` once: the do-not-call request is stored when its step is entered
+      const named = VERBS.map((v) => v.key).filter((k) => new RegExp(`\\.${k}\\b|'${k}'`).test(text) && !(f === 'runtime.ts' && k === 'end'));
+      expect(named, f).toEqual([]);
+    }
+  });
+
   it('adapters depend on ports, never on another adapter: the gRPC speech client knows nothing of the modem voice', () => {
     const client = all.filter((f) => /^speech\/(grpc-[a-z]+|channel-pool|audio-replay)\.ts$/.test(f.file));
     expect(client.length).toBe(6);
