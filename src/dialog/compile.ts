@@ -1,9 +1,9 @@
 import { createMachine } from 'xstate';
 import type { Disposition } from '../core/index.js';
-import { prompt } from './prompt.js';
+import { sayThen } from './prompt.js';
 import type { Script } from './script-schema.js';
 import { VERBS, type CallScope, type DialogContext, type DialogEvent } from './verbs/index.js';
-import { FAILED, stateOf, type DialogStateConfig } from './verbs/verb.js';
+import type { DialogStateConfig } from './verbs/verb.js';
 
 export interface DialogOutput {
   disposition: Disposition | null;
@@ -59,19 +59,7 @@ export type DialogMachine = ReturnType<typeof compileScript>;
 
 function compileStep(name: string, step: Script['steps'][string]): DialogStateConfig {
   const verb = VERBS.find((v) => step[v.key] !== undefined)!;
-  const act = verb.act(name, step[verb.key], step, go);
+  const act = verb.act(name, step, { go, here: (part) => `${go(name)}.${part}`, safety: new Map() });
   if (step.say === undefined) return { initial: 'act', states: { act } };
-  return { initial: 'say', states: { say: sayThen(name, step.say, step.interruptible ?? verb.listens, 'act'), act } };
-}
-
-/** Says a text (the step's prompt, or the screening introduction, which an assistant talks over and so is never cut), then goes on. */
-function sayThen(step: string, text: string, interruptible: boolean, then: string): DialogStateConfig {
-  return {
-    invoke: {
-      src: prompt,
-      input: ({ context }: { context: DialogContext }) => ({ step, args: { text, interruptible }, state: stateOf(context), call: context.call }),
-      onDone: then,
-      onError: FAILED,
-    },
-  };
+  return { initial: 'say', states: { say: sayThen(name, step.say, step.bargeIn ?? verb.listens, 'act'), act } };
 }

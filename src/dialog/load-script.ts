@@ -48,11 +48,15 @@ function checkSemantics(s: Script, report: Report): void {
       continue;
     }
     const verb = doing[0]!;
-    const args = st[verb.key];
     verbs.set(name, verb);
-    verb.checkStep(name, args, st, report);
-    verb.targets(args).forEach((to) => target(to, [...here, verb.key]));
-    const outcomes = verb.outcomes(args);
+    for (const other of VERBS.filter((v) => v !== verb)) {
+      for (const k of Object.keys(other.extras).filter((k) => st[k] !== undefined && !Object.hasOwn(verb.extras, k))) {
+        report('SCRIPT_INVALID', `step "${name}" has "${k}", which only ${other.key} steps take; it does ${verb.key}`, [...here, k]);
+      }
+    }
+    verb.checkStep(name, st, report);
+    verb.targets(name, st).forEach((to) => target(to, [...here, verb.key]));
+    const outcomes = verb.outcomes(name, st);
     if (!outcomes) {
       if (st.on) report('SCRIPT_INVALID', `step "${name}" has "on" but ${verb.ends ? 'ends the call' : `always goes on by "${verb.key}"`}`, [...here, 'on']);
       continue;
@@ -73,7 +77,7 @@ function checkSemantics(s: Script, report: Report): void {
   }
 
   /** Where a step can go: its verb's own targets and its routes. A step doing two things keeps all its edges, so one mistake is reported once. */
-  const edges = (n: string): string[] => [...VERBS.flatMap((v) => (step(n)[v.key] === undefined ? [] : safeTargets(v, step(n)[v.key]))), ...Object.values(step(n).on ?? {})];
+  const edges = (n: string): string[] => [...VERBS.flatMap((v) => (step(n)[v.key] === undefined ? [] : v.targets(n, step(n)))), ...Object.values(step(n).on ?? {})];
   const next = (n: string): string[] => edges(n).filter(has);
 
   // A misspelt target is reported once: the step it surely meant ("Did you mean") and the steps
@@ -90,11 +94,6 @@ function checkSemantics(s: Script, report: Report): void {
   checkLoops(names, verbs, next, report);
   const view: ScriptView = { start: s.start, steps: s.steps, verbOf: (n) => verbs.get(n)?.key, next, has };
   for (const v of VERBS) v.checkScript(view, report);
-}
-
-/** A verb's own targets, or none when its value is broken (the schema reported that already). */
-function safeTargets(v: AnyVerb, args: unknown): string[] {
-  return v.args.safeParse(args).success ? v.targets(args) : [];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { render } from './template.js';
-import { behaviour } from './verbs/verb.js';
+import { behaviour, FAILED, stateOf, type DialogContext, type DialogStateConfig } from './verbs/verb.js';
 
 /**
  * A step's prompt: its text with the placeholders filled from the call's state, synthesised and
@@ -32,3 +32,15 @@ export const prompt = behaviour<{ text: string; interruptible: boolean }>(async 
   }
   return { outcome: 'done' };
 });
+
+/** Says a text (a step's prompt; a re-prompt; the screening introduction, which an assistant talks over and so is never cut), then goes on. */
+export function sayThen(step: string, text: string, interruptible: boolean, then: string): DialogStateConfig {
+  return {
+    invoke: {
+      src: prompt,
+      input: ({ context }: { context: DialogContext }) => ({ step, args: { text, interruptible }, state: stateOf(context), call: context.call }),
+      onDone: then,
+      onError: FAILED,
+    },
+  };
+}

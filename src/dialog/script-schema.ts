@@ -11,8 +11,8 @@ import { VERBS } from './verbs/index.js';
  * Outcomes of that verb choose the next step through `on`.
  */
 
-/** Each verb's key, optional on a step (load-script.ts checks that a step has exactly one). */
-const verbKeys: Record<string, z.ZodOptional<z.ZodType>> = Object.fromEntries(VERBS.map((v) => [v.key, v.args.optional()]));
+/** Each verb's key and its extras, optional on a step (load-script.ts checks that a step has exactly one verb, and only its extras). */
+const verbKeys: z.ZodRawShape = Object.fromEntries(VERBS.flatMap((v) => [[v.key, v.args.optional()], ...Object.entries(v.extras).map(([k, schema]) => [k, z.optional(schema)])]));
 
 const StepBase = z.strictObject({
   say: text(MAX_SAY).optional(),
@@ -21,7 +21,7 @@ const StepBase = z.strictObject({
    * step listens (the callee answering before the question ends), no otherwise (statements, the
    * robot naming itself, legal disclosures, goodbyes)
    */
-  interruptible: z.boolean().optional(),
+  bargeIn: z.boolean().optional(),
   /** how long to wait for the callee to start speaking */
   silenceMs: z.number().int().min(500).max(30_000).optional(),
   /** outcome -> next step; `otherwise` catches outcomes not named */

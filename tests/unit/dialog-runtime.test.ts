@@ -27,7 +27,7 @@ function deps(answers: string[], book: () => Promise<'booked' | 'taken'>, free =
         return {
           write() {}, end() {}, cancel() {},
           async *events(): AsyncIterable<AsrEvent> {
-            if (text !== undefined) yield { type: 'final', text, confidence: 1, atMs: 0 };
+            if (text) yield { type: 'final', text, confidence: 1, atMs: 0 }; // '' or none: the callee says nothing
           },
         };
       },
@@ -183,5 +183,69 @@ describe('DialogRun: keys pressed while it listens', () => {
     expect(yes.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: '(key 1 pressed: yes)', intent: 'yes' }));
     expect((await run('2')).disposition).toBe('DECLINED');
     expect((await run('9')).disposition).toBe('NO_RESPONSE');
+  });
+});
+
+describe('listen: keys, no_input, no_match, repeat', () => {
+  const yaml = (extra: string) => [
+    'id: t', 'version: 1', 'language: ru-RU', 'start: ask', 'steps:',
+    '  ask:',
+    '    say: "Вы придёте? Нажмите 1, если да, или 2, если нет."',
+    '    listen:',
+    '      yes: [да, приду]',
+    '      no: [нет]',
+    '      repeat: [повторите, что]',
+    '    keys: { "1": yes, "2": no }',
+    extra,
+    '    on: { yes: fine, no: sorry }',
+    '  fine: { say: "Ждём вас.", end: CONFIRMED }',
+    '  sorry: { say: "Жаль.", end: DECLINED }',
+    '  bye: { say: "Не удалось вас расслышать. До свидания.", end: NO_RESPONSE }',
+    '  human: { say: "Передам оператору.", end: NEEDS_HUMAN }',
+    '',
+  ].join('\n');
+  const handlers = [
+    '    no_input: { retries: 1, say: "Алло, вы меня слышите?", then: bye }',
+    '    no_match: { retries: 2, then: human }',
+  ].join('\n');
+  const script = loadScript('t.yaml', yaml(handlers));
+  const said = (r: { transcript: { who: string; text: string }[] }) => r.transcript.filter((l) => l.who === 'robot').map((l) => l.text);
+
+  it('a silence is asked again with the no_input text, then understood', async () => {
+    const r = await new DialogRun(script, call, deps(['', 'да'], async () => 'booked')).run();
+    expect(r.disposition).toBe('CONFIRMED');
+    expect(said(r)).toEqual(['Вы придёте? Нажмите 1, если да, или 2, если нет.', 'Алло, вы меня слышите?', 'Ждём вас.']);
+  });
+
+  it('silence past the retries goes to no_input.then', async () => {
+    const r = await new DialogRun(script, call, deps([], async () => 'booked')).run();
+    expect(r.disposition).toBe('NO_RESPONSE');
+    expect(said(r)).toEqual(['Вы придёте? Нажмите 1, если да, или 2, если нет.', 'Алло, вы меня слышите?', 'Не удалось вас расслышать. До свидания.']);
+  });
+
+  it('no_match without its own text says the prompt again, up to its retries, then goes to no_match.then', async () => {
+    const r = await new DialogRun(script, call, deps(['может быть', 'не знаю', 'хм'], async () => 'booked')).run();
+    expect(r.disposition).toBe('NEEDS_HUMAN');
+    expect(said(r).filter((t) => t.startsWith('Вы придёте?'))).toHaveLength(3);
+  });
+
+  it('"repeat" says the prompt again and does not count as a failure', async () => {
+    const r = await new DialogRun(script, call, deps(['что', 'повторите', 'хм', 'что', 'хм', 'нет'], async () => 'booked')).run();
+    expect(r.disposition).toBe('DECLINED');
+    expect(said(r).filter((t) => t.startsWith('Вы придёте?'))).toHaveLength(6);
+  });
+
+  it('two answers not understood are asked again (no_match retries: 2), and the third is heard', async () => {
+    const r = await new DialogRun(script, call, deps(['хм', 'хм', 'да'], async () => 'booked')).run();
+    expect(r.disposition).toBe('CONFIRMED');
+  });
+
+  it('refuses keys for an intent the step does not hear, and on: silence beside no_input', () => {
+    const bad = yaml(`${handlers}\n    keys: { "3": maybe }`.replace('    keys: { "1": yes, "2": no }\n', ''));
+    expect(() => loadScript('t.yaml', bad.replace('    keys: { "1": yes, "2": no }\n', ''))).toThrow(/maps key 3 to "maybe"/);
+    const both = yaml(handlers).replace('on: { yes: fine, no: sorry }', 'on: { yes: fine, no: sorry, silence: bye }');
+    expect(() => loadScript('t.yaml', both)).toThrow(/both no_input and "on: silence"/);
+    const stray = yaml(handlers).replace('  fine: { say: "Ждём вас.", end: CONFIRMED }', '  fine: { say: "Ждём вас.", end: CONFIRMED, keys: { "1": yes } }');
+    expect(() => loadScript('t.yaml', stray)).toThrow(/"keys", which only listen steps take/);
   });
 });

@@ -53,10 +53,11 @@ function checkBookings(s: ScriptView, report: Report): void {
   }
 }
 
-export const book = defineVerb<number>({
+export const book = defineVerb({
   key: 'book',
   args: Book,
+  extras: {},
   outcomes: () => ({ required: ['booked', 'taken'], optional: [] }),
   checkScript: checkBookings,
-  act: (name, index, step, go) => invokeAct(name, index, step.on ?? {}, run, go),
+  act: ({ name, args: index, step }, { go }) => invokeAct(name, index, step.on ?? {}, run, go),
 });

@@ -10,9 +10,10 @@ const run = behaviour<Handoff>(async ({ args, call }) => ({
   outcome: await call.deps.operators.handoff({ queue: args.queue, callId: call.callId }),
 }));
 
-export const handoff = defineVerb<Handoff>({
+export const handoff = defineVerb({
   key: 'handoff',
   args: Handoff,
+  extras: {},
   outcomes: () => ({ required: ['connected', 'unavailable'], optional: [] }),
-  act: (name, args, step, go) => invokeAct(name, args, step.on ?? {}, run, go),
+  act: ({ name, args, step }, { go }) => invokeAct(name, args, step.on ?? {}, run, go),
 });

@@ -1,7 +1,9 @@
+import { assign } from 'xstate';
 import { z } from 'zod';
 import { matchIntent } from '../intents.js';
-import { intentName, phrase } from '../schema-parts.js';
-import { behaviour, defineVerb, invokeAct, type VerbResult } from './verb.js';
+import { sayThen } from '../prompt.js';
+import { MAX_SAY, intentName, phrase, stepName, text } from '../schema-parts.js';
+import { behaviour, defineVerb, invokeAct, outcomeIs, type Build, type DialogContext, type DialogStateConfig, type DoneRoute, type StepView, type VerbResult } from './verb.js';
 
 /** Longest a single answer may run before the robot stops listening. */
 const MAX_UTTERANCE_MS = 15_000;
@@ -13,17 +15,44 @@ const Listen = z
 type Listen = z.infer<typeof Listen>;
 
 /**
- * `listen`: the callee answers by voice or keypad; the answer is matched to the step's intents.
- * Outcomes: each intent, `silence` (nothing said in time), `unknown` (said, but no intent fits).
+ * What to do when the callee says nothing (`no_input`) or nothing the step understands
+ * (`no_match`): ask again up to `retries` times (with `say`, or the step's own prompt), then go
+ * to `then`.
  */
-const run = behaviour<{ intents: Listen; silenceMs: number | null }>(async ({ step, args, call }, signal): Promise<VerbResult> => {
+const Reprompt = z.strictObject({
+  retries: z.number().int().min(0).max(5).default(1),
+  say: text(MAX_SAY).optional(),
+  then: stepName,
+});
+type Reprompt = z.infer<typeof Reprompt>;
+
+const extras = {
+  /** keypad answers: a key -> the intent it means ("нажмите 1, если да": {"1": yes}) */
+  keys: z.record(z.string().regex(/^[0-9*#]$/, 'a key is one of 0-9, * and #'), intentName).optional(),
+  no_input: Reprompt.optional(),
+  no_match: Reprompt.optional(),
+};
+
+/** The intent every listen step hears unless it routes it itself: the robot says its prompt again, not counted as a failure. */
+const REPEAT = 'repeat';
+
+interface Heard {
+  intents: Listen;
+  keys: Readonly<Record<string, string>>;
+  silenceMs: number | null;
+}
+
+/**
+ * `listen`: the callee answers by voice or keypad; the answer is matched to the step's intents.
+ * Outcomes: each intent, `silence` (nothing said in time), `unknown` (said, but no intent fits);
+ * the last two go to `no_input` and `no_match` where the step has them.
+ */
+const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promise<VerbResult> => {
   const { clock, asr, audio } = call.deps;
   const stream = asr.recognize({ language: call.language, hints: Object.values(args.intents).flat(), callId: call.callId });
   let outcome = 'silence';
   let text = '';
   const stop = () => stream.cancel();
-  // A key pressed while listening is an answer too: the script names digits among an intent's
-  // phrases ("нажмите 1": yes: [да, "1"]); a key that no intent names is 'unknown'.
   let key: string | null = null;
   const offKeys = audio.on('dtmf', (digit) => {
     if (key !== null) return;
@@ -55,7 +84,8 @@ const run = behaviour<{ intents: Listen; silenceMs: number | null }>(async ({ st
     stream.cancel();
   }
   if (key !== null && outcome === 'silence') {
-    outcome = matchIntent(key, args.intents) ?? 'unknown';
+    // a key the step maps, else a digit among an intent's phrases (yes: [да, "1"]), else unknown
+    outcome = (Object.hasOwn(args.keys, key) ? args.keys[key] : undefined) ?? matchIntent(key, args.intents) ?? 'unknown';
     text = key;
     call.note('system', `(key ${key} pressed: ${outcome})`, step, outcome);
   }
@@ -63,13 +93,66 @@ const run = behaviour<{ intents: Listen; silenceMs: number | null }>(async ({ st
     call.note('system', '(silence)', step, 'silence');
     return { outcome };
   }
-  return { outcome, set: { heard: { step, text, intent: outcome } } };
+  const heard = { step, text, intent: outcome };
+  if (outcome === 'unknown' || outcome === REPEAT) return { outcome, set: { heard } };
+  // understood: this step's re-prompts start again from zero
+  const retries = Object.fromEntries(Object.entries(state.retries).filter(([k]) => !k.startsWith(`${step}:`)));
+  return { outcome, set: { heard, retries } };
 });
 
-export const listen = defineVerb<Listen>({
+type Extras = z.infer<z.ZodObject<typeof extras>>;
+
+export const listen = defineVerb({
   key: 'listen',
   args: Listen,
+  extras,
   listens: true,
-  outcomes: (intents) => ({ required: [...Object.keys(intents), 'silence', 'unknown'], optional: [] }),
-  act: (name, intents, step, go) => invokeAct(name, { intents, silenceMs: step.silenceMs ?? null }, step.on ?? {}, run, go),
+  outcomes: ({ args: intents, extras: x }) => ({
+    required: [...Object.keys(intents).filter((i) => i !== REPEAT), ...(x.no_input ? [] : ['silence']), ...(x.no_match ? [] : ['unknown'])],
+    optional: [REPEAT, ...(x.no_input ? ['silence'] : []), ...(x.no_match ? ['unknown'] : [])],
+  }),
+  targets: ({ extras: x }) => [x.no_input?.then, x.no_match?.then].filter((t): t is string => t !== undefined),
+  checkStep: ({ name, args: intents, extras: x, step }, report) => {
+    for (const [k, intent] of Object.entries(x.keys ?? {})) {
+      if (!Object.hasOwn(intents, intent)) report('SCRIPT_INVALID', `step "${name}" maps key ${k} to "${intent}", which it does not listen for; its intents are ${Object.keys(intents).join(', ')}`, ['steps', name, 'keys', k]);
+    }
+    for (const [handler, outcome] of [['no_input', 'silence'], ['no_match', 'unknown']] as const) {
+      if (x[handler] && Object.hasOwn(step.on ?? {}, outcome)) {
+        report('SCRIPT_INVALID', `step "${name}" has both ${handler} and "on: ${outcome}"; ${handler} decides where ${outcome} goes`, ['steps', name, 'on', outcome]);
+      }
+    }
+  },
+  act: ({ name, args: intents, extras: x, step }, build) => listenState(name, intents, x, step, build),
 });
+
+/**
+ * listen --outcome named in `on`--> that step
+ *        --repeat (not named)-----> the step's prompt again
+ *        --silence/unknown, a re-prompt left--> noInput/noMatch (its text, or the prompt) --> listen
+ *        --silence/unknown, none left---------> no_input.then / no_match.then
+ */
+function listenState(name: string, intents: Listen, x: Extras, step: StepView, build: Build): DialogStateConfig {
+  const on = step.on ?? {};
+  const again = step.say === undefined ? build.here('act') : build.here('say');
+  const routes: DoneRoute[] = [];
+  const states: Record<string, DialogStateConfig> = {};
+  if (!Object.hasOwn(on, REPEAT)) routes.push({ guard: outcomeIs(REPEAT), target: again });
+  for (const [handler, outcome, state] of [['no_input', 'silence', 'noInput'], ['no_match', 'unknown', 'noMatch']] as const) {
+    const r = x[handler];
+    if (!r) continue;
+    const count = `${name}:${handler}`;
+    const tried = (c: DialogContext) => c.retries[count] ?? 0;
+    const is = outcomeIs(outcome);
+    routes.push(
+      {
+        guard: (a) => is(a) && tried(a.context) < r.retries,
+        target: r.say ? build.here(`act.${state}`) : again,
+        also: assign(({ context }) => ({ retries: { ...context.retries, [count]: tried(context) + 1 } })),
+      },
+      { guard: is, target: build.go(r.then) },
+    );
+    if (r.say) states[state] = sayThen(name, r.say, true, 'listen');
+  }
+  const listening = invokeAct(name, { intents, keys: x.keys ?? {}, silenceMs: step.silenceMs ?? null }, on, run, build.go, routes);
+  return { initial: 'listen', states: { listen: listening, ...states } };
+}

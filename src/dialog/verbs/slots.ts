@@ -25,9 +25,10 @@ const run = behaviour<Slots & { one: boolean }>(async ({ step, args, state, call
   return { outcome: n === 0 ? 'none' : n === 1 && args.one ? 'one' : 'found', set: { offered, vars } };
 });
 
-export const slots = defineVerb<Slots>({
+export const slots = defineVerb({
   key: 'slots',
   args: Slots,
+  extras: {},
   outcomes: () => ({ required: ['found', 'none'], optional: ['one'] }),
-  act: (name, args, step, go) => invokeAct(name, { ...args, one: Object.hasOwn(step.on ?? {}, 'one') }, step.on ?? {}, run, go),
+  act: ({ name, args, step }, { go }) => invokeAct(name, { ...args, one: Object.hasOwn(step.on ?? {}, 'one') }, step.on ?? {}, run, go),
 });

@@ -2,7 +2,7 @@ import {
   assign, fromPromise, type DoneActorEvent, type ErrorActorEvent, type EventObject, type MetaObject, type ParameterizedObject, type PromiseActorLogic, type ProvidedActor,
   type StateNodeConfig,
 } from 'xstate';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Disposition, ErrorCode, Slot, TranscriptLine } from '../../core/index.js';
 import type { BargeIn } from '../barge-in.js';
 import type { DialogDeps } from '../ports.js';
@@ -103,53 +103,81 @@ export interface ScriptView {
   has(step: string): boolean;
 }
 
-export interface Verb<A> {
+/** A step doing a verb, as the verb's functions see it. */
+export interface VerbUse<A, X> {
+  name: string;
+  /** the verb's key's value */
+  args: A;
+  /** the verb's other keys on the step (`extras`) */
+  extras: X;
+  step: StepView;
+}
+
+/** What compiling a step knows beyond the step. */
+export interface Build {
+  /** the machine target of a step */
+  go(to: string): string;
+  /** the machine target of a part of this step: `say` (its prompt), `act` (its verb), `act.<state>` (a state of the verb's) */
+  here(part: string): string;
+  /** intents every listen hears unless it routes them itself, and the state each leads to (safety.ts) */
+  safety: ReadonlyMap<string, string>;
+}
+
+export interface Verb<A, S extends z.ZodRawShape> {
   /** the step's key that names it */
   readonly key: string;
   /** what the key takes */
   readonly args: z.ZodType<A>;
+  /** keys of the step beside the verb's own that only this verb takes (listen: keys, no_input, no_match); `{}` for none */
+  readonly extras: S;
   /** does the callee get a say here? (a loop of steps none of which listens could spin forever) */
   readonly listens?: boolean;
   /** the call ends in this step */
   readonly ends?: boolean;
   /** the outcomes `on` must route (or send to `otherwise`), and those it may; absent: the verb takes no `on` */
-  outcomes?(args: A): { required: string[]; optional: string[] };
+  outcomes?(use: VerbUse<A, z.infer<z.ZodObject<S>>>): { required: string[]; optional: string[] };
   /** steps it moves to by itself (not through `on`) */
-  targets?(args: A): string[];
+  targets?(use: VerbUse<A, z.infer<z.ZodObject<S>>>): string[];
   /** checks of one step beyond its schema */
-  checkStep?(name: string, args: A, step: StepView, report: Report): void;
+  checkStep?(use: VerbUse<A, z.infer<z.ZodObject<S>>>, report: Report): void;
   /** checks across the script (e.g. a booking needs an offer before it) */
   checkScript?(script: ScriptView, report: Report): void;
   /** the state entered after the prompt */
-  act(name: string, args: A, step: StepView, go: (to: string) => string): DialogStateConfig;
+  act(use: VerbUse<A, z.infer<z.ZodObject<S>>>, build: Build): DialogStateConfig;
 }
 
-/** The registry's view of a verb: its argument type forgotten, each use re-checked against its schema. */
+/** The registry's view of a verb: its types forgotten, each use re-checked against its schemas. */
 export interface AnyVerb {
   readonly key: string;
   readonly args: z.ZodType;
+  /** its extras' schemas, each optional on a step */
+  readonly extras: z.ZodRawShape;
   readonly listens: boolean;
   readonly ends: boolean;
-  outcomes(args: unknown): { required: string[]; optional: string[] } | null;
-  targets(args: unknown): string[];
-  checkStep(name: string, args: unknown, step: StepView, report: Report): void;
+  outcomes(name: string, step: StepWithKeys): { required: string[]; optional: string[] } | null;
+  targets(name: string, step: StepWithKeys): string[];
+  checkStep(name: string, step: StepWithKeys, report: Report): void;
   checkScript(script: ScriptView, report: Report): void;
-  act(name: string, args: unknown, step: StepView, go: (to: string) => string): DialogStateConfig;
+  act(name: string, step: StepWithKeys, build: Build): DialogStateConfig;
 }
 
-/** Registers a verb; its arguments are parsed again by its own schema wherever they are used (cheap: at load and compile). */
-export function defineVerb<A>(v: Verb<A>): AnyVerb {
-  const parse = (raw: unknown): A => v.args.parse(raw);
+export type StepWithKeys = StepView & Readonly<Record<string, unknown>>;
+
+/** Registers a verb; its values are parsed again by its own schemas wherever they are used (cheap: at load and compile). */
+export function defineVerb<A, S extends z.ZodRawShape>(v: Verb<A, S>): AnyVerb {
+  const extras = z.object(v.extras);
+  const use = (name: string, step: StepWithKeys): VerbUse<A, z.infer<z.ZodObject<S>>> => ({ name, args: v.args.parse(step[v.key]), extras: extras.parse(step), step });
   return {
     key: v.key,
     args: v.args,
+    extras: v.extras,
     listens: v.listens ?? false,
     ends: v.ends ?? false,
-    outcomes: (raw) => v.outcomes?.(parse(raw)) ?? null,
-    targets: (raw) => v.targets?.(parse(raw)) ?? [],
-    checkStep: (name, raw, step, report) => v.checkStep?.(name, parse(raw), step, report),
+    outcomes: (name, step) => v.outcomes?.(use(name, step)) ?? null,
+    targets: (name, step) => v.targets?.(use(name, step)) ?? [],
+    checkStep: (name, step, report) => v.checkStep?.(use(name, step), report),
     checkScript: (script, report) => v.checkScript?.(script, report),
-    act: (name, raw, step, go) => v.act(name, parse(raw), step, go),
+    act: (name, step, build) => v.act(use(name, step), build),
   };
 }
 
@@ -163,20 +191,34 @@ export function stateOf(c: DialogContext): DialogState {
   return { disposition: c.disposition, vars: c.vars, offered: c.offered, booked: c.booked, heard: c.heard, retries: c.retries };
 }
 
+/** A transition on a behaviour's end: picked by `guard` (none: always), keeping the state the behaviour changed. */
+export interface DoneRoute {
+  guard?: (a: { context: DialogContext; event: DoneActorEvent<unknown> }) => boolean;
+  target: string;
+  /** more to do on the way, after the behaviour's changes are kept */
+  also?: ReturnType<typeof assign<DialogContext, DoneActorEvent<unknown>, undefined, DialogEvent, ProvidedActor>>;
+}
+
+/** A guard: the behaviour ended with this outcome. */
+export const outcomeIs = (outcome: string) => ({ event }: { event: DoneActorEvent<unknown> }) => resultOf(event.output).outcome === outcome;
+
+const keep = assign<DialogContext, DoneActorEvent<unknown>, undefined, DialogEvent, ProvidedActor>(({ event }) => resultOf(event.output).set ?? {});
+
 /**
  * The usual act state: the behaviour runs, its state changes are kept, and its outcome picks the
- * next step through `on` (`otherwise` for the rest). A failure ends the dialog in `failed`.
+ * next step through `on`, then through the verb's own `routes` (in order), then `otherwise`. A
+ * failure ends the dialog in `failed`.
  */
-export function invokeAct<A>(name: string, args: A, on: Readonly<Record<string, string>>, logic: PromiseActorLogic<VerbResult, VerbInput<A>>, go: (to: string) => string): DialogStateConfig {
-  const keep = assign<DialogContext, DoneActorEvent<unknown>, undefined, DialogEvent, ProvidedActor>(({ event }) => resultOf(event.output).set ?? {});
-  const routes = Object.entries(on)
-    .filter(([outcome]) => outcome !== 'otherwise')
-    .map(([outcome, to]) => ({ guard: ({ event }: { event: DoneActorEvent<unknown> }) => resultOf(event.output).outcome === outcome, target: go(to), actions: keep }));
+export function invokeAct<A>(
+  name: string, args: A, on: Readonly<Record<string, string>>, logic: PromiseActorLogic<VerbResult, VerbInput<A>>, go: (to: string) => string, routes: DoneRoute[] = [],
+): DialogStateConfig {
+  const named: DoneRoute[] = Object.entries(on).filter(([outcome]) => outcome !== 'otherwise').map(([outcome, to]) => ({ guard: outcomeIs(outcome), target: go(to) }));
+  const rest: DoneRoute[] = Object.hasOwn(on, 'otherwise') ? [{ target: go(on.otherwise!) }] : [];
   return {
     invoke: {
       src: logic,
       input: ({ context }: { context: DialogContext }) => ({ step: name, args, state: stateOf(context), call: context.call }),
-      onDone: [...routes, ...(Object.hasOwn(on, 'otherwise') ? [{ target: go(on.otherwise!), actions: keep }] : [])],
+      onDone: [...named, ...routes, ...rest].map((r) => ({ ...(r.guard ? { guard: r.guard } : {}), target: r.target, actions: r.also ? [keep, r.also] : keep })),
       onError: FAILED,
     },
   };
