@@ -336,6 +336,15 @@ function parseHM(s: string): HM {
   return [Number(m[1]), Number(m[2])];
 }
 
+const minutes = ([h, m]: HM) => h * 60 + m;
+
+/** a window that closes when or before it opens (past midnight: "20:00"-"02:00") is refused, not silently empty */
+function parseWindow([open, close]: [string, string]): [HM, HM] {
+  const w: [HM, HM] = [parseHM(open), parseHM(close)];
+  if (minutes(w[1]) <= minutes(w[0])) throw new RangeError(`calling hours: "${open}"-"${close}" closes before it opens; split a window past midnight in two`);
+  return w;
+}
+
 /**
  * The first moment at or after `earliest` (and before `latest` if given) inside the callee's
  * calling hours, read on the callee's clock day by day, so a DST change moves the hours with it.
@@ -348,7 +357,7 @@ export function fitToCallingHours(
   const start = wallTime(t.earliest, hours.timeZone);
   for (let i = 0; i <= (hours.horizonDays ?? 14); i++) {
     const d = addDays(start, i);
-    const windows = [...(hours.windows[KEYS[d.weekday]!] ?? [])].map(([a, b]) => [parseHM(a), parseHM(b)] as const).sort((x, y) => x[0][0] * 60 + x[0][1] - (y[0][0] * 60 + y[0][1]));
+    const windows = (hours.windows[KEYS[d.weekday]!] ?? []).map(parseWindow).sort((x, y) => minutes(x[0]) - minutes(y[0]));
     for (const [open, close] of windows) {
       const from = zonedInstant(d.year, d.month, d.day, open[0], open[1], hours.timeZone);
       const to = zonedInstant(d.year, d.month, d.day, close[0], close[1], hours.timeZone);

@@ -4,3 +4,5 @@ export { compileScript, type DialogOutput } from './compile.js';
 export { DialogRun, type CallAudio, type SlotDesk, type OperatorDesk, type DialogDeps, type DialogCall, type DialogResult } from './runtime.js';
 export { matchIntent, normalize } from './intents.js';
 export { render, speakSlot, TEMPLATE_VARS } from './template.js';
+export { slotPhrase, slotWords, numbersToWords, cardinal, ordinal, spokenLanguage, SPOKEN_LANGUAGES } from './spoken.js';
+export { parseCallbackTime, fitToCallingHours, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';

@@ -262,7 +262,8 @@ const PHONE = /(?<![\p{L}\d])\+?\(?\d(?:[\s\-()]*\d){6,14}(?![\p{L}\d])/gu;
 function phoneWords(written: string, lang: Lang): string {
   const groups = written.match(/\d+/g) ?? [];
   const said = groups.map((g) => {
-    if (lang === 'en') return [...g].map((d) => EN_SMALL[Number(d)]).join(' ');
+    // English reads every digit; so does Russian past four digits, where a group stops being a number
+    if (lang === 'en' || g.length > 4) return [...g].map((d) => (lang === 'en' ? EN_SMALL : RU_UNITS)[Number(d)]).join(' ');
     // Russians read a group as one number, its leading zeros one by one: "05" -> "ноль пять"
     const zeros = g.match(/^0*/)![0].length;
     const rest = g.slice(zeros);

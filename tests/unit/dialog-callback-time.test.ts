@@ -87,6 +87,7 @@ const RUSSIAN: Row[] = [
   ['ЗАВТРА В 9.40', ['2026-12-03 09:40', '2026-12-03 10:40', 'завтра в 9:40']],
   ['перезвоните в четверг вечерком', ['2026-12-03 17:00', '2026-12-03 21:00', 'завтра вечером']],
   ['сейчас неудобно', null],
+  ['', null],
 ];
 
 const ENGLISH: Row[] = [
@@ -252,8 +253,32 @@ describe('fitToCallingHours()', () => {
     const bad = { ...HOURS, windows: { ...HOURS.windows, wed: [['9am', '20:00']] as [string, string][] } };
     expect(() => fit('2026-12-02 10:00', null, bad)).toThrow(/"9am"/);
   });
+  it('throws RangeError for a window that closes before it opens', () => {
+    const bad = { ...HOURS, windows: { ...HOURS.windows, wed: [['20:00', '02:00']] as [string, string][] } };
+    expect(() => fit('2026-12-02 10:00', null, bad)).toThrow(/"20:00"-"02:00"/);
+  });
   it('fits a parsed answer: "завтра после шести" with hours to 20:00 is 18:00 tomorrow', () => {
     const heard = parseCallbackTime('перезвоните завтра после шести', { language: 'ru', now: NOW, timeZone: MSK }) as Extract<CallbackTime, { kind: 'at' }>;
     expect(fitToCallingHours(heard, HOURS)).toEqual(msk('2026-12-03 18:00'));
+  });
+});
+
+describe('on scrambled input (a seeded generator, so every run sees the same strings)', () => {
+  it('parseCallbackTime() returns null, vague or a window whose end is after its start, and numbersToWords() leaves no marker behind', async () => {
+    const { numbersToWords } = await import('../../src/dialog/spoken.js');
+    const alphabet = '0123456789 :.,-()+ввчерездоапослеутромчасминутatpmamin hour';
+    let seed = 1;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 3000; i++) {
+      const s = Array.from({ length: Math.floor(rnd() * 30) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+      for (const language of ['ru', 'en']) {
+        expect(numbersToWords(s, language), s).not.toMatch(/[\uE000-\uF8FF]/);
+        const got = parseCallbackTime(s, { language, now: NOW, timeZone: MSK });
+        if (got?.kind !== 'at') continue;
+        expect(Number.isNaN(got.earliest.getTime()), s).toBe(false);
+        expect(got.earliest >= NOW, s).toBe(true);
+        if (got.latest) expect(got.latest > got.earliest, s).toBe(true);
+      }
+    }
   });
 });
