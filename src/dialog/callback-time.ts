@@ -143,10 +143,10 @@ function hearRussian(text: string): Heard {
   if (/следующ\p{L}* недел|той недел/u.test(rest) && !heard.weekday) heard.someWeek = true;
   const part = ruPart(rest);
   let m: RegExpMatchArray | null;
-  if ((m = rest.match(new RegExp(`(?:между|с) ${HOUR}(?: час\\p{L}*)? (?:и|до|по) ${HOUR}`, 'u')))) {
+  if ((m = rest.match(new RegExp(` (?:между|с) ${HOUR}(?: час\\p{L}*)? (?:и|до|по) ${HOUR}`, 'u')))) {
     heard.time = { kind: 'range', from: hm(m[1]!, m[2], part), to: hm(m[3]!, m[4], part) };
-  } else if ((m = rest.match(new RegExp(`(?:после|не раньше) ${HOUR}`)))) heard.time = { kind: 'after', at: hm(m[1]!, m[2], part) };
-  else if ((m = rest.match(new RegExp(`(?:до|не позже|не позднее) ${HOUR}`)))) heard.time = { kind: 'before', at: hm(m[1]!, m[2], part) };
+  } else if ((m = rest.match(new RegExp(` (?:после|не раньше) ${HOUR}`)))) heard.time = { kind: 'after', at: hm(m[1]!, m[2], part) };
+  else if ((m = rest.match(new RegExp(` (?:до|не позже|не позднее) ${HOUR}`)))) heard.time = { kind: 'before', at: hm(m[1]!, m[2], part) };
   else if ((m = rest.match(new RegExp(` (?:в|во|к|на|около|часов|часиков|часа|ровно) ${HOUR}`)) ?? rest.match(/ (\d{1,2}):(\d\d)/)
     ?? rest.match(new RegExp(` ${HOUR} (?:час\\p{L}* )?(?:утра|дня|вечера|ночи) `, 'u')))) {
     heard.time = { kind: 'exact', at: hm(m[1]!, m[2], part) };
@@ -208,11 +208,11 @@ function hearEnglish(text: string): Heard {
   const part = /\bam\b|morning/.test(rest) ? 'am' : /\bpm\b|afternoon|evening|tonight/.test(rest) ? 'pm' : undefined;
   const H = String.raw`(\d{1,2})(?::(\d\d))?(?: ?o'clock)?`;
   let m: RegExpMatchArray | null;
-  if ((m = rest.match(new RegExp(`(?:between|from) ${H}(?: ?[ap]m)? (?:and|to|till|until) ${H}`)))) {
+  if ((m = rest.match(new RegExp(` (?:between|from) ${H}(?: ?[ap]m)? (?:and|to|till|until) ${H}`)))) {
     heard.time = { kind: 'range', from: hm(m[1]!, m[2], part), to: hm(m[3]!, m[4], part) };
-  } else if ((m = rest.match(new RegExp(`(?:after|not before) ${H}`)))) heard.time = { kind: 'after', at: hm(m[1]!, m[2], part) };
-  else if ((m = rest.match(new RegExp(`(?:before|by|not after) ${H}`)))) heard.time = { kind: 'before', at: hm(m[1]!, m[2], part) };
-  else if ((m = rest.match(new RegExp(`(?:at|around|about) ${H}`)) ?? rest.match(/ (\d{1,2})(?::(\d\d))? ?[ap]m/) ?? rest.match(/ (\d{1,2}):(\d\d)/))) {
+  } else if ((m = rest.match(new RegExp(` (?:after|not before) ${H}`)))) heard.time = { kind: 'after', at: hm(m[1]!, m[2], part) };
+  else if ((m = rest.match(new RegExp(` (?:before|by|not after) ${H}`)))) heard.time = { kind: 'before', at: hm(m[1]!, m[2], part) };
+  else if ((m = rest.match(new RegExp(` (?:at|around|about) ${H}`)) ?? rest.match(/ (\d{1,2})(?::(\d\d))? ?[ap]m/) ?? rest.match(/ (\d{1,2}):(\d\d)/))) {
     heard.time = { kind: 'exact', at: hm(m[1]!, m[2], part) };
   } else if (/\bnoon\b|midday/.test(rest)) heard.time = { kind: /before noon/.test(rest) ? 'before' : 'exact', at: [12, 0] };
   else if (/after lunch/.test(rest)) heard.time = { kind: 'after', at: LUNCH.en[1] };
