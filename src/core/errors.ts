@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   SCRIPT_UNHANDLED_OUTCOME: 'a dialog step has an outcome with no transition',
   SCRIPT_TEMPLATE: 'a dialog prompt refers to a value the call does not have, or a voicemail or screening text to the patient',
   SCRIPT_LOOP: 'dialog steps form a loop that never listens to the callee, so a call could spin in it forever',
+  LANGUAGE_UNSUPPORTED: 'dates, times and numbers cannot be spoken, or callback times understood, in this language',
   CONTACT_INVALID: 'a contact row cannot be imported (phone, time zone or name is wrong)',
   PHONE_INVALID: 'a phone number cannot be turned into E.164',
   REGISTRY_UNAVAILABLE: 'the registry database cannot be reached',
@@ -138,5 +139,17 @@ export class SlotTakenError extends ZvonarError {
       permanent: true,
       hint: 'offer the patient another slot',
     });
+  }
+}
+
+/** Dates, times and numbers have no words here for this language (src/dialog/spoken.ts). */
+export class UnsupportedLanguageError extends ZvonarError {
+  readonly language: string;
+  constructor(language: string, supported: readonly string[], where: ErrorWhere = {}) {
+    super('LANGUAGE_UNSUPPORTED', `language "${language.slice(0, 20)}" has no words for dates, times and numbers`, where, {
+      permanent: true,
+      hint: `use one of ${supported.join(', ')} (a region such as ru-RU or en-GB is fine)`,
+    });
+    this.language = language;
   }
 }
