@@ -4,6 +4,6 @@ export { compileScript, type DialogMachine, type DialogOutput } from './compile.
 export { DialogRun } from './runtime.js';
 export type { CallAudio, SlotDesk, OperatorDesk, DialogDeps, DialogCall, DialogResult } from './ports.js';
 export { matchIntent, normalize } from './intents.js';
-export { render, speakSlot, TEMPLATE_VARS } from './template.js';
+export { render, TEMPLATE_VARS } from './template.js';
 export { slotPhrase, slotWords, numbersToWords, cardinal, ordinal, spokenLanguage, SPOKEN_LANGUAGES } from './spoken.js';
 export { parseCallbackTime, fitToCallingHours, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';

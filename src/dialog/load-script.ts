@@ -1,5 +1,6 @@
 import { closest, ScriptError, YamlFile, type ErrorCode } from '../core/index.js';
 import { reach, shortestCycle } from './graph.js';
+import { spokenLanguage } from './spoken.js';
 import { Script, type Step } from './script-schema.js';
 import { VERBS, type AnyVerb, type ScriptView } from './verbs/index.js';
 import type { Report } from './verbs/verb.js';
@@ -32,6 +33,11 @@ function checkSemantics(s: Script, report: Report): void {
     report('SCRIPT_UNKNOWN_TARGET', `goes to "${to}", which is not a step.${near ? ` Did you mean "${near}"?` : ''}`, path);
   };
   target(s.start, ['start']);
+  try {
+    spokenLanguage(s.language);
+  } catch (err) {
+    report('SCRIPT_INVALID', `${(err as Error).message}: the robot cannot say dates, times and numbers in it`, ['language']);
+  }
 
   checkImpersonal(s, report);
 

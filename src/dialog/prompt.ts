@@ -1,5 +1,6 @@
-import { render } from './template.js';
-import { behaviour, FAILED, stateOf, type DialogContext, type DialogStateConfig } from './verbs/verb.js';
+import { slotPhrase, slotWords, numbersToWords } from './spoken.js';
+import { render, type TemplateVar } from './template.js';
+import { behaviour, FAILED, stateOf, type CallScope, type DialogContext, type DialogState, type DialogStateConfig } from './verbs/verb.js';
 
 /**
  * A step's prompt: its text with the placeholders filled from the call's state, synthesised and
@@ -7,8 +8,9 @@ import { behaviour, FAILED, stateOf, type DialogContext, type DialogStateConfig 
  * said, and the step goes on to its verb, whose listen hears them from where they started.
  */
 export const prompt = behaviour<{ text: string; interruptible: boolean }>(async ({ step, args, state, call }, signal) => {
-  const text = render(args.text, state.vars);
-  call.note('robot', text, step);
+  // the transcript reads "в понедельник, 7 декабря, в 9:40"; the voice is given it in words
+  call.note('robot', render(args.text, { ...state.vars, ...slotVars(state, call, slotPhrase) }), step);
+  const text = numbersToWords(render(args.text, { ...state.vars, ...slotVars(state, call, slotWords) }), call.language);
   const cut = new AbortController();
   const unwatch = args.interruptible && call.bargeIn
     ? call.bargeIn.watch(() => {
@@ -43,4 +45,16 @@ export function sayThen(step: string, text: string, interruptible: boolean, then
       onError: FAILED,
     },
   };
+}
+
+const SLOT_VARS = ['slot.1', 'slot.2', 'slot.3', 'slot.4', 'slot.5'] as const satisfies readonly TemplateVar[];
+
+/** {slot.1} .. {slot.5} from the slots on offer, and {booked}, said in the clinic's time zone. */
+function slotVars(state: DialogState, call: CallScope, say: (start: Date, language: string, timeZone: string) => string): Partial<Record<TemplateVar, string>> {
+  const vars: Partial<Record<TemplateVar, string>> = {};
+  state.offered.slice(0, SLOT_VARS.length).forEach((s, i) => {
+    vars[SLOT_VARS[i]!] = say(s.startsAt, call.language, call.timeZone);
+  });
+  if (state.booked) vars.booked = say(state.booked.startsAt, call.language, call.timeZone);
+  return vars;
 }

@@ -80,10 +80,3 @@ export function render(text: string, vars: Partial<Record<TemplateVar, string>>)
     .replace(/\s{2,}/g, ' ')
     .trim();
 }
-
-/** "в среду, 26 ноября, в 09:40" — a slot as the patient hears it, in the clinic's time zone. */
-export function speakSlot(start: Date, language: string, timeZone: string): string {
-  const day = new Intl.DateTimeFormat(language, { weekday: 'long', day: 'numeric', month: 'long', timeZone }).format(start);
-  const time = new Intl.DateTimeFormat(language, { hour: '2-digit', minute: '2-digit', hour12: false, timeZone }).format(start);
-  return language.startsWith('ru') ? `${day}, в ${time}` : `${day}, at ${time}`;
-}

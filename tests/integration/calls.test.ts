@@ -65,7 +65,7 @@ for (const target of databases) {
         expect(booked.slot_id).toBe(s.slotIds[1]); // "The second time"
         const sim = engine.sim!.calls.find((c) => c.callId === booked.call_id)!;
         expect(sim.heard[0]).toMatch(/^Hello, Анна!/);
-        expect(sim.heard.at(-1)).toMatch(/^You are booked for \w+day, /);
+        expect(sim.heard.at(-1)).toMatch(/^You are booked on \w+day, /);
       } finally {
         await engine.close();
       }

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { reach } from '../graph.js';
-import { speakSlot } from '../template.js';
 import { behaviour, defineVerb, invokeAct, type Report, type ScriptView } from './verb.js';
 
 const Book = z.number().int().min(1).max(5);
@@ -12,7 +11,7 @@ const run = behaviour<number>(async ({ step, args: index, state, call }) => {
   call.note('system', result === 'booked' ? `booked slot ${slot!.id}` : `slot ${index} taken`, step);
   if (!slot || result !== 'booked') return { outcome: 'taken' };
   call.bookedInRegistry(slot);
-  return { outcome: 'booked', set: { booked: slot, vars: { ...state.vars, booked: speakSlot(slot.startsAt, call.language, call.timeZone) } } };
+  return { outcome: 'booked', set: { booked: slot } };
 });
 
 /** Slots a slots step's outcome leaves on offer: `one` is exactly one, `none` none, `found` up to its count. */

@@ -20,7 +20,7 @@ import type { TemplateVar } from '../template.js';
 export interface DialogState {
   /** the disposition the script ended with, once it has */
   disposition: Disposition | null;
-  /** values of the prompts' placeholders: the patient, the clinic, the slots on offer, the one booked */
+  /** values of the prompts' placeholders: the patient's and the clinic's ({slot.n} and {booked} come from `offered` and `booked`) */
   vars: Partial<Record<TemplateVar, string>>;
   /** the slots the last slots step offered, in the order said */
   offered: readonly Slot[];
