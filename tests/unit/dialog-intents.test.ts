@@ -64,6 +64,16 @@ describe('intent corpus', () => {
       for (const [intent, s] of perIntent) expect(s.right / s.total, intent).toBeGreaterThanOrEqual(0.9);
     });
   }
+  for (const [lang, file] of [['ru-RU', 'ru.tsv'], ['en-US', 'en.tsv']] as const) {
+    it(`${file}: none comes with confidence below 0.3, a right answer with 0.5 or more`, () => {
+      const matchers = { yesno: intentMatcher(lang, stepDefs('yesno')), slots: intentMatcher(lang, stepDefs('slots')) };
+      for (const r of readCorpus(file)) {
+        const got = matchers[r.step].match(r.text);
+        if (got.intent === null) expect(got.confidence, r.text).toBeLessThan(0.3);
+        else if (got.intent === r.intent) expect(got.confidence, r.text).toBeGreaterThanOrEqual(0.5);
+      }
+    });
+  }
   for (const [lang, file] of [['ru-RU', 'heldout-ru.tsv'], ['en-US', 'heldout-en.tsv']] as const) {
     it(`${file} (never tuned on): at least 90% right overall`, () => {
       expect(evaluate(lang, file).overall).toBeGreaterThanOrEqual(0.9);

@@ -14,7 +14,7 @@ const yes = [
   'absolutely', 'fine', 'good', 'great', 'perfect', 'sounds good', 'that works', 'works for me', 'go ahead', 'please do', 'uh huh', 'uhhuh|mhm|mm',
   'right', 'correct', 'exactly', 'indeed', 'i d love', 'i would love', 'love to', 'happy to', 'let s do it', 'let s', 'do it', 'book me', 'sign me up',
   'i m in', 'count me in', 'i agree', 'agreed', 'why not', 'i can', 'i will', 'i ll come', 'i ll be there', 'can do', 'deal', 'cool', 'awesome',
-  'go for it', 'please', 'want', 'interested', 'affirmative', 'totally', 'that s me', 'yes please', 'i guess so', 'i d like', 'i would like', 'like that',
+  'go for it', 'please', 'want', 'interested', 'affirmative', 'totally', 'that s me', 'yes please', 'i guess so', 'you bet', 'okie|okey|dokie|dokey', 'i m down', 'for sure', 'sounds great', 'that d be great', 'i d like', 'i would like', 'like that',
   // negation traps that are a yes
   '@1.2 no problem|problems', '@1.2 not a problem', '@1.2 no worries', '@1.2 wouldn t say no', '@1.2 why not', '@1.2 don t mind',
   '@1.2 wouldn t mind', '@1.2 no objection*', '@1.2 can t complain', '@1.2 not opposed', '@1.2 no reason not',
@@ -23,7 +23,7 @@ const yes = [
 const no = [
   'no', 'nope', 'nah', 'naw', 'not really', 'no thanks|thank', 'i don t think so', 'not interested', 'i ll pass', 'pass', 'decline', 'never',
   'no way', 'of course not', 'absolutely not', 'definitely not', 'certainly not', 'not at all', 'not for me', 'i can t', 'can t make it', 'negative',
-  'not now or ever', 'rather not', 'skip', 'no need', 'not necessary', 'i m good', 'i m fine', 'i m okay|ok', 'not today',
+  'not now or ever', 'rather not', 'skip', 'no need', 'not necessary', 'i m good', 'i m fine', 'i m okay|ok', 'not today', 'not at this time', 'no thank you',
   'not ... interested', 'don t ... want|need', 'won t', 'nah man', 'hell no', 'no no', 'i ll do it myself', 'i ll book ... myself',
   ...NEGATED_YES.map((w) => `not|don|doesn|didn|won|never ... ${w}`),
 ];
@@ -96,7 +96,7 @@ export const en: Lexicon = {
   },
   fillers: new Set(['um', 'umm', 'uhh', 'er', 'erm', 'hmm', 'hm', 'well', 'actually', 'honestly', 'listen', 'look', 'hello', 'oh', 'ah']),
   cardinals: {
-    zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
+    zero: 0, oh: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12,
     thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50,
   },
   ordinals: byStem(['first', 'second', 'third', 'fourth', 'fifth', 'sixth'], { last: -1 }),

@@ -106,8 +106,8 @@ function decide(hits: readonly Hit[], toks: readonly Token[]): IntentResult {
   return { intent: best.intent, confidence: Math.round(confidence * 100) / 100, slots };
 }
 
-/** Intents whose answer one more word can turn around ("да нет", "нет проблем"); never answered from a partial result. */
-const FLIPPABLE = new Set(['yes', 'no']);
+/** Answers one more word can turn around ("да нет", "нет проблем", "во второй половине") or complete ("во вторник в 9:40"); never answered from a partial result. */
+const FLIPPABLE = new Set(['yes', 'no', 'choose']);
 const PARTIAL_MIN_CONFIDENCE = 0.8;
 
 export function intentMatcher(language: string, intents: Readonly<Record<string, IntentDefinition>>): IntentMatcher {

@@ -5,7 +5,7 @@ export interface Token { w: string; s: string; n?: number }
 
 /**
  * Text to tokens: case, ё/е, punctuation and hyphens go; colloquial spellings become the dictionary
- * word; number words become numbers ("сорок пять" = 45); fillers go unless nothing else was said
+ * word; number words become numbers ("сорок пять" = 45, "ноль пять" = 05); fillers go unless nothing else was said
  * ("алло?" alone still means something); a word repeated at once counts once ("да да да").
  */
 export function tokenize(text: string, lex: Lexicon): Token[] {
@@ -22,12 +22,17 @@ export function tokenize(text: string, lex: Lexicon): Token[] {
     const w = words[i]!;
     if (/^\d+$/.test(w)) { all.push({ w, s: w, n: Number(w) }); continue; }
     const v = lex.cardinals[w];
-    if (v !== undefined) {
-      const next = words[i + 1];
-      const unit = next === undefined ? undefined : lex.cardinals[next];
+    const next = words[i + 1];
+    const unit = next === undefined ? undefined : lex.cardinals[next];
+    // a filler that is also a number ("oh") is one only before a unit: "ten oh five"
+    if (v !== undefined && !(lex.fillers.has(w) && !(v === 0 && unit !== undefined && unit > 0 && unit < 10))) {
       // "сорок пять": tens then a unit add up; "девять сорок" stays two numbers (a time)
       if (unit !== undefined && v >= 20 && v % 10 === 0 && unit > 0 && unit < 10) {
         all.push({ w: String(v + unit), s: String(v + unit), n: v + unit });
+        i++;
+      } else if (unit !== undefined && v === 0 && unit > 0 && unit < 10) {
+        // "девять ноль пять": minutes said as "ноль пять" are 05
+        all.push({ w: `0${unit}`, s: `0${unit}`, n: unit });
         i++;
       } else all.push({ w: String(v), s: String(v), n: v });
       continue;
