@@ -23,7 +23,7 @@ const yes = [
 const no = [
   'no', 'nope', 'nah', 'naw', 'not really', 'no thanks|thank', 'i don t think so', 'not interested', 'i ll pass', 'pass', 'decline', 'never',
   'no way', 'of course not', 'absolutely not', 'definitely not', 'certainly not', 'not at all', 'not for me', 'i can t', 'can t make it', 'negative',
-  'not now or ever', 'rather not', 'skip', 'no need', 'not necessary', 'i m good', 'i m fine', 'i m okay|ok', 'not today', 'not at this time', 'no thank you',
+  'not now or ever', 'rather not', 'skip', 'no need', 'not necessary', 'i m good', 'i m fine', 'i m okay|ok', 'not today', 'not doing', 'not going', 'not at this time', 'no thank you',
   'not ... interested', 'don t ... want|need', 'won t', 'nah man', 'hell no', 'no no', 'i ll do it myself', 'i ll book ... myself',
   ...NEGATED_YES.map((w) => `not|don|doesn|didn|won|never ... ${w}`),
 ];
@@ -52,7 +52,7 @@ const repeat = [
 
 const already_done = [
   'already', 'did it|that ... last|this|already|recently', 'had ... checkup|physical|exam|screening|one', 'had ... check up', 'been ... last|this|already|recently',
-  'done ... already|last|this|recently', 'just had', 'just did', 'just went', 'went ... last|this|already|recently', 'booked already',
+  'done ... already|last|this|recently', 'just had', 'just did', 'just went', 'was ... there ... last|this|already|recently|just', 'was just there', 'went ... last|this|already|recently', 'booked already',
   'have ... appointment', 'got ... appointment', 'i m ... booked|scheduled', 'already booked|scheduled', 'took care of',
 ];
 
@@ -66,7 +66,7 @@ const wrong_person = [
 const stop_calling = [
   'stop calling', 'stop ... call*', 'don t call', 'do not call', 'never call', 'quit calling', 'no more calls', 'remove ... number|me|list',
   'take me off', 'off your list', 'unsubscribe', 'leave me alone', 'stop bothering', 'delete ... number', 'don t ever call', 'not call ... again',
-  'stop ... calls', 'sick of', 'tired of ... call*', 'harass*', 'opt out', 'lose my number', 'don t contact', 'report you',
+  'stop ... calls', 'sick of', 'tired of ... call*', 'harass*', 'opt out', 'more calls', 'any more calls', 'lose my number', 'don t contact', 'report you',
 ];
 
 const later = [

@@ -13,11 +13,12 @@ const LEXICONS: Record<IntentLanguage, Lexicon> = { ru, en };
  * How much a match of each intent weighs when several intents match one answer. The specific
  * outweighs the generic: "да, перезвоните завтра" is callback, "нет, это не я" wrong_person,
  * "нет, я уже прошла" already_done. Yes and no are what is left; on a tie no wins, because
- * "да нет" and "конечно нет" mean no. A script's own phrases are explicit, so they weigh more
- * than any built-in but a request to stop calling or a wrong person.
+ * "да нет" and "конечно нет" mean no. A wrong person outweighs a request to stop calling
+ * ("вы не тому звоните"): it says more, and a wrong number is not called again anyway. A
+ * script's own phrases are explicit, so they weigh more than any built-in but those two.
  */
 const STRENGTH: Record<BuiltinIntent, number> = {
-  stop_calling: 4, wrong_person: 4, already_done: 3, operator: 3, callback: 3, repeat: 3,
+  wrong_person: 4.1, stop_calling: 4, already_done: 3, operator: 3, callback: 3, repeat: 3,
   choose: 2, later: 2, earlier: 2, another_day: 2, no: 1.1, yes: 1,
 };
 const CUSTOM_STRENGTH = 3.5;
@@ -120,8 +121,9 @@ export function intentMatcher(language: string, intents: Readonly<Record<string,
     match(text, opts) {
       let toks = tokenize(text, lex);
       if (opts?.partial) {
-        // the last word of an interim result may be cut ("перезвон"); judge without it
-        toks = toks.slice(0, -1);
+        // the last word of an interim result may be cut ("перезвон"); judge without it, unless
+        // a space or a punctuation mark after it says it was finished
+        if (!/[\s\p{P}]$/u.test(text)) toks = toks.slice(0, -1);
         const r = decide(hitsOf(rules, toks, lex, choose), toks);
         if (!r.intent || FLIPPABLE.has(r.intent) || r.confidence < PARTIAL_MIN_CONFIDENCE) return { ...NONE, confidence: Math.min(r.confidence, 0.3) };
         return r;
