@@ -89,6 +89,8 @@ describe('intentMatcher()', () => {
     ['не откажусь', 'yes'], ['конечно нет', 'no'], ['ни в коем случае', 'no'], ['а можно попозже?', 'callback'],
     ['идёт', 'yes'], ['без проблем', 'yes'], ['не-а', 'no'], ['Ну... э-э, да, ДА!', 'yes'], ['нет, я не против', 'yes'],
     ['да нет', 'no'], ['не хочу', 'no'], ['хочу', 'yes'], ['да, но перезвоните завтра', 'callback'], ['нет, это не я', 'wrong_person'],
+    ['да, завтра приду', 'yes'], ['завтра', 'callback'], ['жалоб нет, спасибо', 'no'], ['не, я пас', 'no'], ['вы не тому звоните', 'wrong_person'],
+    ['я не хочу проходить диспансеризацию', 'no'], ['я уже проходила диспансеризацию', 'already_done'],
   ])('hears the trap "%s" as %s', (text, intent) => {
     expect(yesno.match(text).intent).toBe(intent);
   });
@@ -147,6 +149,16 @@ describe('intentMatcher()', () => {
     expect(yesno.match('да', { partial: true }).intent).toBeNull();
     expect(yesno.match('да нет наве', { partial: true }).intent).toBeNull(); // yes/no wait for the final result
     expect(yesno.match('перезвон', { partial: true }).intent).toBeNull(); // the only word may be cut
+  });
+
+  it('does not hear an operator in "я пожилой человек" nor a wrong person in "I\'m coming with my wife"', () => {
+    expect(yesno.match('я пожилой человек').intent).not.toBe('operator');
+    expect(intentMatcher('en', stepDefs('yesno')).match("yes, I'm coming with my wife").intent).toBe('yes');
+  });
+
+  it('answers a partial result whose last word is finished (a space or punctuation after it)', () => {
+    expect(yesno.match('перезвоните ', { partial: true }).intent).toBe('callback');
+    expect(yesno.match('перезвоните', { partial: true }).intent).toBeNull();
   });
 
   it('works in English too', () => {

@@ -29,8 +29,9 @@ const no = [
 ];
 
 const operator = [
-  'operator', 'human', 'real person', 'live person', 'actual person', 'person', 'someone', 'somebody', 'representative', 'rep', 'agent',
-  'receptionist', 'front desk', 'staff', 'transfer', 'connect me', 'put me through', 'speak to', 'talk to', 'not a robot|machine|bot',
+  'operator', 'human', 'real person', 'live person', 'actual person', 'representative', 'rep', 'agent', 'person please',
+  'talk|speak ... someone|somebody|person|human|anyone|robot|machine', 'get ... someone|somebody|person|human', 'is there ... someone|somebody|person|anyone', 'connect me', 'the clinic',
+  'receptionist', 'front desk', 'staff', 'transfer', 'put me through', 'not a robot|machine|bot',
   'robot ... don t|not', 'customer service', 'reception', 'manager', 'nurse',
 ];
 
@@ -53,14 +54,15 @@ const repeat = [
 const already_done = [
   'already', 'did it|that ... last|this|already|recently', 'had ... checkup|physical|exam|screening|one', 'had ... check up', 'been ... last|this|already|recently',
   'done ... already|last|this|recently', 'just had', 'just did', 'just went', 'was ... there ... last|this|already|recently|just', 'was just there', 'went ... last|this|already|recently', 'booked already',
-  'have ... appointment', 'got ... appointment', 'i m ... booked|scheduled', 'already booked|scheduled', 'took care of',
+  'i have ... appointment', 'already have', 'got ... appointment', 'i m ... booked|scheduled', 'already booked|scheduled', 'took care of',
 ];
 
+const RELATIVES = 'wife|husband|mom|mother|dad|father|son|daughter|sister|brother|neighbor|roommate|grandson|granddaughter';
 const wrong_person = [
   'wrong number', 'wrong person', 'not me', 'isn t me', 'no one ... named|called|here', 'nobody ... named|called|here', 'by that name', 'doesn t live', 'don t live',
-  'doesn t ... here', 'no such person', 'don t know ... who|her|him|anyone', 'never heard of', 'not my|his|her number', 'isn t ... my|his|her number', 'my wife|husband|mom|mother|dad|father|son|daughter',
-  'i m ... wife|husband|son|daughter|mother|father|sister|brother|neighbor', 'he s not', 'she s not', 'passed away', 'died', 'moved',
-  'new number', 'changed ... number', 'you have the wrong', 'got the wrong', 'not ... person', 'this isn t him|her|me', 'that s not me', 'that isn t me', 'who are you looking',
+  'doesn t ... here', 'no such person', 'don t know ... who|her|him|anyone', 'never heard of', 'not my|his|her number', 'isn t ... my|his|her number', `i m his|her ${RELATIVES}`, `it s his|her ${RELATIVES}`, `this is his|her ${RELATIVES}`,
+  'he|she s not here|home|available|around|in', 'he|she ... doesn t live', 'passed away', 'died', 'moved',
+  'new number', 'changed ... number', 'you have the wrong', 'got the wrong', 'not the person', 'this isn t him|her|me', 'that s not me', 'that isn t me', 'who are you looking',
 ];
 
 const stop_calling = [
@@ -83,7 +85,7 @@ const another_day = [
 
 const unsure = [
   '^i don t know', 'not sure', 'who ... this|calling|you', 'what clinic', 'how much', 'is it free', 'cost', 'where ... located', 'where are you',
-  'think about it', 'let me think', 'how did you get', 'what time', 'hold on', 'one sec*|second|minute', 'how long',
+  'think about it', 'let me think', 'how did you get', 'what time', 'hold on', 'one sec*|second|minute', 'how long', 'what do you want', 'what is it about|regarding',
 ];
 
 export const en: Lexicon = {
