@@ -12,7 +12,7 @@ const NEGATED_YES = [
 const yes = [
   'yes', 'yeah', 'yep', 'yup', 'ya', 'yea', 'sure', 'ok|okay|okey', 'alright|allright', 'all right', 'of course', 'course', 'certainly', 'definitely',
   'absolutely', 'fine', 'good', 'great', 'perfect', 'sounds good', 'that works', 'works for me', 'go ahead', 'please do', 'uh huh', 'uhhuh|mhm|mm',
-  'right', 'correct', 'exactly', 'indeed', 'i d love', 'i would love', 'love to', 'happy to', 'let s do it', 'let s', 'do it', 'book me', 'sign me up',
+  '^right', 'that s right', 'right yes', 'correct', 'exactly', 'indeed', 'i d love', 'i would love', 'love to', 'happy to', 'let s do it', 'let s', 'do it', 'book me', 'sign me up',
   'i m in', 'count me in', 'i agree', 'agreed', 'why not', 'i can', 'i will', 'i ll come', 'i ll be there', 'can do', 'deal', 'cool', 'awesome',
   'go for it', 'please', 'want', 'interested', 'affirmative', 'totally', 'that s me', 'yes please', 'i guess so', 'you bet', 'okie|okey|dokie|dokey', 'i m down', 'for sure', 'sounds great', 'that d be great', 'i d like', 'i would like', 'like that',
   // negation traps that are a yes
@@ -30,7 +30,7 @@ const no = [
 
 const operator = [
   'operator', 'human', 'real person', 'live person', 'actual person', 'representative', 'rep', 'agent', 'person please',
-  'talk|speak ... someone|somebody|person|human|anyone|robot|machine', 'get ... someone|somebody|person|human', 'is there ... someone|somebody|person|anyone', 'connect me', 'the clinic',
+  'talk|speak ... someone|somebody|person|human|anyone|robot|machine', 'get ... someone|somebody|person|human', 'is there ... someone|somebody|person|anyone', 'connect me',
   'receptionist', 'front desk', 'staff', 'transfer', 'put me through', 'not a robot|machine|bot',
   'robot ... don t|not', 'customer service', 'reception', 'manager', 'nurse',
 ];
@@ -39,7 +39,7 @@ const callback = [
   'call ... back', 'callback', 'call ... later|tomorrow|tonight|evening|afternoon|morning|time|week', 'ring ... later|back',
   'not a good time', 'isn t a good time', 'not ... good time', 'bad time', 'not now', 'not right now', 'busy', 'driving', 'at work', 'in a meeting', 'meeting', 'can t talk',
   'can t ... talk|speak', 'another time', 'some other time', 'in an hour', 'in ... minutes|hour*', 'few minutes', 'middle of something',
-  'at the doctor', 'on the road', 'on the train', 'on the bus', 'at the store', 'driving right now', 'can you try again later', 'try ... later',
+  'at the doctor', 'on the road', 'on the train', 'on the bus', 'at the store', 'driving right now', 'in the|my car', 'can you try again later', 'try ... later',
   'catch me later', 'now isn t', 'not a great time', 'inconvenient', 'work right now',
   '@1.5 later', '@1.5 tomorrow', '@1.5 next week', '@1.5 tonight', '@1.5 this evening',
 ];
@@ -53,7 +53,7 @@ const repeat = [
 
 const already_done = [
   'already', 'did it|that ... last|this|already|recently', 'had ... checkup|physical|exam|screening|one', 'had ... check up', 'been ... last|this|already|recently',
-  'done ... already|last|this|recently', 'just had', 'just did', 'just went', 'was ... there ... last|this|already|recently|just', 'was just there', 'went ... last|this|already|recently', 'booked already',
+  'done ... already|last|this|recently', 'did|had|went|been|done ... ago', 'week*|month*|days|while ago', 'just had', 'just did', 'just went', 'was ... there ... last|this|already|recently|just', 'was just there', 'went ... last|this|already|recently', 'booked already',
   'i have ... appointment', 'already have', 'got ... appointment', 'i m ... booked|scheduled', 'already booked|scheduled', 'took care of',
 ];
 
@@ -79,13 +79,13 @@ const earlier = [
   'earlier', 'sooner', 'morning', 'before ... lunch|noon|work', 'too late', 'first thing', 'early',
 ];
 const another_day = [
-  'another day', 'different day', 'other day', 'another date', 'different date', 'next week', 'tomorrow', 'day after', 'not ... that|this day',
+  'another day', 'different day', 'other day', 'another date', 'different date', 'next week', 'tomorrow', 'day after', 'not ... that|this day', 'can t|cannot ... that|this day',
   'other days', 'weekend', 'some other day', 'another week', 'different week', 'other dates', 'different days',
 ];
 
 const unsure = [
   '^i don t know', 'not sure', 'who ... this|calling|you', 'what clinic', 'how much', 'is it free', 'cost', 'where ... located', 'where are you',
-  'think about it', 'let me think', 'how did you get', 'what time', 'hold on', 'one sec*|second|minute', 'how long', 'what do you want', 'what is it about|regarding',
+  'think about it', 'let me think', 'how did you get', 'what time', 'hold on', 'one sec*|second|minute', 'how long', '^is this', 'what do you want', 'what is it about|regarding',
 ];
 
 export const en: Lexicon = {
