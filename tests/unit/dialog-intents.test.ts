@@ -74,6 +74,8 @@ describe('intent corpus', () => {
       }
     });
   }
+  // Written before any tuning and first run once the lexicons were done: ru 98.5% (66 of 67),
+  // en 100% (26 of 26). Lexicon changes made to pass these rows would make the figure meaningless.
   for (const [lang, file] of [['ru-RU', 'heldout-ru.tsv'], ['en-US', 'heldout-en.tsv']] as const) {
     it(`${file} (never tuned on): at least 90% right overall`, () => {
       expect(evaluate(lang, file).overall).toBeGreaterThanOrEqual(0.9);
