@@ -3,7 +3,8 @@ import type { Disposition } from '../core/index.js';
 import { sayThen } from './prompt.js';
 import type { Script } from './script-schema.js';
 import { VERBS, type CallScope, type DialogContext, type DialogEvent } from './verbs/index.js';
-import type { DialogStateConfig } from './verbs/verb.js';
+import { safetyRoutes, safetyStates } from './safety.js';
+import type { Build, DialogStateConfig } from './verbs/verb.js';
 
 export interface DialogOutput {
   disposition: Disposition | null;
@@ -32,7 +33,8 @@ const go = (to: string) => `#dialog.${to}`;
  */
 export function compileScript(script: Script) {
   // fromEntries defines own properties, so no step name can reach a prototype (the schema also refuses reserved names)
-  const states: Record<string, DialogStateConfig> = Object.fromEntries(Object.entries(script.steps).map(([name, step]) => [name, compileStep(name, step)]));
+  const build = (name: string): Build => ({ go, here: (part) => `${go(name)}.${part}`, safety: safetyRoutes(script.safety), language: script.language });
+  const states: Record<string, DialogStateConfig> = Object.fromEntries(Object.entries(script.steps).map(([name, step]) => [name, compileStep(name, step, build(name))]));
   return createMachine({
     id: 'dialog',
     types: {} as { context: DialogContext; events: DialogEvent; input: CallScope; output: DialogOutput },
@@ -46,6 +48,7 @@ export function compileScript(script: Script) {
     states: {
       ...states,
       ...(script.screening ? { [SCREENING_STATE]: sayThen('screening', script.screening.say, false, go(script.start)) } : {}),
+      ...safetyStates(script.safety, script.language),
       ended: { type: 'final' },
       hungUp: { type: 'final' },
       failed: { type: 'final' },
@@ -57,9 +60,10 @@ export function compileScript(script: Script) {
 
 export type DialogMachine = ReturnType<typeof compileScript>;
 
-function compileStep(name: string, step: Script['steps'][string]): DialogStateConfig {
+function compileStep(name: string, step: Script['steps'][string], build: Build): DialogStateConfig {
   const verb = VERBS.find((v) => step[v.key] !== undefined)!;
-  const act = verb.act(name, step, { go, here: (part) => `${go(name)}.${part}`, safety: new Map() });
-  if (step.say === undefined) return { initial: 'act', states: { act } };
-  return { initial: 'say', states: { say: sayThen(name, step.say, step.bargeIn ?? verb.listens, 'act'), act } };
+  const act = verb.act(name, step, build);
+  const tags = verb.tags(name, step);
+  if (step.say === undefined) return { tags, initial: 'act', states: { act } };
+  return { tags, initial: 'say', states: { say: sayThen(name, step.say, step.bargeIn ?? verb.listens, 'act'), act } };
 }

@@ -3,7 +3,9 @@ export { loadScript } from './load-script.js';
 export { compileScript, type DialogMachine, type DialogOutput } from './compile.js';
 export { DialogRun } from './runtime.js';
 export type { CallAudio, SlotDesk, OperatorDesk, DialogDeps, DialogCall, DialogResult } from './ports.js';
-export { matchIntent, normalize } from './intents.js';
+export {
+  intentMatcher, intentLanguage, intentProblems, BUILTIN_INTENTS, type BuiltinIntent, type IntentDefinition, type IntentLanguage, type IntentMatcher, type IntentResult,
+} from './intents/index.js';
 export { render, TEMPLATE_VARS } from './template.js';
 export { slotPhrase, slotWords, numbersToWords, cardinal, ordinal, spokenLanguage, SPOKEN_LANGUAGES } from './spoken.js';
 export { parseCallbackTime, fitToCallingHours, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';

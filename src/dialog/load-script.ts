@@ -1,5 +1,6 @@
 import { closest, ScriptError, YamlFile, type ErrorCode } from '../core/index.js';
 import { reach, shortestCycle } from './graph.js';
+import { checkAnnouncement } from './safety.js';
 import { spokenLanguage } from './spoken.js';
 import { Script, type Step } from './script-schema.js';
 import { VERBS, type AnyVerb, type ScriptView } from './verbs/index.js';
@@ -98,7 +99,8 @@ function checkSemantics(s: Script, report: Report): void {
     if (![...seen].some((n) => VERBS.some((v) => v.ends && step(n)[v.key] !== undefined))) report('SCRIPT_INVALID', `no step reachable from "${s.start}" ends the call`, ['start']);
   }
   checkLoops(names, verbs, next, report);
-  const view: ScriptView = { start: s.start, steps: s.steps, verbOf: (n) => verbs.get(n)?.key, next, has };
+  if (has(s.start)) for (const first of firstPrompts(s, next)) checkAnnouncement(first, s.language, s.safety, report);
+  const view: ScriptView = { start: s.start, language: s.language, steps: s.steps, verbOf: (n) => verbs.get(n)?.key, next, has };
   for (const v of VERBS) v.checkScript(view, report);
 }
 
@@ -150,4 +152,10 @@ function checkLoops(names: string[], verbs: Map<string, AnyVerb>, next: (n: stri
         : `steps ${[...cycle, n].map((c) => `"${c}"`).join(' -> ')} form a loop that never listens to the callee, so a call could spin in it forever`;
     report('SCRIPT_LOOP', message, ['steps', n], 'let one step of the loop listen, or lead it out to a step that ends the call');
   }
+}
+
+/** The prompts a call can hear first: those of the steps reached from the start through steps that say nothing. */
+function firstPrompts(s: Script, next: (n: string) => string[]): { step: string; say: string }[] {
+  const silent = (n: string) => s.steps[n]!.say === undefined;
+  return [...reach([s.start], (n) => (silent(n) ? next(n) : []))].filter((n) => !silent(n)).map((n) => ({ step: n, say: s.steps[n]!.say! }));
 }

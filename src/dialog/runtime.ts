@@ -74,11 +74,9 @@ export class DialogRun {
     this.#actor = actor;
     const { onDoNotCall } = this.#deps;
     if (onDoNotCall) {
-      // stored the moment the step that ends with DNC is entered, before its goodbye is said
+      // stored the moment a state tagged 'dnc' is entered (a step ending with DNC, the safety default), before its goodbye is said
       const sub = actor.subscribe((snap) => {
-        const v = snap.value;
-        const step = typeof v === 'string' ? v : Object.keys(v)[0]!;
-        if (snap.context.disposition === 'DNC' || (Object.hasOwn(this.#script.steps, step) && this.#script.steps[step]!.end === 'DNC')) {
+        if (snap.hasTag('dnc') || snap.context.disposition === 'DNC') {
           sub.unsubscribe();
           onDoNotCall();
         }

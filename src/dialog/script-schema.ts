@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_NAME, MAX_SAY, MAX_STEPS, stepName, outcomeName, text } from './schema-parts.js';
+import { Safety } from './safety.js';
 import { VERBS } from './verbs/index.js';
 
 /**
@@ -52,6 +53,8 @@ export const Script = z.strictObject({
    * `voicemail`.
    */
   screening: z.strictObject({ say: text(MAX_SAY) }).optional(),
+  /** safe defaults (safety.ts): each on unless turned off with a reason */
+  safety: Safety,
   /** defaults for every step */
   defaults: z.strictObject({ silenceMs: z.number().int().min(500).max(30_000).default(6000) }).default({ silenceMs: 6000 }),
   steps: z.record(stepName, Step).refine((s) => Object.keys(s).length <= MAX_STEPS, {

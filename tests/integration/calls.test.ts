@@ -44,7 +44,7 @@ for (const target of databases) {
         // words went through real audio both ways: the callee heard its name, the robot heard "Первое"
         const sim = engine.sim!.calls.find((c) => c.callId === a!.call_id)!;
         expect(sim.heard[0]).toContain('Анна Петровна');
-        expect(sim.heard.at(-1)).toMatch(/^Записала вас на /);
+        expect(sim.heard.at(-1)).toMatch(/^Записала вас во? \S+, \S+ \S+, в /);
         expect(a!.transcript.filter((l) => l.who === 'callee').map((l) => l.intent)).toEqual(['yes', 'first']);
         const { rows: contact } = await db.query<{ state: string; attempts: number; lease_owner: string | null }>(
           `select state, attempts, lease_owner from campaign_contact where campaign_id = $1`, [s.campaign.id]);

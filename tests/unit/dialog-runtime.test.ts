@@ -140,7 +140,7 @@ describe('DialogRun: keys pressed while it listens', () => {
       'id: keys', 'version: 1', 'language: ru-RU', 'start: ask',
       'steps:',
       '  ask:',
-      '    say: "Нажмите 1, если придёте, или 2, если нет."',
+      '    say: "Это {clinic.name}, робот. Нажмите 1, если придёте, или 2, если нет."',
       '    listen: { yes: [да, "1"], no: [нет, "2"] }',
       '    on: { yes: fine, no: sorry, otherwise: again }',
       '  again:',
@@ -190,7 +190,7 @@ describe('listen: keys, no_input, no_match, repeat', () => {
   const yaml = (extra: string) => [
     'id: t', 'version: 1', 'language: ru-RU', 'start: ask', 'steps:',
     '  ask:',
-    '    say: "Вы придёте? Нажмите 1, если да, или 2, если нет."',
+    '    say: "Это {clinic.name}, робот. Вы придёте? Нажмите 1, если да, или 2, если нет."',
     '    listen:',
     '      yes: [да, приду]',
     '      no: [нет]',
@@ -214,25 +214,25 @@ describe('listen: keys, no_input, no_match, repeat', () => {
   it('a silence is asked again with the no_input text, then understood', async () => {
     const r = await new DialogRun(script, call, deps(['', 'да'], async () => 'booked')).run();
     expect(r.disposition).toBe('CONFIRMED');
-    expect(said(r)).toEqual(['Вы придёте? Нажмите 1, если да, или 2, если нет.', 'Алло, вы меня слышите?', 'Ждём вас.']);
+    expect(said(r)).toEqual(['Это поликлиника, робот. Вы придёте? Нажмите 1, если да, или 2, если нет.', 'Алло, вы меня слышите?', 'Ждём вас.']);
   });
 
   it('silence past the retries goes to no_input.then', async () => {
     const r = await new DialogRun(script, call, deps([], async () => 'booked')).run();
     expect(r.disposition).toBe('NO_RESPONSE');
-    expect(said(r)).toEqual(['Вы придёте? Нажмите 1, если да, или 2, если нет.', 'Алло, вы меня слышите?', 'Не удалось вас расслышать. До свидания.']);
+    expect(said(r)).toEqual(['Это поликлиника, робот. Вы придёте? Нажмите 1, если да, или 2, если нет.', 'Алло, вы меня слышите?', 'Не удалось вас расслышать. До свидания.']);
   });
 
   it('no_match without its own text says the prompt again, up to its retries, then goes to no_match.then', async () => {
     const r = await new DialogRun(script, call, deps(['может быть', 'не знаю', 'хм'], async () => 'booked')).run();
     expect(r.disposition).toBe('NEEDS_HUMAN');
-    expect(said(r).filter((t) => t.startsWith('Вы придёте?'))).toHaveLength(3);
+    expect(said(r).filter((t) => t.includes('Вы придёте?'))).toHaveLength(3);
   });
 
   it('"repeat" says the prompt again and does not count as a failure', async () => {
     const r = await new DialogRun(script, call, deps(['что', 'повторите', 'хм', 'что', 'хм', 'нет'], async () => 'booked')).run();
     expect(r.disposition).toBe('DECLINED');
-    expect(said(r).filter((t) => t.startsWith('Вы придёте?'))).toHaveLength(6);
+    expect(said(r).filter((t) => t.includes('Вы придёте?'))).toHaveLength(6);
   });
 
   it('two answers not understood are asked again (no_match retries: 2), and the third is heard', async () => {
@@ -247,5 +247,64 @@ describe('listen: keys, no_input, no_match, repeat', () => {
     expect(() => loadScript('t.yaml', both)).toThrow(/both no_input and "on: silence"/);
     const stray = yaml(handlers).replace('  fine: { say: "Ждём вас.", end: CONFIRMED }', '  fine: { say: "Ждём вас.", end: CONFIRMED, keys: { "1": yes } }');
     expect(() => loadScript('t.yaml', stray)).toThrow(/"keys", which only listen steps take/);
+  });
+});
+
+describe('safe defaults at every listen step', () => {
+  const yaml = (safety = '') => [
+    'id: t', 'version: 1', 'language: ru-RU', 'start: ask', safety, 'steps:',
+    '  ask:',
+    '    say: "Здравствуйте! Это {clinic.name}, автоматический звонок. Вы придёте на приём?"',
+    '    listen: { yes: [], no: [] }',
+    '    on: { yes: fine, no: sorry, otherwise: sorry }',
+    '  fine: { say: "Ждём вас.", end: CONFIRMED }',
+    '  sorry: { say: "Жаль.", end: DECLINED }',
+    '',
+  ].join('\n');
+  const script = loadScript('t.yaml', yaml());
+
+  it('"не звоните мне больше" ends politely as DNC, the number stored before the goodbye is played', async () => {
+    const order: string[] = [];
+    const d = deps(['слушайте, не звоните мне больше'], async () => 'booked');
+    const r = await new DialogRun(script, call, {
+      ...d,
+      audio: { ...d.audio, play: async () => (order.push('audio'), true) },
+      onDoNotCall: () => order.push('dnc'),
+      onLine: (l) => { if (l.who === 'robot') order.push(l.text); },
+    }).run();
+    expect(r.disposition).toBe('DNC');
+    expect(order.slice(-3)).toEqual(['Поняла, больше не будем вам звонить. Извините за беспокойство. До свидания.', 'dnc', 'audio']);
+  });
+
+  it('"это не я, вы ошиблись" ends as WRONG_PERSON, saying nothing about the visit', async () => {
+    const r = await new DialogRun(script, call, deps(['это не я, вы ошиблись номером'], async () => 'booked')).run();
+    expect(r.disposition).toBe('WRONG_PERSON');
+    expect(r.transcript.filter((l) => l.who === 'robot').at(-1)!.text).toBe('Извините, пожалуйста, за беспокойство. Всего доброго.');
+  });
+
+  it('"позовите оператора" hands off; with nobody free the robot promises a call back (NEEDS_HUMAN)', async () => {
+    const queues: string[] = [];
+    const d = deps(['позовите оператора'], async () => 'booked');
+    const r = await new DialogRun(script, call, { ...d, operators: { handoff: async (p) => (queues.push(p.queue), 'unavailable') } }).run();
+    expect(r.disposition).toBe('NEEDS_HUMAN');
+    expect(queues).toEqual(['general']);
+    const connected = await new DialogRun(script, call, { ...deps(['соедините с человеком'], async () => 'booked'), operators: { handoff: async () => 'connected' } }).run();
+    expect(connected.disposition).toBe('TRANSFERRED');
+  });
+
+  it('a default turned off with a reason is not heard; one turned off without a reason is refused', async () => {
+    const off = loadScript('t.yaml', yaml('safety:\n  operator: { off: "no operators at this clinic on weekends" }'));
+    const r = await new DialogRun(off, call, deps(['позовите оператора'], async () => 'booked')).run();
+    expect(r.disposition).toBe('DECLINED'); // "otherwise" of the step
+    expect(() => loadScript('t.yaml', yaml('safety:\n  operator: { off: "" }'))).toThrow(/safety\.operator\.off/);
+  });
+
+  it('the first prompt must name the clinic and say the call is automated, unless turned off with a reason', () => {
+    const plain = yaml().replace('Это {clinic.name}, автоматический звонок. ', '');
+    expect(() => loadScript('t.yaml', plain)).toThrow(expect.objectContaining({
+      code: 'SCRIPT_SAFETY', where: expect.objectContaining({ line: 8 }),
+      message: expect.stringMatching(/^the first prompt \(step "ask"\) must name the clinic \(\{clinic\.name\}\) and say the call is automated/),
+    }));
+    expect(loadScript('t.yaml', plain.replace('start: ask\n', 'start: ask\nsafety: { announce: { off: "the clinic\'s own operators call from this script" } }\n')).start).toBe('ask');
   });
 });

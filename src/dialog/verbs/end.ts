@@ -12,5 +12,6 @@ export const end = defineVerb({
   args: z.enum(DISPOSITIONS),
   extras: {},
   ends: true,
+  tags: ({ args: disposition }) => (disposition === 'DNC' ? ['dnc'] : []),
   act: ({ args: disposition }) => ({ always: { target: '#dialog.ended', actions: assign<DialogContext, DialogEvent, undefined, DialogEvent, ProvidedActor>({ disposition }) } }),
 });

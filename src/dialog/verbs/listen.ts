@@ -1,6 +1,6 @@
 import { assign } from 'xstate';
 import { z } from 'zod';
-import { matchIntent } from '../intents.js';
+import { intentMatcher, intentProblems, type IntentDefinition, type IntentMatcher } from '../intents/index.js';
 import { sayThen } from '../prompt.js';
 import { MAX_SAY, intentName, phrase, stepName, text } from '../schema-parts.js';
 import { behaviour, defineVerb, invokeAct, outcomeIs, type Build, type DialogContext, type DialogStateConfig, type DoneRoute, type StepView, type VerbResult } from './verb.js';
@@ -8,11 +8,22 @@ import { behaviour, defineVerb, invokeAct, outcomeIs, type Build, type DialogCon
 /** Longest a single answer may run before the robot stops listening. */
 const MAX_UTTERANCE_MS = 15_000;
 
-/** intent -> phrases that mean it */
+/**
+ * intent -> phrases that mean it. A built-in intent (yes, no, callback, repeat, ...: intents/)
+ * hears its library's phrases and these too (`yes: []` for the library's alone), or only these
+ * with `{phrases: [...], replace: true}`; a script's own intent hears its phrases.
+ */
+const Phrases = z.union([
+  z.array(phrase).max(200),
+  z.strictObject({ phrases: z.array(phrase).max(200), replace: z.boolean().default(false) }),
+]);
 const Listen = z
-  .record(intentName, z.array(phrase).min(1).max(200))
+  .record(intentName, Phrases)
   .refine((l) => Object.keys(l).length <= 50, 'at most 50 intents');
 type Listen = z.infer<typeof Listen>;
+
+const definition = (p: z.infer<typeof Phrases>): IntentDefinition => (Array.isArray(p) ? { phrases: p } : p);
+const phrasesOf = (intents: Listen): string[] => Object.values(intents).flatMap((p) => definition(p).phrases ?? []);
 
 /**
  * What to do when the callee says nothing (`no_input`) or nothing the step understands
@@ -37,7 +48,8 @@ const extras = {
 const REPEAT = 'repeat';
 
 interface Heard {
-  intents: Listen;
+  matcher: IntentMatcher;
+  hints: string[];
   keys: Readonly<Record<string, string>>;
   silenceMs: number | null;
 }
@@ -49,7 +61,7 @@ interface Heard {
  */
 const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promise<VerbResult> => {
   const { clock, asr, audio } = call.deps;
-  const stream = asr.recognize({ language: call.language, hints: Object.values(args.intents).flat(), callId: call.callId });
+  const stream = asr.recognize({ language: call.language, hints: args.hints, callId: call.callId });
   let outcome = 'silence';
   let text = '';
   const stop = () => stream.cancel();
@@ -70,7 +82,7 @@ const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promis
         clock.clearTimeout(timer);
         timer = clock.setTimeout(stop, MAX_UTTERANCE_MS);
       } else {
-        outcome = matchIntent(ev.text, args.intents) ?? 'unknown';
+        outcome = args.matcher.match(ev.text).intent ?? 'unknown';
         text = ev.text;
         call.note('callee', ev.text, step, outcome, ev.confidence);
         break;
@@ -85,7 +97,7 @@ const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promis
   }
   if (key !== null && outcome === 'silence') {
     // a key the step maps, else a digit among an intent's phrases (yes: [да, "1"]), else unknown
-    outcome = (Object.hasOwn(args.keys, key) ? args.keys[key] : undefined) ?? matchIntent(key, args.intents) ?? 'unknown';
+    outcome = (Object.hasOwn(args.keys, key) ? args.keys[key] : undefined) ?? args.matcher.match(key).intent ?? 'unknown';
     text = key;
     call.note('system', `(key ${key} pressed: ${outcome})`, step, outcome);
   }
@@ -112,6 +124,15 @@ export const listen = defineVerb({
     optional: [REPEAT, ...(x.no_input ? ['silence'] : []), ...(x.no_match ? ['unknown'] : [])],
   }),
   targets: ({ extras: x }) => [x.no_input?.then, x.no_match?.then].filter((t): t is string => t !== undefined),
+  checkScript: (script, report) => {
+    for (const [name, st] of Object.entries(script.steps)) {
+      if (script.verbOf(name) !== 'listen') continue;
+      const intents = Listen.parse(st.listen);
+      for (const p of intentProblems(script.language, Object.fromEntries(Object.entries(intents).map(([i, d]) => [i, definition(d)])))) {
+        report('SCRIPT_INVALID', `step "${name}": ${p.message}`, ['steps', name, 'listen', ...(Object.hasOwn(intents, p.intent) ? [p.intent] : [])]);
+      }
+    }
+  },
   checkStep: ({ name, args: intents, extras: x, step }, report) => {
     for (const [k, intent] of Object.entries(x.keys ?? {})) {
       if (!Object.hasOwn(intents, intent)) report('SCRIPT_INVALID', `step "${name}" maps key ${k} to "${intent}", which it does not listen for; its intents are ${Object.keys(intents).join(', ')}`, ['steps', name, 'keys', k]);
@@ -137,6 +158,12 @@ function listenState(name: string, intents: Listen, x: Extras, step: StepView, b
   const routes: DoneRoute[] = [];
   const states: Record<string, DialogStateConfig> = {};
   if (!Object.hasOwn(on, REPEAT)) routes.push({ guard: outcomeIs(REPEAT), target: again });
+  // the safe defaults (safety.ts) the step does not route itself
+  const safety = [...build.safety].filter(([intent]) => !Object.hasOwn(intents, intent) && !Object.hasOwn(on, intent));
+  for (const [intent, target] of safety) routes.push({ guard: outcomeIs(intent), target });
+  const defs: Record<string, IntentDefinition> = Object.fromEntries(Object.entries(intents).map(([i, p]) => [i, definition(p)]));
+  for (const i of [REPEAT, ...safety.map(([intent]) => intent)]) if (!Object.hasOwn(defs, i)) defs[i] = {};
+  const matcher = intentMatcher(build.language, defs);
   for (const [handler, outcome, state] of [['no_input', 'silence', 'noInput'], ['no_match', 'unknown', 'noMatch']] as const) {
     const r = x[handler];
     if (!r) continue;
@@ -153,6 +180,6 @@ function listenState(name: string, intents: Listen, x: Extras, step: StepView, b
     );
     if (r.say) states[state] = sayThen(name, r.say, true, 'listen');
   }
-  const listening = invokeAct(name, { intents, keys: x.keys ?? {}, silenceMs: step.silenceMs ?? null }, on, run, build.go, routes);
+  const listening = invokeAct(name, { matcher, hints: phrasesOf(intents), keys: x.keys ?? {}, silenceMs: step.silenceMs ?? null }, on, run, build.go, routes);
   return { initial: 'listen', states: { listen: listening, ...states } };
 }

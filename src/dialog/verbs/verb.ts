@@ -95,6 +95,7 @@ export type Report = (code: ErrorCode, message: string, path: (string | number)[
 /** The whole script as a verb's own checks see it. */
 export interface ScriptView {
   start: string;
+  language: string;
   steps: Readonly<Record<string, StepView & Readonly<Record<string, unknown>>>>;
   /** the verb each step does (steps doing none or two are left out: reported already) */
   verbOf(step: string): string | undefined;
@@ -121,6 +122,8 @@ export interface Build {
   here(part: string): string;
   /** intents every listen hears unless it routes them itself, and the state each leads to (safety.ts) */
   safety: ReadonlyMap<string, string>;
+  /** the script's language, BCP 47 */
+  language: string;
 }
 
 export interface Verb<A, S extends z.ZodRawShape> {
@@ -144,6 +147,8 @@ export interface Verb<A, S extends z.ZodRawShape> {
   checkScript?(script: ScriptView, report: Report): void;
   /** the state entered after the prompt */
   act(use: VerbUse<A, z.infer<z.ZodObject<S>>>, build: Build): DialogStateConfig;
+  /** tags of the step's state while the call is in it ('dnc': the callee asked not to be called; runtime.ts stores it on entry) */
+  tags?(use: VerbUse<A, z.infer<z.ZodObject<S>>>): string[];
 }
 
 /** The registry's view of a verb: its types forgotten, each use re-checked against its schemas. */
@@ -159,6 +164,7 @@ export interface AnyVerb {
   checkStep(name: string, step: StepWithKeys, report: Report): void;
   checkScript(script: ScriptView, report: Report): void;
   act(name: string, step: StepWithKeys, build: Build): DialogStateConfig;
+  tags(name: string, step: StepWithKeys): string[];
 }
 
 export type StepWithKeys = StepView & Readonly<Record<string, unknown>>;
@@ -178,6 +184,7 @@ export function defineVerb<A, S extends z.ZodRawShape>(v: Verb<A, S>): AnyVerb {
     checkStep: (name, step, report) => v.checkStep?.(use(name, step), report),
     checkScript: (script, report) => v.checkScript?.(script, report),
     act: (name, step, build) => v.act(use(name, step), build),
+    tags: (name, step) => v.tags?.(use(name, step)) ?? [],
   };
 }
 
