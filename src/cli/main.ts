@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ZvonarError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import {
-  checkScript, debugDetail, readConfig, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport, runLoad, runMigrate,
+  checkScript, debugDetail, intentsOf, readConfig, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport, runLoad, runMigrate,
   scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
 
@@ -137,10 +138,13 @@ campaign
     await runExport(config(), { campaignId: id, what: o.what, format: o.format, outFile: o.out, write });
   });
 
-program
+// Tools for supervisors: one command group for the dialog scripts they write.
+const dialog = program.command('dialog').description('dialog scripts: check, schema, intents');
+
+dialog
   .command('check')
   .argument('<dialog-files...>', 'dialog scripts (YAML)')
-  .description('check dialog scripts: schema, step names, outcomes, placeholders')
+  .description('check dialog scripts: every problem as file:line:col: message [CODE]; exit 1 if any')
   .action((files: string[]) => {
     // every file is checked, and every problem of each reported, before the exit says how it went
     let failed = 0;
@@ -150,19 +154,33 @@ program
         out(`${f}: ok (${s.id} v${s.version}, ${Object.keys(s.steps).length} steps)`);
       } catch (err) {
         const e = toZvonarError(err);
-        if (e.code === 'INTERNAL') fail(err);
-        process.stderr.write(`${failureLine(e)}\n`);
+        if (e.code === 'INTERNAL' || !e.where.file) fail(err);
+        out(e.describe());
         failed++;
       }
     }
-    if (failed) process.exit(2);
+    if (failed) process.exit(1);
   });
 
-program
-  .command('dialog-schema')
+dialog
+  .command('schema')
   .description('print the dialog language as JSON Schema, for editors')
   .action(() => {
     out(JSON.stringify(scriptJsonSchema(), null, 2));
+  });
+
+dialog
+  .command('intents')
+  .argument('[dialog-file]', 'a dialog script: what its step --step hears (without: the built-in library)')
+  .option('--step <step>', 'the listen step of the script')
+  .addOption(new Option('--lang <lang>', 'the built-in library\'s language (without a file)').choices(['ru', 'en']))
+  .description('read utterances one per line on stdin, print one JSON line each: {"text","intent","confidence","slots"}')
+  .action(async (file: string | undefined, o: { step?: string; lang?: string }) => {
+    const matcher = intentsOf({ file, step: o.step, lang: o.lang });
+    for await (const text of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      const r = matcher.match(text);
+      out(JSON.stringify({ text, intent: r.intent, confidence: Math.round(r.confidence * 100) / 100, slots: r.slots }));
+    }
   });
 
 program.parseAsync().catch((err: unknown) => {

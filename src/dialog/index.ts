@@ -9,3 +9,4 @@ export {
 export { render, TEMPLATE_VARS } from './template.js';
 export { slotPhrase, slotWords, numbersToWords, cardinal, ordinal, spokenLanguage, SPOKEN_LANGUAGES } from './spoken.js';
 export { parseCallbackTime, fitToCallingHours, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';
+export { stepIntents } from './step-intents.js';

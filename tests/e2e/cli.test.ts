@@ -25,11 +25,12 @@ const baseEnv = { ...process.env, ZVONAR_METRICS_PORT: '0', ZVONAR_LOG_LEVEL: 'w
 
 interface Result { code: number; stdout: string; stderr: string }
 
-function zvonar(args: string[], o: { cwd?: string; env?: Record<string, string> } = {}): Promise<Result> {
+function zvonar(args: string[], o: { cwd?: string; env?: Record<string, string>; stdin?: string } = {}): Promise<Result> {
   return new Promise((done) => {
-    execFile('node', [BIN, ...args], { cwd: o.cwd ?? ROOT, env: { ...baseEnv, ...o.env }, timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile('node', [BIN, ...args], { cwd: o.cwd ?? ROOT, env: { ...baseEnv, ...o.env }, timeout: 60_000 }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
+    child.stdin?.end(o.stdin ?? '');
   });
 }
 
@@ -56,20 +57,32 @@ function configFile(name: string, p: { dataDir: string; defaultPersona?: string 
 }
 
 describe('zvonar CLI, each command on its own', () => {
-  it('check reports every problem of every script, one coded line each, and the good ones ok', async ({ expect }) => {
+  it('dialog check reports every problem of every script, one file:line:col line each, and the good ones ok; exit 1', async ({ expect }) => {
     const good = readFileSync('dialogs/dispanserization-invite.yaml', 'utf8');
     const bad1 = join(tmp, 'bad1.yaml');
     const bad2 = join(tmp, 'bad2.yaml');
     writeFileSync(bad1, good.replace('yes: find-slots', 'yes: find-slot').replace('Здравствуйте, {patient.first_name}', 'Здравствуйте, {patient.firstname}'));
     writeFileSync(bad2, good.replace('next: offer', 'next: greet'));
-    const r = await zvonar(['check', bad1, 'dialogs/dispanserization-invite.yaml', bad2]);
-    expect(r.code).toBe(2);
+    const r = await zvonar(['dialog', 'check', bad1, 'dialogs/dispanserization-invite.yaml', bad2]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^dialogs\/dispanserization-invite\.yaml: ok/m);
-    const lines = r.stderr.split('\n').filter(Boolean);
+    const lines = r.stdout.split('\n').filter((l) => l && !l.endsWith(' steps)'));
     expect(lines.length).toBeGreaterThanOrEqual(3);
-    for (const l of lines) expect(l).toMatch(/^zvonar: .+:\d+:\d+: .+ \[[A-Z_]+\]$/);
+    for (const l of lines) expect(l).toMatch(/^[^ ]+\.yaml:\d+:\d+: .+ \[[A-Z_]+\]$/);
     expect(lines.filter((l) => l.includes('bad1.yaml')).map((l) => /\[([A-Z_]+)\]$/.exec(l)![1]).sort()).toEqual(expect.arrayContaining(['SCRIPT_TEMPLATE', 'SCRIPT_UNKNOWN_TARGET']));
     expect(lines.some((l) => l.includes('bad2.yaml'))).toBe(true);
+  });
+
+  it('dialog intents reads utterances on stdin and prints one JSON line each, in order: the library, or a script\'s step', async ({ expect }) => {
+    const lib = await zvonar(['dialog', 'intents', '--lang', 'ru'], { stdin: 'ну да, давайте\nне звоните мне больше\nсколько стоит?\n' });
+    expect(lib.code).toBe(0);
+    const rows = lib.stdout.trim().split('\n').map((l) => JSON.parse(l) as { text: string; intent: string | null; confidence: number });
+    expect(rows.map((r) => [r.text, r.intent])).toEqual([['ну да, давайте', 'yes'], ['не звоните мне больше', 'stop_calling'], ['сколько стоит?', null]]);
+    expect(rows[2]!.confidence).toBeLessThan(0.5);
+    const step = await zvonar(['dialog', 'intents', 'dialogs/dispanserization-invite.yaml', '--step', 'choose'], { stdin: 'давайте второе\nэто не я\n' });
+    expect(step.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { intent: string }).intent)).toEqual(['second', 'wrong_person']);
+    expectOneCodedLine(await zvonar(['dialog', 'intents', 'dialogs/dispanserization-invite.yaml', '--step', 'chose']), 'SCRIPT_UNKNOWN_TARGET', expect);
   });
 
   it('--version prints the version of package.json and exits 0', async ({ expect }) => {
@@ -128,7 +141,7 @@ describe('zvonar CLI, each command on its own', () => {
   });
 
   it('a reader that goes away (| head) ends the command quietly: exit 0, nothing on stderr', async ({ expect }) => {
-    const child = spawn('node', [BIN, 'dialog-schema'], { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('node', [BIN, 'dialog', 'schema'], { env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy(); // before the first write: it meets EPIPE
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { intentMatcher, intentProblems, type IntentDefinition, type IntentMatcher } from '../intents/index.js';
 import { sayThen } from '../prompt.js';
 import { MAX_SAY, intentName, phrase, stepName, text } from '../schema-parts.js';
-import { behaviour, defineVerb, invokeAct, outcomeIs, type Build, type DialogContext, type DialogStateConfig, type DoneRoute, type StepView, type VerbResult } from './verb.js';
+import { behaviour, defineVerb, invokeAct, outcomeIs, type Build, type DialogContext, type DialogStateConfig, type DoneRoute, type StepView, type StepWithKeys, type VerbResult } from './verb.js';
 
 /** Longest a single answer may run before the robot stops listening. */
 const MAX_UTTERANCE_MS = 15_000;
@@ -161,9 +161,7 @@ function listenState(name: string, intents: Listen, x: Extras, step: StepView, b
   // the safe defaults (safety.ts) the step does not route itself
   const safety = [...build.safety].filter(([intent]) => !Object.hasOwn(intents, intent) && !Object.hasOwn(on, intent));
   for (const [intent, target] of safety) routes.push({ guard: outcomeIs(intent), target });
-  const defs: Record<string, IntentDefinition> = Object.fromEntries(Object.entries(intents).map(([i, p]) => [i, definition(p)]));
-  for (const i of [REPEAT, ...safety.map(([intent]) => intent)]) if (!Object.hasOwn(defs, i)) defs[i] = {};
-  const matcher = intentMatcher(build.language, defs);
+  const matcher = listenMatcher(build.language, intents, safety.map(([intent]) => intent));
   for (const [handler, outcome, state] of [['no_input', 'silence', 'noInput'], ['no_match', 'unknown', 'noMatch']] as const) {
     const r = x[handler];
     if (!r) continue;
@@ -182,4 +180,19 @@ function listenState(name: string, intents: Listen, x: Extras, step: StepView, b
   }
   const listening = invokeAct(name, { matcher, hints: phrasesOf(intents), keys: x.keys ?? {}, silenceMs: step.silenceMs ?? null }, on, run, build.go, routes);
   return { initial: 'listen', states: { listen: listening, ...states } };
+}
+
+/** What a listen step hears: its intents, `repeat`, and the safe defaults it does not route itself. */
+export function listenMatcher(language: string, intents: Listen, safety: readonly string[]): IntentMatcher {
+  const defs: Record<string, IntentDefinition> = Object.fromEntries(Object.entries(intents).map(([i, p]) => [i, definition(p)]));
+  for (const i of [REPEAT, ...safety]) if (!Object.hasOwn(defs, i)) defs[i] = {};
+  return intentMatcher(language, defs);
+}
+
+/** The matcher a script's listen step uses in calls (`zvonar dialog intents FILE --step STEP`); null if the step does not listen. */
+export function stepMatcher(language: string, step: StepWithKeys, safety: ReadonlyMap<string, string>): IntentMatcher | null {
+  if (step.listen === undefined) return null;
+  const intents = Listen.parse(step.listen);
+  const on = step.on ?? {};
+  return listenMatcher(language, intents, [...safety.keys()].filter((i) => !Object.hasOwn(intents, i) && !Object.hasOwn(on, i)));
 }
