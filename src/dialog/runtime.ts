@@ -4,7 +4,7 @@ import { BargeIn } from './barge-in.js';
 import { compileScript, type DialogMachine } from './compile.js';
 import type { DialogCall, DialogDeps, DialogResult } from './ports.js';
 import type { Script } from './script-schema.js';
-import type { CallScope } from './verbs/index.js';
+import type { CallScope, DialogEvent } from './verbs/index.js';
 
 /**
  * Runs one call's dialog: one actor of the script's machine (compiled once per script), given
@@ -101,7 +101,7 @@ export class DialogRun {
   /** The callee hung up: stop whatever the robot is doing. */
   hangUp(): void {
     this.#deps.audio.flush();
-    this.#actor?.send({ type: 'HANGUP' });
+    this.#send({ type: 'HANGUP' });
   }
 
   /**
@@ -121,7 +121,12 @@ export class DialogRun {
   /** The robot ends the call where it stands (the call ran past its longest allowed length). */
   stop(): void {
     this.#deps.audio.flush();
-    this.#actor?.send({ type: 'STOP' });
+    this.#send({ type: 'STOP' });
+  }
+
+  /** An event for a dialog still running (one that has ended has nothing to stop, and xstate would warn). */
+  #send(event: DialogEvent): void {
+    if (this.#actor?.getSnapshot().status === 'active') this.#actor.send(event);
   }
 
   #note(who: TranscriptLine['who'], text: string, step: string, intent?: string, confidence?: number): void {

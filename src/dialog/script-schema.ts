@@ -5,7 +5,7 @@ import { VERBS } from './verbs/index.js';
 
 /**
  * The dialog language supervisors write (dialogs/*.yaml). One schema validates it at the edge;
- * `zvonar dialog-schema` prints it as JSON Schema for editors (e.g. the YAML language server).
+ * `zvonar dialog schema` prints it as JSON Schema for editors (e.g. the YAML language server).
  *
  * A step says something (optional), then does one thing, a verb (verbs/): listens for intents,
  * offers slots, books one, hands off to an operator, moves on (`next`) or ends the call (`end`).
