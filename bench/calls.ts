@@ -13,14 +13,14 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { silentLogger } from '../src/core/index.js';
 import { buildEngine } from '../src/app/index.js';
 import { Config } from '../src/config/index.js';
-import { compileScript, loadScript } from '../src/dialog/index.js';
+import { loadVersion } from '../src/dialog/index.js';
 import { ANY_HOUR, defaultRules, runCampaign, newDialerId } from '../src/dialer/index.js';
 import { addSlots, createCampaign, enrolPatients, migrate, upsertPatients, type Db } from '../src/registry/index.js';
 import { openPglite } from '../src/registry/pglite-db.js';
 import type { PersonaName } from '../src/sim/index.js';
 
-const script = loadScript('dialogs/dispanserization-invite.yaml');
-const machine = compileScript(script);
+const dialog = loadVersion('dialogs/dispanserization-invite.yaml');
+const { script } = dialog;
 
 async function campaignOf(db: Db, id: string, persona: PersonaName, n: number, personas: Map<string, PersonaName>) {
   const campaign = await createCampaign(db, { id, name: id, kind: 'cold', dialogId: script.id, dialogVersion: script.version, rules: { ...defaultRules('cold'), callingHours: ANY_HOUR } });
@@ -53,7 +53,7 @@ export async function benchCalls(): Promise<{ name: string; figures: Record<stri
   });
   const engine = await buildEngine(cfg, { db, log: silentLogger, personaOf: (p) => personas.get(p) });
   const run = (campaign: typeof busy, channels: number) => runCampaign(engine.deps, {
-    campaign, script, machine, trunk: { ...cfg.trunk, maxChannels: channels }, clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone },
+    campaign, dialog: () => dialog, trunk: { ...cfg.trunk, maxChannels: channels }, clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone },
     ...engine.config.dialer, dialerId: newDialerId(), untilIdle: true,
   }, new AbortController().signal);
   try {

@@ -30,7 +30,7 @@ import { CallFailedError, silentLogger } from '../src/core/index.js';
 import { buildEngine } from '../src/app/index.js';
 import { amdOptions } from '../src/app/run.js';
 import { Config } from '../src/config/index.js';
-import { compileScript, loadScript } from '../src/dialog/index.js';
+import { loadVersion } from '../src/dialog/index.js';
 import { ANY_HOUR, defaultRules, newDialerId, runCampaign } from '../src/dialer/index.js';
 import { rtpTraffic } from '../src/media/index.js';
 import type { WorkerMedia } from '../src/media/worker-media.js';
@@ -208,8 +208,8 @@ export interface CapacityResult {
 }
 
 async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
-  const script = loadScript('bench/capacity-survey.yaml');
-  const machine = compileScript(script);
+  const dialog = loadVersion('bench/capacity-survey.yaml');
+  const { script } = dialog;
   const speech = await child('speech');
   const callees = await child('callees');
   // PGlite runs in this process and holds the event loop for 80-120 ms at a time under this
@@ -285,7 +285,7 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
     }, 100);
     try {
       await runCampaign(deps, {
-        campaign, script, machine, trunk: { ...cfg.trunk }, clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone },
+        campaign, dialog: () => dialog, trunk: { ...cfg.trunk }, clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone },
         ...engine.config.dialer, amd: amdOptions(cfg), dialerId: newDialerId(), untilIdle: true,
         onCallEnded: (s) => {
           ended++;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ConfigError, ContactError, type Campaign, type Slot } from '../core/index.js';
 import { loadCampaignFile, type CampaignFile } from '../config/index.js';
 import { defaultRules } from '../dialer/index.js';
-import { compileScript, loadScript, type Script } from '../dialog/index.js';
+import { loadVersion, type DialogVersion } from '../dialog/index.js';
 import {
   addSlots, createCampaign, describeRejectedRow, enrolPatients, importPatients, parseContactsCsv, type Db, type RejectedRow,
 } from '../registry/index.js';
@@ -11,8 +11,7 @@ import { isPersonaName, type PersonaName } from '../sim/index.js';
 /** A campaign file with its dialog script checked and its contact list read; nothing written yet. */
 export interface CampaignSource {
   file: ReturnType<typeof loadCampaignFile>;
-  script: Script;
-  machine: ReturnType<typeof compileScript>;
+  dialog: DialogVersion;
   contacts: ReturnType<typeof parseContactsCsv>;
   /** persona per E.164 number, when the contact list names them (demo and test lists) */
   personas: Map<string, PersonaName>;
@@ -41,8 +40,7 @@ export const PROGRESS_EVERY = 10_000;
  */
 export function readCampaign(file: string): CampaignSource {
   const c = loadCampaignFile(file, existsSync);
-  const script = loadScript(c.dialogPath);
-  const machine = compileScript(script);
+  const dialog = loadVersion(c.dialogPath);
   let csv: Buffer;
   try {
     const size = statSync(c.contactsPath).size;
@@ -62,7 +60,7 @@ export function readCampaign(file: string): CampaignSource {
     const persona = contact.extra.persona;
     if (persona && isPersonaName(persona)) personas.set(contact.phone, persona);
   }
-  return { file: c, script, machine, contacts, personas };
+  return { file: c, dialog, contacts, personas };
 }
 
 /**
@@ -84,7 +82,7 @@ export async function createCampaignFrom(
   const slotsToAdd = c.slots ? schedule(c.slots, p.now, p.timeZone) : [];
   return db.tx(async (t) => {
     const campaign = await createCampaign(t, {
-      id: c.id + (p.idSuffix ?? ''), name: c.name, kind: c.kind, dialogId: src.script.id, dialogVersion: src.script.version, rules,
+      id: c.id + (p.idSuffix ?? ''), name: c.name, kind: c.kind, dialogId: src.dialog.script.id, dialogVersion: src.dialog.script.version, rules,
     });
     const patients = { created: 0, updated: 0 };
     let imported = 0;

@@ -29,7 +29,7 @@ export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line
     });
     const { campaign } = loaded;
     const http = await startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics }).catch(() => null);
-    p.out(`zvonar demo: campaign "${campaign.name}" (${campaign.kind}), script ${loaded.script.id} v${loaded.script.version}`);
+    p.out(`zvonar demo: campaign "${campaign.name}" (${campaign.kind}), script ${loaded.dialog.script.id} v${loaded.dialog.script.version}`);
     p.out(`  ${loaded.imported} contacts imported, ${loaded.slots} slots free, registry: ${embedded ? `PGlite in ${cfg.database.dataDir}` : 'PostgreSQL'}`);
     for (const r of loaded.rejected) p.out(`  rejected contact at ${describeRejectedRow(r)}`);
     p.out(`  speech: reference modem voice over gRPC at ${engine.speechAddress}; metrics: ${http ? `${http.url}/metrics` : 'port busy, not served'}`);
@@ -41,7 +41,7 @@ export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line
     };
     try {
       await runCampaign(engine.deps, {
-        campaign, script: loaded.script, machine: loaded.machine,
+        campaign, dialog: () => loaded.dialog,
         trunk: cfg.trunk, clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
         ...cfg.dialer, dialerId: newDialerId(), untilIdle: true, onCallEnded,
       }, new AbortController().signal);

@@ -27,7 +27,7 @@ export async function exportCampaign(db: Db, p: { campaignId: string; what: Expo
 
 // The header of an empty export is still the header: columns are named here, not read off row 0.
 const COLUMNS: Record<ExportWhat, string[]> = {
-  attempts: ['call_id', 'contact_id', 'patient_external_id', 'phone', 'started_at', 'answered_at', 'ended_at', 'disposition', 'sip_status', 'counted', 'error', 'slot_id'],
+  attempts: ['call_id', 'contact_id', 'patient_external_id', 'phone', 'started_at', 'answered_at', 'ended_at', 'disposition', 'sip_status', 'counted', 'error', 'slot_id', 'dialog_id', 'dialog_version', 'dialog_hash'],
   bookings: ['booking_id', 'patient_external_id', 'last_name', 'first_name', 'middle_name', 'phone', 'resource', 'specialty', 'starts_at', 'status', 'call_id'],
   callbacks: ['callback_id', 'contact_id', 'patient_external_id', 'last_name', 'first_name', 'middle_name', 'phone', 'reason', 'due_at', 'status', 'created_at', 'call_id'],
 };

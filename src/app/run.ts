@@ -4,7 +4,7 @@ import { ConfigError, ZvonarError, type Campaign } from '../core/index.js';
 import type { MachineDetectionOptions } from '../call/index.js';
 import type { Config } from '../config/index.js';
 import { newDialerId, runCampaign } from '../dialer/index.js';
-import { compileScript, loadScript } from '../dialog/index.js';
+import { LiveScript, type ScriptChange } from '../dialog/index.js';
 import { contactPersonas, getCampaign, listCampaigns, migrate, persist } from '../registry/index.js';
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { startHttpServer } from '../web/index.js';
@@ -38,7 +38,9 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
     const campaign = await reachable(() => pickCampaign(engine.db, p.campaignId));
     const file = join(p.dialogsDir, `${campaign.dialogId}.yaml`);
     if (!existsSync(file)) throw new ConfigError('CONFIG_NOT_FOUND', `campaign ${campaign.id} uses dialog "${campaign.dialogId}", but ${file} does not exist`, { file });
-    const script = loadScript(file);
+    // edits to the file reach new calls without a restart; a broken edit is refused and the running version stays
+    const live = new LiveScript(file, (c) => scriptChanged(engine, campaign.id, c));
+    const { script } = live.current();
     if (script.version !== campaign.dialogVersion) {
       engine.log.warn({ campaignId: campaign.id, was: campaign.dialogVersion, now: script.version }, 'dialog script changed since the campaign was created; attempts record the version used');
     }
@@ -51,7 +53,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
     p.out(`zvonar run: campaign ${campaign.id}, metrics ${http ? `at ${http.url}/metrics` : `not served: ${cfg.metrics.host}:${cfg.metrics.port} is in use (set ZVONAR_METRICS_PORT)`}`);
     let done = 0;
     await runCampaign(engine.deps, {
-      campaign, script, machine: compileScript(script), trunk: cfg.trunk,
+      campaign, dialog: () => live.current(), trunk: cfg.trunk,
       clinic: { name: cfg.clinic.name, phone: cfg.clinic.phone ?? '', timeZone: cfg.clinic.timeZone },
       ...cfg.dialer, dialerId: newDialerId(), untilIdle: p.untilIdle, amd: amdOptions(cfg),
       onWaiting: (w) => p.out(`  waiting ${Math.ceil(w.closeAfterMs / 1000)} s for dialer ${w.dialerId ?? '(unknown)'}, silent with ${w.open} call(s) open: then they are closed and dialled again`),
@@ -95,4 +97,18 @@ async function pickCampaign(db: Parameters<typeof getCampaign>[0], id?: string):
     : `${active.length} active campaigns: name one with --campaign (${active.map((c) => c.id).join(', ')})`, {}, {
     hint: active.length === 0 ? 'create one with `zvonar load config/demo-campaign.yaml`' : undefined,
   });
+}
+
+/** A script edited while its campaign runs: logged, and counted (refusals are what a supervisor must see). */
+function scriptChanged(engine: Awaited<ReturnType<typeof buildEngine>>, campaignId: string, c: ScriptChange): void {
+  if (c.kind === 'loaded') {
+    engine.log.info({ campaignId, file: c.file, was: `${c.was.script.version}/${c.was.hash}`, now: `${c.now.script.version}/${c.now.hash}` }, 'dialog script changed: new calls use the new version');
+    engine.deps.metrics.dialogReloads.inc({ campaign: campaignId, result: 'loaded' });
+    return;
+  }
+  engine.log.error(
+    { campaignId, file: c.file, hash: c.hash, err: c.error.code, problem: c.error.describe(), running: `${c.running.script.version}/${c.running.hash}` },
+    'dialog script edit refused: it fails its check; calls go on with the running version',
+  );
+  engine.deps.metrics.dialogReloads.inc({ campaign: campaignId, result: 'refused' });
 }

@@ -38,6 +38,8 @@ export interface CallPlan {
   campaign: Campaign;
   script: Script;
   machine: ReturnType<typeof compileScript>;
+  /** which text of the script this call runs (DialogVersion.hash), recorded on its attempt */
+  dialogHash?: string;
   contact: LeasedContact;
   from: string;
   ringTimeoutMs: number;
@@ -241,7 +243,7 @@ export class CallSession extends EventEmitter<CallEvents> {
 
     const attemptId = await persist(() => startAttempt(db, {
       callId, contactId: contact.id, campaignId: campaign.id, patientId: contact.patient.id,
-      dialogId: plan.script.id, dialogVersion: plan.script.version, at: new Date(clock.now()), dialerId: plan.dialerId,
+      dialogId: plan.script.id, dialogVersion: plan.script.version, dialogHash: plan.dialogHash ?? null, at: new Date(clock.now()), dialerId: plan.dialerId,
     }), { clock, log, what: 'the attempt', budgetMs: IN_CALL_RETRY_MS }).catch((err: unknown) => {
       this.#to('finished');
       throw new NotDialledError(callId, err);

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { RegistryError, ZvonarError, type Campaign } from '../core/index.js';
-import type { compileScript, DialogCall, Script } from '../dialog/index.js';
+import type { DialogCall, DialogVersion } from '../dialog/index.js';
 import {
   beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
   persist, releaseExpiredHolds, stopDialer,
@@ -12,8 +12,8 @@ import { TokenBucket } from './token-bucket.js';
 
 export interface RunOptions {
   campaign: Campaign;
-  script: Script;
-  machine: ReturnType<typeof compileScript>;
+  /** the script for the next call: a running campaign picks up an edited file (LiveScript) */
+  dialog: () => DialogVersion;
   trunk: { cps: number; maxChannels: number; ringTimeoutMs: number; from: string };
   clinic: DialogCall['clinic'];
   /** this dialer's id in the registry (table dialer): unique per process */
@@ -162,8 +162,9 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         } catch {
           break; // aborted: the remaining leases lapse, unrenewed, and return to the pool
         }
+        const dialog = o.dialog(); // per call: an edit reaches new calls, never one in progress
         const call = placeCall(deps, {
-          campaign: o.campaign, script: o.script, machine: o.machine, contact, from: o.trunk.from,
+          campaign: o.campaign, script: dialog.script, machine: dialog.machine, dialogHash: dialog.hash, contact, from: o.trunk.from,
           ringTimeoutMs: o.trunk.ringTimeoutMs, maxCallMs: o.maxCallMs, clinic: o.clinic,
           dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(), ...(o.amd === undefined ? {} : { amd: o.amd }),
         })

@@ -31,6 +31,12 @@ export function createDialerMetrics(registry: Registry) {
       buckets: [0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.12, 0.2],
       registers: [registry],
     }),
+    dialogReloads: new Counter({
+      name: 'zvonar_dialog_reloads_total',
+      help: 'Dialog script files edited while their campaign ran: loaded (new calls use them) or refused (they fail their check; the running version stays)',
+      labelNames: ['campaign', 'result'] as const,
+      registers: [registry],
+    }),
     firstAudio: new Histogram({
       name: 'zvonar_first_audio_seconds',
       help: 'From answer to the first audio sent (DOMAIN.md: keep under 1 s, or callees hang up on silence)',

@@ -11,6 +11,8 @@ export async function startAttempt(
   db: Db,
   p: {
     callId: string; contactId: string; campaignId: string; patientId: string; dialogId: string; dialogVersion: string; at: Date;
+    /** which text of the script the call runs (live-script.ts); null where unknown */
+    dialogHash?: string | null;
     /** the dialer placing the call: its heartbeat tells whether the attempt is still live */
     dialerId: string | null;
   },
@@ -18,12 +20,12 @@ export async function startAttempt(
   // The lease decides, not timing: a dialer whose lease lapsed (a long pause) records nothing
   // and dials no one; the unique index on open attempts backs it up.
   const { rows } = await db.query<{ id: string }>(
-    `insert into attempt (call_id, campaign_contact_id, campaign_id, patient_id, dialog_id, dialog_version, started_at, dialer_id)
-     select $1, $2, $3, $4, $5, $6, $7, $8
+    `insert into attempt (call_id, campaign_contact_id, campaign_id, patient_id, dialog_id, dialog_version, started_at, dialer_id, dialog_hash)
+     select $1, $2, $3, $4, $5, $6, $7, $8, $9
      where $8::text is null
         or exists (select 1 from campaign_contact where id = $2 and lease_owner = $8 and lease_until > $7)
      returning id`,
-    [p.callId, p.contactId, p.campaignId, p.patientId, p.dialogId, p.dialogVersion, p.at, p.dialerId],
+    [p.callId, p.contactId, p.campaignId, p.patientId, p.dialogId, p.dialogVersion, p.at, p.dialerId, p.dialogHash ?? null],
   );
   if (!rows[0]) {
     throw new RegistryError('LEASE_LOST', `contact ${p.contactId} is no longer leased to this dialer; the call is not placed`, { callId: p.callId }, {

@@ -17,13 +17,18 @@ export interface AttemptExportRow {
   counted: boolean;
   error: string | null;
   slot_id: string | null;
+  dialog_id: string;
+  dialog_version: string;
+  /** which text of the script the call ran (live-script.ts) */
+  dialog_hash: string | null;
 }
 
 /** Every attempt of a campaign, oldest first, with the number dialled. */
 export async function exportAttempts(db: Db, p: { campaignId: string }): Promise<AttemptExportRow[]> {
   const { rows } = await db.query<AttemptExportRow>(
     `select a.call_id, a.campaign_contact_id as contact_id, pt.external_id as patient_external_id, cc.phone,
-       a.started_at, a.answered_at, a.ended_at, a.disposition, a.sip_status, a.counted, a.error, a.slot_id
+       a.started_at, a.answered_at, a.ended_at, a.disposition, a.sip_status, a.counted, a.error, a.slot_id,
+       a.dialog_id, a.dialog_version, a.dialog_hash
      from attempt a
        join campaign_contact cc on cc.id = a.campaign_contact_id
        join patient pt on pt.id = a.patient_id

@@ -3,7 +3,7 @@ import type { Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
 import { collectingLogger } from '../support/collecting-logger.js';
 import { faultyDb } from '../support/faulty-db.js';
-import { MACHINE, runUntilIdle, SCRIPT, seedCampaign, testConfig, testEngine, until } from '../support/engine.js';
+import { DIALOG, runUntilIdle, seedCampaign, testConfig, testEngine, until } from '../support/engine.js';
 import { newDialerId, runCampaign } from '../../src/dialer/index.js';
 
 /**
@@ -130,7 +130,7 @@ for (const target of databases) {
       const stop = new AbortController();
       try {
         const run = runCampaign(engine.deps, {
-          campaign: s.campaign, script: SCRIPT, machine: MACHINE, trunk: engine.config.trunk, clinic: { name: 'п', timeZone: 'Europe/Moscow' },
+          campaign: s.campaign, dialog: () => DIALOG, trunk: engine.config.trunk, clinic: { name: 'п', timeZone: 'Europe/Moscow' },
           ...engine.config.dialer, dialerId: newDialerId(),
         }, stop.signal);
         await until(() => log.lines.some((l) => l.msg.startsWith('attempt not closed')), 'the final write to give up');

@@ -64,13 +64,13 @@ for (const kind of databases) {
     it('attempts as CSV: BOM, header, CRLF, a row per attempt of this campaign only, oldest first, ISO times', async () => {
       const r = await exportCampaign(db, { campaignId: 'exp', what: 'attempts', format: 'csv' });
       expect(r.rows).toBe(2);
-      expect(r.text.startsWith('\uFEFFcall_id,contact_id,patient_external_id,phone,started_at,answered_at,ended_at,disposition,sip_status,counted,error,slot_id\r\n')).toBe(true);
+      expect(r.text.startsWith('\uFEFFcall_id,contact_id,patient_external_id,phone,started_at,answered_at,ended_at,disposition,sip_status,counted,error,slot_id,dialog_id,dialog_version,dialog_hash\r\n')).toBe(true);
       expect(r.text.endsWith('\r\n')).toBe(true);
       expect(csvRows(r.text)).toEqual([
         { call_id: 'call-1', contact_id: ids.cAnna, patient_external_id: 'MIS-1', phone: '+79185550101', started_at: at(0).toISOString(), answered_at: at(0.2).toISOString(),
-          ended_at: at(2).toISOString(), disposition: 'BOOKED', sip_status: '200', counted: 'true', error: '', slot_id: ids.slot },
+          ended_at: at(2).toISOString(), disposition: 'BOOKED', sip_status: '200', counted: 'true', error: '', slot_id: ids.slot, dialog_id: 'invite', dialog_version: '1', dialog_hash: '' },
         { call_id: 'call-2', contact_id: ids.cOdd, patient_external_id: 'MIS-2', phone: '+79185550102', started_at: at(1).toISOString(), answered_at: '',
-          ended_at: at(1.5).toISOString(), disposition: 'BUSY', sip_status: '486', counted: 'true', error: '', slot_id: '' },
+          ended_at: at(1.5).toISOString(), disposition: 'BUSY', sip_status: '486', counted: 'true', error: '', slot_id: '', dialog_id: 'invite', dialog_version: '1', dialog_hash: '' },
       ]);
     });
 

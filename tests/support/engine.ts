@@ -1,6 +1,6 @@
 import { Config } from '../../src/config/index.js';
 import { buildEngine, type Engine } from '../../src/app/index.js';
-import { compileScript, loadScript } from '../../src/dialog/index.js';
+import { compileScript, loadVersion } from '../../src/dialog/index.js';
 import { ANY_HOUR, defaultRules, runCampaign, newDialerId } from '../../src/dialer/index.js';
 import {
   addSlots, createCampaign, enrolPatients, upsertPatients, type Db,
@@ -8,8 +8,9 @@ import {
 import { silentLogger, systemClock, type CampaignRules, type Clock, type Logger } from '../../src/core/index.js';
 import type { PersonaName } from '../../src/sim/index.js';
 
-export const SCRIPT = loadScript('dialogs/dispanserization-invite.yaml');
-export const MACHINE = compileScript(SCRIPT);
+export const DIALOG = loadVersion('dialogs/dispanserization-invite.yaml');
+export const SCRIPT = DIALOG.script;
+export const MACHINE = DIALOG.machine;
 
 export function testConfig(over: Record<string, unknown> = {}): Config {
   return Config.parse({
@@ -56,7 +57,7 @@ export async function testEngine(db: Db, personaOf: Map<string, PersonaName>, op
 export function runUntilIdle(engine: Engine, campaign: Awaited<ReturnType<typeof seedCampaign>>['campaign'], trunk?: Partial<Config['trunk']>, script = SCRIPT) {
   const cfg = engine.config;
   return runCampaign(engine.deps, {
-    campaign, script, machine: script === SCRIPT ? MACHINE : compileScript(script), trunk: { ...cfg.trunk, ...trunk },
+    campaign, dialog: () => (script === SCRIPT ? DIALOG : { script, machine: compileScript(script), hash: 'test' }), trunk: { ...cfg.trunk, ...trunk },
     clinic: { name: cfg.clinic.name, timeZone: cfg.clinic.timeZone }, ...cfg.dialer, dialerId: newDialerId(), untilIdle: true,
   }, new AbortController().signal);
 }
