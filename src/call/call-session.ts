@@ -358,7 +358,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         clinic: plan.clinic,
       }, {
         audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#operators(), clock,
-        slots: createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, retryMs: IN_CALL_RETRY_MS, rehearsal: plan.rehearsal === true }),
+        slots: createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, contactId: contact.id, retryMs: IN_CALL_RETRY_MS, rehearsal: plan.rehearsal === true }),
         onDoNotCall: storeDoNotCall,
         onLine: (line) => this.#line(line),
         vad: () => new Vad(),

@@ -6,12 +6,20 @@ import type { VoiceActivity } from './barge-in.js';
 /** The call's audio, as the dialog needs it (a MediaSession is one). */
 export type CallAudio = Pick<MediaSession, 'play' | 'flush' | 'on'> & Partial<Pick<MediaSession, 'pause' | 'resume'>>;
 
-/** The registry's slots, bound to this call (its id, attempt and patient). */
+/** The registry's slots, bound to this call (its id, attempt, patient and contact). */
 export interface SlotDesk {
   /** Free slots to offer, earliest first; held for this call where the campaign holds. */
   offer(p: { count: number; specialty: string | null }): Promise<Slot[]>;
   /** 'taken' when someone else booked it first. */
   book(slot: Slot): Promise<'booked' | 'taken'>;
+  /** the visit this call is about (a reminder), or null */
+  visit(): Promise<Slot | null>;
+  /** 'gone' when the visit was cancelled meanwhile (e.g. by the clinic), or there is none. */
+  confirmVisit(): Promise<'confirmed' | 'gone'>;
+  /** Frees the visit's slot at once. 'gone' when it was cancelled meanwhile, or there is none. */
+  cancelVisit(): Promise<'cancelled' | 'gone'>;
+  /** moves the visit to a slot offered in this call: the old slot is freed only if the new one is booked */
+  moveVisit(slot: Slot): Promise<'moved' | 'taken' | 'gone'>;
 }
 
 export interface OperatorDesk {

@@ -8,6 +8,7 @@ export * from './contacts.js';
 export * from './contacts-csv.js';
 export * from './attempts.js';
 export * from './slots.js';
+export * from './visits.js';
 export * from './do-not-call.js';
 export * from './reports.js';
 export * from './exports.js';

@@ -1,15 +1,6 @@
-import { RegistryError, SlotTakenError, type Slot } from '../core/index.js';
+import { SlotTakenError, type Slot } from '../core/index.js';
+import { bookableBy, bookingFailure, lockSlot, occupySlot, toSlot, type SlotRow } from './booking-rule.js';
 import type { Db } from './db.js';
-
-interface SlotRow {
-  id: string;
-  resource: string;
-  specialty: string;
-  starts_at: Date;
-  ends_at: Date;
-}
-
-const toSlot = (r: SlotRow): Slot => ({ id: r.id, resource: r.resource, specialty: r.specialty, startsAt: r.starts_at, endsAt: r.ends_at });
 
 export async function addSlots(db: Db, slots: Omit<Slot, 'id'>[]): Promise<string[]> {
   const ids: string[] = [];
@@ -77,11 +68,7 @@ export async function bookSlot(
 ): Promise<{ bookingId: string; slot: Slot }> {
   try {
     return await db.tx(async (t) => {
-      const { rows } = await t.query<SlotRow & { status: string; hold_call_id: string | null; hold_expires_at: Date | null }>(
-        `select * from slot where id = $1 for update`,
-        [p.slotId],
-      );
-      const s = rows[0];
+      const s = await lockSlot(t, p.slotId);
       if (s?.status === 'busy') {
         // A retry of this very booking whose commit went through while its answer was lost.
         const { rows: own } = await t.query<{ id: string }>(
@@ -90,38 +77,11 @@ export async function bookSlot(
         );
         if (own[0]) return { bookingId: own[0].id, slot: toSlot(s) };
       }
-      const mine =
-        s &&
-        (s.status === 'free' ||
-          (s.status === 'busy-tentative' && (s.hold_call_id === p.callId || (s.hold_expires_at !== null && s.hold_expires_at < p.now))));
-      if (!s || !mine) throw new SlotTakenError(p.slotId, { callId: p.callId });
-      await t.query(`update slot set status = 'busy', hold_call_id = null, hold_expires_at = null where id = $1`, [p.slotId]);
-      const b = await t.query<{ id: string }>(
-        `insert into booking (slot_id, patient_id, attempt_id, campaign_id, resource, during)
-         values ($1, $2, $3, $4, $5, tstzrange($6, $7)) returning id`,
-        [p.slotId, p.patientId, p.attemptId, p.campaignId, s.resource, s.starts_at, s.ends_at],
-      );
-      await t.query(`update attempt set slot_id = $2 where id = $1`, [p.attemptId, p.slotId]);
-      await t.query(
-        `update slot set status = 'free', hold_call_id = null, hold_expires_at = null
-         where hold_call_id = $1 and status = 'busy-tentative'`,
-        [p.callId],
-      );
-      return { bookingId: b.rows[0]!.id, slot: toSlot(s) };
+      if (!s || !bookableBy(s, p)) throw new SlotTakenError(p.slotId, { callId: p.callId });
+      return { bookingId: await occupySlot(t, s, p), slot: toSlot(s) };
     });
   } catch (err) {
-    // 23P01 exclusion_violation: another slot row of the same resource overlaps a live booking,
-    // so this one can never be booked: mark it (FHIR busy-unavailable) so it is not offered again.
-    // 23505 unique_violation: a concurrent booking of this very slot won.
-    const { code, constraint } = err as { code?: string; constraint?: string };
-    if (code === '23505' && constraint === 'booking_live_patient') {
-      throw new RegistryError('BOOKING_EXISTS', 'the patient already has a live booking in this campaign', { callId: p.callId });
-    }
-    if (code === '23P01') {
-      await db.query(`update slot set status = 'busy-unavailable', hold_call_id = null, hold_expires_at = null where id = $1 and status <> 'busy'`, [p.slotId]);
-    }
-    if (code === '23P01' || code === '23505') throw new SlotTakenError(p.slotId, { callId: p.callId });
-    throw err;
+    throw await bookingFailure(db, err, p);
   }
 }
 

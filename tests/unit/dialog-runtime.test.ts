@@ -32,7 +32,7 @@ function deps(answers: string[], book: () => Promise<'booked' | 'taken'>, free =
         };
       },
     },
-    slots: { offer: async () => free, book },
+    slots: { offer: async () => free, book, visit: async () => null, confirmVisit: async () => 'gone', cancelVisit: async () => 'gone', moveVisit: async () => 'gone' },
     operators: { handoff: async () => 'unavailable' },
   };
 }
