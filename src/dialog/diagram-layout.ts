@@ -38,7 +38,11 @@ export interface PlacedNode {
   layer: number;
 }
 
-/** A forward edge runs down through `points` (source bottom, placeholders, target top); a back edge bulges right to `laneX`. */
+/**
+ * A forward edge runs down through `points` (source bottom, placeholders, target top); a back
+ * edge leaves its source's bottom for a lane at `laneX`, beside every box of the layers it spans,
+ * runs up it and enters its target from that side.
+ */
 export type PlacedEdge =
   | { kind: 'forward'; points: Point[] }
   | { kind: 'back'; from: Point; to: Point; laneX: number }
@@ -56,6 +60,8 @@ const GAP_X = 28;
 const GAP_Y = 56;
 const LANE = 16;
 const DUMMY = 12;
+/** how far a back edge dips below its source before it turns to its lane */
+export const BACK_DIP = 26;
 
 interface Cell {
   id: string;
@@ -185,13 +191,15 @@ export function layoutGraph(nodes: readonly LayoutNode[], edges: readonly Layout
   const right = (c: Cell) => c.x + c.width / 2 + c.rightPad;
 
   // a back edge bulges out on the side with fewer boxes beside its ends (fewer to cross), in the
-  // innermost lane free over its layers on that side, so loops far apart share one
-  const lanes = { left: [] as [number, number][][], right: [] as [number, number][][] };
-  const lane = (side: 'left' | 'right', lo: number, hi: number) => {
+  // innermost lane free over its layers on that side, so loops far apart share one, and loops
+  // back to the same box share one too (a bus into it, rather than a lane per loop)
+  type Used = [lo: number, hi: number, to: string][];
+  const lanes = { left: [] as Used[], right: [] as Used[] };
+  const lane = (side: 'left' | 'right', lo: number, hi: number, to: string) => {
     const used = lanes[side];
-    let k = used.findIndex((u) => u.every(([a, b]) => b < lo || a > hi));
+    let k = used.findIndex((u) => u.every(([a, b, t]) => b < lo || a > hi || t === to));
     if (k < 0) k = used.push([]) - 1;
-    used[k]!.push([lo, hi]);
+    used[k]!.push([lo, hi, to]);
     return k;
   };
   const real = new Set(cells);
@@ -204,7 +212,7 @@ export function layoutGraph(nodes: readonly LayoutNode[], edges: readonly Layout
     const side = beside(a, 'left') + beside(b, 'left') < beside(a, 'right') + beside(b, 'right') ? 'left' : 'right';
     const [lo, hi] = [Math.min(a.layer, b.layer), Math.max(a.layer, b.layer)];
     const span = layers.slice(lo, hi + 1).flat();
-    const k = lane(side, lo, hi);
+    const k = lane(side, lo, hi, e.to);
     const laneX = side === 'left' ? Math.min(...span.map(left)) - GAP_X - LANE * k : Math.max(...span.map(right)) + GAP_X + LANE * k;
     backs.set(i, { side, laneX });
   });
@@ -228,8 +236,9 @@ export function layoutGraph(nodes: readonly LayoutNode[], edges: readonly Layout
       return { kind: 'forward', points: pts };
     }
     const { side, laneX } = backs.get(i)!;
-    const edgeX = (n: PlacedNode) => (side === 'left' ? n.x - n.width / 2 : n.x + n.width / 2);
-    return { kind: 'back', from: { x: edgeX(a), y: a.y }, to: { x: edgeX(b), y: b.y }, laneX };
+    // out of the source's bottom, so it crosses no box beside it; into the target's side near its top, above a self-loop
+    return { kind: 'back', from: { x: a.x, y: a.y + a.height / 2 }, to: { x: side === 'left' ? b.x - b.width / 2 : b.x + b.width / 2, y: b.y - b.height / 2 + 10 }, laneX };
   });
-  return { nodes: placed, edges: placedEdges, width, height: Math.max(0, y - GAP_Y) };
+  // room below the last layer for a back edge leaving it
+  return { nodes: placed, edges: placedEdges, width, height: Math.max(0, y - GAP_Y) + (backs.size ? BACK_DIP : 0) };
 }

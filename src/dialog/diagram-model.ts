@@ -75,17 +75,21 @@ function verbLine(verb: AnyVerb, step: Step): string {
 }
 
 /**
- * What a verb's own target is called on its arrow: the extra that names it as `then`
- * (`no_input: {retries: 1, then: bye}` -> "no input ×2"), else the verb's key (`next`).
+ * What a verb's own targets are called on their arrows, in the order the verb gives them: the
+ * extra that names one as `then` (`no_input: {retries: 1, then: bye}` -> "no input ×2"), else
+ * the verb's key (`next`).
  */
-function targetLabel(verb: AnyVerb, step: Step, to: string): string {
-  for (const key of Object.keys(verb.extras)) {
+function targetLabels(verb: AnyVerb, name: string, step: Step): [to: string, label: string][] {
+  const routes = Object.keys(verb.extras).flatMap((key) => {
     const x = step[key] as { then?: unknown; retries?: unknown } | undefined;
-    if (!x || typeof x !== 'object' || x.then !== to) continue;
-    const name = key.replace(/_/g, ' ');
-    return typeof x.retries === 'number' ? `${name} ×${x.retries + 1}` : name;
-  }
-  return verb.key;
+    if (!x || typeof x !== 'object' || typeof x.then !== 'string') return [];
+    const label = key.replace(/_/g, ' ');
+    return [{ to: x.then, label: typeof x.retries === 'number' ? `${label} ×${x.retries + 1}` : label }];
+  });
+  return verb.targets(name, step).map((to) => {
+    const k = routes.findIndex((r) => r.to === to);
+    return [to, k < 0 ? verb.key : routes.splice(k, 1)[0]!.label];
+  });
 }
 
 /** The diagram of a checked script (loadScript). */
@@ -123,7 +127,7 @@ export function scriptDiagram(script: Script): Diagram {
     nodes.push({ id, kind, group: 'main', title: name, lines });
     if (!verb) continue;
     const on = step.on ?? {};
-    for (const to of verb.targets(name, step)) if (has(to)) edge(id, stepId(to), targetLabel(verb, step, to));
+    for (const [to, label] of targetLabels(verb, name, step)) if (has(to)) edge(id, stepId(to), label);
     for (const [outcome, to] of Object.entries(on)) if (outcome !== 'otherwise' && has(to)) edge(id, stepId(to), outcome);
     if (Object.hasOwn(on, 'otherwise') && has(on.otherwise!)) edge(id, stepId(on.otherwise!), 'otherwise');
     if (verb.listens) {
@@ -138,7 +142,7 @@ export function scriptDiagram(script: Script): Diagram {
     for (const intent of inForce) {
       const own = script.safety[intent] as { say?: string; queue?: string } | undefined;
       const ends = Object.entries(SAFETY_ENDS[intent]);
-      const how = ends.length === 1 ? `end: ${ends[0]![1]}` : `handoff${own?.queue ? ` (queue ${own.queue})` : ''}: ${ends.map(([o, d]) => `${o} → ${d}`).join(', ')}`;
+      const how = ends.length === 1 ? `end: ${ends[0]![1]}` : `handoff${own?.queue ? ` (queue ${own.queue})` : ''}: ${ends.map(([, d]) => d).join(' or ')}`;
       const id = `safety:${intent}`;
       nodes.push({ id, kind: 'safety', group: 'safety', title: `${intent.replace(/_/g, ' ')} (safe default)`, lines: [how, ...(own?.say ? [`«${shorten(own.say)}»`] : [])] });
       edge(ANY_LISTEN, id, intent, true);

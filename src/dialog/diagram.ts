@@ -1,4 +1,4 @@
-import { layoutGraph, type Layout, type PlacedEdge, type Point } from './diagram-layout.js';
+import { BACK_DIP, layoutGraph, type Layout, type PlacedEdge, type Point } from './diagram-layout.js';
 import { scriptDiagram, type DiagramEdge, type DiagramNode, type NodeKind } from './diagram-model.js';
 import type { Script } from './script-schema.js';
 
@@ -188,7 +188,7 @@ function bezier(a: Point, c1: Point, c2: Point, b: Point, t: number): Point {
   return { x: f(a.x, c1.x, c2.x, b.x), y: f(a.y, c1.y, c2.y, b.y) };
 }
 
-/** An edge's path, and the spots its label may take: forward edges as vertical S-curves, loops bulging to the side. */
+/** An edge's path, and the spots its label may take: forward edges as vertical S-curves, back edges up a lane beside the boxes. */
 function edgeGeometry(e: PlacedEdge, at: (p: Point) => Point): { path: string; spots: Point[]; anchor: 'middle' | 'start' } {
   if (e.kind === 'self') {
     const p = at(e.at);
@@ -198,10 +198,9 @@ function edgeGeometry(e: PlacedEdge, at: (p: Point) => Point): { path: string; s
     const a = at(e.from);
     const b = at(e.to);
     const lane = at({ x: e.laneX, y: 0 }).x;
-    // a cubic's midpoint is 1/8 of each end and 3/4 of its controls: controls set so it reaches the lane
-    const c = round((lane - (a.x + b.x) / 8) / 0.75);
-    const [c1, c2] = [{ x: c, y: a.y }, { x: c, y: b.y }];
-    return { path: `M${a.x},${a.y} C${c1.x},${c1.y} ${c2.x},${c2.y} ${b.x},${b.y}`, spots: SPOTS.map((t) => bezier(a, c1, c2, b, t)), anchor: 'middle' };
+    const turn = Math.min(16, (a.y - b.y) / 2);
+    const path = `M${a.x},${a.y} C${a.x},${a.y + BACK_DIP} ${lane},${a.y + BACK_DIP} ${lane},${a.y} L${lane},${b.y + turn} C${lane},${b.y} ${lane},${b.y} ${b.x},${b.y}`;
+    return { path, spots: SPOTS.map((t) => ({ x: lane, y: round(a.y + (b.y + turn - a.y) * t) })), anchor: 'middle' };
   }
   const pts = e.points.map(at);
   let path = `M${pts[0]!.x},${pts[0]!.y}`;
