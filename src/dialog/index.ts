@@ -1,5 +1,6 @@
 export { Script, Step, scriptJsonSchema } from './script-schema.js';
 export { loadScript } from './load-script.js';
+export { scriptMermaid, scriptSvg } from './diagram.js';
 export { compileScript, type DialogMachine, type DialogOutput } from './compile.js';
 export { DialogRun } from './runtime.js';
 export type { CallAudio, SlotDesk, OperatorDesk, DialogDeps, DialogCall, DialogResult } from './ports.js';

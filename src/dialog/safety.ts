@@ -28,6 +28,13 @@ export type Safety = z.infer<typeof Safety>;
 export const SAFETY_STATES = { stop_calling: 'safetyStopCalling', wrong_person: 'safetyWrongPerson', operator: 'safetyOperator' } as const;
 type SafetyIntent = keyof typeof SAFETY_STATES;
 
+/** How each safe default ends the call (the operator's: by the handoff's outcome); the states below and the diagram (diagram-model.ts) read it. */
+export const SAFETY_ENDS = {
+  stop_calling: { done: 'DNC' },
+  wrong_person: { done: 'WRONG_PERSON' },
+  operator: { connected: 'TRANSFERRED', unavailable: 'NEEDS_HUMAN' },
+} as const satisfies Record<SafetyIntent, Record<string, Disposition>>;
+
 const TEXTS: Record<'ru' | 'en', Record<SafetyIntent | 'busy', string>> = {
   ru: {
     stop_calling: 'Поняла, больше не будем вам звонить. Извините за беспокойство. До свидания.',
@@ -57,10 +64,10 @@ export function safetyStates(safety: Safety, language: string): Record<string, D
   const states: Record<string, DialogStateConfig> = {};
   if (!safety.stop_calling?.off) {
     // tagged: the number goes on the list as the state is entered, before the goodbye (runtime.ts)
-    states[SAFETY_STATES.stop_calling] = { tags: ['dnc'], initial: 'say', states: { say: sayThen('stop-calling', safety.stop_calling?.say ?? t.stop_calling, false, 'done'), done: end('DNC') } };
+    states[SAFETY_STATES.stop_calling] = { tags: ['dnc'], initial: 'say', states: { say: sayThen('stop-calling', safety.stop_calling?.say ?? t.stop_calling, false, 'done'), done: end(SAFETY_ENDS.stop_calling.done) } };
   }
   if (!safety.wrong_person?.off) {
-    states[SAFETY_STATES.wrong_person] = { initial: 'say', states: { say: sayThen('wrong-person', safety.wrong_person?.say ?? t.wrong_person, false, 'done'), done: end('WRONG_PERSON') } };
+    states[SAFETY_STATES.wrong_person] = { initial: 'say', states: { say: sayThen('wrong-person', safety.wrong_person?.say ?? t.wrong_person, false, 'done'), done: end(SAFETY_ENDS.wrong_person.done) } };
   }
   const op = safety.operator;
   if (!op?.off) {
@@ -76,8 +83,8 @@ export function safetyStates(safety: Safety, language: string): Record<string, D
             onError: FAILED,
           },
         },
-        transferred: end('TRANSFERRED'),
-        busy: { initial: 'say', states: { say: sayThen('operator', op?.busy ?? t.busy, false, 'done'), done: end('NEEDS_HUMAN') } },
+        transferred: end(SAFETY_ENDS.operator.connected),
+        busy: { initial: 'say', states: { say: sayThen('operator', op?.busy ?? t.busy, false, 'done'), done: end(SAFETY_ENDS.operator.unavailable) } },
       },
     };
   }
