@@ -1,5 +1,5 @@
 import { ZvonarError } from '../core/index.js';
-import { BUILTIN_INTENTS, intentLanguage, intentMatcher, loadScript, stepIntents, type IntentMatcher } from '../dialog/index.js';
+import { BUILTIN_INTENTS, intentLanguage, intentMatcher, loadScript, scriptMermaid, scriptSvg, stepIntents, type IntentMatcher } from '../dialog/index.js';
 
 /**
  * The matcher `zvonar dialog intents` answers with: a script's step as its listen hears it, or
@@ -16,4 +16,12 @@ export function intentsOf(o: { file?: string | undefined; step?: string | undefi
   }
   if (o.step) throw new ZvonarError('USAGE', '--step needs a dialog file', {});
   return intentMatcher(o.lang ?? 'ru', Object.fromEntries(BUILTIN_INTENTS.map((i) => [i, {}])));
+}
+
+export const GRAPH_FORMATS = ['mermaid', 'svg'] as const;
+
+/** A checked script as a diagram: Mermaid text, or a self-contained SVG (no fonts or scripts fetched). */
+export function scriptGraph(file: string, format: (typeof GRAPH_FORMATS)[number]): string {
+  const script = loadScript(file);
+  return format === 'svg' ? scriptSvg(script) : scriptMermaid(script);
 }

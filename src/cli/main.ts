@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ZvonarError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import {
-  checkScript, debugDetail, intentsOf, readConfig, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport, runLoad, runMigrate,
+  checkScript, debugDetail, GRAPH_FORMATS, intentsOf, readConfig, scriptGraph, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport, runLoad, runMigrate,
   scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
 
@@ -139,7 +139,7 @@ campaign
   });
 
 // Tools for supervisors: one command group for the dialog scripts they write.
-const dialog = program.command('dialog').description('dialog scripts: check, schema, intents');
+const dialog = program.command('dialog').description('dialog scripts: check, schema, graph, intents');
 
 dialog
   .command('check')
@@ -167,6 +167,15 @@ dialog
   .description('print the dialog language as JSON Schema, for editors')
   .action(() => {
     out(JSON.stringify(scriptJsonSchema(), null, 2));
+  });
+
+dialog
+  .command('graph')
+  .argument('<dialog-file>', 'a dialog script (YAML)')
+  .addOption(new Option('--format <format>', 'Mermaid text, or a self-contained SVG picture').choices(GRAPH_FORMATS).default('mermaid'))
+  .description('draw the script: its steps, where each answer leads, the safe defaults')
+  .action((file: string, o: { format: (typeof GRAPH_FORMATS)[number] }) => {
+    out(scriptGraph(file, o.format));
   });
 
 dialog

@@ -85,6 +85,16 @@ describe('zvonar CLI, each command on its own', () => {
     expectOneCodedLine(await zvonar(['dialog', 'intents', 'dialogs/dispanserization-invite.yaml', '--step', 'chose']), 'SCRIPT_UNKNOWN_TARGET', expect);
   });
 
+  it('dialog graph draws a script as Mermaid or SVG', async ({ expect }) => {
+    const mmd = await zvonar(['dialog', 'graph', 'dialogs/dispanserization-invite.yaml']);
+    expect(mmd.code).toBe(0);
+    expect(mmd.stdout).toMatch(/^flowchart TD/);
+    expect(mmd.stdout).toContain('find-slots');
+    const svg = await zvonar(['dialog', 'graph', 'dialogs/dispanserization-invite-en.yaml', '--format', 'svg']);
+    expect(svg.stdout).toMatch(/^(<\?xml[^>]*>\s*)?<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    expect(svg.stdout.trimEnd()).toMatch(/<\/svg>$/);
+  });
+
   it('--version prints the version of package.json and exits 0', async ({ expect }) => {
     const r = await zvonar(['--version']);
     expect(r).toEqual({ code: 0, stdout: `${JSON.parse(readFileSync('package.json', 'utf8')).version}\n`, stderr: '' });
