@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   CallFailedError, DISPOSITION_CLASS, InvalidStateError, maskPhone, RegistryError, ZvonarError,
-  type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot, type TranscriptLine,
+  type CallingHours, type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot, type TranscriptLine,
 } from '../core/index.js';
-import { DialogRun, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
+import { DialogRun, fitToCallingHours, usesVisit, type DialogCall, type DialogResult, type OperatorDesk, type Script, type WeekdayKey } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
 import { EarlyMediaClassifier, Vad, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
 import {
@@ -248,6 +248,15 @@ export class CallSession extends EventEmitter<CallEvents> {
       this.#to('finished');
       throw new NotDialledError(callId, err);
     });
+    /** the time the callee asked to be called back at (the script's callback step), honoured if the call ends CALLBACK_REQUESTED */
+    let callbackAt: Date | null = null;
+    const desk = createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, contactId: contact.id, retryMs: IN_CALL_RETRY_MS, rehearsal: plan.rehearsal === true });
+    // the visit a reminder is about ({visit} in its first prompt), read while the phone rings, so
+    // the answer is not kept waiting for it; none (or a registry that failed) is a call without one
+    const visit = !usesVisit(plan.script.steps) ? Promise.resolve(null) : desk.visit().catch((err: unknown) => {
+      log.warn({ error: describe(err) }, 'the visit this call is about could not be read; the call goes on without it');
+      return null;
+    });
     // A stop request is stored the moment it is heard, in its own transaction, retried until it
     // is: it must survive a hang-up whose final write fails.
     const dnc = { phone: contact.patient.phone, reason: 'asked during a call', source: 'patient' };
@@ -354,11 +363,18 @@ export class CallSession extends EventEmitter<CallEvents> {
       if (plan.dtmfAfterAnswer) await this.#pressKeys(media, plan.dtmfAfterAnswer);
       dialog = new DialogRun(plan.script, {
         callId,
-        patient: { firstName: contact.patient.firstName, middleName: contact.patient.middleName, lastName: contact.patient.lastName },
+        patient: { firstName: contact.patient.firstName, middleName: contact.patient.middleName, lastName: contact.patient.lastName, timeZone: contact.patient.timeZone },
         clinic: plan.clinic,
+        visit: await visit,
       }, {
         audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#operators(), clock,
-        slots: createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, contactId: contact.id, retryMs: IN_CALL_RETRY_MS, rehearsal: plan.rehearsal === true }),
+        slots: desk,
+        callbacks: {
+          fit: (t) => fitToCallingHours(t, { timeZone: contact.patient.timeZone, windows: callingWindows(campaign.rules.callingHours) }),
+          request: (at) => {
+            callbackAt = at;
+          },
+        },
         onDoNotCall: storeDoNotCall,
         onLine: (line) => this.#line(line),
         vad: () => new Vad(),
@@ -432,7 +448,10 @@ export class CallSession extends EventEmitter<CallEvents> {
     const attempts = contact.attempts + (counted ? 1 : 0);
     const close = async () => {
       const sameBefore = await countAttempts(db, { contactId: contact.id, disposition });
-      const next = plan.nextStep({ disposition, attempts, sameBefore, now: endedAt, retryAfterMs });
+      // a time the callee named is kept, whatever the ladder would say: they asked for it
+      const next: ContactStep = disposition === 'CALLBACK_REQUESTED' && callbackAt
+        ? { state: 'pending', nextAttemptAt: callbackAt }
+        : plan.nextStep({ disposition, attempts, sameBefore, now: endedAt, retryAfterMs });
       const closed = await finishAttempt(db, {
         attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt,
         hangupBy: hangupBy === 'network' ? 'system' : hangupBy, transcript: [...this.transcript], error, media: mediaReport, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
@@ -518,4 +537,10 @@ export class CallSession extends EventEmitter<CallEvents> {
 function describe(err: unknown): object {
   if (err instanceof ZvonarError) return { code: err.code, message: err.message };
   return { message: err instanceof Error ? err.message : String(err) };
+}
+
+/** A campaign's calling hours as the callback step's windows: Monday to Friday alike, then Saturday and Sunday. */
+function callingWindows(h: CallingHours): Record<WeekdayKey, [string, string][]> {
+  const w = (x: CallingHours['weekdays']): [string, string][] => (x ? [[x[0], x[1]]] : []);
+  return { mon: w(h.weekdays), tue: w(h.weekdays), wed: w(h.weekdays), thu: w(h.weekdays), fri: w(h.weekdays), sat: w(h.saturday), sun: w(h.sunday) };
 }

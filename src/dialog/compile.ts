@@ -38,7 +38,7 @@ export function compileScript(script: Script) {
   return createMachine({
     id: 'dialog',
     types: {} as { context: DialogContext; events: DialogEvent; input: CallScope; output: DialogOutput },
-    context: ({ input }) => ({ call: input, disposition: null, vars: { ...input.vars }, offered: [], booked: null, heard: null, retries: {}, error: null }),
+    context: ({ input }) => ({ call: input, disposition: null, vars: { ...input.vars }, offered: [], booked: null, callbackAt: null, visit: input.visit, heard: null, retries: {}, error: null }),
     initial: script.start,
     on: {
       HANGUP: { target: '.hungUp' },

@@ -12,3 +12,4 @@ export { slotPhrase, slotWords, numbersToWords, cardinal, ordinal, spokenLanguag
 export { parseCallbackTime, fitToCallingHours, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';
 export { stepIntents } from './step-intents.js';
 export { LiveScript, loadVersion, type DialogVersion, type ScriptChange } from './live-script.js';
+export { usesVisit } from './verbs/visit.js';

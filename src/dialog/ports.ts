@@ -27,6 +27,14 @@ export interface OperatorDesk {
   handoff(p: { queue: string; callId: string }): Promise<'connected' | 'unavailable'>;
 }
 
+/** Calling the callee back at a time they name (the `callback` verb). */
+export interface CallbackDesk {
+  /** the first moment at or after `earliest` (and before `latest`, if given) within the callee's calling hours; null if none soon */
+  fit(t: { earliest: Date; latest: Date | null }): Date | null;
+  /** the callee asked to be called back at `at`: the contact's next attempt, once the call ends as CALLBACK_REQUESTED */
+  request(at: Date): void;
+}
+
 /** What a dialog talks through: this call's ports. */
 export interface DialogDeps {
   audio: CallAudio;
@@ -34,6 +42,8 @@ export interface DialogDeps {
   asr: Asr;
   slots: SlotDesk;
   operators: OperatorDesk;
+  /** absent: a callback step hears the time but cannot set it (it ends `unclear`) */
+  callbacks?: CallbackDesk;
   clock: Clock;
   /**
    * The call reached a step that ends it with DNC: the callee asked not to be called. Called
@@ -49,8 +59,11 @@ export interface DialogDeps {
 /** Who is called, for the prompts' placeholders. */
 export interface DialogCall {
   callId: string;
-  patient: { firstName: string; middleName: string | null; lastName: string };
+  /** timeZone: the callee's (a time they name is read on their clock); the clinic's when absent */
+  patient: { firstName: string; middleName: string | null; lastName: string; timeZone?: string };
   clinic: { name: string; phone?: string; timeZone: string };
+  /** the visit a reminder call is about ({visit}; the `visit` and `reschedule` verbs), if any */
+  visit?: Slot | null;
 }
 
 export interface DialogResult {

@@ -49,12 +49,15 @@ export function sayThen(step: string, text: string, interruptible: boolean, then
 
 const SLOT_VARS = ['slot.1', 'slot.2', 'slot.3', 'slot.4', 'slot.5'] as const satisfies readonly TemplateVar[];
 
-/** {slot.1} .. {slot.5} from the slots on offer, and {booked}, said in the clinic's time zone. */
+/** {slot.1} .. {slot.5} from the slots on offer, {booked} and {visit}, said in the clinic's time zone. */
 function slotVars(state: DialogState, call: CallScope, say: (start: Date, language: string, timeZone: string) => string): Partial<Record<TemplateVar, string>> {
   const vars: Partial<Record<TemplateVar, string>> = {};
   state.offered.slice(0, SLOT_VARS.length).forEach((s, i) => {
     vars[SLOT_VARS[i]!] = say(s.startsAt, call.language, call.timeZone);
   });
   if (state.booked) vars.booked = say(state.booked.startsAt, call.language, call.timeZone);
+  if (state.visit) vars.visit = say(state.visit.startsAt, call.language, call.timeZone);
+  // a call back is said on the callee's clock: it is their evening they asked for
+  if (state.callbackAt) vars.callback = say(state.callbackAt, call.language, call.calleeTimeZone);
   return vars;
 }

@@ -46,6 +46,7 @@ export class DialogRun {
       callId: this.#call.callId,
       language: this.#script.language,
       timeZone: clinic.timeZone,
+      calleeTimeZone: patient.timeZone ?? clinic.timeZone,
       silenceMs: this.#script.defaults.silenceMs,
       vars: {
         'patient.first_name': patient.firstName,
@@ -54,6 +55,7 @@ export class DialogRun {
         'clinic.name': clinic.name,
         'clinic.phone': clinic.phone ?? '',
       },
+      visit: this.#call.visit ?? null,
       deps: this.#deps,
       bargeIn,
       note: (who, text, step, intent, confidence) => this.#note(who, text, step, intent, confidence),

@@ -4,7 +4,7 @@
  */
 export const TEMPLATE_VARS = [
   'patient.first_name', 'patient.middle_name', 'patient.last_name', 'clinic.name', 'clinic.phone',
-  'slot.1', 'slot.2', 'slot.3', 'slot.4', 'slot.5', 'booked',
+  'slot.1', 'slot.2', 'slot.3', 'slot.4', 'slot.5', 'booked', 'visit', 'callback',
 ] as const;
 export type TemplateVar = (typeof TEMPLATE_VARS)[number];
 /**

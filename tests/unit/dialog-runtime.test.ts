@@ -308,3 +308,73 @@ describe('safe defaults at every listen step', () => {
     expect(loadScript('t.yaml', plain.replace('start: ask\n', 'start: ask\nsafety: { announce: { off: "the clinic\'s own operators call from this script" } }\n')).start).toBe('ask');
   });
 });
+
+describe('the reminder script: confirm, reschedule, cancel, call back', () => {
+  const reminder = loadScript('dialogs/appointment-reminder.yaml');
+  const visit = slot('v', 6);
+  // real timers (the in-test speech answers at once), a fixed date: Tuesday 2026-11-24, 10:00 in Moscow
+  const clock = { ...systemClock, now: () => Date.UTC(2026, 10, 24, 7, 0, 0) };
+  function reminderDeps(answers: string[], log: string[], free = [slot('1', 7), slot('2', 8)]): DialogDeps {
+    const d = deps(answers, async () => 'booked', free);
+    return {
+      ...d,
+      slots: {
+        ...d.slots,
+        visit: async () => visit,
+        confirmVisit: async () => (log.push('confirm'), 'confirmed'),
+        cancelVisit: async () => (log.push('cancel'), 'cancelled'),
+        moveVisit: async (s) => (log.push(`move ${s.id}`), 'moved'),
+      },
+      callbacks: { fit: (t) => t.earliest, request: (at) => log.push(`callback ${at.toISOString()}`) },
+      clock,
+    };
+  }
+  const withVisit = { ...call, visit };
+
+  it('"да, приду" confirms the visit', async () => {
+    const log: string[] = [];
+    const r = await new DialogRun(reminder, withVisit, reminderDeps(['да, приду'], log)).run();
+    expect(r.disposition).toBe('CONFIRMED');
+    expect(log).toEqual(['confirm']);
+    expect(r.transcript[0]!.text).toMatch(/вы записаны на приём в (вторник|среду|четверг|понедельник|пятницу|субботу|воскресенье), \d+ [а-я]+, в \d+:\d\d\./);
+  });
+
+  it('"давайте перенесём" offers other times and moves the visit to the one chosen', async () => {
+    const log: string[] = [];
+    const r = await new DialogRun(reminder, withVisit, reminderDeps(['давайте перенесём', 'второе'], log)).run();
+    expect(r.disposition).toBe('RESCHEDULED');
+    expect(log).toEqual(['move 2']);
+    expect(r.booked?.id).toBe('2');
+  });
+
+  it('"нет" asks whether to move it; "нет" again cancels it; key 3 cancels at once', async () => {
+    const log: string[] = [];
+    expect((await new DialogRun(reminder, withVisit, reminderDeps(['нет', 'нет, не надо'], log)).run()).disposition).toBe('CANCELLED_BY_PATIENT');
+    expect(log).toEqual(['cancel']);
+  });
+
+  it('"перезвоните завтра после шести" sets the call back on the callee\'s clock', async () => {
+    const log: string[] = [];
+    const r = await new DialogRun(reminder, withVisit, reminderDeps(['ой, я за рулём, перезвоните', 'завтра после шести'], log)).run();
+    expect(r.disposition).toBe('CALLBACK_REQUESTED');
+    // the fake clock stands at 2026-11-24 10:00 Moscow: tomorrow after six is 18:00 MSK = 15:00 UTC
+    expect(log).toEqual(['callback 2026-11-25T15:00:00.000Z']);
+    expect(r.transcript.filter((l) => l.who === 'robot').at(-1)!.text).toBe('Договорились, перезвоним в среду, 25 ноября, в 18:00. До свидания.');
+  });
+
+  it('a vague time ("попозже") is asked again, then set', async () => {
+    const log: string[] = [];
+    const r = await new DialogRun(reminder, withVisit, reminderDeps(['перезвоните позже', 'попозже', 'через час'], log)).run();
+    expect(r.disposition).toBe('CALLBACK_REQUESTED');
+    expect(r.transcript.some((l) => l.who === 'robot' && l.text.startsWith('Назовите, пожалуйста, день и время'))).toBe(true);
+    expect(log).toEqual(['callback 2026-11-24T08:00:00.000Z']);
+  });
+
+  it('a reminder with no visit left says so without naming one', async () => {
+    const log: string[] = [];
+    const d = reminderDeps([], log);
+    const r = await new DialogRun(reminder, call, { ...d, slots: { ...d.slots, visit: async () => null } }).run();
+    expect(r.disposition).toBe('NEEDS_HUMAN');
+    expect(r.transcript[0]!.text).toMatch(/^Здравствуйте! Это поликлиника, автоматический звонок. Ваша запись уже изменена/);
+  });
+});

@@ -18,19 +18,19 @@ const run = behaviour<number>(async ({ step, args: index, state, call }) => {
 const OFFERED: Record<string, (count: number) => number> = { found: (c) => c, one: () => 1, none: () => 0 };
 
 /**
- * A book step that can be reached with fewer slots on offer than its index (after
+ * A step using the n-th offered slot (book, reschedule) that can be reached with fewer on offer (after
  * `slots: {count: 2}`, after `none`, or with no slots step before it) always fails as `taken`,
  * so it is refused. Offers reset at each slots step.
  */
-function checkBookings(s: ScriptView, report: Report): void {
+export function checkOffered(s: ScriptView, report: Report, key: string, does: string): void {
   const isSlots = (n: string) => s.verbOf(n) === 'slots';
   const flagged = new Set<string>();
   const walk = (from: string, offered: number, why: string) => {
     for (const n of reach([from], (m) => s.next(m), isSlots)) {
-      const index = s.steps[n]!.book;
-      if (s.verbOf(n) !== 'book' || typeof index !== 'number' || index <= offered || flagged.has(n)) continue;
+      const index = s.steps[n]![key];
+      if (s.verbOf(n) !== key || typeof index !== 'number' || index <= offered || flagged.has(n)) continue;
       flagged.add(n);
-      report('SCRIPT_INVALID', `step "${n}" books slot ${index}, but ${why}`, ['steps', n, 'book'], 'book a slot that was offered, or offer more');
+      report('SCRIPT_INVALID', `step "${n}" ${does} ${index}, but ${why}`, ['steps', n, key], 'use a slot that was offered, or offer more');
     }
   };
   if (s.has(s.start) && !isSlots(s.start)) walk(s.start, 0, `it can be reached from "${s.start}" with no slots step before it`);
@@ -57,6 +57,6 @@ export const book = defineVerb({
   args: Book,
   extras: {},
   outcomes: () => ({ required: ['booked', 'taken'], optional: [] }),
-  checkScript: checkBookings,
+  checkScript: (s, report) => checkOffered(s, report, 'book', 'books slot'),
   act: ({ name, args: index, step }, { go }) => invokeAct(name, index, step.on ?? {}, run, go),
 });

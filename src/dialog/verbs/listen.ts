@@ -178,7 +178,7 @@ function listenState(name: string, intents: Listen, x: Extras, step: StepView, b
     );
     if (r.say) states[state] = sayThen(name, r.say, true, 'listen');
   }
-  const listening = invokeAct(name, { matcher, hints: phrasesOf(intents), keys: x.keys ?? {}, silenceMs: step.silenceMs ?? null }, on, run, build.go, routes);
+  const listening = invokeAct(name, { matcher, hints: phrasesOf(intents), keys: x.keys ?? {}, silenceMs: step.silenceMs ?? null }, on, run, build.go, { after: routes });
   return { initial: 'listen', states: { listen: listening, ...states } };
 }
 

@@ -25,6 +25,10 @@ export interface DialogState {
   /** the slots the last slots step offered, in the order said */
   offered: readonly Slot[];
   booked: Slot | null;
+  /** when the callee asked to be called back ({callback}), once a callback step set it */
+  callbackAt: Date | null;
+  /** the visit a reminder is about: where it stands now (moved by `reschedule`; null once cancelled, or if there is none) */
+  visit: Slot | null;
   /** what the callee last said (or pressed), and what it was taken to mean */
   heard: { step: string; text: string; intent: string } | null;
   /** per step and kind ("offer:no_input"), the re-prompts made since it last understood an answer */
@@ -38,10 +42,14 @@ export interface CallScope {
   readonly language: string;
   /** the clinic's time zone: slots are said in it */
   readonly timeZone: string;
+  /** the callee's time zone: a time they name is read on their clock */
+  readonly calleeTimeZone: string;
   /** how long a listen waits for the callee to start, unless the step says */
   readonly silenceMs: number;
   /** the placeholders known before the call starts: the patient's and the clinic's */
   readonly vars: Readonly<Partial<Record<TemplateVar, string>>>;
+  /** the visit a reminder is about, as the call started */
+  readonly visit: Slot | null;
   readonly deps: DialogDeps;
   /** barge-in over this call's audio, when a voice activity detector was given */
   readonly bargeIn: BargeIn | null;
@@ -195,7 +203,7 @@ export function behaviour<A>(run: (input: VerbInput<A>, signal: AbortSignal) => 
 
 /** The xstate context's state part, as a verb's input reads it. */
 export function stateOf(c: DialogContext): DialogState {
-  return { disposition: c.disposition, vars: c.vars, offered: c.offered, booked: c.booked, heard: c.heard, retries: c.retries };
+  return { disposition: c.disposition, vars: c.vars, offered: c.offered, booked: c.booked, callbackAt: c.callbackAt, visit: c.visit, heard: c.heard, retries: c.retries };
 }
 
 /** A transition on a behaviour's end: picked by `guard` (none: always), keeping the state the behaviour changed. */
@@ -213,11 +221,12 @@ const keep = assign<DialogContext, DoneActorEvent<unknown>, undefined, DialogEve
 
 /**
  * The usual act state: the behaviour runs, its state changes are kept, and its outcome picks the
- * next step through `on`, then through the verb's own `routes` (in order), then `otherwise`. A
- * failure ends the dialog in `failed`.
+ * next step through the verb's own `before` routes, then `on`, then its `after` routes, then
+ * `otherwise`. A failure ends the dialog in `failed`.
  */
 export function invokeAct<A>(
-  name: string, args: A, on: Readonly<Record<string, string>>, logic: PromiseActorLogic<VerbResult, VerbInput<A>>, go: (to: string) => string, routes: DoneRoute[] = [],
+  name: string, args: A, on: Readonly<Record<string, string>>, logic: PromiseActorLogic<VerbResult, VerbInput<A>>, go: (to: string) => string,
+  routes: { before?: DoneRoute[]; after?: DoneRoute[] } = {},
 ): DialogStateConfig {
   const named: DoneRoute[] = Object.entries(on).filter(([outcome]) => outcome !== 'otherwise').map(([outcome, to]) => ({ guard: outcomeIs(outcome), target: go(to) }));
   const rest: DoneRoute[] = Object.hasOwn(on, 'otherwise') ? [{ target: go(on.otherwise!) }] : [];
@@ -225,7 +234,7 @@ export function invokeAct<A>(
     invoke: {
       src: logic,
       input: ({ context }: { context: DialogContext }) => ({ step: name, args, state: stateOf(context), call: context.call }),
-      onDone: [...named, ...routes, ...rest].map((r) => ({ ...(r.guard ? { guard: r.guard } : {}), target: r.target, actions: r.also ? [keep, r.also] : keep })),
+      onDone: [...(routes.before ?? []), ...named, ...(routes.after ?? []), ...rest].map((r) => ({ ...(r.guard ? { guard: r.guard } : {}), target: r.target, actions: r.also ? [keep, r.also] : keep })),
       onError: FAILED,
     },
   };

@@ -1,0 +1,90 @@
+import { assign } from 'xstate';
+import { z } from 'zod';
+import { parseCallbackTime } from '../callback-time.js';
+import { sayThen } from '../prompt.js';
+import { MAX_SAY, text } from '../schema-parts.js';
+import { behaviour, defineVerb, invokeAct, outcomeIs, type DialogContext, type DoneRoute, type VerbResult } from './verb.js';
+
+/** Longest the callee may take to name a time, once they start. */
+const MAX_UTTERANCE_MS = 15_000;
+
+const Callback = z.strictObject({
+  /** said when the time was vague ("попозже"), not in calling hours, or not heard: ask once more */
+  ask_again: text(MAX_SAY),
+  retries: z.number().int().min(0).max(3).default(1),
+  /** how long to wait for the callee to start speaking */
+  silenceMs: z.number().int().min(500).max(30_000).optional(),
+});
+type Callback = z.infer<typeof Callback>;
+
+/**
+ * `callback`: the callee names when to call back ("перезвоните завтра после шести", "через час",
+ * "в понедельник утром"). The time is read on the callee's clock (callback-time.ts), moved to the
+ * first moment inside their calling hours, and set as the contact's next attempt when the call
+ * ends CALLBACK_REQUESTED; {callback} says it back ("в четверг, 3 декабря, в 18:00"). A vague
+ * answer, one outside calling hours, or silence gets `ask_again` (up to `retries`).
+ * Outcomes: `set`, `unclear` (still no usable time).
+ */
+const run = behaviour<Callback>(async ({ step, args, call }, signal): Promise<VerbResult> => {
+  const { clock, asr, audio } = call.deps;
+  const stream = asr.recognize({ language: call.language, hints: [], callId: call.callId });
+  const stop = () => stream.cancel();
+  const off = audio.on('audio', (pcm) => stream.write(pcm));
+  for (const pcm of call.bargeIn?.takePreRoll() ?? []) stream.write(pcm);
+  let timer = clock.setTimeout(stop, args.silenceMs ?? call.silenceMs);
+  signal.addEventListener('abort', stop, { once: true });
+  let said: string | null = null;
+  try {
+    for await (const ev of stream.events()) {
+      if (ev.type === 'speech-start') {
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(stop, MAX_UTTERANCE_MS);
+      } else {
+        said = ev.text;
+        break;
+      }
+    }
+  } finally {
+    off();
+    clock.clearTimeout(timer);
+    signal.removeEventListener('abort', stop);
+    stream.cancel();
+  }
+  if (said === null) {
+    call.note('system', '(silence)', step, 'silence');
+    return { outcome: 'unclear' };
+  }
+  const when = parseCallbackTime(said, { language: call.language, now: new Date(clock.now()), timeZone: call.calleeTimeZone });
+  const desk = call.deps.callbacks;
+  const at = when?.kind === 'at' && desk ? desk.fit(when) : null;
+  const why = !when ? 'no time in it' : when.kind === 'vague' ? `vague: ${when.reason}` : !desk ? 'no callbacks here' : at ? `call back at ${at.toISOString()}` : 'outside calling hours';
+  call.note('callee', said, step, at ? 'callback' : 'unclear');
+  call.note('system', `(${when?.kind === 'at' ? `understood "${when.understood}"; ` : ''}${why})`, step);
+  if (!at) return { outcome: 'unclear' };
+  desk!.request(at);
+  return { outcome: 'set', set: { callbackAt: at } };
+});
+
+export const callback = defineVerb({
+  key: 'callback',
+  args: Callback,
+  extras: {},
+  listens: true,
+  outcomes: () => ({ required: ['set', 'unclear'], optional: [] }),
+  act: ({ name, args, step }, build) => {
+    const count = `${name}:callback`;
+    const tried = (c: DialogContext) => c.retries[count] ?? 0;
+    const again: DoneRoute = {
+      guard: (a) => outcomeIs('unclear')(a) && tried(a.context) < args.retries,
+      target: build.here('act.askAgain'),
+      also: assign(({ context }) => ({ retries: { ...context.retries, [count]: tried(context) + 1 } })),
+    };
+    return {
+      initial: 'listen',
+      states: {
+        listen: invokeAct(name, args, step.on ?? {}, run, build.go, { before: [again] }),
+        askAgain: sayThen(name, args.ask_again, true, 'listen'),
+      },
+    };
+  },
+});
