@@ -11,3 +11,5 @@ export { slotPhrase, slotWords, numbersToWords, cardinal, ordinal, spokenLanguag
 export { parseCallbackTime, fitToCallingHours, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';
 export { stepIntents } from './step-intents.js';
 export { LiveScript, loadVersion, type DialogVersion, type ScriptChange } from './live-script.js';
+export { loadSuite, runSuite, type Suite, type CaseReport, type CaseFailure, type SuiteRunOptions } from './testing/index.js';
+export type { VoiceActivity } from './barge-in.js';
