@@ -57,7 +57,8 @@ const Persona = z.strictObject({
 const Expect = z.strictObject({
   /** the steps the call went through (as its transcript shows them): exactly, as a prefix, or in order with others between */
   path: z.union([steps, z.strictObject({ prefix: steps }), z.strictObject({ in_order: steps })]).optional(),
-  disposition: z.union([z.enum(DISPOSITIONS), z.literal('none')]).optional(),
+  /** the disposition the script ended with; none: it ended with none (the callee hung up) */
+  disposition: z.enum([...DISPOSITIONS, 'none']).optional(),
   /** which of the suite's slots (1-based) was booked, or none */
   booked: z.union([z.number().int().min(1).max(50), z.literal('none')]).optional(),
   /** texts the robot said, in this order (parts of its lines) */
