@@ -55,7 +55,7 @@ export async function runDialogTests(o: { files: string[]; dir: string }, out: (
       for (const f of r.failures) out(`  ${f.where}: ${f.what}`);
     }
   }
-  out(`${sum.cases} cases, ${sum.failed} failed${sum.unreadable ? `, ${sum.unreadable} suite file${sum.unreadable === 1 ? '' : 's'} unreadable` : ''}`);
+  out(`${sum.cases} case${sum.cases === 1 ? '' : 's'}, ${sum.failed} failed${sum.unreadable ? `, ${sum.unreadable} suite file${sum.unreadable === 1 ? '' : 's'} unreadable` : ''}`);
   return sum;
 }
 
