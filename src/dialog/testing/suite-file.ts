@@ -34,7 +34,7 @@ const Turn = z.union([
   z.strictObject({ silent: z.literal(true) }),
   z.strictObject({ hang_up: z.literal(true) }),
 ]);
-export type Turn = { say: string } | { key: string } | { silent: true } | { hang_up: true };
+export type Turn = z.infer<typeof Turn>;
 
 const Persona = z.strictObject({
   /** one utterance per listen, in order; "" is silence at that listen */
@@ -139,7 +139,8 @@ export function loadSuite(file: string, text?: string | Uint8Array): Suite {
   if (!existsSync(scriptFile)) yaml.fail('CONFIG_NOT_FOUND', `script: ${scriptFile} does not exist`, ['script'], 'name the dialog script relative to the suite file');
   const script = loadScript(scriptFile);
   const now = s.now ?? new Date(DEFAULT_NOW);
-  const starts = s.slots ?? [1, 1.02, 1.04].map((d) => new Date(now.getTime() + Math.round(d * 86_400_000 / 60_000) * 60_000));
+  // without slots: three, 20 minutes apart, a day after `now`
+  const starts = s.slots ?? [0, 20, 40].map((m) => new Date(now.getTime() + 86_400_000 + m * 60_000));
   const slots: Slot[] = starts.map((startsAt, i) => ({
     id: String(i + 1), resource: 'test', specialty: 'test', startsAt, endsAt: new Date(startsAt.getTime() + 20 * 60_000),
   }));
@@ -170,10 +171,10 @@ export function loadSuite(file: string, text?: string | Uint8Array): Suite {
     cases.push({ name, persona: p, turns: turnsOf(p), operators: c.operators ?? s.operators, taken: c.taken, expect: c.expect });
   }
   yaml.throwIfProblems();
-  const who = script.language.startsWith('ru') ? { first: 'Анна', last: 'Иванова', clinic: 'поликлиника' } : { first: 'Anna', last: 'Ivanova', clinic: 'the City Clinic' };
+  const who = script.language.startsWith('ru') ? { first: 'Анна', middle: 'Петровна', last: 'Иванова', clinic: 'поликлиника' } : { first: 'Anna', middle: null, last: 'Ivanova', clinic: 'the City Clinic' };
   return {
     file, scriptFile, script, now, slots, cases,
-    patient: { firstName: s.patient?.first_name ?? who.first, middleName: s.patient?.middle_name ?? null, lastName: s.patient?.last_name ?? who.last },
+    patient: { firstName: s.patient?.first_name ?? who.first, middleName: s.patient ? (s.patient.middle_name ?? null) : who.middle, lastName: s.patient?.last_name ?? who.last },
     clinic: { name: s.clinic?.name ?? who.clinic, timeZone: s.clinic?.time_zone ?? 'Europe/Moscow' },
     at: (path) => {
       const { line, col } = yaml.position(path);
@@ -183,7 +184,7 @@ export function loadSuite(file: string, text?: string | Uint8Array): Suite {
 }
 
 function turnsOf(p: Persona): Turn[] {
-  if (p.steps) return p.steps as Turn[];
+  if (p.steps) return p.steps;
   if (p.keys) return p.keys.map((key) => ({ key }));
   return (p.says ?? []).map((t) => (t.trim() ? { say: t } : { silent: true as const }));
 }

@@ -51,21 +51,18 @@ export async function runSuite(suite: Suite, opts: SuiteRunOptions = {}): Promis
 async function runCase(suite: Suite, c: SuiteCase, machine: ReturnType<typeof compileScript>, opts: SuiteRunOptions): Promise<CaseReport> {
   const t0 = performance.now();
   const clock = new ManualClock(suite.now);
-  const desk = slotDesk(suite.slots, c.taken);
   let dnc = false;
-  let run: DialogRun | null = null;
-  // the line is made after the callee, which presses its keys on it
-  let line: SimulatedLine | null = null;
-  const callee = new Callee(c.persona, c.turns, clock, { hangUp: () => run?.hangUp(), press: (d) => line?.press(d) });
+  // the callee hangs up on the run and presses keys on the line, both made after it (and used only once the call runs)
+  const callee = new Callee(c.persona, c.turns, clock, { hangUp: () => run.hangUp(), press: (d) => line.press(d) });
   // the step of the robot's latest line: the prompt a barge-in cuts
   let speaking = '';
   const cuts: string[] = [];
-  line = new SimulatedLine(clock, callee, () => cuts.push(speaking));
+  const line = new SimulatedLine(clock, callee, () => cuts.push(speaking));
   const deps: DialogDeps = {
     audio: line,
     tts: toneTts,
     asr: energyAsr(clock, callee, () => callee.listening()),
-    slots: desk.desk,
+    slots: slotDesk(suite.slots, c.taken),
     operators: { handoff: async () => c.operators },
     clock,
     onDoNotCall: () => (dnc = true),
@@ -76,48 +73,41 @@ async function runCase(suite: Suite, c: SuiteCase, machine: ReturnType<typeof co
     },
     ...(opts.vad ? { vad: opts.vad } : {}),
   };
-  run = new DialogRun(suite.script, { callId: `test-${c.name}`, patient: suite.patient, clinic: suite.clinic }, deps, machine);
-  let result: DialogResult | null = null;
-  const done = run.run().then((r) => (result = r));
+  const run = new DialogRun(suite.script, { callId: `test-${c.name}`, patient: suite.patient, clinic: suite.clinic }, deps, machine);
+  let ended = false;
+  const done = run.run().finally(() => (ended = true));
   await nextTurn();
   const start = clock.now();
-  while (!result && clock.now() - start < CAP_MS) {
+  while (!ended && clock.now() - start < CAP_MS) {
     clock.advance(FRAME_MS);
     await nextTurn();
   }
-  const endedInTime = result !== null;
-  if (!endedInTime) {
-    run.stop();
-    await done;
-  }
+  const endedInTime = ended;
+  if (!endedInTime) run.stop();
+  const r = await done;
   line.close();
-  const r = result as unknown as DialogResult;
   const path = pathOf(r.transcript);
   const failures = endedInTime
-    ? check(suite, c, r, { path, booked: desk.booked(), dnc, cuts })
+    ? check(suite, c, r, { path, booked: r.booked ? Number(r.booked.id) : null, dnc, cuts })
     : [{ where: suite.at(['cases', c.name]), what: `the call did not end within ${CAP_MS / 60_000} minutes of simulated time (last step: ${path.at(-1) ?? 'none'})` }];
   if (r.error) failures.unshift({ where: suite.at(['cases', c.name]), what: `the dialog failed: ${r.error instanceof Error ? r.error.message : String(r.error)}` });
   return { suite: suite.file, name: c.name, ok: failures.length === 0, failures, ms: performance.now() - t0, callMs: clock.now() - start, path, result: r };
 }
 
 /** The suite's slots as a registry would hand them out: in order, none booked or taken twice; `taken` ones are someone else's. */
-function slotDesk(slots: Slot[], taken: number[]): { desk: SlotDesk; booked: () => number | null } {
+function slotDesk(slots: Slot[], taken: number[]): SlotDesk {
   const gone = new Set<string>();
-  let booked: number | null = null;
-  const desk: SlotDesk = {
+  return {
     offer: async ({ count }) => slots.filter((s) => !gone.has(s.id)).slice(0, count),
     book: async (slot) => {
       gone.add(slot.id);
-      if (taken.includes(Number(slot.id))) return 'taken';
-      booked = Number(slot.id);
-      return 'booked';
+      return taken.includes(Number(slot.id)) ? 'taken' : 'booked';
     },
     visit: async () => null,
     confirmVisit: async () => 'gone',
     cancelVisit: async () => 'gone',
     moveVisit: async () => 'gone',
   };
-  return { desk, booked: () => booked };
 }
 
 /** The steps the transcript names, in order; a step asked again in place (a re-prompt, "repeat") counts once. */
@@ -130,7 +120,7 @@ export function pathOf(transcript: readonly TranscriptLine[]): string[] {
 const list = (xs: readonly string[]) => `[${xs.join(', ')}]`;
 const short = (s: string, max = 80) => (s.length > max ? `${s.slice(0, max)}…` : s);
 
-/** What the runner saw beside the result: the transcript's path, the desk's booking, the do-not-call call, the prompts cut. */
+/** What the runner saw beside the result: the transcript's path, the booked slot's place in the suite, the do-not-call call, the prompts cut. */
 interface Seen {
   path: string[];
   booked: number | null;
