@@ -9,6 +9,6 @@ export { toZvonarError, failureLine, debugDetail } from './errors.js';
 export { callLine, printCampaignReport, readCampaignReport, type CampaignReport } from './report.js';
 export { prepareDataDir } from './data-dir.js';
 export { loadScript as checkScript, scriptJsonSchema } from '../dialog/index.js';
-export { GRAPH_FORMATS, intentsOf, scriptGraph } from './dialog-tools.js';
+export { GRAPH_FORMATS, intentsOf, runDialogTests, scriptGraph, type DialogTestSummary } from './dialog-tools.js';
 export { readConfig } from './read-config.js';
 export { placeTestCall, TEST_CAMPAIGN_ID, type CallOptions, type CallReport } from './call.js';

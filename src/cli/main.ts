@@ -6,7 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ZvonarError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import {
-  checkScript, debugDetail, GRAPH_FORMATS, intentsOf, readConfig, scriptGraph, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport, runLoad, runMigrate,
+  checkScript, debugDetail, GRAPH_FORMATS, intentsOf, readConfig, runDialogTests, scriptGraph, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport,
+  runLoad, runMigrate,
   scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
 
@@ -139,7 +140,7 @@ campaign
   });
 
 // Tools for supervisors: one command group for the dialog scripts they write.
-const dialog = program.command('dialog').description('dialog scripts: check, schema, graph, intents');
+const dialog = program.command('dialog').description('dialog scripts: check, schema, graph, intents, test');
 
 dialog
   .command('check')
@@ -190,6 +191,15 @@ dialog
       const r = matcher.match(text);
       out(JSON.stringify({ text, intent: r.intent, confidence: Math.round(r.confidence * 100) / 100, slots: r.slots }));
     }
+  });
+
+dialog
+  .command('test')
+  .argument('[suites...]', 'suites of simulated callees (YAML; default: dialogs/tests/*.yaml of the installed package)')
+  .description('run each case of each suite as a simulated call: one line per case, each failed expectation as file:line:col, a summary; exit 1 if any fails')
+  .action(async (files: string[]) => {
+    const r = await runDialogTests({ files, dir: join(pkg().root, 'dialogs/tests') }, out);
+    if (r.failed || r.unreadable) process.exit(1);
   });
 
 program.parseAsync().catch((err: unknown) => {

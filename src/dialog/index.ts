@@ -13,3 +13,5 @@ export { parseCallbackTime, fitToCallingHours, DAY_PARTS, type CallbackTime, typ
 export { stepIntents } from './step-intents.js';
 export { LiveScript, loadVersion, type DialogVersion, type ScriptChange } from './live-script.js';
 export { usesVisit } from './verbs/visit.js';
+export { loadSuite, runSuite, type Suite, type CaseReport, type CaseFailure, type SuiteRunOptions } from './testing/index.js';
+export type { VoiceActivity } from './barge-in.js';

@@ -95,6 +95,25 @@ describe('zvonar CLI, each command on its own', () => {
     expect(svg.stdout.trimEnd()).toMatch(/<\/svg>$/);
   });
 
+  it('dialog test runs the installed package\'s suites from any folder: a line per case, a summary, exit 0; a wrong expectation is file:line:col, exit 1', async ({ expect }) => {
+    const r = await zvonar(['dialog', 'test'], { cwd: tmp });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.at(-1)).toMatch(/^\d+ cases, 0 failed$/);
+    expect(lines.length - 1).toBe(Number(lines.at(-1)!.split(' ')[0]));
+    for (const l of lines.slice(0, -1)) expect(l).toMatch(/^ok {5}\/.+\/dialogs\/tests\/[a-z-]+\.yaml [a-z0-9-]+ \(\d+ ms; a \d+\.\d s call\)$/);
+    const wrong = join(tmp, 'wrong-suite.yaml');
+    writeFileSync(wrong, `script: ${join(ROOT, 'dialogs/dispanserization-invite.yaml')}\ncases:\n  declines:\n    persona: { says: ["нет"] }\n    expect: { disposition: BOOKED }\n`);
+    const f = await zvonar(['dialog', 'test', wrong]);
+    expect(f.code).toBe(1);
+    expect(f.stdout.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(/^FAILED .*wrong-suite\.yaml declines \(\d+ ms; a [\d.]+ s call\)$/),
+      `  ${wrong}:5:28: disposition: expected BOOKED, got DECLINED`,
+      '1 case, 1 failed',
+    ]);
+  });
+
   it('--version prints the version of package.json and exits 0', async ({ expect }) => {
     const r = await zvonar(['--version']);
     expect(r).toEqual({ code: 0, stdout: `${JSON.parse(readFileSync('package.json', 'utf8')).version}\n`, stderr: '' });
