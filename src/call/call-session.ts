@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   CallFailedError, DISPOSITION_CLASS, InvalidStateError, maskPhone, RegistryError, ZvonarError,
-  type CallingHours, type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot, type TranscriptLine,
+  type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot, type TranscriptLine,
 } from '../core/index.js';
-import { DialogRun, fitToCallingHours, usesVisit, type DialogCall, type DialogResult, type OperatorDesk, type Script, type WeekdayKey } from '../dialog/index.js';
+import { callingWindows, DialogRun, fitToCallingHours, usesVisit, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
 import { EarlyMediaClassifier, Vad, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
 import {
@@ -537,10 +537,4 @@ export class CallSession extends EventEmitter<CallEvents> {
 function describe(err: unknown): object {
   if (err instanceof ZvonarError) return { code: err.code, message: err.message };
   return { message: err instanceof Error ? err.message : String(err) };
-}
-
-/** A campaign's calling hours as the callback step's windows: Monday to Friday alike, then Saturday and Sunday. */
-function callingWindows(h: CallingHours): Record<WeekdayKey, [string, string][]> {
-  const w = (x: CallingHours['weekdays']): [string, string][] => (x ? [[x[0], x[1]]] : []);
-  return { mon: w(h.weekdays), tue: w(h.weekdays), wed: w(h.weekdays), thu: w(h.weekdays), fri: w(h.weekdays), sat: w(h.saturday), sun: w(h.sunday) };
 }

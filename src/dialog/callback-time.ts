@@ -1,3 +1,4 @@
+import type { CallingHours } from '../core/index.js';
 import { RU_MONTH_GEN, EN_MONTH, enClock, enOnWeekday, ruOnWeekday, spokenLanguage } from './spoken.js';
 import { addDays, wallTime, zonedInstant, type WallTime } from './local-time.js';
 
@@ -367,4 +368,10 @@ export function fitToCallingHours(
     }
   }
   return null;
+}
+
+/** A campaign's calling hours (Monday to Friday alike, then Saturday and Sunday) as fitToCallingHours' windows. */
+export function callingWindows(h: CallingHours): Record<WeekdayKey, [string, string][]> {
+  const w = (x: CallingHours['weekdays']): [string, string][] => (x ? [[x[0], x[1]]] : []);
+  return { mon: w(h.weekdays), tue: w(h.weekdays), wed: w(h.weekdays), thu: w(h.weekdays), fri: w(h.weekdays), sat: w(h.saturday), sun: w(h.sunday) };
 }

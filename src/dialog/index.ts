@@ -9,7 +9,7 @@ export {
 } from './intents/index.js';
 export { render, TEMPLATE_VARS } from './template.js';
 export { slotPhrase, slotWords, numbersToWords, cardinal, ordinal, spokenLanguage, SPOKEN_LANGUAGES } from './spoken.js';
-export { parseCallbackTime, fitToCallingHours, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';
+export { parseCallbackTime, fitToCallingHours, callingWindows, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';
 export { stepIntents } from './step-intents.js';
 export { LiveScript, loadVersion, type DialogVersion, type ScriptChange } from './live-script.js';
 export { usesVisit } from './verbs/visit.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import { closest, DISPOSITIONS, ScriptError, YamlFile, type Slot } from '../../core/index.js';
+import { closest, DISPOSITIONS, ScriptError, YamlFile, type CallingHours, type Slot } from '../../core/index.js';
 import { loadScript } from '../load-script.js';
 import { MAX_NAME } from '../schema-parts.js';
 import type { Script } from '../script-schema.js';
@@ -70,6 +70,10 @@ const Expect = z.strictObject({
   ended_by: z.enum(['robot', 'callee']).optional(),
   /** the number was put on the do-not-call list (DialogDeps.onDoNotCall) */
   dnc: z.boolean().optional(),
+  /** what became of the visit a reminder is about: kept as it was, confirmed, cancelled, or moved to the suite's slot n */
+  visit: z.union([z.enum(['unchanged', 'confirmed', 'cancelled']), z.strictObject({ moved: z.number().int().min(1).max(50) })]).optional(),
+  /** the call back the callee asked for, as set (with its offset; compared to the minute), or `none` */
+  callback: z.union([time, z.literal('none')]).optional(),
 });
 export type Expect = z.infer<typeof Expect>;
 
@@ -81,6 +85,8 @@ const Case = z.strictObject({
   operators: Operators.optional(),
   /** the suite's slots (1-based) someone else books first: booking one answers 'taken', and it is not offered again */
   taken: z.array(z.number().int().min(1).max(50)).max(50).default([]),
+  /** the suite's visit was cancelled or moved by someone else before the call: the robot finds it gone */
+  visit_gone: z.boolean().default(false),
   expect: Expect,
 });
 
@@ -91,6 +97,14 @@ const SuiteSchema = z.strictObject({
   now: time.optional(),
   slots: z.array(time).max(50).optional(),
   operators: Operators.default('unavailable'),
+  /** the booked visit a reminder call is about (the `visit` and `reschedule` verbs, {visit}) */
+  visit: time.optional(),
+  /** the callee's calling hours for a call back, local "HH:MM" (default: Monday to Friday 09:00-20:00, Saturday 10:00-17:00) */
+  calling_hours: z.strictObject({
+    weekdays: z.tuple([z.string(), z.string()]).nullable(),
+    saturday: z.tuple([z.string(), z.string()]).nullable(),
+    sunday: z.tuple([z.string(), z.string()]).nullable(),
+  }).optional(),
   patient: z.strictObject({ first_name: spoken, middle_name: spoken.optional(), last_name: spoken }).optional(),
   clinic: z.strictObject({ name: spoken, time_zone: spoken.optional() }).optional(),
   cases: z.record(caseName, Case).refine((c) => Object.keys(c).length > 0, 'a suite has at least one case').refine((c) => Object.keys(c).length <= 200, 'at most 200 cases'),
@@ -105,6 +119,7 @@ export interface SuiteCase {
   turns: Turn[];
   operators: 'connected' | 'unavailable';
   taken: number[];
+  visitGone: boolean;
   expect: Expect;
 }
 
@@ -115,6 +130,9 @@ export interface Suite {
   now: Date;
   /** the desk's free slots, in the order it offers them; ids are their 1-based places ("1", "2", ...) */
   slots: Slot[];
+  /** the visit a reminder is about (id "visit") */
+  visit: Slot | null;
+  callingHours: CallingHours;
   patient: { firstName: string; middleName: string | null; lastName: string };
   clinic: { name: string; timeZone: string };
   cases: SuiteCase[];
@@ -168,12 +186,17 @@ export function loadSuite(file: string, text?: string | Uint8Array): Suite {
     c.expect.barged_in?.forEach((n, i) => step(n, [...at, 'expect', 'barged_in', i]));
     if (typeof c.expect.booked === 'number') slot(c.expect.booked, [...at, 'expect', 'booked']);
     c.taken.forEach((i, k) => slot(i, [...at, 'taken', k]));
-    cases.push({ name, persona: p, turns: turnsOf(p), operators: c.operators ?? s.operators, taken: c.taken, expect: c.expect });
+    const v = c.expect.visit;
+    if (typeof v === 'object') slot(v.moved, [...at, 'expect', 'visit', 'moved']);
+    if ((v !== undefined || c.visit_gone) && !s.visit) yaml.problem('SCRIPT_INVALID', 'the suite has no `visit` for this case to be about', [...at, v !== undefined ? 'expect' : 'visit_gone']);
+    cases.push({ name, persona: p, turns: turnsOf(p), operators: c.operators ?? s.operators, taken: c.taken, visitGone: c.visit_gone, expect: c.expect });
   }
   yaml.throwIfProblems();
   const who = script.language.startsWith('ru') ? { first: 'Анна', middle: 'Петровна', last: 'Иванова', clinic: 'поликлиника' } : { first: 'Anna', middle: null, last: 'Ivanova', clinic: 'the City Clinic' };
   return {
     file, scriptFile, script, now, slots, cases,
+    visit: s.visit ? { id: 'visit', resource: 'test', specialty: 'test', startsAt: s.visit, endsAt: new Date(s.visit.getTime() + 20 * 60_000) } : null,
+    callingHours: s.calling_hours ?? { weekdays: ['09:00', '20:00'], saturday: ['10:00', '17:00'], sunday: null },
     patient: { firstName: s.patient?.first_name ?? who.first, middleName: s.patient ? (s.patient.middle_name ?? null) : who.middle, lastName: s.patient?.last_name ?? who.last },
     clinic: { name: s.clinic?.name ?? who.clinic, timeZone: s.clinic?.time_zone ?? 'Europe/Moscow' },
     at: (path) => {

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { ManualClock, type Slot, type TranscriptLine } from '../../core/index.js';
+import { callingWindows, fitToCallingHours } from '../callback-time.js';
 import type { VoiceActivity } from '../barge-in.js';
 import { compileScript } from '../compile.js';
 import type { DialogDeps, DialogResult, SlotDesk } from '../ports.js';
@@ -52,6 +53,8 @@ async function runCase(suite: Suite, c: SuiteCase, machine: ReturnType<typeof co
   const t0 = performance.now();
   const clock = new ManualClock(suite.now);
   let dnc = false;
+  let callbackAt: Date | null = null;
+  const desk = slotDesk(suite.slots, c.taken, c.visitGone ? null : suite.visit);
   // the callee hangs up on the run and presses keys on the line, both made after it (and used only once the call runs)
   const callee = new Callee(c.persona, c.turns, clock, { hangUp: () => run.hangUp(), press: (d) => line.press(d) });
   // the step of the robot's latest line: the prompt a barge-in cuts
@@ -62,8 +65,14 @@ async function runCase(suite: Suite, c: SuiteCase, machine: ReturnType<typeof co
     audio: line,
     tts: toneTts,
     asr: energyAsr(clock, callee, () => callee.listening()),
-    slots: slotDesk(suite.slots, c.taken),
+    slots: desk,
     operators: { handoff: async () => c.operators },
+    callbacks: {
+      fit: (t) => fitToCallingHours(t, { timeZone: suite.clinic.timeZone, windows: callingWindows(suite.callingHours) }),
+      request: (at) => {
+        callbackAt = at;
+      },
+    },
     clock,
     onDoNotCall: () => (dnc = true),
     onLine: (l) => {
@@ -73,7 +82,7 @@ async function runCase(suite: Suite, c: SuiteCase, machine: ReturnType<typeof co
     },
     ...(opts.vad ? { vad: opts.vad } : {}),
   };
-  const run = new DialogRun(suite.script, { callId: `test-${c.name}`, patient: suite.patient, clinic: suite.clinic }, deps, machine);
+  const run = new DialogRun(suite.script, { callId: `test-${c.name}`, patient: suite.patient, clinic: suite.clinic, visit: await desk.visit() }, deps, machine);
   let ended = false;
   const done = run.run().finally(() => (ended = true));
   await nextTurn();
@@ -88,25 +97,39 @@ async function runCase(suite: Suite, c: SuiteCase, machine: ReturnType<typeof co
   line.close();
   const path = pathOf(r.transcript);
   const failures = endedInTime
-    ? check(suite, c, r, { path, booked: r.booked ? Number(r.booked.id) : null, dnc, cuts })
+    ? check(suite, c, r, { path, booked: r.booked ? Number(r.booked.id) : null, dnc, cuts, visit: desk.visitState(), callbackAt })
     : [{ where: suite.at(['cases', c.name]), what: `the call did not end within ${CAP_MS / 60_000} minutes of simulated time (last step: ${path.at(-1) ?? 'none'})` }];
   if (r.error) failures.unshift({ where: suite.at(['cases', c.name]), what: `the dialog failed: ${r.error instanceof Error ? r.error.message : String(r.error)}` });
   return { suite: suite.file, name: c.name, ok: failures.length === 0, failures, ms: performance.now() - t0, callMs: clock.now() - start, path, result: r };
 }
 
-/** The suite's slots as a registry would hand them out: in order, none booked or taken twice; `taken` ones are someone else's. */
-function slotDesk(slots: Slot[], taken: number[]): SlotDesk {
+type VisitState = 'unchanged' | 'confirmed' | 'cancelled' | { moved: number };
+
+/**
+ * The suite's slots as a registry would hand them out: in order, none booked or taken twice;
+ * `taken` ones are someone else's. The visit a reminder is about, if any (null: none, or gone).
+ */
+function slotDesk(slots: Slot[], taken: number[], visit: Slot | null): SlotDesk & { visitState(): VisitState } {
   const gone = new Set<string>();
+  let state: VisitState = 'unchanged';
+  const live = () => visit !== null && state !== 'cancelled';
+  const claim = (slot: Slot): 'booked' | 'taken' => {
+    gone.add(slot.id);
+    return taken.includes(Number(slot.id)) ? 'taken' : 'booked';
+  };
   return {
     offer: async ({ count }) => slots.filter((s) => !gone.has(s.id)).slice(0, count),
-    book: async (slot) => {
-      gone.add(slot.id);
-      return taken.includes(Number(slot.id)) ? 'taken' : 'booked';
+    book: async (slot) => claim(slot),
+    visit: async () => (live() ? visit : null),
+    confirmVisit: async () => (live() ? ((state = 'confirmed'), 'confirmed') : 'gone'),
+    cancelVisit: async () => (live() ? ((state = 'cancelled'), 'cancelled') : 'gone'),
+    moveVisit: async (slot) => {
+      if (!live()) return 'gone';
+      if (claim(slot) === 'taken') return 'taken';
+      state = { moved: Number(slot.id) };
+      return 'moved';
     },
-    visit: async () => null,
-    confirmVisit: async () => 'gone',
-    cancelVisit: async () => 'gone',
-    moveVisit: async () => 'gone',
+    visitState: () => state,
   };
 }
 
@@ -126,9 +149,11 @@ interface Seen {
   booked: number | null;
   dnc: boolean;
   cuts: string[];
+  visit: VisitState;
+  callbackAt: Date | null;
 }
 
-function check(suite: Suite, c: SuiteCase, r: DialogResult, { path, booked, dnc, cuts }: Seen): CaseFailure[] {
+function check(suite: Suite, c: SuiteCase, r: DialogResult, { path, booked, dnc, cuts, visit, callbackAt }: Seen): CaseFailure[] {
   const e = c.expect;
   const out: CaseFailure[] = [];
   const at = (...p: (string | number)[]) => suite.at(['cases', c.name, 'expect', ...p]);
@@ -147,6 +172,15 @@ function check(suite: Suite, c: SuiteCase, r: DialogResult, { path, booked, dnc,
   }
   if (e.ended_by !== undefined && e.ended_by !== r.endedBy) fail(at('ended_by'), `ended_by: expected ${e.ended_by}, got ${r.endedBy}`);
   if (e.barged_in !== undefined && list(e.barged_in) !== list(cuts)) fail(at('barged_in'), `barged_in: expected the prompts of ${list(e.barged_in)} cut, got ${list(cuts)}`);
+  const visitText = (v: VisitState) => (typeof v === 'string' ? v : `moved to slot ${v.moved}`);
+  if (e.visit !== undefined && visitText(e.visit) !== visitText(visit)) fail(at('visit'), `visit: expected ${visitText(e.visit)}, got ${visitText(visit)}`);
+  if (e.callback !== undefined) {
+    // to the minute: "через час" is an hour from when it was heard, seconds into the call
+    const minute = (d: Date) => new Date(Math.floor(d.getTime() / 60_000) * 60_000).toISOString();
+    const want = e.callback === 'none' ? 'none' : minute(e.callback);
+    const got = callbackAt ? minute(callbackAt) : 'none';
+    if (want !== got) fail(at('callback'), `callback: expected ${want}, got ${got}`);
+  }
   if (e.dnc !== undefined && e.dnc !== dnc) fail(at('dnc'), `dnc: expected ${e.dnc}, but the number was ${dnc ? '' : 'not '}put on the do-not-call list`);
   const robot = r.transcript.filter((l) => l.who === 'robot');
   if (e.said) {
