@@ -96,7 +96,21 @@ function checkSemantics(s: Script, report: Report): void {
     for (const lost of names.filter((n) => !seen.has(n))) {
       report('SCRIPT_UNREACHABLE_STEP', `step "${lost}" can never be reached from "${s.start}"`, ['steps', lost]);
     }
-    if (![...seen].some((n) => VERBS.some((v) => v.ends && step(n)[v.key] !== undefined))) report('SCRIPT_INVALID', `no step reachable from "${s.start}" ends the call`, ['start']);
+    const ends = (n: string) => VERBS.some((v) => v.ends && step(n)[v.key] !== undefined);
+    if (![...seen].some(ends)) {
+      report('SCRIPT_INVALID', `no step reachable from "${s.start}" ends the call`, ['start']);
+    } else {
+      // steps from which no end can be reached: a loop with no exit. Named once, where it is entered.
+      const before = new Map<string, string[]>();
+      for (const n of seen) for (const to of nextMeant(n)) before.set(to, [...(before.get(to) ?? []), n]);
+      const canEnd = reach(names.filter(ends), (n) => before.get(n) ?? []);
+      for (const n of [...seen].filter((m) => !canEnd.has(m))) {
+        if (n !== s.start && !(before.get(n) ?? []).some((p) => canEnd.has(p))) continue;
+        // one that never listens is a loop checkLoops names already
+        if (![...reach([n], (m) => nextMeant(m).filter((x) => !canEnd.has(x)))].some((m) => verbs.get(m)?.listens)) continue;
+        report('SCRIPT_LOOP', `no step that ends the call can be reached from step "${n}": every way on leads back into it`, ['steps', n], 'give one of its outcomes a way to a step that ends the call');
+      }
+    }
   }
   checkLoops(names, verbs, next, report);
   if (has(s.start)) for (const first of firstPrompts(s, next)) checkAnnouncement(first, s.language, s.safety, report);

@@ -248,6 +248,21 @@ describe('loadScript() on bad input', () => {
     expect(err.where.line).toBe(14);
   });
 
+  it('refuses a loop of listening steps with no way to an end as SCRIPT_LOOP, named once where it is entered', () => {
+    const trap = [
+      'id: t', 'version: 1', 'language: ru-RU', 'start: ask', 'steps:',
+      '  ask:', '    say: "Здравствуйте! Это {clinic.name}, робот. Записать вас?"', '    listen: { yes: [], no: [] }', '    on: { yes: bye, otherwise: again }',
+      '  again:', '    say: "Ещё раз: записать?"', '    listen: { yes: [] }', '    on: { yes: again, otherwise: again2 }',
+      '  again2:', '    say: "Скажите да."', '    listen: { yes: [] }', '    on: { otherwise: again }',
+      '  bye:', '    say: "До свидания."', '    end: DECLINED', '',
+    ].join('\n');
+    const err = loadError(trap);
+    expect(err.problems).toHaveLength(1);
+    expect(err.code).toBe('SCRIPT_LOOP');
+    expect(err.message).toMatch(/no step that ends the call can be reached from step "again"/);
+    expect(err.where.line).toBe(10);
+  });
+
   it('refuses a booking retried forever on taken as SCRIPT_LOOP naming the steps of the loop', () => {
     const err = loadError(booking('1', '').replace('  book-one:\n    book: 1\n    on: { booked: bye, taken: bye }', '  book-one:\n    book: 1\n    on: { booked: bye, taken: retry }\n  retry:\n    say: "Занято, ищу другое."\n    next: book-one'));
     expect(err.code).toBe('SCRIPT_LOOP');
