@@ -35,11 +35,12 @@ export function createSlotDesk(p: {
   };
   const current = async () => (visitId === undefined ? (await lookUp())?.bookingId ?? null : visitId);
   return {
-    offer: ({ count, specialty }) => persist(() => {
+    offer: ({ count, specialty, after }) => persist(() => {
       const now = new Date(p.clock.now());
+      const soonest = now.getTime() + MIN_LEAD_MS;
       return offerSlots(p.db, {
         callId: p.callId, specialty: specialty ?? rules.specialty, now, count,
-        after: new Date(now.getTime() + MIN_LEAD_MS), holdMs: rules.holdSlots && !p.rehearsal ? rules.holdMs : null,
+        after: new Date(Math.max(soonest, after?.getTime() ?? 0)), holdMs: rules.holdSlots && !p.rehearsal ? rules.holdMs : null,
       });
     }, { ...retried, what: 'an offer of slots' }),
     book: async (slot) => {

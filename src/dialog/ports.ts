@@ -8,8 +8,8 @@ export type CallAudio = Pick<MediaSession, 'play' | 'flush' | 'on'> & Partial<Pi
 
 /** The registry's slots, bound to this call (its id, attempt, patient and contact). */
 export interface SlotDesk {
-  /** Free slots to offer, earliest first; held for this call where the campaign holds. */
-  offer(p: { count: number; specialty: string | null }): Promise<Slot[]>;
+  /** Free slots to offer, earliest first (starting after `after`, when given); held for this call where the campaign holds. */
+  offer(p: { count: number; specialty: string | null; after?: Date | null }): Promise<Slot[]>;
   /** 'taken' when someone else booked it first. */
   book(slot: Slot): Promise<'booked' | 'taken'>;
   /** the visit this call is about (a reminder), or null */

@@ -51,7 +51,7 @@ describe('runSuite(): a failed expectation', () => {
     const s = suite(`${HEAD}  agrees:
     persona: { says: ["да", "второе"] }
     expect:
-      path: [greet, offer, find-slots, choose, book-second, booked]
+      path: [greet, offer, find-slots, choose, book-chosen, booked]
       disposition: DECLINED
       booked: 1
       said: ["Записала вас", "До свидания", "Ждём вас"]

@@ -118,7 +118,7 @@ function slotDesk(slots: Slot[], taken: number[], visit: Slot | null): SlotDesk 
     return taken.includes(Number(slot.id)) ? 'taken' : 'booked';
   };
   return {
-    offer: async ({ count }) => slots.filter((s) => !gone.has(s.id)).slice(0, count),
+    offer: async ({ count, after }) => slots.filter((s) => !gone.has(s.id) && (!after || s.startsAt > after)).slice(0, count),
     book: async (slot) => claim(slot),
     visit: async () => (live() ? visit : null),
     confirmVisit: async () => (live() ? ((state = 'confirmed'), 'confirmed') : 'gone'),

@@ -1,14 +1,35 @@
 import { z } from 'zod';
+import type { Slot } from '../../core/index.js';
+import { chosenSlot } from '../chosen-slot.js';
 import { reach } from '../graph.js';
-import { behaviour, defineVerb, invokeAct, type Report, type ScriptView } from './verb.js';
+import { behaviour, defineVerb, invokeAct, type DialogState, type Report, type ScriptView } from './verb.js';
 
-const Book = z.number().int().min(1).max(5);
+/** Which offered slot a step uses: the n-th, or `chosen`, the one the callee named (a listen's built-in `choose`: chosen-slot.ts). */
+export const SlotChoice = z.union([z.number().int().min(1).max(5), z.literal('chosen')]);
+export type SlotChoice = z.infer<typeof SlotChoice>;
 
-/** `book: n`: books the n-th slot the last slots step offered. Outcomes: `booked`, `taken` (someone was first). */
-const run = behaviour<number>(async ({ step, args: index, state, call }) => {
-  const slot = state.offered[index - 1];
+/** The offered slot a step uses; null (`unclear`) when the callee's words name none of them. */
+export function slotOf(choice: SlotChoice, state: DialogState, timeZone: string): Slot | null {
+  if (choice !== 'chosen') return state.offered[choice - 1] ?? null;
+  return chosenSlot(state.offered, state.heard?.slots ?? {}, timeZone);
+}
+
+/** Outcomes of a step using an offered slot: `unclear` too when it is the one the callee named. */
+export const choiceOutcomes = (choice: SlotChoice, own: string[]) => ({ required: [...own, ...(choice === 'chosen' ? ['unclear'] : [])], optional: [] });
+
+/**
+ * `book: n | chosen`: books the n-th slot the last slots step offered, or the one the callee
+ * named ("давайте на вторник", "в 10:20", "второе"). Outcomes: `booked`, `taken` (someone was
+ * first), and for `chosen` `unclear` (what they said fits none of the slots offered).
+ */
+const run = behaviour<SlotChoice>(async ({ step, args: choice, state, call }) => {
+  const slot = slotOf(choice, state, call.timeZone);
+  if (!slot && choice === 'chosen') {
+    call.note('system', '(the time named is none of those offered)', step);
+    return { outcome: 'unclear' };
+  }
   const result = slot ? await call.settle(call.deps.slots.book(slot)) : 'taken';
-  call.note('system', result === 'booked' ? `booked slot ${slot!.id}` : `slot ${index} taken`, step);
+  call.note('system', result === 'booked' ? `booked slot ${slot!.id}` : `slot ${slot?.id ?? choice} taken`, step);
   if (!slot || result !== 'booked') return { outcome: 'taken' };
   call.bookedInRegistry(slot);
   return { outcome: 'booked', set: { booked: slot } };
@@ -54,9 +75,9 @@ export function checkOffered(s: ScriptView, report: Report, key: string, does: s
 
 export const book = defineVerb({
   key: 'book',
-  args: Book,
+  args: SlotChoice,
   extras: {},
-  outcomes: () => ({ required: ['booked', 'taken'], optional: [] }),
+  outcomes: ({ args }) => choiceOutcomes(args, ['booked', 'taken']),
   checkScript: (s, report) => checkOffered(s, report, 'book', 'books slot'),
   act: ({ name, args: index, step }, { go }) => invokeAct(name, index, step.on ?? {}, run, go),
 });

@@ -64,6 +64,7 @@ const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promis
   const stream = asr.recognize({ language: call.language, hints: args.hints, callId: call.callId });
   let outcome = 'silence';
   let text = '';
+  let said: Readonly<Record<string, string | number>> = {};
   const stop = () => stream.cancel();
   let key: string | null = null;
   const offKeys = audio.on('dtmf', (digit) => {
@@ -82,7 +83,9 @@ const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promis
         clock.clearTimeout(timer);
         timer = clock.setTimeout(stop, MAX_UTTERANCE_MS);
       } else {
-        outcome = args.matcher.match(ev.text).intent ?? 'unknown';
+        const m = args.matcher.match(ev.text);
+        outcome = m.intent ?? 'unknown';
+        said = m.slots;
         text = ev.text;
         call.note('callee', ev.text, step, outcome, ev.confidence);
         break;
@@ -97,7 +100,10 @@ const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promis
   }
   if (key !== null && outcome === 'silence') {
     // a key the step maps, else a digit among an intent's phrases (yes: [да, "1"]), else unknown
-    outcome = (Object.hasOwn(args.keys, key) ? args.keys[key] : undefined) ?? args.matcher.match(key).intent ?? 'unknown';
+    const mapped = Object.hasOwn(args.keys, key) ? args.keys[key] : undefined;
+    const m = mapped ? null : args.matcher.match(key); // "2" at a slot choice is the second slot
+    outcome = mapped ?? m?.intent ?? 'unknown';
+    said = m?.slots ?? {};
     text = key;
     call.note('system', `(key ${key} pressed: ${outcome})`, step, outcome);
   }
@@ -105,7 +111,7 @@ const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promis
     call.note('system', '(silence)', step, 'silence');
     return { outcome };
   }
-  const heard = { step, text, intent: outcome };
+  const heard = { step, text, intent: outcome, ...(Object.keys(said).length ? { slots: said } : {}) };
   if (outcome === 'unknown' || outcome === REPEAT) return { outcome, set: { heard } };
   // understood: this step's re-prompts start again from zero
   const retries = Object.fromEntries(Object.entries(state.retries).filter(([k]) => !k.startsWith(`${step}:`)));

@@ -30,7 +30,7 @@ export interface DialogState {
   /** the visit a reminder is about: where it stands now (moved by `reschedule`; null once cancelled, or if there is none) */
   visit: Slot | null;
   /** what the callee last said (or pressed), and what it was taken to mean */
-  heard: { step: string; text: string; intent: string } | null;
+  heard: { step: string; text: string; intent: string; slots?: Readonly<Record<string, string | number>> } | null;
   /** per step and kind ("offer:no_input"), the re-prompts made since it last understood an answer */
   retries: Readonly<Record<string, number>>;
 }
