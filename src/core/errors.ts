@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   SCRIPT_UNHANDLED_OUTCOME: 'a dialog step has an outcome with no transition',
   SCRIPT_TEMPLATE: 'a dialog prompt refers to a value the call does not have, or a voicemail or screening text to the patient',
   SCRIPT_LOOP: 'dialog steps form a loop that never listens to the callee, so a call could spin in it forever',
+  SCRIPT_TRANSLATION: 'a dialog script in a second language differs from the one it translates: a step, a prompt or a placeholder missing or extra',
   SCRIPT_SAFETY: 'a dialog script turns off a safe default without a reason, or its first prompt does not name the clinic and say the call is automated',
   LANGUAGE_UNSUPPORTED: 'dates, times and numbers cannot be spoken, or callback times understood, in this language',
   CONTACT_INVALID: 'a contact row cannot be imported (phone, time zone or name is wrong)',

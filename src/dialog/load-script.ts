@@ -1,6 +1,8 @@
-import { closest, ScriptError, YamlFile, type ErrorCode } from '../core/index.js';
+import { existsSync } from 'node:fs';
+import { closest, ScriptError, YamlFile } from '../core/index.js';
 import { reach, shortestCycle } from './graph.js';
 import { checkAnnouncement } from './safety.js';
+import { checkTranslation, translationFile } from './translation.js';
 import { spokenLanguage } from './spoken.js';
 import { Script, type Step } from './script-schema.js';
 import { VERBS, type AnyVerb, type ScriptView } from './verbs/index.js';
@@ -13,10 +15,26 @@ import { IMPERSONAL_VARS, placeholders, TEMPLATE_VARS, templateProblems, type Te
  * problem, with a "did you mean" where a name is misspelt. The input is bounded (see YamlFile),
  * and aliases are refused: a script has no use for them, and they are how a YAML bomb works.
  */
-export function loadScript(file: string, text?: string | Uint8Array): Script {
+export function loadScript(file: string, text?: string | Uint8Array, opts: { translations?: boolean } = {}): Script {
   const yaml = new YamlFile(file, text, { error: ScriptError, syntaxCode: 'SCRIPT_SYNTAX', maxAliases: 0 });
   const script = yaml.parse(Script, 'SCRIPT_INVALID');
-  checkSemantics(script, (code, message, path, hint) => yaml.problem(code, message, path, hint));
+  const report: Report = (code, message, path, hint) => yaml.problem(code, message, path, hint);
+  checkSemantics(script, report);
+  if (script.translates && opts.translations !== false) {
+    const original = translationFile(file, script.translates);
+    if (!existsSync(original)) {
+      report('SCRIPT_TRANSLATION', `translates "${script.translates}", but ${original} does not exist`, ['translates'], 'keep a translation beside the script it translates');
+    } else {
+      // the original's own problems are its own to report; only the difference is this file's
+      let theirs: Script | null = null;
+      try {
+        theirs = loadScript(original, undefined, { translations: false });
+      } catch {
+        report('SCRIPT_TRANSLATION', `translates "${script.translates}", but ${original} fails its own check (zvonar dialog check it)`, ['translates']);
+      }
+      if (theirs) checkTranslation(script, theirs, original, report);
+    }
+  }
   yaml.throwIfProblems();
   return script;
 }

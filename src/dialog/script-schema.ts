@@ -37,6 +37,8 @@ export const Script = z.strictObject({
   version: z.union([text(40), z.number()]).transform(String),
   language: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'a BCP 47 tag such as ru-RU'),
   description: z.string().max(2_000, 'at most 2000 characters').optional(),
+  /** the id of the script this one translates, found beside it as <id>.yaml: both must have the same steps, prompts and placeholders */
+  translates: z.string().max(MAX_NAME).regex(/^[a-z][a-z0-9-]*$/).optional(),
   /** step the call starts at once it is answered */
   start: stepName,
   /**

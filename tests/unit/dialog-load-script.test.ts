@@ -1,5 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadScript, compileScript } from '../../src/dialog/index.js';
 import { ScriptError } from '../../src/core/index.js';
 
@@ -329,6 +331,45 @@ describe('loadScript() on bad input', () => {
   });
 
   it('checks the shipped scripts read from disk as bytes', () => {
-    for (const f of readdirSync('dialogs').filter((n) => n.endsWith('.yaml'))) expect(loadScript(f, readFileSync(`dialogs/${f}`)).id).toBeTruthy();
+    for (const f of readdirSync('dialogs').filter((n) => n.endsWith('.yaml'))) expect(loadScript(`dialogs/${f}`, readFileSync(`dialogs/${f}`)).id).toBeTruthy();
+  });
+});
+
+describe('translations (translates: <id>)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zvonar-tr-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const ru = readFileSync('dialogs/callback.yaml', 'utf8');
+  const en = readFileSync('dialogs/callback-en.yaml', 'utf8');
+  writeFileSync(join(dir, 'callback.yaml'), ru);
+
+  it('the shipped English scripts match the Russian ones they translate', () => {
+    for (const f of ['dispanserization-invite-en', 'appointment-reminder-en', 'callback-en']) expect(loadScript(`dialogs/${f}.yaml`).translates).toBeTruthy();
+  });
+
+  it('names a step missing from the translation, one not in the original, and a prompt with other placeholders', () => {
+    const broken = en
+      .replace(/\n {2}already:\n(?: {4}.*\n)+/, '\n')
+      .replace('on: { yes: offer, no: when, callback: when, already_done: already }', 'on: { yes: offer, no: when, callback: when, already_done: decline }')
+      .replace('say: "You are booked {booked}.', 'say: "You are booked.')
+      .replace('  no-answer:', '  extra:\n    say: "Extra."\n    end: DECLINED\n  no-answer:')
+      .replace('already_done: decline }', 'already_done: decline, operator: extra }');
+    writeFileSync(join(dir, 'callback-en.yaml'), broken);
+    let err: ScriptError | undefined;
+    try {
+      loadScript(join(dir, 'callback-en.yaml'));
+    } catch (e) {
+      err = e as ScriptError;
+    }
+    const lines = err!.describe().split('\n');
+    expect(lines.filter((l) => l.includes('[SCRIPT_TRANSLATION]')).map((l) => l.replace(/^[^ ]+ /, ''))).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^step "already" of callback \(.+callback\.yaml\) is missing here/),
+      expect.stringMatching(/^step "extra" is not in callback/),
+      expect.stringMatching(/^step "booked" says \{\} here but \{booked\} in callback/),
+    ]));
+  });
+
+  it('a translation whose original is not beside it is refused', () => {
+    writeFileSync(join(dir, 'lonely-en.yaml'), en.replace('translates: callback', 'translates: callbak'));
+    expect(() => loadScript(join(dir, 'lonely-en.yaml'))).toThrow(/translates "callbak", but .+callbak\.yaml does not exist/);
   });
 });
