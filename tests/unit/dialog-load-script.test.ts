@@ -373,3 +373,21 @@ describe('translations (translates: <id>)', () => {
     expect(() => loadScript(join(dir, 'lonely-en.yaml'))).toThrow(/translates "callbak", but .+callbak\.yaml does not exist/);
   });
 });
+
+describe('the broken scripts of tests/fixtures/dialogs-broken', () => {
+  // each file says what is wrong with it and where: "# expect: LINE:COL CODE" (none: it is correct)
+  const DIR = 'tests/fixtures/dialogs-broken';
+  for (const name of readdirSync(DIR).filter((f) => f.endsWith('.yaml'))) {
+    it(`${name}: every defect named at its line and column, and nothing else`, () => {
+      const text = readFileSync(join(DIR, name), 'utf8');
+      const want = [...text.matchAll(/^# expect: (\d+:\d+ [A-Z_]+)$/gm)].map((m) => m[1]!).sort();
+      let got: string[] = [];
+      try {
+        loadScript(join(DIR, name));
+      } catch (e) {
+        got = (e as ScriptError).problems.map((p) => `${p.line}:${p.col} ${p.code}`).sort();
+      }
+      expect(got).toEqual(want);
+    });
+  }
+});

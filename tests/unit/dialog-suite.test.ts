@@ -158,6 +158,31 @@ describe('runSuite(): personas beyond the shipped script', () => {
     expect(r!.ok).toBe(true);
   });
 
+  it('a prompt marked bargeIn: false (a legal disclosure) is said to its end over a callee talking; with bargeIn: true it is cut', async () => {
+    const disclosure = (bargeIn: boolean) => [
+      'id: disclosure', 'version: 1', 'language: ru-RU', 'start: ask', 'steps:',
+      '  ask:',
+      '    say: "Это {clinic.name}, робот. Разговор записывается. Обработка персональных данных ведётся по закону сто пятьдесят два ФЗ. Продолжим?"',
+      `    bargeIn: ${bargeIn}`,
+      '    listen: { yes: [], no: [] }',
+      '    on: { yes: fine, otherwise: bye }',
+      '  fine: { say: "Отлично.", end: CONFIRMED }',
+      '  bye: { say: "До свидания.", end: DECLINED }',
+      '',
+    ].join('\n');
+    const outcome = async (bargeIn: boolean) => {
+      writeFileSync(join(tmp, 'disclosure.yaml'), disclosure(bargeIn));
+      writeFileSync(file, 'script: disclosure.yaml\ncases:\n  talks-over:\n    persona: { interrupts: { say: "да-да, продолжайте", after_ms: 1500 }, says: ["да"] }\n    expect: { disposition: CONFIRMED }\n');
+      const [r] = await runSuite(loadSuite(file), { vad });
+      expect(r!.failures).toEqual([]);
+      return r!;
+    };
+    const kept = await outcome(false);
+    const cut = await outcome(true);
+    expect(kept.result.transcript.some((l) => l.text.includes('spoke over the prompt'))).toBe(false);
+    expect(cut.result.transcript.some((l) => l.text.includes('spoke over the prompt'))).toBe(true);
+  });
+
   it('a call that never ends fails as "did not end" after 10 minutes of fake time, not a hang', async () => {
     const [r] = await run('  silent-forever:\n    persona: {}\n    expect: { disposition: NO_RESPONSE }\n');
     expect(r!.failures).toEqual([{ where: `${file}:3:3`, what: 'the call did not end within 10 minutes of simulated time (last step: ask)' }]);
