@@ -45,6 +45,8 @@ export const PERSONAS = {
     greeting: 'Здравствуйте, я голосовой помощник. Представьтесь.',
     replies: { ru: ['Да, запишите, пожалуйста', 'Первое'], en: ['Yes, please book me', 'The first one'] },
   },
+  /** busy now: asks to be called back, tomorrow after six */
+  'call-back': { replies: { ru: ['Ой, я сейчас не могу, перезвоните попозже', 'Завтра после шести'], en: ['I can\'t talk now, call me back later', 'Tomorrow after six'] } },
   /** asks for a human */
   operator: { replies: { ru: ['Соедините меня с оператором'], en: ['Put me through to an operator'] } },
   /** asks never to be called again */

@@ -93,6 +93,26 @@ for (const target of databases) {
       }
     });
 
+    it('a callee who asks to be called back tomorrow after six gets that as the contact\'s next attempt', async () => {
+      const now = new Date();
+      const s = await seedCampaign(db, { personas: ['call-back'], slots: 2, now });
+      const engine = await testEngine(db, s.personaOf);
+      try {
+        await runUntilIdle(engine, s.campaign);
+        const [a] = await attempts(s.campaign.id);
+        expect(a!.disposition).toBe('CALLBACK_REQUESTED');
+        const { rows } = await db.query<{ next_attempt_at: Date; state: string }>(`select next_attempt_at, state from campaign_contact where campaign_id = $1`, [s.campaign.id]);
+        // the patient's zone is Moscow (UTC+3 all year): tomorrow 18:00 there is 15:00 UTC
+        const moscowToday = new Date(now.getTime() + 3 * 3600_000);
+        const expected = Date.UTC(moscowToday.getUTCFullYear(), moscowToday.getUTCMonth(), moscowToday.getUTCDate() + 1, 15, 0, 0);
+        expect(rows[0]).toMatchObject({ state: 'pending' });
+        expect(rows[0]!.next_attempt_at.getTime()).toBe(expected);
+        expect(a!.transcript.filter((l) => l.who === 'robot').at(-1)!.text).toMatch(/^Договорились, перезвоним во? \S+, \d+ \S+, в 18:00\. До свидания\.$/);
+      } finally {
+        await engine.close();
+      }
+    });
+
     it('a callee who never answers is cancelled at the ring timeout and recorded NO_ANSWER (487)', async () => {
       const clock = new ManualClock(new Date());
       const s = await seedCampaign(db, { personas: ['no-answer'], slots: 0, now: new Date(clock.now()) });
