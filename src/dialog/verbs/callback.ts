@@ -1,12 +1,10 @@
 import { assign } from 'xstate';
 import { z } from 'zod';
 import { parseCallbackTime } from '../callback-time.js';
+import { hear } from '../hear.js';
 import { sayThen } from '../prompt.js';
 import { MAX_SAY, text } from '../schema-parts.js';
 import { behaviour, defineVerb, invokeAct, outcomeIs, type DialogContext, type DoneRoute, type VerbResult } from './verb.js';
-
-/** Longest the callee may take to name a time, once they start. */
-const MAX_UTTERANCE_MS = 15_000;
 
 const Callback = z.strictObject({
   /** said when the time was vague ("попозже"), not in calling hours, or not heard: ask once more */
@@ -26,34 +24,13 @@ type Callback = z.infer<typeof Callback>;
  * Outcomes: `set`, `unclear` (still no usable time).
  */
 const run = behaviour<Callback>(async ({ step, args, call }, signal): Promise<VerbResult> => {
-  const { clock, asr, audio } = call.deps;
-  const stream = asr.recognize({ language: call.language, hints: [], callId: call.callId });
-  const stop = () => stream.cancel();
-  const off = audio.on('audio', (pcm) => stream.write(pcm));
-  for (const pcm of call.bargeIn?.takePreRoll() ?? []) stream.write(pcm);
-  let timer = clock.setTimeout(stop, args.silenceMs ?? call.silenceMs);
-  signal.addEventListener('abort', stop, { once: true });
-  let said: string | null = null;
-  try {
-    for await (const ev of stream.events()) {
-      if (ev.type === 'speech-start') {
-        clock.clearTimeout(timer);
-        timer = clock.setTimeout(stop, MAX_UTTERANCE_MS);
-      } else {
-        said = ev.text;
-        break;
-      }
-    }
-  } finally {
-    off();
-    clock.clearTimeout(timer);
-    signal.removeEventListener('abort', stop);
-    stream.cancel();
-  }
-  if (said === null) {
+  const answer = await hear(call, { hints: [], silenceMs: args.silenceMs ?? null, keys: false, signal });
+  if (answer.kind !== 'said') {
     call.note('system', '(silence)', step, 'silence');
     return { outcome: 'unclear' };
   }
+  const said = answer.text;
+  const { clock } = call.deps;
   const when = parseCallbackTime(said, { language: call.language, now: new Date(clock.now()), timeZone: call.calleeTimeZone });
   const desk = call.deps.callbacks;
   const at = when?.kind === 'at' && desk ? desk.fit(when) : null;

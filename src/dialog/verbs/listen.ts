@@ -1,12 +1,10 @@
 import { assign } from 'xstate';
 import { z } from 'zod';
+import { hear } from '../hear.js';
 import { intentMatcher, intentProblems, type IntentDefinition, type IntentMatcher } from '../intents/index.js';
 import { sayThen } from '../prompt.js';
 import { MAX_SAY, intentName, phrase, stepName, text } from '../schema-parts.js';
 import { behaviour, defineVerb, invokeAct, outcomeIs, type Build, type DialogContext, type DialogStateConfig, type DoneRoute, type StepView, type StepWithKeys, type VerbResult } from './verb.js';
-
-/** Longest a single answer may run before the robot stops listening. */
-const MAX_UTTERANCE_MS = 15_000;
 
 /**
  * intent -> phrases that mean it. A built-in intent (yes, no, callback, repeat, ...: intents/)
@@ -60,46 +58,19 @@ interface Heard {
  * the last two go to `no_input` and `no_match` where the step has them.
  */
 const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promise<VerbResult> => {
-  const { clock, asr, audio } = call.deps;
-  const stream = asr.recognize({ language: call.language, hints: args.hints, callId: call.callId });
+  const answer = await hear(call, { hints: args.hints, silenceMs: args.silenceMs, keys: true, signal });
   let outcome = 'silence';
   let text = '';
   let said: Readonly<Record<string, string | number>> = {};
-  const stop = () => stream.cancel();
-  let key: string | null = null;
-  const offKeys = audio.on('dtmf', (digit) => {
-    if (key !== null) return;
-    key = digit;
-    stop();
-  });
-  // after a barge-in, the callee's words from where they started talking over the prompt
-  for (const pcm of call.bargeIn?.takePreRoll() ?? []) stream.write(pcm);
-  const off = audio.on('audio', (pcm) => stream.write(pcm));
-  let timer = clock.setTimeout(stop, args.silenceMs ?? call.silenceMs);
-  signal.addEventListener('abort', stop, { once: true });
-  try {
-    for await (const ev of stream.events()) {
-      if (ev.type === 'speech-start') {
-        clock.clearTimeout(timer);
-        timer = clock.setTimeout(stop, MAX_UTTERANCE_MS);
-      } else {
-        const m = args.matcher.match(ev.text);
-        outcome = m.intent ?? 'unknown';
-        said = m.slots;
-        text = ev.text;
-        call.note('callee', ev.text, step, outcome, ev.confidence);
-        break;
-      }
-    }
-  } finally {
-    off();
-    offKeys();
-    clock.clearTimeout(timer);
-    signal.removeEventListener('abort', stop);
-    stream.cancel();
-  }
-  if (key !== null && outcome === 'silence') {
+  if (answer.kind === 'said') {
+    const m = args.matcher.match(answer.text);
+    outcome = m.intent ?? 'unknown';
+    said = m.slots;
+    text = answer.text;
+    call.note('callee', answer.text, step, outcome, answer.confidence);
+  } else if (answer.kind === 'key') {
     // a key the step maps, else a digit among an intent's phrases (yes: [да, "1"]), else unknown
+    const key = answer.digit;
     const mapped = Object.hasOwn(args.keys, key) ? args.keys[key] : undefined;
     const m = mapped ? null : args.matcher.match(key); // "2" at a slot choice is the second slot
     outcome = mapped ?? m?.intent ?? 'unknown';

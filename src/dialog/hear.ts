@@ -1,0 +1,50 @@
+import type { CallScope } from './verbs/verb.js';
+
+/** Longest a single answer may run before the robot stops listening. */
+const MAX_UTTERANCE_MS = 15_000;
+
+export type Answer =
+  | { kind: 'said'; text: string; confidence: number }
+  | { kind: 'key'; digit: string }
+  | { kind: 'silence' };
+
+/**
+ * One answer from the callee: what the recogniser heard them say, a key they pressed (when
+ * `keys`), or silence (nothing begun within `silenceMs`). After a barge-in the recogniser first
+ * gets the callee's words from where they began talking over the prompt. The stream is closed on
+ * every way out, the step's abort included.
+ */
+export async function hear(call: CallScope, o: { hints: string[]; silenceMs: number | null; keys: boolean; signal: AbortSignal }): Promise<Answer> {
+  const { clock, asr, audio } = call.deps;
+  const stream = asr.recognize({ language: call.language, hints: o.hints, callId: call.callId });
+  const stop = () => stream.cancel();
+  let digit: string | null = null;
+  const offKeys = o.keys
+    ? audio.on('dtmf', (d) => {
+      if (digit !== null) return;
+      digit = d;
+      stop();
+    })
+    : () => {};
+  for (const pcm of call.bargeIn?.takePreRoll() ?? []) stream.write(pcm);
+  const off = audio.on('audio', (pcm) => stream.write(pcm));
+  let timer = clock.setTimeout(stop, o.silenceMs ?? call.silenceMs);
+  o.signal.addEventListener('abort', stop, { once: true });
+  try {
+    for await (const ev of stream.events()) {
+      if (ev.type === 'speech-start') {
+        clock.clearTimeout(timer);
+        timer = clock.setTimeout(stop, MAX_UTTERANCE_MS);
+      } else {
+        return { kind: 'said', text: ev.text, confidence: ev.confidence };
+      }
+    }
+  } finally {
+    off();
+    offKeys();
+    clock.clearTimeout(timer);
+    o.signal.removeEventListener('abort', stop);
+    stream.cancel();
+  }
+  return digit !== null ? { kind: 'key', digit } : { kind: 'silence' };
+}
