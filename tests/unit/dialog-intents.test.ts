@@ -207,3 +207,18 @@ describe('intentProblems()', () => {
     expect(intentProblems('fr', { yes: {} })).toEqual([{ intent: '*', message: 'no intent library for language "fr"' }]);
   });
 });
+
+describe('a step hears only its intents, and is not forced onto them', () => {
+  const yesNo = intentMatcher('ru-RU', { yes: {}, no: {} });
+  const slotsOnly = intentMatcher('ru-RU', { choose: {}, later: {} });
+  it.each([
+    ['давайте позже поговорим', yesNo], ['сейчас не могу разговаривать', yesNo], ['да я уже прошёл диспансеризацию', yesNo],
+    ['соедините с оператором', yesNo], ['да', slotsOnly], ['нет', slotsOnly],
+  ])('"%s" is none where its meaning is not in play (it is not yes, no or a slot)', (text, m) => {
+    expect(m.match(text).intent).toBeNull();
+  });
+  it('details that are no other answer do not block one: "да, завтра приду" is yes; "нет, в другой клинике" is no', () => {
+    expect(yesNo.match('да, завтра приду').intent).toBe('yes');
+    expect(yesNo.match('нет, я в другой клинике наблюдаюсь').intent).toBe('no');
+  });
+});

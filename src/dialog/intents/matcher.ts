@@ -73,8 +73,21 @@ function rulesFor(lex: Lexicon, intents: Readonly<Record<string, IntentDefinitio
       if (pattern) rules.push({ intent, pattern, strength: extra });
     }
   }
+  // The built-ins the step does not hear still match, as shadows: an answer that means one of them
+  // is not forced onto a weaker intent the step has ("давайте позже поговорим" is no "да" where
+  // call-backs are not in play): it is none, and the step asks again. Not the slot choices: in a
+  // yes/no answer "завтра" or "в первой половине дня" is a detail, not another answer.
+  for (const [intent, patterns] of builtins) {
+    if (Object.hasOwn(intents, intent) || SLOT_CHOICE.has(intent)) continue;
+    for (const pattern of patterns) rules.push({ intent: SHADOW, pattern, strength: pattern.strength ?? STRENGTH[intent] });
+  }
   return rules;
 }
+
+const SLOT_CHOICE: ReadonlySet<string> = new Set(['choose', 'later', 'earlier', 'another_day']);
+
+/** The intent name of a built-in the step does not hear (never answered). */
+const SHADOW = '(not in this step)';
 
 function hitsOf(rules: readonly Rule[], toks: readonly Token[], lex: Lexicon, choose: boolean): Hit[] {
   const hits: Hit[] = [];
@@ -85,7 +98,11 @@ function hitsOf(rules: readonly Rule[], toks: readonly Token[], lex: Lexicon, ch
   }
   // a match inside a longer, no weaker match of another intent is part of it: "хочу" in "не хочу",
   // "нет" in "почему бы и нет", "второй" in "во второй половине дня"
-  return hits.filter((h) => !hits.some((o) => o.intent !== h.intent && o.strength >= h.strength && o.start <= h.start && o.end >= h.end && o.end - o.start > h.end - h.start));
+  const kept = hits.filter((h) => !hits.some((o) => o.intent !== h.intent && o.strength >= h.strength && o.start <= h.start && o.end >= h.end && o.end - o.start > h.end - h.start));
+  // a shadow counts only for words no intent of the step claims ("попозже" is the step's callback
+  // where it hears call-backs, though a slot step's `later` is stronger)
+  const claimed = kept.filter((h) => h.intent !== SHADOW && h.intent !== UNSURE);
+  return kept.filter((h) => h.intent !== SHADOW || !claimed.some((o) => o.start < h.end && h.start < o.end));
 }
 
 const NONE: IntentResult = { intent: null, confidence: 0, slots: {} };
@@ -96,11 +113,11 @@ function decide(hits: readonly Hit[], toks: readonly Token[]): IntentResult {
     if (b.strength !== a.strength) return b.strength > a.strength ? b : a;
     return b.end - b.start > a.end - a.start ? b : a;
   });
-  if (best.intent === UNSURE) return { ...NONE, confidence: 0.2 };
+  if (best.intent === UNSURE || best.intent === SHADOW) return { ...NONE, confidence: 0.2 };
   const covered = new Set<number>();
   for (const h of hits) if (h.intent === best.intent) for (let i = h.start; i < h.end; i++) covered.add(i);
   const coverage = covered.size / toks.length;
-  const rivals = new Set(hits.filter((h) => h.intent !== best.intent).map((h) => h.intent)).size;
+  const rivals = new Set(hits.filter((h) => h.intent !== best.intent && h.intent !== SHADOW).map((h) => h.intent)).size;
   // a clear hit (the answer is mostly the phrase, nothing else matched) comes out near 1
   const confidence = Math.min(1, 0.55 + 0.35 * Math.min(1, coverage * 1.5) + (rivals ? 0 : 0.1) - 0.05 * rivals);
   const slots = best.intent === 'choose' ? { ...hits.find((h) => h.slots)?.slots } : {};
