@@ -70,7 +70,7 @@ export interface CallPlan {
   /** a test call (`zvonar call`): slots are offered, none held or booked (see createSlotDesk) */
   rehearsal?: boolean;
   /** what the rules decide for the contact after this attempt (src/dialer/retry.ts) */
-  nextStep(p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date; retryAfterMs: number | null }): ContactStep;
+  nextStep(p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date; retryAfterMs: number | null; callbackAt: Date | null }): ContactStep;
 }
 
 export interface CallSummary {
@@ -173,6 +173,9 @@ export class UnclosedAttemptError extends RegistryError {
  */
 const IN_CALL_RETRY_MS = 8_000;
 
+/** Longest the answer waits for the visit a reminder is about, read while the phone rang (first audio <= 1 s: DOMAIN.md). */
+const VISIT_WAIT_MS = 300;
+
 /** After SIT tones, how long the network's own final status is waited for before our CANCEL. */
 const ANNOUNCEMENT_WAIT_MS = 8_000;
 
@@ -253,7 +256,7 @@ export class CallSession extends EventEmitter<CallEvents> {
     const desk = createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, contactId: contact.id, retryMs: IN_CALL_RETRY_MS, rehearsal: plan.rehearsal === true });
     // the visit a reminder is about ({visit} in its first prompt), read while the phone rings, so
     // the answer is not kept waiting for it; none (or a registry that failed) is a call without one
-    const visit = !usesVisit(plan.script.steps) ? Promise.resolve(null) : desk.visit().catch((err: unknown) => {
+    const visit = !usesVisit(plan.script) ? Promise.resolve(null) : desk.visit().catch((err: unknown) => {
       log.warn({ error: describe(err) }, 'the visit this call is about could not be read; the call goes on without it');
       return null;
     });
@@ -365,7 +368,9 @@ export class CallSession extends EventEmitter<CallEvents> {
         callId,
         patient: { firstName: contact.patient.firstName, middleName: contact.patient.middleName, lastName: contact.patient.lastName, timeZone: contact.patient.timeZone },
         clinic: plan.clinic,
-        visit: await visit,
+        // what the ring left time to read; a slower registry is not waited for here (the callee would
+        // hear silence): the script's `visit: check` reads it again
+        visit: await Promise.race([visit, new Promise<null>((r) => clock.setTimeout(() => r(null), VISIT_WAIT_MS))]),
       }, {
         audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#operators(), clock,
         slots: desk,
@@ -386,7 +391,8 @@ export class CallSession extends EventEmitter<CallEvents> {
         dialog, dialogDone: running, gone: AbortSignal.any([lineGone.signal, plan.fence]),
         told: (v) => this.emit('amd', { verdict: v.verdict, cue: v.cue, atMs: this.#at() }), line: (l) => this.#line(l),
       });
-      if (calleeHungUp) dialog.hangUp();
+      // the line went (hung up, or its RTP stopped) before the dialog could hear of it
+      if (lineGone.signal.aborted) dialog.hangUp();
       const longest = clock.setTimeout(() => dialog?.stop(), plan.maxCallMs);
       try {
         result = await running;
@@ -448,10 +454,7 @@ export class CallSession extends EventEmitter<CallEvents> {
     const attempts = contact.attempts + (counted ? 1 : 0);
     const close = async () => {
       const sameBefore = await countAttempts(db, { contactId: contact.id, disposition });
-      // a time the callee named is kept, whatever the ladder would say: they asked for it
-      const next: ContactStep = disposition === 'CALLBACK_REQUESTED' && callbackAt
-        ? { state: 'pending', nextAttemptAt: callbackAt }
-        : plan.nextStep({ disposition, attempts, sameBefore, now: endedAt, retryAfterMs });
+      const next = plan.nextStep({ disposition, attempts, sameBefore, now: endedAt, retryAfterMs, callbackAt });
       const closed = await finishAttempt(db, {
         attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt,
         hangupBy: hangupBy === 'network' ? 'system' : hangupBy, transcript: [...this.transcript], error, media: mediaReport, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),

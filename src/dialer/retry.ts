@@ -87,9 +87,21 @@ const MAX_TRIES_OF: Partial<Record<Disposition, number>> = { REJECTED: 1 };
  * @param sameBefore how many earlier attempts of this contact ended with the same disposition
  */
 export function nextStep(
-  p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date; retryAfterMs?: number | null },
+  p: {
+    disposition: Disposition; attempts: number; sameBefore: number; now: Date; retryAfterMs?: number | null;
+    /** the time the callee asked to be called back at (the script's callback step) */
+    callbackAt?: Date | null;
+  },
   rules: CampaignRules,
 ): ContactStep {
+  const step = ladderStep(p, rules);
+  // a time the callee named is kept while the robot may still call; past its attempts, the
+  // operators' call-back list takes it as the ladder says
+  if (p.disposition === 'CALLBACK_REQUESTED' && p.callbackAt && step.state === 'pending') return { ...step, nextAttemptAt: p.callbackAt };
+  return step;
+}
+
+function ladderStep(p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date; retryAfterMs?: number | null }, rules: CampaignRules): ContactStep {
   const cls = DISPOSITION_CLASS[p.disposition];
   if (cls === 'technical') {
     // Exponential back-off, so a trunk or engine that stays down is not hammered: 2, 4, 8 ... min,

@@ -4,8 +4,8 @@ import { addDays, wallTime, zonedInstant } from './local-time.js';
 /**
  * Which offered slot the callee chose, from what the intent library read in their words (the
  * built-in `choose`: {ordinal} "второе", "последний"; {weekday} "давайте на вторник", ISO, Monday
- * = 1; {time} "в 10:20"), on the clinic's clock. null when nothing offered fits: the step asks
- * again rather than book a guess.
+ * = 1; {time} "в 10:20"), on the clinic's clock. null when nothing offered fits, or more than
+ * one does: the step asks again rather than book a guess.
  */
 export function chosenSlot(offered: readonly Slot[], said: Readonly<Record<string, string | number>>, timeZone: string): Slot | null {
   const { ordinal, weekday, time } = said;
@@ -16,7 +16,9 @@ export function chosenSlot(offered: readonly Slot[], said: Readonly<Record<strin
     return (typeof weekday !== 'number' || (w.weekday || 7) === weekday) && (typeof time !== 'string' || hhmm === time);
   };
   if (typeof weekday !== 'number' && typeof time !== 'string') return null;
-  return offered.find(fits) ?? null;
+  // "давайте на вторник" with two Tuesday times offered is not an answer yet
+  const hits = offered.filter(fits);
+  return hits.length === 1 ? hits[0]! : null;
 }
 
 /**

@@ -16,13 +16,17 @@ export type Answer =
  */
 export async function hear(call: CallScope, o: { hints: string[]; silenceMs: number | null; keys: boolean; signal: AbortSignal }): Promise<Answer> {
   const { clock, asr, audio } = call.deps;
+  // a key pressed while the prompt played is the answer already
+  const early = o.keys ? call.keys.take() : null;
+  if (early !== null) return { kind: 'key', digit: early };
   const stream = asr.recognize({ language: call.language, hints: o.hints, callId: call.callId });
   const stop = () => stream.cancel();
   let digit: string | null = null;
   const offKeys = o.keys
-    ? audio.on('dtmf', (d) => {
+    ? call.keys.onKey((d) => {
       if (digit !== null) return;
       digit = d;
+      call.keys.take();
       stop();
     })
     : () => {};
@@ -34,7 +38,8 @@ export async function hear(call: CallScope, o: { hints: string[]; silenceMs: num
     for await (const ev of stream.events()) {
       if (ev.type === 'speech-start') {
         clock.clearTimeout(timer);
-        timer = clock.setTimeout(stop, MAX_UTTERANCE_MS);
+        // an answer that runs on is cut, and what was said so far is still heard (end(), not cancel())
+        timer = clock.setTimeout(() => stream.end(), MAX_UTTERANCE_MS);
       } else {
         return { kind: 'said', text: ev.text, confidence: ev.confidence };
       }

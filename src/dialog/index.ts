@@ -1,5 +1,5 @@
 export { Script, Step, scriptJsonSchema } from './script-schema.js';
-export { loadScript } from './load-script.js';
+export { loadScript, usesVisit } from './load-script.js';
 export { scriptMermaid, scriptSvg } from './diagram.js';
 export { compileScript, type DialogMachine, type DialogOutput } from './compile.js';
 export { DialogRun } from './runtime.js';
@@ -12,6 +12,5 @@ export { slotPhrase, slotWords, numbersToWords, cardinal, ordinal, spokenLanguag
 export { parseCallbackTime, fitToCallingHours, callingWindows, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';
 export { stepIntents } from './step-intents.js';
 export { LiveScript, loadVersion, type DialogVersion, type ScriptChange } from './live-script.js';
-export { usesVisit } from './verbs/visit.js';
 export { loadSuite, runSuite, type Suite, type CaseReport, type CaseFailure, type SuiteRunOptions } from './testing/index.js';
 export type { VoiceActivity } from './barge-in.js';

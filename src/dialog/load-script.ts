@@ -7,7 +7,7 @@ import { spokenLanguage } from './spoken.js';
 import { Script, type Step } from './script-schema.js';
 import { VERBS, type AnyVerb, type ScriptView } from './verbs/index.js';
 import type { Report } from './verbs/verb.js';
-import { IMPERSONAL_VARS, placeholders, TEMPLATE_VARS, templateProblems, type TemplateVar } from './template.js';
+import { checkPrompt, IMPERSONAL_VARS, placeholders, TEMPLATE_VARS, templateProblems, type TemplateVar } from './template.js';
 
 /**
  * Reads and checks a dialog script. Every problem found is reported at once: the ScriptError
@@ -29,7 +29,8 @@ export function loadScript(file: string, text?: string | Uint8Array, opts: { tra
       let theirs: Script | null = null;
       try {
         theirs = loadScript(original, undefined, { translations: false });
-      } catch {
+      } catch (err) {
+        if (!(err instanceof ScriptError)) throw err;
         report('SCRIPT_TRANSLATION', `translates "${script.translates}", but ${original} fails its own check (zvonar dialog check it)`, ['translates']);
       }
       if (theirs) checkTranslation(script, theirs, original, report);
@@ -59,13 +60,17 @@ function checkSemantics(s: Script, report: Report): void {
   }
 
   checkImpersonal(s, report);
+  for (const [key, d] of Object.entries(s.safety)) {
+    for (const field of ['say', 'busy'] as const) {
+      const text = (d as Partial<Record<typeof field, string>>)[field];
+      if (text !== undefined) checkPrompt(text, `safety.${key}.${field}`, ['safety', key, field], report);
+    }
+  }
 
   const verbs = new Map<string, AnyVerb>();
   for (const [name, st] of Object.entries(s.steps)) {
     const here = ['steps', name];
-    for (const p of templateProblems(st.say ?? '', closest)) {
-      report('SCRIPT_TEMPLATE', `step "${name}" ${p.message}.${p.meant ? ` Did you mean {${p.meant}}?` : ''}`, [...here, 'say']);
-    }
+    checkPrompt(st.say ?? '', `step "${name}"`, [...here, 'say'], report);
     const doing = VERBS.filter((v) => st[v.key] !== undefined);
     if (doing.length !== 1) {
       const keys = VERBS.map((v) => v.key);
@@ -122,10 +127,13 @@ function checkSemantics(s: Script, report: Report): void {
       const before = new Map<string, string[]>();
       for (const n of seen) for (const to of nextMeant(n)) before.set(to, [...(before.get(to) ?? []), n]);
       const canEnd = reach(names.filter(ends), (n) => before.get(n) ?? []);
+      const named = new Set<string>();
       for (const n of [...seen].filter((m) => !canEnd.has(m))) {
-        if (n !== s.start && !(before.get(n) ?? []).some((p) => canEnd.has(p))) continue;
+        if (named.has(n) || (n !== s.start && !(before.get(n) ?? []).some((p) => canEnd.has(p)))) continue;
+        const trapped = reach([n], (m) => nextMeant(m).filter((x) => !canEnd.has(x)));
+        trapped.forEach((m) => named.add(m)); // entered elsewhere too, it is still this one loop
         // one that never listens is a loop checkLoops names already
-        if (![...reach([n], (m) => nextMeant(m).filter((x) => !canEnd.has(x)))].some((m) => verbs.get(m)?.listens)) continue;
+        if (![...trapped].some((m) => verbs.get(m)?.listens)) continue;
         report('SCRIPT_LOOP', `no step that ends the call can be reached from step "${n}": every way on leads back into it`, ['steps', n], 'give one of its outcomes a way to a step that ends the call');
       }
     }
@@ -191,3 +199,14 @@ function firstPrompts(s: Script, next: (n: string) => string[]): { step: string;
   const silent = (n: string) => s.steps[n]!.say === undefined;
   return [...reach([s.start], (n) => (silent(n) ? next(n) : []))].filter((n) => !silent(n)).map((n) => ({ step: n, say: s.steps[n]!.say! }));
 }
+
+/** Does a call of this script need the visit it is about (a verb acting on it, or {visit} in any text)? Other calls skip reading it. */
+export function usesVisit(s: Script): boolean {
+  let uses = visitUse.get(s);
+  if (uses === undefined) {
+    uses = Object.values(s.steps).some((st) => VERBS.some((v) => v.readsVisit && st[v.key] !== undefined)) || JSON.stringify(s).includes('{visit}');
+    visitUse.set(s, uses);
+  }
+  return uses;
+}
+const visitUse = new WeakMap<Script, boolean>();

@@ -12,9 +12,19 @@ export const prompt = behaviour<{ text: string; interruptible: boolean }>(async 
   call.note('robot', render(args.text, { ...state.vars, ...slotVars(state, call, slotPhrase) }), step);
   const text = numbersToWords(render(args.text, { ...state.vars, ...slotVars(state, call, slotWords) }), call.language);
   const cut = new AbortController();
+  call.keys.clear(); // a key pressed before this question is no answer to it
   const unwatch = args.interruptible && call.bargeIn
     ? call.bargeIn.watch(() => {
       call.note('system', '(the callee spoke over the prompt; the rest was not said)', step);
+      cut.abort();
+    })
+    : () => {};
+  // a key pressed while the prompt plays is kept for the listen; it cuts a prompt that may be cut
+  const unkey = args.interruptible
+    ? call.keys.onKey(() => {
+      if (cut.signal.aborted) return;
+      call.note('system', '(the callee pressed a key over the prompt; the rest was not said)', step);
+      call.deps.audio.flush();
       cut.abort();
     })
     : () => {};
@@ -31,6 +41,7 @@ export const prompt = behaviour<{ text: string; interruptible: boolean }>(async 
     if (!cut.signal.aborted) throw err; // a synthesis cut short by the barge-in is no failure
   } finally {
     unwatch();
+    unkey();
   }
   return { outcome: 'done' };
 });

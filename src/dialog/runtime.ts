@@ -5,6 +5,7 @@ import { compileScript, type DialogMachine } from './compile.js';
 import type { DialogCall, DialogDeps, DialogResult } from './ports.js';
 import type { Script } from './script-schema.js';
 import type { CallScope, DialogEvent } from './verbs/index.js';
+import type { KeyBuffer } from './verbs/verb.js';
 
 /**
  * Runs one call's dialog: one actor of the script's machine (compiled once per script), given
@@ -33,14 +34,16 @@ export class DialogRun {
 
   async run(): Promise<DialogResult> {
     const bargeIn = this.#deps.vad ? new BargeIn(this.#deps.audio, this.#deps.vad(), this.#deps.clock) : null;
+    const keys = keyBuffer(this.#deps.audio);
     try {
-      return await this.#run(bargeIn);
+      return await this.#run(bargeIn, keys);
     } finally {
       bargeIn?.close();
+      keys.close();
     }
   }
 
-  async #run(bargeIn: BargeIn | null): Promise<DialogResult> {
+  async #run(bargeIn: BargeIn | null, keys: KeyBuffer): Promise<DialogResult> {
     const { patient, clinic } = this.#call;
     const scope: CallScope = {
       callId: this.#call.callId,
@@ -58,6 +61,7 @@ export class DialogRun {
       visit: this.#call.visit ?? null,
       deps: this.#deps,
       bargeIn,
+      keys,
       note: (who, text, step, intent, confidence) => this.#note(who, text, step, intent, confidence),
       settle: (p) => {
         // a hang-up does not cancel a booking already sent to the registry: its answer is waited
@@ -85,17 +89,18 @@ export class DialogRun {
       });
     }
     actor.start();
-    const out = await toPromise(actor);
+    // a behaviour's failure ends the dialog in `failed`; one in the machine itself (a bug) errors the actor: either way the call gets a result
+    const out = await toPromise(actor).catch((err: unknown) => ({ disposition: null, machineError: err }));
     await this.#inflight;
     const snap = actor.getSnapshot();
-    const state = snap.value;
+    const state = 'machineError' in out ? 'failed' : snap.value;
     return {
       disposition: out.disposition,
       endedBy: state === 'ended' || state === 'stopped' ? 'robot' : state === 'hungUp' ? 'callee' : 'error',
       stopped: state === 'stopped',
       booked: this.#booked,
       transcript: this.#transcript,
-      error: snap.context.error,
+      error: 'machineError' in out ? out.machineError : snap.context.error,
       firstAudioMs: this.#firstAudioMs,
     };
   }
@@ -136,4 +141,29 @@ export class DialogRun {
     this.#transcript.push(line);
     this.#deps.onLine?.(confidence === undefined ? line : { ...line, confidence });
   }
+}
+
+/** One call's key presses, heard from the answer on, so none is lost between a prompt and its listen. */
+function keyBuffer(audio: DialogDeps['audio']): KeyBuffer & { close(): void } {
+  let pending: string | null = null;
+  const listeners = new Set<(digit: string) => void>();
+  const off = audio.on('dtmf', (digit) => {
+    pending ??= digit;
+    for (const fn of [...listeners]) fn(digit);
+  });
+  return {
+    take: () => {
+      const d = pending;
+      pending = null;
+      return d;
+    },
+    clear: () => {
+      pending = null;
+    },
+    onKey: (fn) => {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    close: off,
+  };
 }

@@ -1,3 +1,4 @@
+import { closest } from '../core/index.js';
 /**
  * Prompts are text with {placeholders}: {patient.first_name}, {clinic.name}, {slot.1} ...
  * Placeholders are checked when the script compiles, so a typo never reaches a patient.
@@ -70,6 +71,11 @@ export function templateProblems(text: string, nearest: (word: string, names: re
     }
   }
   return problems;
+}
+
+/** Reports each problem of a prompt's braces (SCRIPT_TEMPLATE) at `path`, naming it as `what` ("step \"offer\"", "safety.operator.say"). */
+export function checkPrompt(text: string, what: string, path: (string | number)[], report: (code: 'SCRIPT_TEMPLATE', message: string, path: (string | number)[]) => void): void {
+  for (const p of templateProblems(text, closest)) report('SCRIPT_TEMPLATE', `${what} ${p.message}.${p.meant ? ` Did you mean {${p.meant}}?` : ''}`, path);
 }
 
 /** Fills placeholders; a value the call lacks becomes an empty string (never "{x}" spoken aloud). */

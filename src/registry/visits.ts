@@ -34,15 +34,15 @@ export async function linkVisit(db: Db, p: { contactId: string; bookingId: strin
   return rows.length === 1;
 }
 
-/** The live (not cancelled) booking the contact is about, or null. */
+/** The booking the contact is about while it is still ahead (proposed, pending, booked: not cancelled, arrived, fulfilled or missed), or null. */
 export async function visitOf(db: Db, p: { contactId: string }): Promise<Visit | null> {
   const { rows } = await db.query<SlotRow & { booking_id: string; booking_status: string; confirmed_at: Date | null }>(
     `select b.id as booking_id, b.status as booking_status, b.confirmed_at, s.id, s.resource, s.specialty, s.starts_at, s.ends_at
      from campaign_contact c
      join booking b on b.id = c.booking_id
      join slot s on s.id = b.slot_id
-     where c.id = $1 and b.status <> 'cancelled'`,
-    [p.contactId],
+     where c.id = $1 and b.status = any($2::text[])`,
+    [p.contactId, AHEAD],
   );
   const r = rows[0];
   return r ? { bookingId: r.booking_id, slot: toSlot(r), status: r.booking_status, confirmedAt: r.confirmed_at } : null;

@@ -81,7 +81,7 @@ describe('zvonar CLI, each command on its own', () => {
     expect(rows.map((r) => [r.text, r.intent])).toEqual([['ну да, давайте', 'yes'], ['не звоните мне больше', 'stop_calling'], ['сколько стоит?', null]]);
     expect(rows[2]!.confidence).toBeLessThan(0.5);
     const step = await zvonar(['dialog', 'intents', 'dialogs/dispanserization-invite.yaml', '--step', 'choose'], { stdin: 'давайте второе\nэто не я\n' });
-    expect(step.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { intent: string }).intent)).toEqual(['second', 'wrong_person']);
+    expect(step.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { intent: string }).intent)).toEqual(['choose', 'wrong_person']);
     expectOneCodedLine(await zvonar(['dialog', 'intents', 'dialogs/dispanserization-invite.yaml', '--step', 'chose']), 'SCRIPT_UNKNOWN_TARGET', expect);
   });
 

@@ -59,7 +59,7 @@ for (const target of databases) {
       expect(path(events)).toEqual(['created->originating', 'originating->ringing', 'ringing->answered', 'answered->dialog', 'dialog->hanging-up', 'hanging-up->finished']);
       expect(session.state).toBe('finished');
       expect(events.said![0]!.text).toMatch(/^Здравствуйте, Анна Петровна!/);
-      expect(events.heard!.map((h) => [h.intent, h.confidence])).toEqual([['yes', 1], ['first', 1]]);
+      expect(events.heard!.map((h) => [h.intent, h.confidence])).toEqual([['yes', 1], ['choose', 1]]);
       expect(events['first-audio']).toHaveLength(1);
       expect(events.booked!.map((b) => b.slot.id)).toEqual([summary.booked!.id]);
       expect(events.hangup).toEqual([expect.objectContaining({ by: 'robot' })]);
@@ -296,7 +296,7 @@ for (const target of databases) {
       expect(events.said![at]!.atMs).toBeGreaterThanOrEqual(events.amd![0]!.atMs);
       expect(callee!.heard).toContain(intro);
       expect(callee!.heard.indexOf(intro)).toBeLessThan(callee!.heard.findIndex((h) => h.startsWith('Приглашаем вас')));
-      expect(events.heard!.map((h) => h.intent)).toEqual(['yes', 'first']);
+      expect(events.heard!.map((h) => h.intent)).toEqual(['yes', 'choose']);
       expect(summary.disposition).toBe('BOOKED');
     });
 

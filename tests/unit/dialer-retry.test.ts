@@ -55,6 +55,13 @@ describe('nextStep()', () => {
     const r = nextStep({ disposition: 'CALLBACK_REQUESTED', attempts: 4, sameBefore: 3, now }, cold);
     expect(r).toEqual({ state: 'done', nextAttemptAt: null, callback: { dueAt: now } });
   });
+  it('calls back at the time the callee named, while attempts are left; past them, the call-back list has it, not the robot', () => {
+    const at = new Date(now.getTime() + 30 * H);
+    expect(nextStep({ disposition: 'CALLBACK_REQUESTED', attempts: 1, sameBefore: 0, now, callbackAt: at }, cold)).toEqual({ state: 'pending', nextAttemptAt: at });
+    expect(nextStep({ disposition: 'CALLBACK_REQUESTED', attempts: 4, sameBefore: 3, now, callbackAt: at }, cold)).toEqual({ state: 'done', nextAttemptAt: null, callback: { dueAt: now } });
+    // a named time matters only to a call-back: any other outcome follows its own ladder
+    expect(nextStep({ disposition: 'NO_ANSWER', attempts: 1, sameBefore: 0, now, callbackAt: at }, cold).nextAttemptAt).not.toEqual(at);
+  });
   it('puts NEEDS_HUMAN ("an operator will call you back") on the call-back list, due now', () => {
     expect(nextStep({ disposition: 'NEEDS_HUMAN', attempts: 1, sameBefore: 0, now }, cold)).toEqual({ state: 'done', nextAttemptAt: null, callback: { dueAt: now } });
   });

@@ -378,3 +378,129 @@ describe('the reminder script: confirm, reschedule, cancel, call back', () => {
     expect(r.transcript[0]!.text).toMatch(/^Здравствуйте! Это поликлиника, автоматический звонок. Ваша запись уже изменена/);
   });
 });
+
+describe('keys and long answers', () => {
+  const keysScript = loadScript('k.yaml', [
+    'id: k', 'version: 1', 'language: ru-RU', 'start: ask', 'steps:',
+    '  ask:',
+    '    say: "Это {clinic.name}, робот. Вы придёте? Нажмите 1, если да, 2, если нет."',
+    `    bargeIn: BARGE`,
+    '    listen: { yes: [], no: [] }',
+    '    keys: { "1": yes, "2": no }',
+    '    on: { yes: fine, otherwise: sorry }',
+    '  fine: { say: "Ждём вас.", end: CONFIRMED }',
+    '  sorry: { say: "Жаль.", end: DECLINED }',
+    '',
+  ].join('\n').replace('BARGE', 'true'));
+  const disclosure = loadScript('k.yaml', JSON.stringify(keysScript).length ? [
+    'id: k', 'version: 1', 'language: ru-RU', 'start: ask', 'steps:',
+    '  ask:',
+    '    say: "Это {clinic.name}, робот. Вы придёте? Нажмите 1, если да, 2, если нет."',
+    '    bargeIn: false',
+    '    listen: { yes: [], no: [] }',
+    '    keys: { "1": yes, "2": no }',
+    '    on: { yes: fine, otherwise: sorry }',
+    '  fine: { say: "Ждём вас.", end: CONFIRMED }',
+    '  sorry: { say: "Жаль.", end: DECLINED }',
+    '',
+  ].join('\n') : '');
+
+  /** A line whose callee presses `digit` as the first prompt starts playing. */
+  function pressDuringPrompt(digit: string, log: string[]): DialogDeps {
+    let press: ((d: string, ms: number) => void) | null = null;
+    let pressed = false;
+    const d = deps([], async () => 'booked');
+    return {
+      ...d,
+      audio: {
+        play: async () => {
+          log.push('play');
+          if (!pressed) {
+            pressed = true;
+            press?.(digit, 100);
+          }
+          return true;
+        },
+        flush: () => log.push('flush'),
+        on: ((event: string, fn: (d: string, ms: number) => void) => {
+          if (event === 'dtmf') press = fn;
+          return () => {};
+        }) as DialogDeps['audio']['on'],
+      },
+      asr: {
+        recognize(): AsrStream {
+          log.push('listen');
+          let ended!: () => void;
+          const done = new Promise<void>((r) => (ended = r));
+          return { write() {}, end: () => ended(), cancel: () => ended(), async *events(): AsyncIterable<AsrEvent> { await done; } };
+        },
+      },
+    };
+  }
+
+  it('a key pressed while an interruptible prompt plays cuts it and is the answer at once', async () => {
+    const log: string[] = [];
+    const r = await new DialogRun(keysScript, call, pressDuringPrompt('1', log)).run();
+    expect(r.disposition).toBe('CONFIRMED');
+    expect(r.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: '(the callee pressed a key over the prompt; the rest was not said)' }));
+    expect(log).not.toContain('listen'); // answered before any recognition stream was opened
+  });
+
+  it('a key pressed over a prompt that may not be cut is kept for the listen after it', async () => {
+    const log: string[] = [];
+    const r = await new DialogRun(disclosure, call, pressDuringPrompt('2', log)).run();
+    expect(r.disposition).toBe('DECLINED');
+    expect(r.transcript.some((l) => l.text.includes('pressed a key over the prompt'))).toBe(false);
+  });
+
+  it('an answer that runs past the utterance cap is still heard (the stream is ended, not cancelled)', async () => {
+    // a clock whose timers run 1000 times faster: the 15 s cap passes in 15 ms
+    const fast = { ...systemClock, setTimeout: (fn: () => void, ms: number) => globalThis.setTimeout(fn, ms / 1000) };
+    const d = deps([], async () => 'booked');
+    const r = await new DialogRun(keysScript, call, {
+      ...d,
+      clock: fast,
+      asr: {
+        recognize(): AsrStream {
+          let ended!: () => void;
+          const done = new Promise<void>((res) => (ended = res));
+          let cancelled = false;
+          return {
+            write() {}, end: () => ended(), cancel: () => { cancelled = true; ended(); },
+            async *events(): AsyncIterable<AsrEvent> {
+              yield { type: 'speech-start', atMs: 0 };
+              await done; // talks on until the robot ends the stream
+              if (!cancelled) yield { type: 'final', text: 'да-да, конечно приду, обязательно приду, спасибо что напомнили', confidence: 0.9, atMs: 15_000 };
+            },
+          };
+        },
+      },
+    }).run();
+    expect(r.disposition).toBe('CONFIRMED');
+  });
+});
+
+describe('a callback step hears the safe defaults too', () => {
+  const reminder = loadScript('dialogs/appointment-reminder.yaml');
+  const visit = slot('v', 6);
+  const clock = { ...systemClock, now: () => Date.UTC(2026, 10, 24, 7, 0, 0) };
+  const run = (answers: string[], log: string[]) => {
+    const d = deps(answers, async () => 'booked');
+    return new DialogRun(reminder, { ...call, visit }, {
+      ...d, clock,
+      slots: { ...d.slots, visit: async () => visit },
+      callbacks: { fit: (t) => t.earliest, request: (at) => log.push(at.toISOString()) },
+      onDoNotCall: () => log.push('dnc'),
+    }).run();
+  };
+  it('"не звоните мне больше" there ends as DNC', async () => {
+    const log: string[] = [];
+    expect((await run(['перезвоните', 'не звоните мне больше'], log)).disposition).toBe('DNC');
+    expect(log).toEqual(['dnc']);
+  });
+  it('"не звоните сейчас, позвоните вечером" there is a time, not a stop', async () => {
+    const log: string[] = [];
+    expect((await run(['перезвоните', 'не звоните сейчас, позвоните вечером'], log)).disposition).toBe('CALLBACK_REQUESTED');
+    expect(log).toEqual(['2026-11-24T14:00:00.000Z']);
+  });
+});

@@ -2,8 +2,11 @@ import { assign } from 'xstate';
 import { z } from 'zod';
 import { parseCallbackTime } from '../callback-time.js';
 import { hear } from '../hear.js';
+import type { IntentMatcher } from '../intents/index.js';
 import { sayThen } from '../prompt.js';
+import { checkPrompt } from '../template.js';
 import { MAX_SAY, text } from '../schema-parts.js';
+import { listenMatcher } from './listen.js';
 import { behaviour, defineVerb, invokeAct, outcomeIs, type DialogContext, type DoneRoute, type VerbResult } from './verb.js';
 
 const Callback = z.strictObject({
@@ -23,7 +26,7 @@ type Callback = z.infer<typeof Callback>;
  * answer, one outside calling hours, or silence gets `ask_again` (up to `retries`).
  * Outcomes: `set`, `unclear` (still no usable time).
  */
-const run = behaviour<Callback>(async ({ step, args, call }, signal): Promise<VerbResult> => {
+const run = behaviour<Callback & { safety: IntentMatcher }>(async ({ step, args, state, call }, signal): Promise<VerbResult> => {
   const answer = await hear(call, { hints: [], silenceMs: args.silenceMs ?? null, keys: false, signal });
   if (answer.kind !== 'said') {
     call.note('system', '(silence)', step, 'silence');
@@ -32,14 +35,23 @@ const run = behaviour<Callback>(async ({ step, args, call }, signal): Promise<Ve
   const said = answer.text;
   const { clock } = call.deps;
   const when = parseCallbackTime(said, { language: call.language, now: new Date(clock.now()), timeZone: call.calleeTimeZone });
+  // without a time in it, "не звоните мне больше", "позовите оператора", "это не я", "повторите" are
+  // heard as at any listen (with one, "не звоните сейчас, позвоните вечером" is a time)
+  const other = when?.kind === 'at' ? null : args.safety.match(said).intent;
+  if (other) {
+    call.note('callee', said, step, other, answer.confidence);
+    return { outcome: other, set: { heard: { step, text: said, intent: other } } };
+  }
   const desk = call.deps.callbacks;
   const at = when?.kind === 'at' && desk ? desk.fit(when) : null;
   const why = !when ? 'no time in it' : when.kind === 'vague' ? `vague: ${when.reason}` : !desk ? 'no callbacks here' : at ? `call back at ${at.toISOString()}` : 'outside calling hours';
-  call.note('callee', said, step, at ? 'callback' : 'unclear');
+  call.note('callee', said, step, at ? 'callback' : 'unclear', answer.confidence);
   call.note('system', `(${when?.kind === 'at' ? `understood "${when.understood}"; ` : ''}${why})`, step);
   if (!at) return { outcome: 'unclear' };
   desk!.request(at);
-  return { outcome: 'set', set: { callbackAt: at } };
+  // understood: a later visit to this step gets its re-asks again
+  const retries = Object.fromEntries(Object.entries(state.retries).filter(([k]) => !k.startsWith(`${step}:`)));
+  return { outcome: 'set', set: { callbackAt: at, retries } };
 });
 
 export const callback = defineVerb({
@@ -48,6 +60,7 @@ export const callback = defineVerb({
   extras: {},
   listens: true,
   outcomes: () => ({ required: ['set', 'unclear'], optional: [] }),
+  checkStep: ({ name, args }, report) => checkPrompt(args.ask_again, `step "${name}" callback.ask_again`, ['steps', name, 'callback', 'ask_again'], report),
   act: ({ name, args, step }, build) => {
     const count = `${name}:callback`;
     const tried = (c: DialogContext) => c.retries[count] ?? 0;
@@ -56,10 +69,18 @@ export const callback = defineVerb({
       target: build.here('act.askAgain'),
       also: assign(({ context }) => ({ retries: { ...context.retries, [count]: tried(context) + 1 } })),
     };
+    // the safe defaults this step does not route itself, and "repeat" (the prompt again), as at a listen
+    const on = step.on ?? {};
+    const safety = [...build.safety].filter(([intent]) => !Object.hasOwn(on, intent));
+    const routes: DoneRoute[] = [
+      ...safety.map(([intent, target]) => ({ guard: outcomeIs(intent), target })),
+      { guard: outcomeIs('repeat'), target: step.say === undefined ? build.here('act') : build.here('say') },
+    ];
+    const matcher = listenMatcher(build.language, {}, safety.map(([intent]) => intent));
     return {
       initial: 'listen',
       states: {
-        listen: invokeAct(name, args, step.on ?? {}, run, build.go, { before: [again] }),
+        listen: invokeAct(name, { ...args, safety: matcher }, on, run, build.go, { before: [again, ...routes] }),
         askAgain: sayThen(name, args.ask_again, true, 'listen'),
       },
     };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { hear } from '../hear.js';
 import { intentMatcher, intentProblems, type IntentDefinition, type IntentMatcher } from '../intents/index.js';
 import { sayThen } from '../prompt.js';
+import { checkPrompt } from '../template.js';
 import { MAX_SAY, intentName, phrase, stepName, text } from '../schema-parts.js';
 import { behaviour, defineVerb, invokeAct, outcomeIs, type Build, type DialogContext, type DialogStateConfig, type DoneRoute, type StepView, type StepWithKeys, type VerbResult } from './verb.js';
 
@@ -111,6 +112,10 @@ export const listen = defineVerb({
     }
   },
   checkStep: ({ name, args: intents, extras: x, step }, report) => {
+    for (const h of ['no_input', 'no_match'] as const) {
+      const say = x[h]?.say;
+      if (say !== undefined) checkPrompt(say, `step "${name}" ${h}.say`, ['steps', name, h, 'say'], report);
+    }
     for (const [k, intent] of Object.entries(x.keys ?? {})) {
       if (!Object.hasOwn(intents, intent)) report('SCRIPT_INVALID', `step "${name}" maps key ${k} to "${intent}", which it does not listen for; its intents are ${Object.keys(intents).join(', ')}`, ['steps', name, 'keys', k]);
     }

@@ -9,10 +9,13 @@ import { behaviour, defineVerb, invokeAct } from './verb.js';
  */
 const run = behaviour<SlotChoice>(async ({ step, args: choice, state, call }) => {
   const slot = slotOf(choice, state, call.timeZone);
-  if (!state.visit) return { outcome: 'gone' };
-  if (!slot) return { outcome: choice === 'chosen' ? 'unclear' : 'taken' };
+  if (!slot) {
+    call.note('system', choice === 'chosen' ? '(the time named is none of those offered)' : `slot ${choice} was not offered`, step);
+    return { outcome: choice === 'chosen' ? 'unclear' : 'taken' };
+  }
   const result = await call.settle(call.deps.slots.moveVisit(slot));
   call.note('system', result === 'moved' ? `visit moved to slot ${slot.id}` : `visit not moved: ${result}`, step);
+  if (result === 'gone') return { outcome: result, set: { visit: null } };
   if (result !== 'moved') return { outcome: result };
   call.bookedInRegistry(slot);
   return { outcome: 'moved', set: { visit: slot, booked: slot } };
@@ -22,6 +25,7 @@ export const reschedule = defineVerb({
   key: 'reschedule',
   args: SlotChoice,
   extras: {},
+  readsVisit: true,
   outcomes: ({ args }) => choiceOutcomes(args, ['moved', 'taken', 'gone']),
   checkScript: (s, report) => checkOffered(s, report, 'reschedule', 'moves the visit to slot'),
   act: ({ name, args, step }, { go }) => invokeAct(name, args, step.on ?? {}, run, go),

@@ -65,6 +65,11 @@ export interface CallScope {
   bookedInRegistry(slot: Slot): void;
   /** the first audio of the call was queued */
   audioStarted(): void;
+  /**
+   * Keys the callee pressed: a key pressed while a prompt plays ("нажмите 1…" and they press 1
+   * at once) is kept for the listen after it, and cuts the prompt if it may be cut.
+   */
+  readonly keys: KeyBuffer;
 }
 
 export interface DialogContext extends DialogState {
@@ -145,6 +150,8 @@ export interface Verb<A, S extends z.ZodRawShape> {
   readonly listens?: boolean;
   /** the call ends in this step */
   readonly ends?: boolean;
+  /** it acts on the visit a reminder is about (the call reads it before the answer) */
+  readonly readsVisit?: boolean;
   /** the outcomes `on` must route (or send to `otherwise`), and those it may; absent: the verb takes no `on` */
   outcomes?(use: VerbUse<A, z.infer<z.ZodObject<S>>>): { required: string[]; optional: string[] };
   /** steps it moves to by itself (not through `on`) */
@@ -167,6 +174,7 @@ export interface AnyVerb {
   readonly extras: z.ZodRawShape;
   readonly listens: boolean;
   readonly ends: boolean;
+  readonly readsVisit: boolean;
   outcomes(name: string, step: StepWithKeys): { required: string[]; optional: string[] } | null;
   targets(name: string, step: StepWithKeys): string[];
   checkStep(name: string, step: StepWithKeys, report: Report): void;
@@ -187,6 +195,7 @@ export function defineVerb<A, S extends z.ZodRawShape>(v: Verb<A, S>): AnyVerb {
     extras: v.extras,
     listens: v.listens ?? false,
     ends: v.ends ?? false,
+    readsVisit: v.readsVisit ?? false,
     outcomes: (name, step) => v.outcomes?.(use(name, step)) ?? null,
     targets: (name, step) => v.targets?.(use(name, step)) ?? [],
     checkStep: (name, step, report) => v.checkStep?.(use(name, step), report),
@@ -251,3 +260,13 @@ export const FAILED = {
   target: '#dialog.failed',
   actions: assign<DialogContext, ErrorActorEvent<unknown>, undefined, DialogEvent, ProvidedActor>(({ context, event }) => ({ error: context.error ?? event.error })),
 };
+
+/** The callee's key presses over a call (runtime.ts keeps one per call). */
+export interface KeyBuffer {
+  /** the key pressed since the current prompt began and not yet taken, if any */
+  take(): string | null;
+  /** forgets keys pressed before now: a new prompt asks a new question */
+  clear(): void;
+  /** called on each key press; returns the unsubscribe */
+  onKey(fn: (digit: string) => void): () => void;
+}

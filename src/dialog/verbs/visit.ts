@@ -18,21 +18,18 @@ const run = behaviour<Visit>(async ({ step, args, state, call }) => {
     const visit = state.visit ?? (await call.settle(desk.visit()));
     return { outcome: visit ? 'found' : 'none', set: { visit } };
   }
-  if (!state.visit) return { outcome: 'gone' };
+  // the desk knows the visit even when the call could not read it before the answer
   const result = await call.settle(args === 'confirm' ? desk.confirmVisit() : desk.cancelVisit());
   call.note('system', `visit ${result}`, step);
-  return result === 'cancelled' ? { outcome: result, set: { visit: null } } : { outcome: result };
+  // cancelled, or gone (changed by the clinic meanwhile): {visit} no longer names it
+  return result === 'confirmed' ? { outcome: result } : { outcome: result, set: { visit: null } };
 });
 
 export const visit = defineVerb({
   key: 'visit',
   args: Visit,
   extras: {},
+  readsVisit: true,
   outcomes: ({ args }) => ({ required: OUTCOMES[args], optional: [] }),
   act: ({ name, args, step }, { go }) => invokeAct(name, args, step.on ?? {}, run, go),
 });
-
-/** Does a call of this script need the visit it is about (a reminder: `visit`, `reschedule` or {visit})? Others skip reading it. */
-export function usesVisit(steps: Readonly<Record<string, Readonly<Record<string, unknown>>>>): boolean {
-  return Object.values(steps).some((st) => st.visit !== undefined || st.reschedule !== undefined || (typeof st.say === 'string' && st.say.includes('{visit}')));
-}
