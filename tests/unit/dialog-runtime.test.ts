@@ -37,6 +37,45 @@ function deps(answers: string[], book: () => Promise<'booked' | 'taken'>, free =
   };
 }
 
+/**
+ * A line whose callee presses `digit` once: as the first prompt starts playing (`when: 'prompt'`)
+ * or once the robot listens (`'listen'`); its recogniser hears nothing. `log` records plays,
+ * flushes and listens.
+ */
+function keypadDeps(digit: string, when: 'prompt' | 'listen', log: string[] = []): DialogDeps {
+  let press: ((d: string, ms: number) => void) | null = null;
+  let pressed = false;
+  const pressOnce = () => {
+    if (pressed) return;
+    pressed = true;
+    press?.(digit, 100);
+  };
+  return {
+    ...deps([], async () => 'booked'),
+    audio: {
+      play: async () => {
+        log.push('play');
+        if (when === 'prompt') pressOnce();
+        return true;
+      },
+      flush: () => log.push('flush'),
+      on: ((event: string, fn: (d: string, ms: number) => void) => {
+        if (event === 'dtmf') press = fn;
+        return () => {};
+      }) as DialogDeps['audio']['on'],
+    },
+    asr: {
+      recognize(): AsrStream {
+        log.push('listen');
+        let ended!: () => void;
+        const done = new Promise<void>((r) => (ended = r));
+        if (when === 'listen') setImmediate(pressOnce); // the callee presses a key while the robot listens
+        return { write() {}, end: () => ended(), cancel: () => ended(), async *events(): AsyncIterable<AsrEvent> { await done; } };
+      },
+    },
+  };
+}
+
 const call = { callId: 'c1', patient: { firstName: 'Анна', middleName: 'Петровна', lastName: 'Иванова' }, clinic: { name: 'поликлиника', timeZone: 'Europe/Moscow' } };
 
 describe('DialogRun', () => {
@@ -156,28 +195,7 @@ describe('DialogRun: keys pressed while it listens', () => {
     ].join('\n'));
     const keys = loadScript(file);
     rmSync(dir, { recursive: true, force: true });
-    const run = async (digit: string) => {
-      let press: ((d: string, ms: number) => void) | null = null;
-      const d: DialogDeps = {
-        ...deps([], async () => 'booked'),
-        audio: {
-          play: async () => true, flush: () => {},
-          on: ((event: string, fn: (d: string, ms: number) => void) => {
-            if (event === 'dtmf') press = fn;
-            return () => {};
-          }) as DialogDeps['audio']['on'],
-        },
-        asr: {
-          recognize(): AsrStream {
-            let ended!: () => void;
-            const done = new Promise<void>((r) => (ended = r));
-            setImmediate(() => press?.(digit, 100)); // the callee presses a key while the robot listens
-            return { write() {}, end: () => ended(), cancel: () => ended(), async *events(): AsyncIterable<AsrEvent> { await done; } };
-          },
-        },
-      };
-      return new DialogRun(keys, call, d).run();
-    };
+    const run = (digit: string) => new DialogRun(keys, call, keypadDeps(digit, 'listen')).run();
     const yes = await run('1');
     expect(yes.disposition).toBe('CONFIRMED');
     expect(yes.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: '(key 1 pressed: yes)', intent: 'yes' }));
@@ -395,42 +413,9 @@ describe('keys and long answers', () => {
   const keysScript = keysScriptWith(true);
   const disclosure = keysScriptWith(false);
 
-  /** A line whose callee presses `digit` as the first prompt starts playing. */
-  function pressDuringPrompt(digit: string, log: string[]): DialogDeps {
-    let press: ((d: string, ms: number) => void) | null = null;
-    let pressed = false;
-    const d = deps([], async () => 'booked');
-    return {
-      ...d,
-      audio: {
-        play: async () => {
-          log.push('play');
-          if (!pressed) {
-            pressed = true;
-            press?.(digit, 100);
-          }
-          return true;
-        },
-        flush: () => log.push('flush'),
-        on: ((event: string, fn: (d: string, ms: number) => void) => {
-          if (event === 'dtmf') press = fn;
-          return () => {};
-        }) as DialogDeps['audio']['on'],
-      },
-      asr: {
-        recognize(): AsrStream {
-          log.push('listen');
-          let ended!: () => void;
-          const done = new Promise<void>((r) => (ended = r));
-          return { write() {}, end: () => ended(), cancel: () => ended(), async *events(): AsyncIterable<AsrEvent> { await done; } };
-        },
-      },
-    };
-  }
-
   it('a key pressed while an interruptible prompt plays cuts it and is the answer at once', async () => {
     const log: string[] = [];
-    const r = await new DialogRun(keysScript, call, pressDuringPrompt('1', log)).run();
+    const r = await new DialogRun(keysScript, call, keypadDeps('1', 'prompt', log)).run();
     expect(r.disposition).toBe('CONFIRMED');
     expect(r.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: '(the callee pressed a key over the prompt; the rest was not said)' }));
     expect(log).not.toContain('listen'); // answered before any recognition stream was opened
@@ -438,7 +423,7 @@ describe('keys and long answers', () => {
 
   it('a key pressed over a prompt that may not be cut is kept for the listen after it', async () => {
     const log: string[] = [];
-    const r = await new DialogRun(disclosure, call, pressDuringPrompt('2', log)).run();
+    const r = await new DialogRun(disclosure, call, keypadDeps('2', 'prompt', log)).run();
     expect(r.disposition).toBe('DECLINED');
     expect(r.transcript.some((l) => l.text.includes('pressed a key over the prompt'))).toBe(false);
   });
