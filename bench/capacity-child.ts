@@ -14,7 +14,7 @@ import { CallFailedError } from '../src/core/index.js';
 import { createRtpMediaFactory } from '../src/media/rtp-session.js';
 import type { PersonaName } from '../src/sim/index.js';
 import { SimNetwork } from '../src/sim/sim-network.js';
-import { startReferenceSpeechServer } from '../src/speech/reference-server.js';
+import { startReferenceSpeechServer } from '../src/speech/server/index.js';
 import type { CallLeg } from '../src/telephony/index.js';
 
 /** parent -> child (callees) */

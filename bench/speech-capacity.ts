@@ -8,9 +8,9 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { SpeechError } from '../src/core/index.js';
-import { connectSpeech } from '../src/speech/grpc-speech.js';
-import type { ConnectSpeechOptions, SpeechStats } from '../src/speech/grpc-speech.js';
-import { startReferenceSpeechServer } from '../src/speech/reference-server.js';
+import { connectSpeech } from '../src/speech/adapters/grpc/index.js';
+import type { ConnectSpeechOptions, SpeechStats } from '../src/speech/adapters/grpc/index.js';
+import { startReferenceSpeechServer } from '../src/speech/server/index.js';
 import { ModemListener, modemSpeak } from '../src/speech/index.js';
 import type { Asr, AsrStream, Tts } from '../src/speech/index.js';
 

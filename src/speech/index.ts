@@ -1,7 +1,6 @@
 // The speech folder's surface: the ports and the modem voice, a pure codec the simulated callees
-// use directly. The gRPC adapters (the client: grpc-speech.ts and its parts grpc-synthesize.ts,
-// grpc-recognize.ts, grpc-calls.ts; the server: reference-server.ts) are not re-exported; only
-// src/app imports them.
+// use directly. The adapters (adapters/<engine>/: one client per engine behind the ports) and the
+// reference server (server/) are not re-exported; only src/app imports them.
 export type {
   Asr,
   AsrEvent,

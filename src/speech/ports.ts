@@ -14,7 +14,7 @@ export interface SynthesizeRequest {
 export interface Tts {
   /**
    * Streams the spoken text as PCM chunks as the engine produces them.
-   * The iterator throws SpeechError('TTS_UNAVAILABLE') when the server cannot be reached (a
+   * The iterator throws SpeechError('SPEECH_UNAVAILABLE') when the server cannot be reached (a
    * connection lost before the first chunk is asked again first), SpeechError('SPEECH_PROTOCOL')
    * when it answers nonsense; it stops early when signal aborts.
    */
@@ -48,7 +48,7 @@ export interface AsrStream {
    */
   cancel(): void;
   /**
-   * Events in order; leaving the loop early is cancel(). Throws SpeechError('ASR_UNAVAILABLE')
+   * Events in order; leaving the loop early is cancel(). Throws SpeechError('SPEECH_UNAVAILABLE')
    * when the server cannot be reached or stays away (a connection lost mid-stream is re-opened
    * first, and the events go on), SpeechError('SPEECH_PROTOCOL') on a message that breaks the contract.
    */

@@ -5,7 +5,7 @@ import { migrate, type Db } from '../../src/registry/index.js';
 import { startHttpServer } from '../../src/web/index.js';
 import { collectingLogger } from '../support/collecting-logger.js';
 import { runUntilIdle, seedCampaign, testConfig, testEngine, until } from '../support/engine.js';
-import { startReferenceSpeechServer } from '../../src/speech/reference-server.js';
+import { startReferenceSpeechServer } from '../../src/speech/server/index.js';
 
 let db: Db;
 beforeAll(async () => {
@@ -29,7 +29,7 @@ describe('engine', () => {
     const config = testConfig({ speech: { kind: 'grpc', address: `127.0.0.1:${await deadPort()}` } });
     const engine = await testEngine(db, s.personaOf, { config });
     try {
-      await expect(runUntilIdle(engine, s.campaign)).rejects.toMatchObject({ code: 'ASR_UNAVAILABLE' });
+      await expect(runUntilIdle(engine, s.campaign)).rejects.toMatchObject({ code: 'SPEECH_UNAVAILABLE' });
     } finally {
       await engine.close();
     }
@@ -51,7 +51,7 @@ describe('engine', () => {
       await until(() => engine.sim!.calls[0]?.heard.length === 1, 'the greeting to be heard');
       await speech.close();
       // the call in progress is recorded; then the dialer stops, as speech is down
-      expect(await run).toMatchObject({ code: 'ASR_UNAVAILABLE' });
+      expect(await run).toMatchObject({ code: 'SPEECH_UNAVAILABLE' });
     } finally {
       await engine.close();
     }
@@ -59,7 +59,7 @@ describe('engine', () => {
       `select disposition, counted, error, sip_status from attempt where campaign_id = $1`, [s.campaign.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ disposition: 'ROBOT_SILENCE', counted: true, sip_status: 200 });
-    expect(rows[0]!.error).toMatch(/^(TTS|ASR)_UNAVAILABLE$/);
+    expect(rows[0]!.error).toBe('SPEECH_UNAVAILABLE');
     const { rows: c } = await db.query<{ state: string; attempts: number; next_attempt_at: Date }>(
       `select state, attempts, next_attempt_at from campaign_contact where campaign_id = $1`, [s.campaign.id]);
     expect(c[0]).toMatchObject({ state: 'pending', attempts: 1 });

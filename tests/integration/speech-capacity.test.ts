@@ -2,10 +2,10 @@ import { Socket, createServer } from 'node:net';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile, speechLoad } from '../../bench/speech-capacity.js';
-import { connectSpeech } from '../../src/speech/grpc-speech.js';
-import type { SpeechConnection } from '../../src/speech/grpc-speech.js';
-import { startReferenceSpeechServer } from '../../src/speech/reference-server.js';
-import type { ReferenceSpeechServer } from '../../src/speech/reference-server.js';
+import { connectSpeech } from '../../src/speech/adapters/grpc/index.js';
+import type { SpeechConnection } from '../../src/speech/adapters/grpc/index.js';
+import { startReferenceSpeechServer } from '../../src/speech/server/index.js';
+import type { ReferenceSpeechServer } from '../../src/speech/server/index.js';
 import { modemSpeak } from '../../src/speech/index.js';
 import type { AsrEvent, AsrStream } from '../../src/speech/index.js';
 
@@ -220,7 +220,7 @@ describe('speech client: streams ended without resets, spread over connections, 
     }
   });
 
-  it('an engine that stays down still fails a listen with ASR_UNAVAILABLE after the bounded re-connects', async () => {
+  it('an engine that stays down still fails a listen with SPEECH_UNAVAILABLE after the bounded re-connects', async () => {
     const relay = await TcpRelay.start(server.address);
     const speech = connectSpeech(relay.address, { deadlineMs: 2000, connections: 2 });
     try {
@@ -234,7 +234,7 @@ describe('speech client: streams ended without resets, spread over connections, 
         () => null,
         (e: unknown) => e,
       );
-      expect(err).toMatchObject({ code: 'ASR_UNAVAILABLE', permanent: false, where: { callId: 'down-1' } });
+      expect(err).toMatchObject({ code: 'SPEECH_UNAVAILABLE', permanent: false, where: { callId: 'down-1' } });
       expect(speech.stats().reopened).toBe(2);
     } finally {
       speech.close();

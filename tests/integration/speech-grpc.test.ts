@@ -3,15 +3,15 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { Client, Metadata, credentials, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpeechError } from '../../src/core/index.js';
-import { connectSpeech } from '../../src/speech/grpc-speech.js';
-import type { SpeechConnection } from '../../src/speech/grpc-speech.js';
-import { startReferenceSpeechServer } from '../../src/speech/reference-server.js';
-import type { ReferenceSpeechServer } from '../../src/speech/reference-server.js';
+import { connectSpeech } from '../../src/speech/adapters/grpc/index.js';
+import type { SpeechConnection } from '../../src/speech/adapters/grpc/index.js';
+import { startReferenceSpeechServer } from '../../src/speech/server/index.js';
+import type { ReferenceSpeechServer } from '../../src/speech/server/index.js';
 import { modemSpeak } from '../../src/speech/index.js';
 import type { AsrEvent } from '../../src/speech/index.js';
 import { encodeAlaw as alawEncode, encodeUlaw as ulawEncode } from '../../src/media/index.js';
-import { speechService } from '../../src/speech/speech-contract.js';
-import type { AudioFormatMsg, RecognitionConfigMsg, RecognizeRequestMsg, RecognizeResponseMsg } from '../../src/speech/speech-contract.js';
+import { speechService } from '../../src/speech/contract.js';
+import type { AudioFormatMsg, RecognitionConfigMsg, RecognizeRequestMsg, RecognizeResponseMsg } from '../../src/speech/contract.js';
 
 const RU = 'Добрый день! Вы записаны на приём завтра в 9:40. Вам удобно?';
 const LINEAR16_8K: AudioFormatMsg = { encoding: 'LINEAR16', sampleRateHz: 8000 };
@@ -188,19 +188,19 @@ describe('reference speech server over gRPC', () => {
 });
 
 describe('speech client against an unreachable engine', () => {
-  it('a closed port gives TTS_UNAVAILABLE, ASR_UNAVAILABLE and a failed capabilities() at once, naming the address', async () => {
+  it('a closed port gives SPEECH_UNAVAILABLE for synthesis and recognition and a failed capabilities() at once, naming the address', async () => {
     const gone = await startReferenceSpeechServer();
     await gone.close();
     const dead = connectSpeech(gone.address, { deadlineMs: 2000 });
     try {
       const t0 = performance.now();
       const tts = await rejection(collect(dead.tts.synthesize({ text: 'да', language: 'ru-RU', callId: 'c-9' })));
-      expect(tts).toMatchObject({ code: 'TTS_UNAVAILABLE', permanent: false, where: { address: gone.address, callId: 'c-9' } });
+      expect(tts).toMatchObject({ code: 'SPEECH_UNAVAILABLE', permanent: false, where: { address: gone.address, callId: 'c-9', side: 'tts' } });
       expect(tts.message).toContain(gone.address);
       const asr = await rejection(collect(dead.asr.recognize({ language: 'ru-RU' }).events()));
-      expect(asr).toMatchObject({ code: 'ASR_UNAVAILABLE', permanent: false });
+      expect(asr).toMatchObject({ code: 'SPEECH_UNAVAILABLE', permanent: false });
       expect(asr.message).toContain(gone.address);
-      expect(await rejection(dead.capabilities())).toMatchObject({ code: 'ASR_UNAVAILABLE' });
+      expect(await rejection(dead.capabilities())).toMatchObject({ code: 'SPEECH_UNAVAILABLE' });
       // A refused connection is reported by the first attempt, well inside the 2 s deadline.
       expect(performance.now() - t0).toBeLessThan(1500);
     } finally {
@@ -208,7 +208,7 @@ describe('speech client against an unreachable engine', () => {
     }
   });
 
-  it('an engine that accepts TCP but never speaks gRPC gives TTS_UNAVAILABLE and ASR_UNAVAILABLE after the deadline', async () => {
+  it('an engine that accepts TCP but never speaks gRPC gives SPEECH_UNAVAILABLE for both after the deadline', async () => {
     const sockets = new Set<Socket>();
     const mute: NetServer = createServer((s) => {
       sockets.add(s);
@@ -219,11 +219,11 @@ describe('speech client against an unreachable engine', () => {
     const dead = connectSpeech(address, { deadlineMs: 300 });
     try {
       const tts = await rejection(collect(dead.tts.synthesize({ text: 'да', language: 'ru-RU' })));
-      expect(tts).toMatchObject({ code: 'TTS_UNAVAILABLE' });
+      expect(tts).toMatchObject({ code: 'SPEECH_UNAVAILABLE' });
       expect(tts.message).toContain('within 300 ms');
       const asr = await rejection(collect(dead.asr.recognize({ language: 'ru-RU' }).events()));
-      expect(asr).toMatchObject({ code: 'ASR_UNAVAILABLE' });
-      expect(await rejection(dead.capabilities())).toMatchObject({ code: 'ASR_UNAVAILABLE' });
+      expect(asr).toMatchObject({ code: 'SPEECH_UNAVAILABLE' });
+      expect(await rejection(dead.capabilities())).toMatchObject({ code: 'SPEECH_UNAVAILABLE' });
     } finally {
       dead.close();
       for (const s of sockets) s.destroy();

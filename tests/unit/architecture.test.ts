@@ -20,11 +20,11 @@ const ADAPTERS = [
   'media/worker-media.ts',
   'media/media-worker.ts',
   'telephony/drachtio/drachtio-calls.ts',
-  'speech/reference-server.ts',
-  'speech/grpc-speech.ts',
-  'speech/grpc-synthesize.ts',
-  'speech/grpc-recognize.ts',
-  'speech/grpc-calls.ts',
+  'speech/server/index.ts',
+  'speech/adapters/grpc/index.ts',
+  'speech/adapters/grpc/synthesize.ts',
+  'speech/adapters/grpc/recognize.ts',
+  'speech/adapters/grpc/calls.ts',
   'sim/sim-network.ts',
 ];
 
@@ -62,8 +62,8 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
-  it('no index.ts re-exports an adapter, so only src/app imports concrete adapters', () => {
-    const bad = all.filter((f) => f.file.endsWith('/index.ts')).flatMap((f) => f.deps.filter((d) => ADAPTERS.includes(d)).map((d) => `${f.file} -> ${d}`));
+  it('no folder index.ts re-exports an adapter, so only src/app imports concrete adapters', () => {
+    const bad = all.filter((f) => /^[^/]+\/index\.ts$/.test(f.file)).flatMap((f) => f.deps.filter((d) => ADAPTERS.includes(d)).map((d) => `${f.file} -> ${d}`));
     expect(bad).toEqual([]);
     const importers = all.filter((f) => folderOf(f.file) !== 'app').flatMap((f) =>
       f.deps.filter((d) => ADAPTERS.includes(d) && folderOf(d) !== folderOf(f.file)).map((d) => `${f.file} -> ${d}`));
@@ -92,10 +92,14 @@ describe('architecture', () => {
     }
   });
 
-  it('adapters depend on ports, never on another adapter: the gRPC speech client knows nothing of the modem voice', () => {
-    const client = all.filter((f) => /^speech\/(grpc-[a-z]+|channel-pool|audio-replay)\.ts$/.test(f.file));
-    expect(client.length).toBe(6);
-    const bad = client.flatMap((f) => f.deps.filter((d) => d.startsWith('speech/modem/') || d === 'speech/reference-server.ts').map((d) => `${f.file} -> ${d}`));
+  it('speech adapters depend on ports, never on another adapter or the server: the gRPC client knows nothing of the modem voice', () => {
+    const adapterOf = (p: string) => /^speech\/adapters\/([^/]+)\//.exec(p)?.[1];
+    const clients = all.filter((f) => adapterOf(f.file));
+    expect(clients.length).toBeGreaterThanOrEqual(6);
+    const bad = clients.flatMap((f) =>
+      f.deps
+        .filter((d) => d.startsWith('speech/modem/') || d.startsWith('speech/server/') || (adapterOf(d) !== undefined && adapterOf(d) !== adapterOf(f.file)))
+        .map((d) => `${f.file} -> ${d}`));
     expect(bad).toEqual([]);
   });
 

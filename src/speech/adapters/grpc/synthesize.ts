@@ -1,20 +1,20 @@
 /**
- * The Synthesize side of the gRPC speech client (grpc-speech.ts): a prompt's text in, 8 kHz PCM
+ * The Synthesize side of the gRPC speech client (index.ts): a prompt's text in, 8 kHz PCM
  * out, on one server stream. synthesize() picks the connection and re-asks on another when one
  * is lost before any audio; synthesizeOn() is one call on one connection. The plumbing both
- * sides share is in grpc-calls.ts.
+ * sides share is in calls.ts.
  */
 import type { Client } from '@grpc/grpc-js';
-import { SpeechError } from '../core/index.js';
-import { broken, EventQueue, fromStatus, isServiceError, lostConnection, pipe, Reconnects, silent, type Ctx } from './grpc-calls.js';
-import { SAMPLE_RATE_HZ, type SynthesizeRequest } from './ports.js';
-import { linear16ToPcm, speechService } from './speech-contract.js';
-import type { SynthesizeResponseMsg } from './speech-contract.js';
+import { SpeechError } from '../../../core/index.js';
+import { broken, EventQueue, fromStatus, isServiceError, lostConnection, pipe, Reconnects, silent, type Ctx } from './calls.js';
+import { SAMPLE_RATE_HZ, type SynthesizeRequest } from '../../ports.js';
+import { linear16ToPcm, speechService } from '../../contract.js';
+import type { SynthesizeResponseMsg } from '../../contract.js';
 
 /**
  * Speaks req.text. A stream that loses its connection before any audio is asked again on
  * another connection (at most MAX_RECONNECTS times, within deadlineMs: Reconnects in
- * grpc-calls.ts); one that loses it mid-speech fails, since a second synthesis need not give the
+ * calls.ts); one that loses it mid-speech fails, since a second synthesis need not give the
  * same audio to resume from.
  */
 export async function* synthesize(ctx: Ctx, req: SynthesizeRequest, signal?: AbortSignal): AsyncGenerator<Int16Array> {
@@ -69,7 +69,7 @@ async function* synthesizeOn(ctx: Ctx, client: Client, req: SynthesizeRequest, s
     clearTimeout(timer);
     timer = setTimeout(() => {
       timedOut = true;
-      queue.fail(silent(ctx, 'TTS_UNAVAILABLE', 'Synthesize', 'sent no audio', req.callId));
+      queue.fail(silent(ctx, 'tts', 'Synthesize', 'sent no audio', req.callId));
       stop();
     }, ctx.deadlineMs);
   };
@@ -87,7 +87,7 @@ async function* synthesizeOn(ctx: Ctx, client: Client, req: SynthesizeRequest, s
       arm();
       if (audio.length > 0) queue.push(linear16ToPcm(audio));
     },
-    (err) => (cancelled || timedOut ? null : fromStatus(ctx, 'TTS_UNAVAILABLE', 'Synthesize', err, req.callId)),
+    (err) => (cancelled || timedOut ? null : fromStatus(ctx, 'tts', 'Synthesize', err, req.callId)),
   );
   signal?.addEventListener('abort', stop, { once: true });
   arm();

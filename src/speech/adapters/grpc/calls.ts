@@ -1,5 +1,5 @@
 /**
- * What the Synthesize and Recognize calls share (grpc-synthesize.ts, grpc-recognize.ts): the
+ * What the Synthesize and Recognize calls share (synthesize.ts, recognize.ts): the
  * context a connection gives each call, what an engine's status means (STATUS_FAILURE,
  * lostConnection()), the SpeechErrors built from it, the budget for re-opening a lost stream
  * (Reconnects), and the queue that turns grpc-js stream events into an async iterator.
@@ -10,11 +10,10 @@
 import { status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
-import { SpeechError } from '../core/index.js';
-import type { ErrorCode } from '../core/index.js';
+import { SpeechError } from '../../../core/index.js';
 import type { ChannelPool } from './channel-pool.js';
 
-/** The connection's counters (connectSpeech().stats(); grpc-speech.ts re-exports the type). */
+/** The connection's counters (connectSpeech().stats(); index.ts re-exports the type). */
 export interface SpeechStats {
   /** RST_STREAMs zvonar sent: Synthesize stopped early, Recognize broken or not finished by the engine */
   resets: number;
@@ -100,13 +99,15 @@ export class Reconnects {
   }
 }
 
-export function fromStatus(ctx: Ctx, unavailable: ErrorCode, rpc: string, err: ServiceError, callId: string | undefined): SpeechError {
+/** Which half of the engine a call used: recognition or synthesis. */
+export type SpeechSide = 'asr' | 'tts';
+
+export function fromStatus(ctx: Ctx, side: SpeechSide, rpc: string, err: ServiceError, callId: string | undefined): SpeechError {
   const failure = lostConnection(err) ? 'unavailable' : (STATUS_FAILURE.get(err.code) ?? 'protocol');
   const name = status[err.code] ?? String(err.code);
-  const where = { address: ctx.address, callId };
+  const where = { address: ctx.address, callId, side };
   if (failure === 'unavailable') {
-    const who = unavailable === 'TTS_UNAVAILABLE' ? 'TTS' : 'ASR';
-    return new SpeechError(unavailable, `${who} ${ctx.address} unreachable: ${rpc} ended ${name}: ${err.details}`, where, {
+    return new SpeechError('SPEECH_UNAVAILABLE', `${side.toUpperCase()} ${ctx.address} unreachable: ${rpc} ended ${name}: ${err.details}`, where, {
       permanent: false,
       cause: err,
       hint: `is the speech engine running and listening at ${ctx.address}?`,
@@ -124,9 +125,8 @@ export function broken(ctx: Ctx, rpc: string, why: string, callId: string | unde
   });
 }
 
-export function silent(ctx: Ctx, code: ErrorCode, rpc: string, what: string, callId: string | undefined): SpeechError {
-  const who = code === 'TTS_UNAVAILABLE' ? 'TTS' : 'ASR';
-  return new SpeechError(code, `${who} ${ctx.address} unreachable: ${rpc} ${what} within ${ctx.deadlineMs} ms`, { address: ctx.address, callId }, {
+export function silent(ctx: Ctx, side: SpeechSide, rpc: string, what: string, callId: string | undefined): SpeechError {
+  return new SpeechError('SPEECH_UNAVAILABLE', `${side.toUpperCase()} ${ctx.address} unreachable: ${rpc} ${what} within ${ctx.deadlineMs} ms`, { address: ctx.address, callId, side }, {
     permanent: false,
     hint: `is the speech engine running and listening at ${ctx.address}?`,
   });

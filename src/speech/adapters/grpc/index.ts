@@ -3,11 +3,11 @@
  * proto/zvonar/speech/v1/speech.proto, giving the Tts and Asr ports. This is an adapter: only
  * src/app imports it.
  *
- *   grpc-synthesize.ts  Synthesize: a server stream per prompt; asked again if its connection
+ *   synthesize.ts  Synthesize: a server stream per prompt; asked again if its connection
  *                       is lost before any audio
- *   grpc-recognize.ts   Recognize: a bidi stream per listen; re-opened, its audio replayed, if
+ *   recognize.ts   Recognize: a bidi stream per listen; re-opened, its audio replayed, if
  *                       its connection is lost
- *   grpc-calls.ts       what both share: the call context, status -> SpeechError, the re-open
+ *   calls.ts       what both share: the call context, status -> SpeechError, the re-open
  *                       budget, the event queue
  *   channel-pool.ts     the HTTP/2 connections the streams take in turn
  *
@@ -15,19 +15,19 @@
  */
 import { Metadata } from '@grpc/grpc-js';
 import { ChannelPool } from './channel-pool.js';
-import { broken, fromStatus, type Ctx, type SpeechStats } from './grpc-calls.js';
-import { GrpcAsrStream } from './grpc-recognize.js';
-import { synthesize } from './grpc-synthesize.js';
-import type { Asr, SpeechCapabilities, Tts } from './ports.js';
-import { speechService } from './speech-contract.js';
+import { broken, fromStatus, type Ctx, type SpeechStats } from './calls.js';
+import { GrpcAsrStream } from './recognize.js';
+import { synthesize } from './synthesize.js';
+import type { Asr, SpeechCapabilities, Tts } from '../../ports.js';
+import { speechService } from '../../contract.js';
 
-export type { SpeechStats } from './grpc-calls.js';
+export type { SpeechStats } from './calls.js';
 
 /** A connection to one speech engine that implements proto/zvonar/speech/v1/speech.proto. */
 export interface SpeechConnection {
   tts: Tts;
   asr: Asr;
-  /** The engine's own report. Rejects with SpeechError('ASR_UNAVAILABLE' (there is no code for both halves) | 'SPEECH_PROTOCOL'). */
+  /** The engine's own report. Rejects with SpeechError('SPEECH_UNAVAILABLE' (there is no code for both halves) | 'SPEECH_PROTOCOL'). */
   capabilities(): Promise<SpeechCapabilities>;
   /** Closes the channels: calls already open run to their end, new ones fail. Idempotent. */
   close(): void;
@@ -77,7 +77,7 @@ export function connectSpeech(address: string, opts: ConnectSpeechOptions = {}):
           new Metadata(),
           { deadline: Date.now() + deadlineMs },
           (err, res) => {
-            if (err) return reject(fromStatus(ctx, 'ASR_UNAVAILABLE', 'GetCapabilities', err, undefined));
+            if (err) return reject(fromStatus(ctx, 'asr', 'GetCapabilities', err, undefined));
             if (!res || typeof res.engine !== 'string' || !Array.isArray(res.languages)) {
               return reject(broken(ctx, 'GetCapabilities', 'Capabilities without engine or languages', undefined));
             }

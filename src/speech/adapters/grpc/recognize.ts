@@ -1,21 +1,21 @@
 /**
- * The Recognize side of the gRPC speech client (grpc-speech.ts): one AsrStream per listen, on one
+ * The Recognize side of the gRPC speech client (index.ts): one AsrStream per listen, on one
  * bidi stream, or on a few when connections are lost.
  *
  *   write() -> WRITE_SAMPLES messages (idleFlush: after IDLE_FLUSH_MS) -> AudioReplay -> call
  *   the call's responses -> #toEvent() -> drop repeats -> EventQueue -> events()
  *   end() / cancel() -> half-close; the engine finishes, or FINISH_GRACE_MS later a reset
  *
- * The plumbing it shares with Synthesize is in grpc-calls.ts.
+ * The plumbing it shares with Synthesize is in calls.ts.
  */
 import { connectivityState } from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import { AudioReplay } from './audio-replay.js';
-import { broken, EventQueue, fromStatus, lostConnection, Reconnects, silent, type Ctx } from './grpc-calls.js';
-import { SAMPLE_RATE_HZ, type AsrEvent, type AsrStream, type RecognizeOptions } from './ports.js';
-import { pcmToLinear16, speechService } from './speech-contract.js';
-import type { RecognizeRequestMsg, RecognizeResponseMsg } from './speech-contract.js';
+import { broken, EventQueue, fromStatus, lostConnection, Reconnects, silent, type Ctx } from './calls.js';
+import { SAMPLE_RATE_HZ, type AsrEvent, type AsrStream, type RecognizeOptions } from '../../ports.js';
+import { pcmToLinear16, speechService } from '../../contract.js';
+import type { RecognizeRequestMsg, RecognizeResponseMsg } from '../../contract.js';
 
 /** Audio a re-opened Recognize stream may replay: the longest answer a listen waits for (15 s) and some. */
 const REPLAY_MAX_SAMPLES = 20 * SAMPLE_RATE_HZ;
@@ -216,7 +216,7 @@ export class GrpcAsrStream implements AsrStream {
     this.#watchdog = setTimeout(() => {
       if (this.#state === 'done' || call !== this.#call) return;
       if (client.getChannel().getConnectivityState(false) === connectivityState.READY) return;
-      this.#queue.fail(silent(this.#ctx, 'ASR_UNAVAILABLE', 'Recognize', 'could not connect', o.callId));
+      this.#queue.fail(silent(this.#ctx, 'asr', 'Recognize', 'could not connect', o.callId));
       this.#reset();
     }, this.#ctx.deadlineMs);
     this.#watchdog.unref();
@@ -229,7 +229,7 @@ export class GrpcAsrStream implements AsrStream {
       return;
     }
     this.#settle();
-    if (failure && !this.#cancelled) this.#queue.fail(fromStatus(this.#ctx, 'ASR_UNAVAILABLE', 'Recognize', failure, this.#opts.callId));
+    if (failure && !this.#cancelled) this.#queue.fail(fromStatus(this.#ctx, 'asr', 'Recognize', failure, this.#opts.callId));
     else this.#queue.close();
   }
 

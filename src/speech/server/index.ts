@@ -1,13 +1,13 @@
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { ServerDuplexStream, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
-import { SpeechError } from '../core/index.js';
-import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../media/index.js';
-import { MAX_PAYLOAD_BYTES } from './modem/bell202.js';
-import { SAMPLE_RATE_HZ } from './ports.js';
-import { ModemListener } from './modem/fsk-decoder.js';
-import type { ModemEvent } from './modem/fsk-decoder.js';
-import { modemSpeak } from './modem/fsk-encoder.js';
-import { linear16ToPcm, pcmToLinear16, speechService } from './speech-contract.js';
+import { SpeechError } from '../../core/index.js';
+import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../../media/index.js';
+import { MAX_PAYLOAD_BYTES } from '../modem/bell202.js';
+import { SAMPLE_RATE_HZ } from '../ports.js';
+import { ModemListener } from '../modem/fsk-decoder.js';
+import type { ModemEvent } from '../modem/fsk-decoder.js';
+import { modemSpeak } from '../modem/fsk-encoder.js';
+import { linear16ToPcm, pcmToLinear16, speechService } from '../contract.js';
 import type {
   AudioFormatMsg,
   CapabilitiesMsg,
@@ -17,7 +17,7 @@ import type {
   RecognizeResponseMsg,
   SynthesizeRequestMsg,
   SynthesizeResponseMsg,
-} from './speech-contract.js';
+} from '../contract.js';
 
 /**
  * The reference speech engine: proto/zvonar/speech/v1/speech.proto served over real gRPC, with
@@ -71,7 +71,7 @@ const CAPABILITIES: CapabilitiesMsg = {
 
 /**
  * Starts the reference engine on host:port (default 127.0.0.1:0, any free port).
- * Rejects with SpeechError('ASR_UNAVAILABLE') when the address cannot be bound.
+ * Rejects with SpeechError('SPEECH_UNAVAILABLE') when the address cannot be bound.
  */
 export async function startReferenceSpeechServer(opts: { host?: string; port?: number } = {}): Promise<ReferenceSpeechServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -86,7 +86,7 @@ export async function startReferenceSpeechServer(opts: { host?: string; port?: n
     server.bindAsync(hostPort, ServerCredentials.createInsecure(), (err, bound) => {
       if (err) {
         reject(
-          new SpeechError('ASR_UNAVAILABLE', `reference speech server cannot listen on ${hostPort}: ${err.message}`, { address: hostPort }, {
+          new SpeechError('SPEECH_UNAVAILABLE', `reference speech server cannot listen on ${hostPort}: ${err.message}`, { address: hostPort }, {
             permanent: false,
             cause: err,
             hint: 'pick a free port, or 0 for any',
