@@ -40,8 +40,11 @@ export async function hear(call: CallScope, o: { hints: string[]; silenceMs: num
         clock.clearTimeout(timer);
         // an answer that runs on is cut, and what was said so far is still heard (end(), not cancel())
         timer = clock.setTimeout(() => stream.end(), MAX_UTTERANCE_MS);
-      } else {
+      } else if (ev.type === 'final') {
         return { kind: 'said', text: ev.text, confidence: ev.confidence };
+      } else if (ev.type === 'no-match') {
+        // speech outside the step's grammar: heard, understood as nothing the step expects
+        return { kind: 'said', text: '', confidence: ev.confidence };
       }
     }
   } finally {

@@ -22,6 +22,7 @@ export interface RecognitionConfigMsg {
   hints: string[];
   callId: string;
   interimResults: boolean;
+  grammar: { phrases: string[] } | null;
 }
 
 export interface RecognizeRequestMsg {
@@ -41,12 +42,21 @@ export interface RecognitionResultMsg {
   isFinal: boolean;
   startOffsetMs: number;
   endOffsetMs: number;
+  words: { word: string; startOffsetMs: number; endOffsetMs: number }[];
+  language: string;
+}
+
+export interface NoMatchMsg {
+  startOffsetMs: number;
+  endOffsetMs: number;
+  confidence: number;
 }
 
 export interface RecognizeResponseMsg {
   event?: SpeechEventMsg | null;
   result?: RecognitionResultMsg | null;
-  response?: 'event' | 'result';
+  noMatch?: NoMatchMsg | null;
+  response?: 'event' | 'result' | 'noMatch';
 }
 
 export interface SynthesizeRequestMsg {
@@ -55,6 +65,8 @@ export interface SynthesizeRequestMsg {
   voice: string;
   format: AudioFormatMsg | null;
   callId: string;
+  ssml: boolean;
+  rate: number;
 }
 
 export interface SynthesizeResponseMsg {
@@ -72,12 +84,25 @@ export interface CapabilitiesMsg {
   streamingRecognize: boolean;
   streamingSynthesize: boolean;
   interimResults: boolean;
+  grammar: boolean;
+  maxConcurrentStreams: number;
+  voiceInfo: { name: string; language: string }[];
+  ssml: boolean;
+}
+
+export type HealthRequestMsg = Record<string, never>;
+
+export interface HealthStatusMsg {
+  serving: boolean;
+  streamsInUse: number;
+  maxConcurrentStreams: number;
 }
 
 export interface SpeechMethods {
   Recognize: MethodDefinition<RecognizeRequestMsg, RecognizeResponseMsg>;
   Synthesize: MethodDefinition<SynthesizeRequestMsg, SynthesizeResponseMsg>;
   GetCapabilities: MethodDefinition<GetCapabilitiesRequestMsg, CapabilitiesMsg>;
+  Health: MethodDefinition<HealthRequestMsg, HealthStatusMsg>;
 }
 
 const SERVICE = 'zvonar.speech.v1.Speech';

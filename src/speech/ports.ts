@@ -4,11 +4,19 @@
  */
 export const SAMPLE_RATE_HZ = 8000;
 export interface SynthesizeRequest {
+  /** plain text, or SSML when it starts with <speak> (the subset in speech.proto: break, say-as, prosody rate) */
   text: string;
   /** BCP 47, e.g. ru-RU, en-US */
   language: string;
   voice?: string;
+  /** speaking rate: 1 normal (default), 0.8 slower, 1.2 faster */
+  rate?: number;
   callId?: string;
+}
+
+/** SynthesizeRequest.text is SSML when it starts with <speak>. */
+export function isSsml(text: string): boolean {
+  return /^\s*<speak[\s>]/.test(text);
 }
 
 export interface Tts {
@@ -25,15 +33,35 @@ export interface RecognizeOptions {
   language: string;
   /** Phrases the dialog expects; engines that can bias recognition use them. */
   hints?: string[];
+  /**
+   * A closed grammar: the only phrases the listen step can act on. An engine that supports
+   * grammars answers one of them or 'no-match' (never a forced match); others take them as hints.
+   */
+  grammar?: string[];
+  /** ask for 'interim' events while the callee speaks (engines that cannot just send finals) */
+  interim?: boolean;
   callId?: string;
+}
+
+/** A recognised word and where it lies, in ms of the stream's audio. */
+export interface WordTiming {
+  word: string;
+  startMs: number;
+  endMs: number;
 }
 
 /** Offsets (atMs) count milliseconds of audio from the first sample written to the stream. */
 export type AsrEvent =
   /** The engine hears speech start (used for barge-in and for timing). */
   | { type: 'speech-start'; atMs: number }
+  /** The utterance ended (trailing silence reached); its final or no-match follows. */
+  | { type: 'speech-end'; atMs: number }
+  /** What is heard so far of an utterance still going on; a later interim or final replaces it. */
+  | { type: 'interim'; text: string; atMs: number }
   /** A finished utterance; atMs is where it ended, confidence runs from 0 to 1. */
-  | { type: 'final'; text: string; confidence: number; atMs: number };
+  | { type: 'final'; text: string; confidence: number; atMs: number; startMs?: number; words?: WordTiming[] }
+  /** Speech was heard but none of the grammar's phrases was said (only with a grammar). */
+  | { type: 'no-match'; atMs: number; confidence: number };
 
 /** One recognition stream: audio goes in with write(), events come out of events(). */
 export interface AsrStream {
@@ -65,6 +93,39 @@ export interface SpeechCapabilities {
   engine: string;
   /** BCP 47 tags; the single entry '*' means any language. */
   languages: string[];
+  /** voices the engine speaks (empty: one voice, or it does not say) */
+  voices: string[];
   streamingRecognize: boolean;
   streamingSynthesize: boolean;
+  /** it honours RecognizeOptions.grammar (answers 'no-match' outside it) */
+  grammar: boolean;
+  /** it sends 'interim' events when asked */
+  interim: boolean;
+  /** streams (recognition + synthesis) it serves at once across all its clients; null: it does not say */
+  maxStreams: number | null;
+}
+
+/** How loaded the engine is now, across every client (Health in speech.proto). */
+export interface SpeechHealth {
+  serving: boolean;
+  /** streams open now, from every process */
+  streamsInUse: number;
+  maxStreams: number | null;
+}
+
+/**
+ * One speech engine as zvonar uses it: an adapter (adapters/<engine>/) gives one of these. An
+ * engine may do recognition, synthesis or both.
+ */
+export interface SpeechEngine {
+  /** for logs and metrics: "reference", "yandex", "tinkoff", "vosk" */
+  readonly name: string;
+  readonly tts?: Tts;
+  readonly asr?: Asr;
+  /** Rejects with SpeechError('SPEECH_UNAVAILABLE' | 'SPEECH_PROTOCOL'). */
+  capabilities(): Promise<SpeechCapabilities>;
+  /** Current load; engines that cannot tell answer from capabilities with streamsInUse counted by this client. */
+  health(): Promise<SpeechHealth>;
+  /** Closes connections: open streams run to their end. Idempotent. */
+  close(): void;
 }

@@ -75,7 +75,7 @@ describe('reference speech server over gRPC', () => {
     for (let at = 0; at < audio.length; at += 160) stream.write(audio.subarray(at, at + 160));
     stream.end();
     const events = await collect(stream.events());
-    expect(events.map((e) => e.type)).toEqual(['speech-start', 'final']);
+    expect(events.map((e) => e.type)).toEqual(['speech-start', 'final', 'speech-end']);
     expect(events[0]).toEqual({ type: 'speech-start', atMs: 0 });
     const final = events[1] as Extract<AsrEvent, { type: 'final' }>;
     expect(final).toMatchObject({ text: RU, confidence: 1 });
@@ -97,7 +97,7 @@ describe('reference speech server over gRPC', () => {
 
   it('capabilities() reports the modem engine: any language, streaming both ways', async () => {
     const caps = await speech.capabilities();
-    expect(caps).toEqual({ engine: expect.stringContaining('modem'), languages: ['*'], streamingRecognize: true, streamingSynthesize: true });
+    expect(caps).toMatchObject({ engine: expect.stringContaining('modem'), languages: ['*'], streamingRecognize: true, streamingSynthesize: true });
   });
 
   it('synthesize() stops without error when its signal aborts, and the server stays usable', async () => {
@@ -134,7 +134,7 @@ describe('reference speech server over gRPC', () => {
     { name: 'sample rate 16000', requests: [{ config: cfg({ encoding: 'LINEAR16', sampleRateHz: 16000 }) }], details: /sample_rate_hz 16000 is not supported/ },
     { name: 'unspecified encoding', requests: [{ config: cfg({ encoding: 'ENCODING_UNSPECIFIED', sampleRateHz: 8000 }) }], details: /encoding ENCODING_UNSPECIFIED is not supported/ },
     { name: 'an unknown encoding number', requests: [{ config: cfg({ encoding: 9, sampleRateHz: 8000 }) }], details: /encoding 9 is not supported/ },
-    { name: 'no format', requests: [{ config: { language: 'ru-RU', format: null, hints: [], callId: '', interimResults: false } }], details: /config.format is missing/ },
+    { name: 'no format', requests: [{ config: { language: 'ru-RU', format: null, hints: [], callId: '', interimResults: false, grammar: null } }], details: /config.format is missing/ },
     {
       name: 'an odd-length LINEAR16 chunk',
       requests: [{ config: cfg(LINEAR16_8K) }, { audio: Buffer.alloc(321) }],
@@ -164,6 +164,8 @@ describe('reference speech server over gRPC', () => {
           voice: '',
           format: { encoding, sampleRateHz: 8000 },
           callId: '',
+          ssml: false,
+          rate: 0,
         });
         const chunks = await collect<{ audio: Uint8Array }>(call);
         expect(chunks[0]!.audio.length).toBe(800);
@@ -233,5 +235,5 @@ describe('speech client against an unreachable engine', () => {
 });
 
 function cfg(format: AudioFormatMsg): RecognitionConfigMsg {
-  return { language: 'ru-RU', format, hints: [], callId: '', interimResults: false };
+  return { language: 'ru-RU', format, hints: [], callId: '', interimResults: false, grammar: null };
 }

@@ -67,6 +67,10 @@ const CAPABILITIES: CapabilitiesMsg = {
   streamingRecognize: true,
   streamingSynthesize: true,
   interimResults: false,
+  grammar: false,
+  maxConcurrentStreams: 0,
+  voiceInfo: [],
+  ssml: false,
 };
 
 /**
@@ -176,6 +180,8 @@ function toResponse(ev: ModemEvent): RecognizeResponseMsg {
           isFinal: true,
           startOffsetMs: samplesToMs(ev.startSample),
           endOffsetMs: samplesToMs(ev.endSample),
+          words: [],
+          language: '',
         },
       };
   }

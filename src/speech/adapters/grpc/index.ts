@@ -84,8 +84,12 @@ export function connectSpeech(address: string, opts: ConnectSpeechOptions = {}):
             resolve({
               engine: res.engine,
               languages: [...res.languages],
+              voices: [...(res.voices ?? [])],
               streamingRecognize: res.streamingRecognize === true,
               streamingSynthesize: res.streamingSynthesize === true,
+              grammar: res.grammar === true,
+              interim: res.interimResults === true,
+              maxStreams: res.maxConcurrentStreams > 0 ? res.maxConcurrentStreams : null,
             });
           },
         );

@@ -205,7 +205,8 @@ export class GrpcAsrStream implements AsrStream {
         format: { encoding: 'LINEAR16', sampleRateHz: SAMPLE_RATE_HZ },
         hints: o.hints ?? [],
         callId: o.callId ?? '',
-        interimResults: false,
+        interimResults: o.interim === true,
+        grammar: o.grammar && o.grammar.length > 0 ? { phrases: o.grammar } : null,
       },
     });
     for (const audio of this.#replay.chunks()) call.write({ audio });
@@ -260,6 +261,8 @@ export class GrpcAsrStream implements AsrStream {
     if (ev.type === 'speech-start') {
       if (this.#inSpeech) return;
       this.#inSpeech = true;
+    } else if (ev.type === 'speech-end' || ev.type === 'interim') {
+      if (ev.atMs <= this.#lastFinalAtMs) return;
     } else {
       if (ev.atMs <= this.#lastFinalAtMs) return;
       this.#inSpeech = false;
@@ -271,7 +274,7 @@ export class GrpcAsrStream implements AsrStream {
 
   /**
    * An event with offsets from the stream's first sample, null for what zvonar does not use
-   * (SPEECH_END, interim results, unknown event types), or why it breaks the contract.
+   * (interim results it did not ask for, unknown event types), or why it breaks the contract.
    */
   #toEvent(res: RecognizeResponseMsg): AsrEvent | null | string {
     const base = Math.round(this.#baseSample / SAMPLES_PER_MS);
@@ -279,16 +282,31 @@ export class GrpcAsrStream implements AsrStream {
       const { type, offsetMs } = res.event;
       if (type === 'TYPE_UNSPECIFIED') return 'a SpeechEvent without a type';
       if (type === 'SPEECH_START') return { type: 'speech-start', atMs: base + offsetMs };
+      if (type === 'SPEECH_END') return { type: 'speech-end', atMs: base + offsetMs };
       return null;
     }
     if (res.response === 'result' && res.result) {
       const r = res.result;
-      if (!r.isFinal) return null;
+      if (r.endOffsetMs < r.startOffsetMs) return `end_offset_ms ${r.endOffsetMs} before start_offset_ms ${r.startOffsetMs}`;
+      if (!r.isFinal) return this.#opts.interim === true ? { type: 'interim', text: r.transcript, atMs: base + r.endOffsetMs } : null;
       if (r.transcript === '') return 'a final RecognitionResult with an empty transcript';
       if (!(r.confidence >= 0 && r.confidence <= 1)) return `confidence ${r.confidence} outside 0..1`;
-      if (r.endOffsetMs < r.startOffsetMs) return `end_offset_ms ${r.endOffsetMs} before start_offset_ms ${r.startOffsetMs}`;
-      return { type: 'final', text: r.transcript, confidence: r.confidence, atMs: base + r.endOffsetMs };
+      const words = (r.words ?? []).map((w) => ({ word: w.word, startMs: base + w.startOffsetMs, endMs: base + w.endOffsetMs }));
+      return {
+        type: 'final',
+        text: r.transcript,
+        confidence: r.confidence,
+        atMs: base + r.endOffsetMs,
+        startMs: base + r.startOffsetMs,
+        ...(words.length > 0 ? { words } : {}),
+      };
     }
-    return 'a RecognizeResponse with neither event nor result';
+    if (res.response === 'noMatch' && res.noMatch) {
+      const n = res.noMatch;
+      if (n.endOffsetMs < n.startOffsetMs) return `no_match end_offset_ms ${n.endOffsetMs} before start_offset_ms ${n.startOffsetMs}`;
+      if (!(n.confidence >= 0 && n.confidence <= 1)) return `no_match confidence ${n.confidence} outside 0..1`;
+      return { type: 'no-match', atMs: base + n.endOffsetMs, confidence: n.confidence };
+    }
+    return 'a RecognizeResponse with neither event, result nor no_match';
   }
 }

@@ -7,7 +7,7 @@
 import type { Client } from '@grpc/grpc-js';
 import { SpeechError } from '../../../core/index.js';
 import { broken, EventQueue, fromStatus, isServiceError, lostConnection, pipe, Reconnects, silent, type Ctx } from './calls.js';
-import { SAMPLE_RATE_HZ, type SynthesizeRequest } from '../../ports.js';
+import { isSsml, SAMPLE_RATE_HZ, type SynthesizeRequest } from '../../ports.js';
 import { linear16ToPcm, speechService } from '../../contract.js';
 import type { SynthesizeResponseMsg } from '../../contract.js';
 
@@ -47,6 +47,8 @@ async function* synthesizeOn(ctx: Ctx, client: Client, req: SynthesizeRequest, s
     voice: req.voice ?? '',
     format: { encoding: 'LINEAR16', sampleRateHz: SAMPLE_RATE_HZ },
     callId: req.callId ?? '',
+    ssml: isSsml(req.text),
+    rate: req.rate ?? 0,
   });
   let cancelled = false;
   let finished = false;
