@@ -5,11 +5,11 @@ import { percentile, speechLoad } from '../../bench/speech-capacity.js';
 import { connectSpeech } from '../../src/speech/adapters/grpc/index.js';
 import type { SpeechConnection } from '../../src/speech/adapters/grpc/index.js';
 import { startReferenceSpeechServer } from '../../src/speech/server/index.js';
-import type { ReferenceSpeechServer } from '../../src/speech/server/index.js';
+import type { SpeechServer } from '../../src/speech/server/index.js';
 import { modemSpeak } from '../../src/speech/index.js';
 import type { AsrEvent, AsrStream } from '../../src/speech/index.js';
 
-let server: ReferenceSpeechServer;
+let server: SpeechServer;
 
 beforeAll(async () => {
   server = await startReferenceSpeechServer();

@@ -6,7 +6,7 @@ import { SpeechError } from '../../src/core/index.js';
 import { connectSpeech } from '../../src/speech/adapters/grpc/index.js';
 import type { SpeechConnection } from '../../src/speech/adapters/grpc/index.js';
 import { startReferenceSpeechServer } from '../../src/speech/server/index.js';
-import type { ReferenceSpeechServer } from '../../src/speech/server/index.js';
+import type { SpeechServer } from '../../src/speech/server/index.js';
 import { modemSpeak } from '../../src/speech/index.js';
 import type { AsrEvent } from '../../src/speech/index.js';
 import { encodeAlaw as alawEncode, encodeUlaw as ulawEncode } from '../../src/media/index.js';
@@ -16,7 +16,7 @@ import type { AudioFormatMsg, RecognitionConfigMsg, RecognizeRequestMsg, Recogni
 const RU = 'Добрый день! Вы записаны на приём завтра в 9:40. Вам удобно?';
 const LINEAR16_8K: AudioFormatMsg = { encoding: 'LINEAR16', sampleRateHz: 8000 };
 
-let server: ReferenceSpeechServer;
+let server: SpeechServer;
 let speech: SpeechConnection;
 
 beforeAll(async () => {

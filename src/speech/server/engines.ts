@@ -29,6 +29,13 @@ export interface VoiceEngine {
   readonly name: string;
   readonly voices: readonly VoiceInfo[];
   /**
+   * true: the engine carries the characters as given (the modem voice), so the server writes
+   * nothing out as words and takes no SSML.
+   */
+  readonly verbatim?: boolean;
+  /** A reason this text cannot be spoken by this engine (too long for it...), or null. */
+  check?(text: string): string | null;
+  /**
    * Speaks plain text (already normalised: numbers, dates and times written out as words) as
    * 8 kHz PCM chunks, the first as soon as the engine has it. Stops when signal aborts. Throws
    * an Error naming the engine when the engine fails.
