@@ -58,7 +58,7 @@ const ms = (sample: number): number => Math.round(sample / SAMPLES_PER_MS);
 /** One WebSocket of a stream. */
 class Connection {
   readonly ws: WebSocket;
-  readonly openedAt = performance.now();
+  readonly startedAt = performance.now();
   opened = false;
   /** The stream's sample index of the connection's first sample: its word times start there. */
   base = 0;
@@ -319,7 +319,7 @@ export class VoskAsrStream implements AsrStream {
   #due(): number | null {
     const c = this.#conn;
     const limit = this.#cancelled ? Math.max(FINISH_GRACE_MS, this.#ctx.deadlineMs) : this.#ctx.deadlineMs;
-    if (!c.opened) return c.openedAt + limit;
+    if (!c.opened) return c.startedAt + limit;
     const oldest = c.awaiting[0];
     return oldest ? oldest.at + limit : null;
   }
