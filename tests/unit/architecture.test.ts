@@ -25,6 +25,8 @@ const ADAPTERS = [
   'speech/adapters/grpc/synthesize.ts',
   'speech/adapters/grpc/recognize.ts',
   'speech/adapters/grpc/calls.ts',
+  'speech/adapters/vosk/index.ts',
+  'speech/adapters/vosk/recognize.ts',
   'sim/sim-network.ts',
 ];
 
