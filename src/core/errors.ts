@@ -144,7 +144,7 @@ export class SlotTakenError extends ZvonarError {
   }
 }
 
-/** Dates, times and numbers have no words here for this language (src/dialog/spoken.ts). */
+/** Dates, times and numbers have no words here for this language (src/core/spoken.ts). */
 export class UnsupportedLanguageError extends ZvonarError {
   readonly language: string;
   constructor(language: string, supported: readonly string[], where: ErrorWhere = {}) {
