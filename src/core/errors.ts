@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   ASR_UNAVAILABLE: 'the speech recognition server cannot be reached',
   TTS_UNAVAILABLE: 'the speech synthesis server cannot be reached',
   SPEECH_PROTOCOL: 'a speech server sent or received a message that breaks the contract',
+  SSML_INVALID: 'a synthesis request\'s SSML is malformed or uses an element or attribute outside the supported subset',
+  PRONUNCIATION_INVALID: 'a pronunciation dictionary file is not valid YAML or does not match its schema',
   HTTP_UNAVAILABLE: 'the HTTP port (/metrics, /healthz) cannot be bound',
   USAGE: 'the command line names an unknown command or option, or lacks an argument',
   INTERNAL: 'an unexpected error inside the engine',
