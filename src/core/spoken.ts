@@ -270,6 +270,11 @@ const EN_MONTHS_RE = EN_MONTH.join('|');
 /** a run of at least 7 digits broken by spaces, dashes or brackets, as phone numbers are written */
 const PHONE = /(?<![\p{L}\d])\+?\(?\d(?:[\s\-()]*\d){6,14}(?![\p{L}\d])/gu;
 
+/** A phone number read in its digit groups, as numbersToWords reads one in free text. */
+export function telephoneWords(written: string, language: string): string {
+  return phoneWords(written, spokenLanguage(language));
+}
+
 /** "8 (863) 200-00-00" -> "восемь, восемьсот шестьдесят три, двести, ноль ноль, ноль ноль" */
 function phoneWords(written: string, lang: Lang): string {
   const groups = written.match(/\d+/g) ?? [];
