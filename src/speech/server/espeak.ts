@@ -68,14 +68,14 @@ class EspeakEngine implements VoiceEngine {
     this.voices = voices;
   }
 
-  synthesize(text: string, opts: SynthesisOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
+  async *synthesize(text: string, opts: SynthesisOptions, signal: AbortSignal): AsyncGenerator<Int16Array> {
     if (this.#closed) throw new Error('espeak-ng: the engine is closed');
     if (!this.voices.some((v) => v.name === opts.voice)) {
       throw new Error(`espeak-ng has no voice "${opts.voice.slice(0, 40)}"; its voices: ${this.voices.map((v) => v.name).join(', ')}`);
     }
     const wpm = Math.round(Math.min(MAX_WPM, Math.max(MIN_WPM, NORMAL_WPM * opts.rate)));
     // text on stdin, not argv: a prompt may start with "-"; -b 1: the input is UTF-8
-    return childSpeech({
+    yield* childSpeech({
       engine: 'espeak-ng',
       command: this.#command,
       args: ['--stdout', '-b', '1', '-v', opts.voice, '-s', String(wpm)],

@@ -112,11 +112,11 @@ class CommandRhvoice implements VoiceEngine {
     this.voices = voices;
   }
 
-  synthesize(text: string, opts: SynthesisOptions, signal: AbortSignal): AsyncIterable<Int16Array> {
+  async *synthesize(text: string, opts: SynthesisOptions, signal: AbortSignal): AsyncGenerator<Int16Array> {
     if (this.#closed) throw new Error('RHVoice: the engine is closed');
     const v = voiceFor(this.voices, opts.voice);
     const percent = Math.round(Math.min(200, Math.max(50, 100 * opts.rate)));
-    return childSpeech({
+    yield* childSpeech({
       engine: 'RHVoice-test',
       command: 'RHVoice-test',
       args: ['-p', v.profile, '-r', String(percent), '-o', '-'],
