@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   MEDIA_UNAVAILABLE: 'no RTP port could be bound',
   SPEECH_UNAVAILABLE: 'no speech engine can recognise or speak for this call now: down, too slow, full, or its circuit is open',
   SPEECH_PROTOCOL: 'a speech server sent or received a message that breaks the contract',
+  SSML_INVALID: 'a synthesis request\'s SSML is malformed or uses an element or attribute outside the supported subset',
+  PRONUNCIATION_INVALID: 'a pronunciation dictionary file is not valid YAML or does not match its schema',
   HTTP_UNAVAILABLE: 'the HTTP port (/metrics, /healthz) cannot be bound',
   USAGE: 'the command line names an unknown command or option, or lacks an argument',
   INTERNAL: 'an unexpected error inside the engine',
@@ -143,7 +145,7 @@ export class SlotTakenError extends ZvonarError {
   }
 }
 
-/** Dates, times and numbers have no words here for this language (src/dialog/spoken.ts). */
+/** Dates, times and numbers have no words here for this language (src/core/spoken.ts). */
 export class UnsupportedLanguageError extends ZvonarError {
   readonly language: string;
   constructor(language: string, supported: readonly string[], where: ErrorWhere = {}) {

@@ -8,3 +8,4 @@ export * from './spelling.js';
 export * from './time-zone.js';
 export * from './text-file.js';
 export * from './yaml-file.js';
+export * from './spoken.js';

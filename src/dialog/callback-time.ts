@@ -1,5 +1,5 @@
 import type { CallingHours } from '../core/index.js';
-import { RU_MONTH_GEN, EN_MONTH, enClock, enOnWeekday, ruOnWeekday, spokenLanguage } from './spoken.js';
+import { RU_MONTH_GEN, EN_MONTH, enClock, enOnWeekday, ruOnWeekday, spokenLanguage } from '../core/index.js';
 import { addDays, wallTime, zonedInstant, type WallTime } from './local-time.js';
 
 /**

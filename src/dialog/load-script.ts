@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { closest, ScriptError, YamlFile } from '../core/index.js';
+import { closest, ScriptError, spokenLanguage, YamlFile } from '../core/index.js';
 import { reach, shortestCycle } from './graph.js';
 import { checkAnnouncement } from './safety.js';
 import { checkTranslation, translationFile } from './translation.js';
-import { spokenLanguage } from './spoken.js';
 import { Script, type Step } from './script-schema.js';
 import { VERBS, type AnyVerb, type ScriptView } from './verbs/index.js';
 import type { Report } from './verbs/verb.js';

@@ -1,4 +1,5 @@
-import { slotPhrase, slotWords, numbersToWords } from './spoken.js';
+import { numbersToWords } from '../core/index.js';
+import { slotPhrase, slotWords } from './slot-words.js';
 import { render, type TemplateVar } from './template.js';
 import { behaviour, FAILED, stateOf, type CallScope, type DialogContext, type DialogState, type DialogStateConfig } from './verbs/verb.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DAY_PARTS, fitToCallingHours, parseCallbackTime, type CallbackTime } from '../../src/dialog/callback-time.js';
 import { zonedInstant } from '../../src/dialog/local-time.js';
-import { numbersToWords } from '../../src/dialog/spoken.js';
+import { numbersToWords } from '../../src/core/index.js';
 import { UnsupportedLanguageError } from '../../src/core/index.js';
 
 /** Wednesday 2 December 2026, 10:00 in Moscow (UTC+3 all year, so expected times are plain ISO) */

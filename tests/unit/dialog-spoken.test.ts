@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cardinal, numbersToWords, ordinal, slotPhrase, slotWords } from '../../src/dialog/spoken.js';
-import { UnsupportedLanguageError } from '../../src/core/index.js';
+import { UnsupportedLanguageError, cardinal, numbersToWords, ordinal } from '../../src/core/index.js';
+import { slotPhrase, slotWords } from '../../src/dialog/slot-words.js';
 
 const MSK = 'Europe/Moscow';
 

@@ -1,9 +1,8 @@
-import { UnsupportedLanguageError } from '../core/index.js';
-import { wallTime } from './local-time.js';
+import { UnsupportedLanguageError } from './errors.js';
 
 /**
- * Dates, times and numbers as the patient hears them: a phrase for the transcript and screens,
- * and the same written out in words, because TTS engines read "9:40" as "девять двоеточие сорок"
+ * Dates, times and numbers as the patient hears them, written out in words (the dialog's slot
+ * phrases, src/dialog/slot-words.ts, and the speech server's text normalisation build on these), because TTS engines read "9:40" as "девять двоеточие сорок"
  * or as a ratio, and "7 декабря" in the nominative ("семь декабря").
  *
  * Russian times follow the announcer's form ("в девять сорок", "в десять ноль-ноль", "до
@@ -214,25 +213,38 @@ export function enClock(hour: number, minute: number): string {
   return `${hour % 12 || 12}:${String(minute).padStart(2, '0')} ${hour < 12 ? 'AM' : 'PM'}`;
 }
 
-/** "в понедельник, 7 декабря, в 9:40" / "on Monday, December 7 at 9:40 AM", on the clock of `timeZone` */
-export function slotPhrase(start: Date, language: string, timeZone: string): string {
+/**
+ * A calendar date in words: "восьмого декабря две тысячи двадцать шестого года" (genitive, as
+ * dates are said: "приходите восьмого декабря"), "восьмое декабря ..." (nominative, also the
+ * accusative after "на"); "December eighth, twenty twenty-six". The year is optional.
+ */
+export function dateWords(day: number, month: number, year: number | undefined, language: string, opts: { grammaticalCase?: GrammaticalCase } = {}): string {
   const lang = spokenLanguage(language);
-  const w = wallTime(start, timeZone);
-  if (lang === 'ru') return `${ruOnWeekday(w.weekday)}, ${w.day} ${RU_MONTH_GEN[w.month - 1]}, в ${w.hour}:${String(w.minute).padStart(2, '0')}`;
-  return `${enOnWeekday(w.weekday)}, ${EN_MONTH[w.month - 1]} ${w.day} at ${enClock(w.hour, w.minute)}`;
-}
-
-/** "в понедельник, седьмого декабря, в девять сорок" / "on Monday, December seventh at nine forty A M" */
-export function slotWords(start: Date, language: string, timeZone: string): string {
-  const lang = spokenLanguage(language);
-  const w = wallTime(start, timeZone);
+  if (!Number.isInteger(day) || day < 1 || day > 31 || !Number.isInteger(month) || month < 1 || month > 12) throw new RangeError(`no such date ${day}.${month}`);
+  if (year !== undefined) checkNumber(year);
   if (lang === 'ru') {
-    return `${ruOnWeekday(w.weekday)}, ${ruOrdinal(w.day, 'n', 'gen')} ${RU_MONTH_GEN[w.month - 1]}, в ${ruTimeWords(w.hour, w.minute, 'nom')}`;
+    const y = year === undefined ? '' : ` ${ruOrdinal(year, 'm', 'gen')} года`;
+    return `${ruOrdinal(day, 'n', opts.grammaticalCase ?? 'gen')} ${RU_MONTH_GEN[month - 1]}${y}`;
   }
-  return `${enOnWeekday(w.weekday)}, ${EN_MONTH[w.month - 1]} ${enOrdinal(w.day)} at ${enTimeWords(w.hour, w.minute, true)}`;
+  return `${EN_MONTH[month - 1]} ${enOrdinal(day)}${year === undefined ? '' : `, ${enYear(year)}`}`;
 }
 
-/** "девять сорок", "девять ноль пять", "десять ноль-ноль"; genitive after "до", "с": "восемнадцати ноль-ноль" */
+/** "twenty twenty-six", "nineteen oh five", "nineteen hundred", "two thousand nine" */
+function enYear(y: number): string {
+  if (y < 1100 || y > 9999 || (y >= 2000 && y < 2010)) return enCardinal(y);
+  const hi = enCardinal(Math.floor(y / 100)), lo = y % 100;
+  return lo === 0 ? `${hi} hundred` : lo < 10 ? `${hi} oh ${EN_SMALL[lo]}` : `${hi} ${enCardinal(lo)}`;
+}
+
+/**
+ * A clock time in words: "девять сорок", "девять ноль пять", "десять ноль-ноль" (genitive, after
+ * "до", "с": "восемнадцати ноль-ноль"); "nine forty A M", "ten o'clock" (24-hour unless twelveHour).
+ */
+export function clockWords(hour: number, minute: number, language: string, opts: { grammaticalCase?: GrammaticalCase; twelveHour?: boolean } = {}): string {
+  if (!Number.isInteger(hour) || hour < 0 || hour > 23 || !Number.isInteger(minute) || minute < 0 || minute > 59) throw new RangeError(`no such clock time ${hour}:${minute}`);
+  return spokenLanguage(language) === 'ru' ? ruTimeWords(hour, minute, opts.grammaticalCase ?? 'nom') : enTimeWords(hour, minute, opts.twelveHour ?? false);
+}
+
 function ruTimeWords(hour: number, minute: number, gcase: GrammaticalCase): string {
   const h = ruCardinal(hour, 'm', gcase);
   if (minute === 0) return `${h} ноль-ноль`;
@@ -257,6 +269,11 @@ const RU_MONTHS_RE = RU_MONTH_GEN.join('|');
 const EN_MONTHS_RE = EN_MONTH.join('|');
 /** a run of at least 7 digits broken by spaces, dashes or brackets, as phone numbers are written */
 const PHONE = /(?<![\p{L}\d])\+?\(?\d(?:[\s\-()]*\d){6,14}(?![\p{L}\d])/gu;
+
+/** A phone number read in its digit groups, as numbersToWords reads one in free text. */
+export function telephoneWords(written: string, language: string): string {
+  return phoneWords(written, spokenLanguage(language));
+}
 
 /** "8 (863) 200-00-00" -> "восемь, восемьсот шестьдесят три, двести, ноль ноль, ноль ноль" */
 function phoneWords(written: string, lang: Lang): string {
