@@ -62,16 +62,16 @@ class Worker {
         let msg: { ready?: boolean; fatal?: string; missing?: string };
         try { msg = JSON.parse(first); } catch { msg = { fatal: `unexpected output: ${first.slice(0, 200)}` }; }
         if (msg.ready) { this.loaded = true; resolve(); lines.on('line', (l) => this.reply(l)); return; }
-        reject(new SpeechError('ASR_UNAVAILABLE', `pocketsphinx: ${msg.fatal}`, {}, { permanent: true, hint: `install the Debian package ${msg.missing ?? 'python3-pocketsphinx'} (${HINT})` }));
+        reject(new SpeechError('SPEECH_UNAVAILABLE', `pocketsphinx: ${msg.fatal}`, {}, { permanent: true, hint: `install the Debian package ${msg.missing ?? 'python3-pocketsphinx'} (${HINT})` }));
       });
-      this.proc.on('error', (err) => reject(new SpeechError('ASR_UNAVAILABLE', `pocketsphinx: cannot run ${python}: ${err.message}`, {}, { permanent: true, hint: `install python3 and python3-pocketsphinx (${HINT})`, cause: err })));
+      this.proc.on('error', (err) => reject(new SpeechError('SPEECH_UNAVAILABLE', `pocketsphinx: cannot run ${python}: ${err.message}`, {}, { permanent: true, hint: `install python3 and python3-pocketsphinx (${HINT})`, cause: err })));
       this.proc.on('exit', (code, sig) => {
         this.dead = true;
         const why = `pocketsphinx worker ${this.proc.pid} exited (${sig ?? `code ${code}`})${stderr ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
-        reject(new SpeechError('ASR_UNAVAILABLE', why, {}, { permanent: true, hint: HINT }));
+        reject(new SpeechError('SPEECH_UNAVAILABLE', why, {}, { permanent: true, hint: HINT }));
         const job = this.job;
         this.job = null;
-        if (job) { clearTimeout(job.timer); job.reject(new SpeechError('ASR_UNAVAILABLE', `${why}; the utterance was not recognised`, {}, { permanent: false })); }
+        if (job) { clearTimeout(job.timer); job.reject(new SpeechError('SPEECH_UNAVAILABLE', `${why}; the utterance was not recognised`, {}, { permanent: false })); }
         this.onExit(this, why);
       });
     });
@@ -93,7 +93,7 @@ class Worker {
     job.timer = setTimeout(() => {
       if (this.job !== job) return;
       this.job = null;
-      job.reject(new SpeechError('ASR_UNAVAILABLE', `pocketsphinx: no result in ${timeoutMs} ms; the worker is restarted`, {}, { permanent: false }));
+      job.reject(new SpeechError('SPEECH_UNAVAILABLE', `pocketsphinx: no result in ${timeoutMs} ms; the worker is restarted`, {}, { permanent: false }));
       this.proc.kill('SIGKILL');
     }, timeoutMs);
     this.proc.stdin.write(job.line + '\n');
@@ -113,7 +113,7 @@ function wordsOf(r: Reply): RecognizedWord[] {
 
 /**
  * Starts the workers; resolves once all have loaded the model. Rejects with a SpeechError
- * (ASR_UNAVAILABLE) naming the Debian package to install when python3-pocketsphinx, the model or
+ * (SPEECH_UNAVAILABLE) naming the Debian package to install when python3-pocketsphinx, the model or
  * Python itself is missing.
  */
 export async function startPocketsphinx(opts: PocketsphinxOptions = {}): Promise<GrammarRecognizer> {
@@ -157,7 +157,7 @@ export async function startPocketsphinx(opts: PocketsphinxOptions = {}): Promise
     name: 'pocketsphinx',
     languages: Object.keys(LANGUAGES),
     async recognize(pcm, { language, grammar }, signal): Promise<UtteranceResult> {
-      if (closed) throw new SpeechError('ASR_UNAVAILABLE', 'pocketsphinx: the recogniser is closed', {}, { permanent: true });
+      if (closed) throw new SpeechError('SPEECH_UNAVAILABLE', 'pocketsphinx: the recogniser is closed', {}, { permanent: true });
       const lang = LANGUAGES[language as keyof typeof LANGUAGES];
       if (!lang) throw new SpeechError('SPEECH_PROTOCOL', `pocketsphinx: no language "${language}" (have ${Object.keys(LANGUAGES).join(', ')})`, {}, { permanent: true });
       const byNorm = new Map<string, string>();
@@ -189,7 +189,7 @@ export async function startPocketsphinx(opts: PocketsphinxOptions = {}): Promise
     async close() {
       if (closed) return;
       closed = true;
-      for (const j of queue.splice(0)) j.reject(new SpeechError('ASR_UNAVAILABLE', 'pocketsphinx: the recogniser closed', {}, { permanent: true }));
+      for (const j of queue.splice(0)) j.reject(new SpeechError('SPEECH_UNAVAILABLE', 'pocketsphinx: the recogniser closed', {}, { permanent: true }));
       await Promise.all(pool.map((w) => new Promise<void>((resolve) => {
         if (w.dead) return resolve();
         w.proc.once('exit', () => resolve());
