@@ -9,3 +9,4 @@ export * from './time-zone.js';
 export * from './text-file.js';
 export * from './yaml-file.js';
 export * from './spoken.js';
+export * from './package-file.js';
