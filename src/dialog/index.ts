@@ -8,6 +8,7 @@ export {
   intentMatcher, intentLanguage, intentProblems, BUILTIN_INTENTS, type BuiltinIntent, type IntentDefinition, type IntentLanguage, type IntentMatcher, type IntentResult,
 } from './intents/index.js';
 export { render, TEMPLATE_VARS } from './template.js';
+export { fixedPrompts } from './prompt.js';
 export { slotPhrase, slotWords } from './slot-words.js';
 export { parseCallbackTime, fitToCallingHours, callingWindows, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';
 export { stepIntents } from './step-intents.js';

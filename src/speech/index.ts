@@ -7,9 +7,13 @@ export type {
   AsrStream,
   RecognizeOptions,
   SpeechCapabilities,
+  SpeechEngine,
+  SpeechHealth,
   SynthesizeRequest,
   Tts,
+  WordTiming,
 } from './ports.js';
+export { isSsml, SAMPLE_RATE_HZ } from './ports.js';
 export { modemSpeak } from './modem/fsk-encoder.js';
 export { ModemListener } from './modem/fsk-decoder.js';
 export type { ModemEvent } from './modem/fsk-decoder.js';

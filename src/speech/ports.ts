@@ -12,6 +12,8 @@ export interface SynthesizeRequest {
   /** speaking rate: 1 normal (default), 0.8 slower, 1.2 faster */
   rate?: number;
   callId?: string;
+  /** a fixed prompt, the same for every call (no patient's data in it): its audio may be kept and played again */
+  fixed?: boolean;
 }
 
 /** SynthesizeRequest.text is SSML when it starts with <speak>. */

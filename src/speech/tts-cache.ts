@@ -1,0 +1,103 @@
+/**
+ * Fixed prompts' audio, kept: a prompt marked `fixed` (the same for every call, no patient's data
+ * in it) is synthesised once per text, voice and rate and then played from memory, so the first
+ * word of a call never waits on an engine and a busy engine is asked less. warm() renders a
+ * script's fixed prompts when a campaign starts. Least recently used audio goes first beyond
+ * maxBytes. Prompts with a patient's name or slot are never kept.
+ */
+import type { SynthesizeRequest, Tts } from './ports.js';
+
+export interface TtsCache extends Tts {
+  /** Renders these prompts now (those not yet kept); resolves with how many were kept and which failed, never rejects. */
+  warm(reqs: readonly SynthesizeRequest[]): Promise<{ kept: number; failed: string[] }>;
+  stats(): { entries: number; bytes: number; hits: number; misses: number };
+}
+
+/** Chunks handed out from a kept prompt: 100 ms, as an engine streams them. */
+const CHUNK = 800;
+
+function keyOf(r: SynthesizeRequest): string {
+  return `${r.language}\u0000${r.voice ?? ''}\u0000${r.rate ?? 1}\u0000${r.text}`;
+}
+
+export function cachingTts(inner: Tts, opts: { maxBytes?: number } = {}): TtsCache {
+  const maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
+  /** insertion order is recency: a hit moves its entry to the end */
+  const kept = new Map<string, Int16Array>();
+  let bytes = 0;
+  let hits = 0;
+  let misses = 0;
+
+  const keep = (key: string, pcm: Int16Array): void => {
+    if (pcm.byteLength > maxBytes) return;
+    const old = kept.get(key);
+    if (old) {
+      bytes -= old.byteLength;
+      kept.delete(key);
+    }
+    kept.set(key, pcm);
+    bytes += pcm.byteLength;
+    for (const [k, v] of kept) {
+      if (bytes <= maxBytes) break;
+      kept.delete(k);
+      bytes -= v.byteLength;
+    }
+  };
+
+  async function* synthesizeAndKeep(req: SynthesizeRequest, key: string, signal?: AbortSignal): AsyncGenerator<Int16Array> {
+    const chunks: Int16Array[] = [];
+    let size = 0;
+    for await (const pcm of inner.synthesize(req, signal)) {
+      chunks.push(pcm.slice());
+      size += pcm.length;
+      yield pcm;
+    }
+    if (signal?.aborted) return;
+    const all = new Int16Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.length;
+    }
+    keep(key, all);
+  }
+
+  return {
+    async *synthesize(req, signal) {
+      if (!req.fixed) {
+        yield* inner.synthesize(req, signal);
+        return;
+      }
+      const key = keyOf(req);
+      const pcm = kept.get(key);
+      if (!pcm) {
+        misses++;
+        yield* synthesizeAndKeep(req, key, signal);
+        return;
+      }
+      hits++;
+      kept.delete(key);
+      kept.set(key, pcm);
+      for (let at = 0; at < pcm.length && !signal?.aborted; at += CHUNK) yield pcm.subarray(at, at + CHUNK);
+    },
+    async warm(reqs) {
+      let n = 0;
+      const failed: string[] = [];
+      for (const req of reqs) {
+        const key = keyOf(req);
+        if (kept.has(key)) {
+          n++;
+          continue;
+        }
+        try {
+          for await (const pcm of synthesizeAndKeep({ ...req, fixed: true }, key)) void pcm;
+          if (kept.has(key)) n++;
+        } catch (err) {
+          failed.push(`${req.text.slice(0, 40)}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      return { kept: n, failed };
+    },
+    stats: () => ({ entries: kept.size, bytes, hits, misses }),
+  };
+}
