@@ -14,12 +14,15 @@ export type Answer =
  * gets the callee's words from where they began talking over the prompt. The stream is closed on
  * every way out, the step's abort included.
  */
-export async function hear(call: CallScope, o: { hints: string[]; silenceMs: number | null; keys: boolean; signal: AbortSignal }): Promise<Answer> {
+export async function hear(
+  call: CallScope,
+  o: { hints: string[]; grammar?: string[]; silenceMs: number | null; keys: boolean; signal: AbortSignal },
+): Promise<Answer> {
   const { clock, asr, audio } = call.deps;
   // a key pressed while the prompt played is the answer already
   const early = o.keys ? call.keys.take() : null;
   if (early !== null) return { kind: 'key', digit: early };
-  const stream = asr.recognize({ language: call.language, hints: o.hints, callId: call.callId });
+  const stream = asr.recognize({ language: call.language, hints: o.hints, ...(o.grammar?.length ? { grammar: o.grammar } : {}), callId: call.callId });
   const stop = () => stream.cancel();
   let digit: string | null = null;
   const offKeys = o.keys

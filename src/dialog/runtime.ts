@@ -51,6 +51,7 @@ export class DialogRun {
       timeZone: clinic.timeZone,
       calleeTimeZone: patient.timeZone ?? clinic.timeZone,
       silenceMs: this.#script.defaults.silenceMs,
+      confidence: this.#script.defaults.confidence,
       vars: {
         'patient.first_name': patient.firstName,
         'patient.middle_name': patient.middleName ?? '',

@@ -58,7 +58,19 @@ export const Script = z.strictObject({
   /** safe defaults (safety.ts): each on unless turned off with a reason */
   safety: Safety,
   /** defaults for every step */
-  defaults: z.strictObject({ silenceMs: z.number().int().min(500).max(30_000).default(6000) }).default({ silenceMs: 6000 }),
+  defaults: z
+    .strictObject({
+      silenceMs: z.number().int().min(500).max(30_000).default(6000),
+      /**
+       * What a listen does with the recogniser's confidence in an answer: at least `act`, it acts;
+       * at least `confirm`, it asks first ("Вы сказали «да»?", or a key); below, it is not understood.
+       */
+      confidence: z
+        .strictObject({ act: z.number().min(0).max(1).default(0.8), confirm: z.number().min(0).max(1).default(0.4) })
+        .refine((c) => c.confirm <= c.act, { message: 'confirm must not exceed act', path: ['confirm'] })
+        .default({ act: 0.8, confirm: 0.4 }),
+    })
+    .default({ silenceMs: 6000, confidence: { act: 0.8, confirm: 0.4 } }),
   steps: z.record(stepName, Step).refine((s) => Object.keys(s).length <= MAX_STEPS, {
     message: `more than ${MAX_STEPS} steps; split the dialog or simplify it`,
   }),

@@ -1,11 +1,12 @@
 import { assign } from 'xstate';
 import { z } from 'zod';
 import { hear } from '../hear.js';
-import { intentMatcher, intentProblems, type IntentDefinition, type IntentMatcher } from '../intents/index.js';
-import { sayThen } from '../prompt.js';
+import { grammarPhrases } from '../intents/grammar.js';
+import { intentLanguage, intentMatcher, intentProblems, type IntentDefinition, type IntentMatcher } from '../intents/index.js';
+import { say, sayThen } from '../prompt.js';
 import { checkPrompt } from '../template.js';
 import { MAX_SAY, intentName, phrase, stepName, text } from '../schema-parts.js';
-import { behaviour, defineVerb, invokeAct, outcomeIs, type Build, type DialogContext, type DialogStateConfig, type DoneRoute, type StepView, type StepWithKeys, type VerbResult } from './verb.js';
+import { behaviour, defineVerb, invokeAct, outcomeIs, type Build, type CallScope, type DialogContext, type DialogStateConfig, type DoneRoute, type StepView, type StepWithKeys, type VerbResult } from './verb.js';
 
 /**
  * intent -> phrases that mean it. A built-in intent (yes, no, callback, repeat, ...: intents/)
@@ -49,6 +50,8 @@ const REPEAT = 'repeat';
 interface Heard {
   matcher: IntentMatcher;
   hints: string[];
+  /** the closed grammar for engines that take one: the built-ins' spoken phrases and the step's own plain phrases */
+  grammar: string[];
   keys: Readonly<Record<string, string>>;
   silenceMs: number | null;
 }
@@ -59,7 +62,7 @@ interface Heard {
  * the last two go to `no_input` and `no_match` where the step has them.
  */
 const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promise<VerbResult> => {
-  const answer = await hear(call, { hints: args.hints, silenceMs: args.silenceMs, keys: true, signal });
+  const answer = await hear(call, { hints: args.hints, grammar: args.grammar, silenceMs: args.silenceMs, keys: true, signal });
   let outcome = 'silence';
   let text = '';
   let said: Readonly<Record<string, string | number>> = {};
@@ -68,7 +71,13 @@ const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promis
     outcome = m.intent ?? 'unknown';
     said = m.slots;
     text = answer.text;
-    call.note('callee', answer.text, step, outcome, answer.confidence);
+    call.note('callee', answer.text === '' ? '(not understood)' : answer.text, step, outcome, answer.confidence);
+    // a guess is not acted on: confirmed first, or not understood (the re-prompt offers the keys)
+    if (outcome !== 'unknown' && outcome !== REPEAT && answer.confidence < call.confidence.act) {
+      const sure = answer.confidence >= call.confidence.confirm && (await confirmed(call, step, answer.text, signal));
+      call.note('system', sure ? `(confirmed: ${outcome})` : `(not sure of "${answer.text}" at ${answer.confidence.toFixed(2)}: not understood)`, step, sure ? outcome : 'unknown');
+      if (!sure) outcome = 'unknown';
+    }
   } else if (answer.kind === 'key') {
     // a key the step maps, else a digit among an intent's phrases (yes: [да, "1"]), else unknown
     const key = answer.digit;
@@ -89,6 +98,32 @@ const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promis
   const retries = Object.fromEntries(Object.entries(state.retries).filter(([k]) => !k.startsWith(`${step}:`)));
   return { outcome, set: { heard, retries } };
 });
+
+/** "Вы сказали «да»?": a yes (or key 1) confirms, anything else does not. */
+async function confirmed(call: CallScope, step: string, heard: string, signal: AbortSignal): Promise<boolean> {
+  const lang = intentLanguage(call.language) ?? 'en';
+  const question = lang === 'ru'
+    ? `Вы сказали: «${heard}»? Скажите «да» или нажмите 1. Если нет — нажмите 2.`
+    : `Did you say "${heard}"? Say yes or press 1. If not, press 2.`;
+  await say(call, step, { shown: question, spoken: question, interruptible: true }, signal);
+  const matcher = intentMatcher(call.language, { yes: {}, no: {} });
+  const answer = await hear(call, { hints: [], grammar: grammarPhrases(['yes', 'no'], lang), silenceMs: null, keys: true, signal });
+  if (answer.kind === 'key') {
+    call.note('system', `(key ${answer.digit} pressed)`, step);
+    return answer.digit === '1';
+  }
+  if (answer.kind !== 'said') return false;
+  const m = matcher.match(answer.text);
+  call.note('callee', answer.text === '' ? '(not understood)' : answer.text, step, m.intent ?? 'unknown', answer.confidence);
+  return m.intent === 'yes' && answer.confidence >= call.confidence.confirm;
+}
+
+/** The closed grammar of a listen step: the spoken phrases of the intents it hears, and its own phrases that are plain words. */
+function grammarOf(language: string, matcher: IntentMatcher, intents: Listen): string[] {
+  const own = phrasesOf(intents).filter((p) => /^[\p{L}\p{N}][\p{L}\p{N}\s'-]*$/u.test(p));
+  const lang = intentLanguage(language);
+  return [...new Set([...(lang ? grammarPhrases(matcher.intents, lang) : []), ...own.map((p) => p.toLowerCase())])];
+}
 
 type Extras = z.infer<z.ZodObject<typeof extras>>;
 
@@ -160,7 +195,7 @@ function listenState(name: string, intents: Listen, x: Extras, step: StepView, b
     );
     if (r.say) states[state] = sayThen(name, r.say, true, 'listen');
   }
-  const listening = invokeAct(name, { matcher, hints: phrasesOf(intents), keys: x.keys ?? {}, silenceMs: step.silenceMs ?? null }, on, run, build.go, { after: routes });
+  const listening = invokeAct(name, { matcher, hints: phrasesOf(intents), grammar: grammarOf(build.language, matcher, intents), keys: x.keys ?? {}, silenceMs: step.silenceMs ?? null }, on, run, build.go, { after: routes });
   return { initial: 'listen', states: { listen: listening, ...states } };
 }
 
