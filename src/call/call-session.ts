@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
-  CallFailedError, DISPOSITION_CLASS, InvalidStateError, maskPhone, RegistryError, ZvonarError,
+  CallFailedError, DISPOSITION_CLASS, InvalidStateError, maskPhone, RegistryError, SpeechError, ZvonarError,
   type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot, type TranscriptLine,
 } from '../core/index.js';
 import { callingWindows, DialogRun, fitToCallingHours, usesVisit, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
@@ -17,6 +17,7 @@ import {
 } from '../registry/index.js';
 import type { Asr, Tts } from '../speech/index.js';
 import type { CallControl, CallLeg } from '../telephony/index.js';
+import { apology } from './apology.js';
 import { callEnd, type CallEnd, type EarlyMedia } from './call-end.js';
 import { createSlotDesk } from './slot-desk.js';
 import { answerMachines, type MachineDetectionOptions } from './machine-detection.js';
@@ -397,6 +398,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       try {
         result = await running;
         voicemailLeft = (await machines?.message()) === 'left';
+        if (speechFailed(result) && !lineGone.signal.aborted) await this.#apologise(media, plan.script.language, lineGone.signal);
       } finally {
         clock.clearTimeout(longest);
         machines?.stop();
@@ -481,6 +483,27 @@ export class CallSession extends EventEmitter<CallEvents> {
     return { callId, contactId: contact.id, disposition, sipStatus, booked: result?.booked ?? null };
   }
 
+  /**
+   * No engine could speak or listen: the callee hears the recorded apology (apology.ts), not
+   * silence, before the robot hangs up (ROBOT_SILENCE, call-end.ts). Bounded by its own length.
+   */
+  async #apologise(media: MediaSession, language: string, gone: AbortSignal): Promise<void> {
+    const clip = apology(language);
+    if (!clip) return;
+    this.#line({ who: 'system', text: '(no speech engine answered: the recorded apology was played)', atMs: 0 });
+    media.flush();
+    await Promise.race([
+      media.play(clip),
+      new Promise<void>((resolve) => {
+        const t = this.#deps.clock.setTimeout(resolve, clip.length / 8 + 500);
+        gone.addEventListener('abort', () => {
+          this.#deps.clock.clearTimeout(t);
+          resolve();
+        }, { once: true });
+      }),
+    ]);
+  }
+
   #line(line: TranscriptLine & { confidence?: number }): void {
     const atMs = this.#at();
     const step = line.step ?? '';
@@ -540,4 +563,9 @@ export class CallSession extends EventEmitter<CallEvents> {
 function describe(err: unknown): object {
   if (err instanceof ZvonarError) return { code: err.code, message: err.message };
   return { message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The dialog ended because no speech engine could serve it. */
+function speechFailed(r: DialogResult): boolean {
+  return r.endedBy === 'error' && r.error instanceof SpeechError && r.error.code === 'SPEECH_UNAVAILABLE';
 }
