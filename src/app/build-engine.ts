@@ -12,12 +12,11 @@ import { openPglite } from '../registry/pglite-db.js';
 import { migrate, persist, type Db } from '../registry/index.js';
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { SimNetwork } from '../sim/sim-network.js';
-import { connectSpeech } from '../speech/adapters/grpc/index.js';
-import { startReferenceSpeechServer } from '../speech/server/index.js';
 import type { CallControl } from '../telephony/index.js';
 import { DrachtioCalls } from '../telephony/drachtio/drachtio-calls.js';
 import { prepareDataDir } from './data-dir.js';
 import { createLogger } from './logger.js';
+import { startSpeech, type Speech } from './speech.js';
 
 export interface Engine {
   config: Config;
@@ -27,8 +26,8 @@ export interface Engine {
   deps: CallDeps;
   /** the simulated network, when config picks it */
   sim: SimNetwork | null;
-  /** where the speech engine listens */
-  speechAddress: string;
+  /** the speech engines: the router the calls use, and the embedded server if one runs */
+  speech: Speech;
   close(): Promise<void>;
 }
 
@@ -72,16 +71,9 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       log.warn({ maxChannels: cfg.trunk.maxChannels }, `PGlite runs inside the dialer and stalls its media beyond about ${PGLITE_MAX_CHANNELS} calls at once; set DATABASE_URL to a PostgreSQL`);
     }
 
-    let speechAddress: string;
-    if (cfg.speech.kind === 'embedded') {
-      const server = await startReferenceSpeechServer({ host: '127.0.0.1', port: 0 });
-      closers.push(() => server.close());
-      speechAddress = server.address;
-    } else {
-      speechAddress = cfg.speech.address;
-    }
-    const speech = connectSpeech(speechAddress);
+    const speech = await startSpeech(cfg.speech, log);
     closers.push(() => speech.close());
+    for (const line of speech.describe) log.info({}, line);
 
     // one allocator for the process: the simulated callees' ports come from the same range
     const rtpPorts = new RtpPortAllocator({ portMin: cfg.media.portMin, portMax: cfg.media.portMax });
@@ -130,7 +122,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       calls,
       media,
       tts: speech.tts,
-      asr: speech.asr,
+      asr: speech.router.asr!,
       operators: noOperators,
       clock,
       log,
@@ -138,10 +130,10 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       // no patient answers a robot that cannot speak, or a line that cannot carry a call
       ready: async () => {
         await calls.ready();
-        await speech.capabilities();
+        await speech.router.capabilities();
       },
     };
-    return { config: cfg, db, log, metrics, deps, sim, speechAddress, close };
+    return { config: cfg, db, log, metrics, deps, sim, speech, close };
   } catch (err) {
     await close();
     throw err;

@@ -1,3 +1,4 @@
+import { warmPrompts } from './speech.js';
 import { rmSync } from 'node:fs';
 import { ConfigError } from '../core/index.js';
 import type { Config } from '../config/index.js';
@@ -32,13 +33,14 @@ export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line
     p.out(`zvonar demo: campaign "${campaign.name}" (${campaign.kind}), script ${loaded.dialog.script.id} v${loaded.dialog.script.version}`);
     p.out(`  ${loaded.imported} contacts imported, ${loaded.slots} slots free, registry: ${embedded ? `PGlite in ${cfg.database.dataDir}` : 'PostgreSQL'}`);
     for (const r of loaded.rejected) p.out(`  rejected contact at ${describeRejectedRow(r)}`);
-    p.out(`  speech: reference modem voice over gRPC at ${engine.speechAddress}; metrics: ${http ? `${http.url}/metrics` : 'port busy, not served'}`);
+    p.out(`  speech: ${engine.speech.describe.join('; ')}; metrics: ${http ? `${http.url}/metrics` : 'port busy, not served'}`);
     p.out('');
     let done = 0;
     const onCallEnded = (call: CallSummary) => {
       const who = engine.sim?.calls.find((c) => c.callId === call.callId)?.to ?? `contact ${call.contactId}`;
       p.out(callLine({ n: ++done, total: loaded.imported, who, call, timeZone: cfg.clinic.timeZone }));
     };
+    await warmPrompts(engine.speech, loaded.dialog.script, cfg.clinic, engine.log);
     try {
       await runCampaign(engine.deps, {
         campaign, dialog: () => loaded.dialog,

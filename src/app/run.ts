@@ -8,6 +8,7 @@ import { LiveScript, type ScriptChange } from '../dialog/index.js';
 import { contactPersonas, getCampaign, listCampaigns, migrate, persist } from '../registry/index.js';
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
 import { startHttpServer } from '../web/index.js';
+import { warmPrompts } from './speech.js';
 import { buildEngine, openRegistry, type Engine } from './build-engine.js';
 import { callLine, printCampaignReport, readCampaignReport } from './report.js';
 
@@ -45,6 +46,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
       engine.log.warn({ campaignId: campaign.id, was: campaign.dialogVersion, now: script.version }, 'dialog script changed since the campaign was created; attempts record the version used');
     }
     if (engine.sim) await reachable(() => readPersonas(engine, campaign.id, personas));
+    await warmPrompts(engine.speech, script, cfg.clinic, engine.log);
     http = await startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics }).catch((err: unknown) => {
       if (!(err instanceof ZvonarError) || err.code !== 'HTTP_UNAVAILABLE') throw err;
       engine.log.warn({ address: err.where.address, code: err.code }, 'metrics port unavailable; dialling without metrics');

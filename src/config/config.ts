@@ -11,6 +11,35 @@ const Host = z.string().min(1).max(253);
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** An IANA zone, checked when the configuration loads rather than when the first contact is. */
+const HostPort = z.string().regex(/^[\w.-]+:\d+$/, 'host:port');
+
+/** One speech engine (docs/speech-engines.md). */
+const SpeechEngineConfig = z.discriminatedUnion('kind', [
+  /** zvonar's own speech server, in this process (what `zvonar speech serve` runs apart) */
+  z.strictObject({
+    kind: z.literal('embedded'),
+    /** synthesisers in order of preference: RHVoice (natural), espeak-ng, the modem voice (exact, for tests) */
+    voices: z.array(z.enum(['rhvoice', 'espeak-ng', 'modem'])).min(1).default(['rhvoice', 'espeak-ng', 'modem']),
+    /** the voice for a language when the script names none */
+    defaultVoices: z.record(z.string(), z.string()).default({ 'ru-RU': 'anna', 'en-US': 'slt' }),
+    /** the closed-grammar recogniser for human speech (the modem voice is always decoded) */
+    recognizer: z.enum(['pocketsphinx', 'none']).default('pocketsphinx'),
+    /** pronunciation dictionaries (YAML) applied to every request in their language */
+    pronunciation: z.array(z.string()).default([]),
+    /** streams served at once; the dialer starts no calls beyond what this leaves */
+    maxStreams: z.number().int().min(2).max(100_000).default(1000),
+  }),
+  /** any engine that implements proto/zvonar/speech/v1 (e.g. `zvonar speech serve` on another host) */
+  z.strictObject({ kind: z.literal('grpc'), address: HostPort }),
+  /** a self-hosted Vosk server (recognition only): ws://host:2700 */
+  z.strictObject({
+    kind: z.literal('vosk'),
+    url: z.string().regex(/^wss?:\/\/\S+$/, 'ws://host:port'),
+    languages: z.array(z.string()).default(['ru-RU']),
+    maxStreams: z.number().int().min(1).optional(),
+  }),
+]);
+
 const TimeZone = z.string().superRefine((tz, ctx) => {
   if (!isIanaTimeZone(tz)) ctx.addIssue({ code: 'custom', message: timeZoneProblem(tz) });
 });
@@ -110,12 +139,24 @@ export const Config = z.strictObject({
     })
     .refine((m) => m.portMin <= m.portMax, { message: 'portMin must not exceed portMax', path: ['portMin'] })
     .default({ host: '127.0.0.1', portMin: 20_000, portMax: 29_999, sourceLock: 'sdp', timeoutMs: 60_000, worker: false }),
-  speech: z.discriminatedUnion('kind', [
-    /** the reference modem-voice server, started in-process on 127.0.0.1 */
-    z.strictObject({ kind: z.literal('embedded') }),
-    /** any engine that implements proto/zvonar/speech/v1 */
-    z.strictObject({ kind: z.literal('grpc'), address: z.string().regex(/^[\w.-]+:\d+$/, 'host:port') }),
-  ]),
+  /**
+   * The speech engines, in order: a request goes to the first that serves its language and voice
+   * (and its grammar, for recognition), and to the next when that one is down (src/speech/router.ts).
+   * The old one-engine form (`speech: {kind: embedded}`) still reads as a list of one.
+   */
+  speech: z.preprocess(
+    (v) => (v && typeof v === 'object' && 'kind' in v ? { engines: [v] } : v),
+    z.strictObject({
+      engines: z.array(SpeechEngineConfig).min(1, 'at least one speech engine'),
+      /** how long an engine may keep a call waiting: to connect, for the next audio chunk */
+      deadlineMs: z.number().int().min(200).max(60_000).default(5_000),
+      /** an engine unavailable this many times in a row is left alone for openMs (doubling up to a minute) */
+      breaker: z.strictObject({
+        failures: z.number().int().min(1).max(100).default(3),
+        openMs: z.number().int().min(100).max(600_000).default(5_000),
+      }).default({ failures: 3, openMs: 5_000 }),
+    }),
+  ),
   /** answering-machine detection on the first seconds after the answer (src/media/amd.ts) */
   amd: z
     .strictObject({

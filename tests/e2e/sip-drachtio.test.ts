@@ -55,7 +55,7 @@ describe.skipIf(!DRACHTIO)('SIP through drachtio-server to sipp', () => {
       '    - { name: sipp, address: "127.0.0.1:SIPP_PORT" }',
       '    - { name: sipp-auth, address: "127.0.0.1:SIPP_PORT", username: zvonar }',
       'trunk: { from: "+78632000000", ringTimeoutMs: 15000 }',
-      'speech: { kind: embedded }',
+      'speech: { kind: embedded, voices: [modem], recognizer: none }',
       '',
     ].join('\n'));
     // the callee's side: "да" every 3 s for half a minute, as the reference engine hears speech

@@ -125,7 +125,7 @@ describe.skipIf(!PG_BIN)('three dialers on one campaign, one SIGKILLed ten times
       metrics: { host: '127.0.0.1', port: 0 },
       telephony: { kind: 'sim', answerDelayMs: 100, personas: Object.fromEntries(phones.map((ph, i) => [ph, personas[i]])) },
       trunk: { from: '+78632000000', cps: 20, maxChannels: 6, ringTimeoutMs: 23_000 },
-      speech: { kind: 'embedded' },
+      speech: { kind: 'embedded', voices: ['modem'], recognizer: 'none' },
       dialer: { maxCallMs: 60_000, leaseMs: 3_000, heartbeatMs: 500, pollMs: 200, registryRetryMs: 20_000 },
     }, null, 2));
 

@@ -152,7 +152,7 @@ describe('runLoad() (`zvonar load`) on PGlite in a folder', () => {
   // one registry for both tests: a PGlite folder's first open is an initdb, ~15 s here
   const dataDir = () => join(tmp, 'load-registry');
   const cfg = () => Config.parse({
-    clinic: { name: 'test' }, telephony: { kind: 'sim' }, trunk: { from: '+78632000000' }, speech: { kind: 'embedded' },
+    clinic: { name: 'test' }, telephony: { kind: 'sim' }, trunk: { from: '+78632000000' }, speech: { kind: 'embedded', voices: ['modem'], recognizer: 'none' },
     database: { dataDir: dataDir() }, log: { level: 'silent' },
   });
 

@@ -17,7 +17,8 @@ export function testConfig(over: Record<string, unknown> = {}): Config {
     clinic: { name: 'поликлиника номер семь', timeZone: 'Europe/Moscow' },
     telephony: { kind: 'sim', answerDelayMs: 50 },
     trunk: { from: '+78632000000', cps: 100, maxChannels: 10, ringTimeoutMs: 23_000 },
-    speech: { kind: 'embedded' },
+    // the modem voice: the simulated callees read the robot's words exactly
+    speech: { kind: 'embedded', voices: ['modem'], recognizer: 'none' },
     log: { level: 'silent' },
     ...over,
   });
