@@ -20,10 +20,15 @@ import type { GrammarRecognizer, VoiceEngine } from './engines.js';
 import { CODECS } from './formats.js';
 import { modemVoice } from './modem-voice.js';
 import { recognize } from './recognize.js';
-import { plainText, synthesize, type PrepareText } from './synthesize.js';
+import type { PrepareText } from './prepare.js';
+import { plainText, synthesize } from './synthesize.js';
 
 export type { GrammarRecognizer, VoiceEngine } from './engines.js';
 export { MODEM_VOICE, modemVoice } from './modem-voice.js';
+export { textPreparer } from './prepare.js';
+export { loadPronunciation } from './pronunciation.js';
+export { startRhvoice } from './rhvoice.js';
+export { startEspeak } from './espeak.js';
 
 export interface SpeechServer {
   /** "host:port" as bound, e.g. "127.0.0.1:40123". */
@@ -41,6 +46,8 @@ export interface SpeechServerOptions {
   port?: number;
   /** synthesisers, in order of preference for a language (default: the modem voice alone) */
   voices?: VoiceEngine[];
+  /** BCP 47 tag -> the voice for it when a request names none (else the first engine's for the language) */
+  defaultVoices?: Record<string, string>;
   /** the closed-grammar recogniser for human speech; without one, speech outside the modem voice is no_match */
   recognizer?: GrammarRecognizer | null;
   /** SSML and words for numbers, for natural voices (default: plain text as it is) */
@@ -94,7 +101,7 @@ export async function startSpeechServer(opts: SpeechServerOptions = {}): Promise
   const server = new Server();
   server.addService(speechService(), {
     Recognize: (call: Parameters<typeof recognize>[1]) => recognize({ recognizer, endSilenceMs: opts.endSilenceMs ?? 500, open, close }, call),
-    Synthesize: (call: Parameters<typeof synthesize>[1]) => synthesize({ voices, prepare: opts.prepare ?? plainText, open, close }, call),
+    Synthesize: (call: Parameters<typeof synthesize>[1]) => synthesize({ voices, defaultVoices: opts.defaultVoices ?? {}, prepare: opts.prepare ?? plainText, open, close }, call),
     GetCapabilities: (_call: ServerUnaryCall<GetCapabilitiesRequestMsg, CapabilitiesMsg>, done: sendUnaryData<CapabilitiesMsg>) => done(null, capabilities),
     Health: (_call: ServerUnaryCall<HealthRequestMsg, HealthStatusMsg>, done: sendUnaryData<HealthStatusMsg>) =>
       done(null, { serving: closing === undefined, streamsInUse: streams, maxConcurrentStreams: maxStreams }),

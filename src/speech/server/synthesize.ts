@@ -9,17 +9,13 @@ import { SAMPLE_RATE_HZ } from '../ports.js';
 import type { SynthesizeRequestMsg, SynthesizeResponseMsg } from '../contract.js';
 import { checkFormat, checkLanguage, CODECS, languageMatches, type Codec } from './formats.js';
 import type { VoiceEngine } from './engines.js';
+import type { PrepareText } from './prepare.js';
+import type { Segment } from './ssml.js';
 
 /** Longest text one request may carry (speech.proto). */
 export const MAX_TEXT_CHARS = 5000;
 
-/** A piece of what to say: text at a rate, or a pause. */
-export type Segment = { text: string; rate: number } | { breakMs: number };
-
-/** Turns a request's text into segments for a natural voice: SSML parsed, numbers and dates written out. */
-export type PrepareText = (text: string, o: { ssml: boolean; language: string; rate: number }) => Segment[];
-
-/** Without a text module: plain text only, said as it is. */
+/** Without natural voices: plain text only, said as it is. */
 export const plainText: PrepareText = (text, o) => {
   if (o.ssml) throw new Error('ssml is not supported by this server');
   return [{ text, rate: o.rate }];
@@ -27,14 +23,21 @@ export const plainText: PrepareText = (text, o) => {
 
 export interface SynthesisHost {
   voices: readonly VoiceEngine[];
+  /** BCP 47 tag -> the voice for it when a request names none */
+  defaultVoices: Readonly<Record<string, string>>;
   prepare: PrepareText;
   /** a stream opens: false when the server is full (RESOURCE_EXHAUSTED) */
   open(): string | null;
   close(): void;
 }
 
-/** The engine and voice for a request: the named voice, or the first engine's voice for the language. */
-export function pickVoice(voices: readonly VoiceEngine[], language: string, voice: string): { engine: VoiceEngine; voice: string } | string {
+/** The engine and voice for a request: the named voice, the language's default voice, or the first engine's voice for the language. */
+export function pickVoice(voices: readonly VoiceEngine[], language: string, voice: string, defaults: Readonly<Record<string, string>> = {}): { engine: VoiceEngine; voice: string } | string {
+  if (voice === '') {
+    const named = Object.entries(defaults).find(([tag]) => languageMatches(tag, language))?.[1];
+    const engine = named ? voices.find((e) => e.voices.some((v) => v.name === named)) : undefined;
+    if (engine) return { engine, voice: named! };
+  }
   if (voice !== '') {
     for (const engine of voices) {
       const v = engine.voices.find((x) => x.name === voice);
@@ -64,7 +67,7 @@ export async function synthesize(host: SynthesisHost, call: ServerWritableStream
     checkFormat('format', req.format) ??
     (!(rate >= 0.5 && rate <= 2) ? `rate ${req.rate} is outside 0.5..2 (0 means 1)` : null);
   if (problem) return fail(call, status.INVALID_ARGUMENT, problem);
-  const picked = pickVoice(host.voices, req.language, req.voice);
+  const picked = pickVoice(host.voices, req.language, req.voice, host.defaultVoices);
   if (typeof picked === 'string') return fail(call, status.INVALID_ARGUMENT, picked);
   const { engine, voice } = picked;
   let segments: Segment[];

@@ -13,24 +13,21 @@
  *
  * The connection itself holds the options, GetCapabilities, the counters and closing.
  */
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
 import { ChannelPool } from './channel-pool.js';
 import { broken, fromStatus, type Ctx, type SpeechStats } from './calls.js';
 import { GrpcAsrStream } from './recognize.js';
 import { synthesize } from './synthesize.js';
-import type { Asr, SpeechCapabilities, Tts } from '../../ports.js';
+import type { SpeechCapabilities, SpeechEngine, SpeechHealth } from '../../ports.js';
 import { speechService } from '../../contract.js';
 
 export type { SpeechStats } from './calls.js';
 
 /** A connection to one speech engine that implements proto/zvonar/speech/v1/speech.proto. */
-export interface SpeechConnection {
-  tts: Tts;
-  asr: Asr;
-  /** The engine's own report. Rejects with SpeechError('SPEECH_UNAVAILABLE' (there is no code for both halves) | 'SPEECH_PROTOCOL'). */
-  capabilities(): Promise<SpeechCapabilities>;
-  /** Closes the channels: calls already open run to their end, new ones fail. Idempotent. */
-  close(): void;
+export interface SpeechConnection extends SpeechEngine {
+  readonly tts: NonNullable<SpeechEngine['tts']>;
+  readonly asr: NonNullable<SpeechEngine['asr']>;
   /** Counts since connect, for benches and health checks. */
   stats(): SpeechStats;
 }
@@ -48,6 +45,8 @@ export interface ConnectSpeechOptions {
    * connection interrupts 1/connections of the calls' streams, and those re-open on another.
    */
   connections?: number;
+  /** for logs and metrics (default "grpc <address>") */
+  name?: string;
 }
 
 const DEFAULT_DEADLINE_MS = 5000;
@@ -63,37 +62,52 @@ export function connectSpeech(address: string, opts: ConnectSpeechOptions = {}):
   const pool = new ChannelPool(address, opts.connections ?? DEFAULT_CONNECTIONS);
   const ctx: Ctx = { pool, address, deadlineMs, stats: { resets: 0, reopened: 0 } };
 
+  const unary = <Req, Res>(m: { path: string; requestSerialize: (r: Req) => Buffer; responseDeserialize: (b: Buffer) => Res }, req: Req): Promise<Res> =>
+    new Promise<Res>((resolve, reject) => {
+      pool.pick().makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, new Metadata(), { deadline: Date.now() + deadlineMs }, (err, res) => {
+        if (err || res === undefined) reject(err ?? new Error('no response'));
+        else resolve(res);
+      });
+    });
+
+  const capabilities = (): Promise<SpeechCapabilities> =>
+    unary(service.GetCapabilities, {}).then(
+      (res) => {
+        if (!res || typeof res.engine !== 'string' || !Array.isArray(res.languages)) {
+          throw broken(ctx, 'GetCapabilities', 'Capabilities without engine or languages', undefined);
+        }
+        return {
+          engine: res.engine,
+          languages: [...res.languages],
+          voices: [...(res.voices ?? [])],
+          streamingRecognize: res.streamingRecognize === true,
+          streamingSynthesize: res.streamingSynthesize === true,
+          grammar: res.grammar === true,
+          interim: res.interimResults === true,
+          maxStreams: res.maxConcurrentStreams > 0 ? res.maxConcurrentStreams : null,
+        };
+      },
+      (err: ServiceError) => {
+        throw fromStatus(ctx, 'asr', 'GetCapabilities', err, undefined);
+      },
+    );
+
   return {
+    name: opts.name ?? `grpc ${address}`,
     tts: { synthesize: (req, signal) => synthesize(ctx, req, signal) },
     asr: { recognize: (o) => new GrpcAsrStream(ctx, o) },
-    capabilities: () =>
-      new Promise<SpeechCapabilities>((resolve, reject) => {
-        const m = service.GetCapabilities;
-        pool.pick().makeUnaryRequest(
-          m.path,
-          m.requestSerialize,
-          m.responseDeserialize,
-          {},
-          new Metadata(),
-          { deadline: Date.now() + deadlineMs },
-          (err, res) => {
-            if (err) return reject(fromStatus(ctx, 'asr', 'GetCapabilities', err, undefined));
-            if (!res || typeof res.engine !== 'string' || !Array.isArray(res.languages)) {
-              return reject(broken(ctx, 'GetCapabilities', 'Capabilities without engine or languages', undefined));
-            }
-            resolve({
-              engine: res.engine,
-              languages: [...res.languages],
-              voices: [...(res.voices ?? [])],
-              streamingRecognize: res.streamingRecognize === true,
-              streamingSynthesize: res.streamingSynthesize === true,
-              grammar: res.grammar === true,
-              interim: res.interimResults === true,
-              maxStreams: res.maxConcurrentStreams > 0 ? res.maxConcurrentStreams : null,
-            });
-          },
-        );
-      }),
+    capabilities,
+    async health(): Promise<SpeechHealth> {
+      try {
+        const h = await unary(service.Health, {});
+        return { serving: h.serving === true, streamsInUse: h.streamsInUse, maxStreams: h.maxConcurrentStreams > 0 ? h.maxConcurrentStreams : null };
+      } catch (err) {
+        // an engine of the contract's first edition has no Health: it serves if it answers GetCapabilities
+        if ((err as ServiceError).code !== status.UNIMPLEMENTED) throw fromStatus(ctx, 'asr', 'Health', err as ServiceError, undefined);
+        const caps = await capabilities();
+        return { serving: true, streamsInUse: 0, maxStreams: caps.maxStreams };
+      }
+    },
     close: () => pool.close(),
     stats: () => ({ ...ctx.stats }),
   };
