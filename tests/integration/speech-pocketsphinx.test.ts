@@ -168,7 +168,7 @@ describe.skipIf(!HAVE)('pocketsphinx grammar recogniser on RHVoice speech throug
     if (ms.length) console.log(`decode ms per utterance (worker, 2 searches): p50 ${ms[Math.floor(ms.length / 2)]}, p95 ${ms[Math.floor(ms.length * 0.95)]}, n ${ms.length}`);
   });
 
-  for (const [lang, voice, step, offset] of [['ru', 'anna', 3, 0], ['ru', 'aleksandr', 3, 1], ['en', 'slt', 2, 0]] as const) {
+  for (const [lang, voice, step, offset] of [['ru', 'anna', 5, 0], ['ru', 'aleksandr', 5, 2], ['en', 'slt', 4, 0]] as const) {
     it(`${voice} (${lang}, tuning voice): in-grammar answers and off-grammar sentences`, async () => {
       const { grammar, sample } = stepPhrases(lang, step, offset);
       const want = new Map(sample.map(([i, p]) => [p, i]));
@@ -181,10 +181,43 @@ describe.skipIf(!HAVE)('pocketsphinx grammar recogniser on RHVoice speech throug
       console.log(`${voice}: in-grammar right intent (any confidence) ${pct(top, inG.length)} of ${inG.length}; off-grammar rejected ${pct(rejected, off.length)} of ${off.length}\n` +
         `  in-grammar:  ${show(sIn)}\n  off-grammar: ${show(sOff)}\n` +
         inG.filter((r) => intentOf(lang, r.transcript) !== want.get(r.text)).map((r) => `  miss "${r.text}" -> ${r.transcript ?? 'null'} (${r.confidence})`).join('\n'));
-      expect(top / inG.length).toBeGreaterThan(0.5);
-      expect(sIn.right + sIn.confirmedRight).toBeGreaterThan(0.4 * inG.length);
+      // measured (full sets): right intent 79% anna, 93% aleksandr, 100% slt; floors hold with margin
+      expect(top / inG.length).toBeGreaterThan(0.6);
+      expect((sIn.right + sIn.confirmedRight) / inG.length).toBeGreaterThan(0.55);
+      expect(rejected / off.length).toBeGreaterThanOrEqual(0.5);
       // acting on a wrong intent without asking: bounded
       expect((sIn.wrong + sOff.wrong) / (inG.length + off.length)).toBeLessThan(0.12);
     }, 120_000);
   }
+
+  it('held out: elena, irina, yuriy (ru) with line noise (22 dB SNR) end in the right intent, directly or after one confirmation', async () => {
+    const lines: string[] = [];
+    let n = 0; let ended = 0; let wrong = 0;
+    const yesNo = [...GRAMMAR_PHRASES.ru.yes, ...GRAMMAR_PHRASES.ru.no];
+    for (const [k, voice] of ['elena', 'irina', 'yuriy'].entries()) {
+      const { grammar, sample } = stepPhrases('ru', 8, 3 * k);
+      const want = new Map(sample.map(([i, p]) => [p, i]));
+      const heard = await hear('ru', grammar, sample.map(([, p]) => p), voice, 22);
+      let e = 0; let w = 0; let confirmed = 0;
+      for (const r of heard) {
+        const got = intentOf('ru', r.transcript);
+        const right = got === want.get(r.text);
+        if (got === null || r.confidence < CONFIDENCE.confirm) continue;
+        if (r.confidence >= CONFIDENCE.act) { if (right) e++; else w++; continue; }
+        // "Вы сказали «…»?": the callee answers да or нет, heard by the same recogniser
+        confirmed++;
+        const [a] = await hear('ru', yesNo, [right ? 'да' : 'нет'], voice, 22);
+        const yes = intentOf('ru', a!.transcript) === 'yes' && a!.confidence >= CONFIDENCE.confirm;
+        if (yes && right) e++;
+        if (yes && !right) w++;
+      }
+      n += heard.length; ended += e; wrong += w;
+      lines.push(`  ${voice}: right intent ${pct(e, heard.length)} of ${heard.length} (${confirmed} asked to confirm), acted WRONG ${pct(w, heard.length)} (${w})`);
+    }
+    console.log(`held out, 22 dB SNR + G.711: right intent directly or after one confirmation ${pct(ended, n)}, acted wrong ${pct(wrong, n)}\n${lines.join('\n')}`);
+    // target 90% right and 0 wrong; measured 26% right, 2% wrong (line noise pushes answers under the
+    // phone-loop yardstick, so most are rejected): the floor records where it stands, not the target
+    expect(ended / n).toBeGreaterThan(0.12);
+    expect(wrong / n).toBeLessThan(0.1);
+  }, 120_000);
 });

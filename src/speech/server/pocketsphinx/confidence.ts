@@ -24,7 +24,16 @@ export interface DecodeFeatures {
 /** What a caller does with a confidence: at least act -> act; at least confirm -> ask "Вы сказали «да»?"; below -> no match. */
 export const CONFIDENCE = { act: 0.8, confirm: 0.4 } as const;
 
-export const MODEL = { loopWeight: 0.05, marginWeight: 0.1, bias: 2, rejectBelow: 0.15 };
+/**
+ * The decision rule, fitted by a grid search over the tuning voices' decodes (488: in-grammar
+ * answers and off-grammar sentences) for the most answers ending right (acted on, or confirmed)
+ * with at most 3% acted on wrongly: act when loopGap >= ACT_GAP and margin >= ACT_MARGIN;
+ * confirm when loopGap >= CONFIRM_GAP; otherwise outside the grammar. Fitted: 84% end right
+ * (66% acted on directly), 2.3% of in-grammar answers and 5% of off-grammar sentences acted on
+ * wrongly. A logistic blend of the same two signals did worse on off-grammar speech (40-65% acted
+ * on at any threshold keeping 70% acted right): off-grammar sentences are few but decisive.
+ */
+export const RULE = { actGap: -3, actMargin: 1, confirmGap: -8 };
 
 export function features(f: DecodeFeatures): { loopGap: number; margin: number } | null {
   if (!f.hyp || f.score === null || f.loop === null || f.frames <= 0) return null;
@@ -36,10 +45,19 @@ export function features(f: DecodeFeatures): { loopGap: number; margin: number }
   return { loopGap, margin: Math.min(margin, 10) };
 }
 
-export function decide(f: DecodeFeatures, m = MODEL): { accepted: boolean; confidence: number } {
+const clip = (x: number) => Math.max(0, Math.min(1, x));
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** accepted false: outside the grammar, confidence that nothing in it was said */
+export function decide(f: DecodeFeatures, r = RULE): { accepted: boolean; confidence: number } {
   const x = features(f);
   if (!x) return { accepted: false, confidence: f.frames > 0 ? 0.9 : 0 };
-  const z = m.bias + m.loopWeight * x.loopGap + m.marginWeight * x.margin;
-  const p = Math.round((1 / (1 + Math.exp(-z))) * 1000) / 1000;
-  return p < m.rejectBelow ? { accepted: false, confidence: Math.round((1 - p) * 1000) / 1000 } : { accepted: true, confidence: p };
+  const slack = Math.min(x.loopGap - r.actGap, 4 * (x.margin - r.actMargin));
+  if (slack >= 0) return { accepted: true, confidence: round(CONFIDENCE.act + (1 - CONFIDENCE.act) * (1 - Math.exp(-slack / 4))) };
+  if (x.loopGap >= r.confirmGap) {
+    const span = CONFIDENCE.act - CONFIDENCE.confirm - 0.001;
+    const q = Math.min(clip((x.loopGap - r.confirmGap) / (r.actGap - r.confirmGap)), clip(x.margin / Math.max(r.actMargin, 1e-6)));
+    return { accepted: true, confidence: round(CONFIDENCE.confirm + span * q) };
+  }
+  return { accepted: false, confidence: round(0.5 + 0.5 * (1 - Math.exp((x.loopGap - r.confirmGap) / 4))) };
 }

@@ -18,7 +18,7 @@ import type { GrammarRecognizer, RecognizedWord, UtteranceResult } from '../engi
 import { decide, type DecodeFeatures } from './confidence.js';
 import { upsample8to16 } from './upsample.js';
 
-export { CONFIDENCE, decide, type DecodeFeatures } from './confidence.js';
+export { CONFIDENCE, RULE, decide, type DecodeFeatures } from './confidence.js';
 
 export interface PocketsphinxOptions {
   /** parallel decoders; default: the number of CPU cores */
