@@ -6,13 +6,14 @@
  *   the call's responses -> #toEvent() -> drop repeats -> EventQueue -> events()
  *   end() / cancel() -> half-close; the engine finishes, or FINISH_GRACE_MS later a reset
  *
- * The plumbing it shares with Synthesize is in calls.ts.
+ * The plumbing it shares with Synthesize is in calls.ts and ../../grpc-plumbing.ts.
  */
 import { connectivityState } from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import { AudioReplay } from './audio-replay.js';
-import { broken, EventQueue, fromStatus, lostConnection, Reconnects, silent, type Ctx } from './calls.js';
+import { broken, fromStatus, silent, type Ctx } from './calls.js';
+import { EventQueue, lostConnection, Reconnects } from '../../grpc-plumbing.js';
 import { SAMPLE_RATE_HZ, type AsrEvent, type AsrStream, type RecognizeOptions } from '../../ports.js';
 import { pcmToLinear16, speechService } from '../../contract.js';
 import type { RecognizeRequestMsg, RecognizeResponseMsg } from '../../contract.js';
