@@ -2,7 +2,7 @@
  * gRPC plumbing every speech adapter shares (adapters/grpc, adapters/yandex, adapters/tinkoff):
  * adapters may not import each other, so what is generic lives here. Moved from
  * adapters/grpc/calls.ts unchanged, except that the status table is exported and read through
- * statusFailure().
+ * statusFailure(); IdleFlush is the idle-audio timer of adapters/grpc/recognize.ts, made generic.
  *
  *   status -> statusFailure() / lostConnection() -> Reconnects.allow() ? re-open : SpeechError
  *   grpc-js stream events -> pipe() -> EventQueue -> for await in the caller
@@ -188,4 +188,38 @@ export function pipe<R>(
   });
   call.on('end', finish);
   call.on('close', finish);
+}
+
+/**
+ * Streams holding audio not yet sent, looked at by one timer for the whole process while any
+ * hold some (a timer per stream re-armed per 20 ms frame would cost more than the audio). A
+ * stream's flushIfIdle(now) sends what it holds if it got no audio for a while and says whether
+ * it is done with the timer.
+ */
+export class IdleFlush<S extends { flushIfIdle(now: number): boolean }> {
+  readonly #streams = new Set<S>();
+  readonly #everyMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(everyMs: number) {
+    this.#everyMs = everyMs;
+  }
+
+  add(s: S): void {
+    this.#streams.add(s);
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      for (const stream of this.#streams) if (stream.flushIfIdle(now)) this.#streams.delete(stream);
+      if (this.#streams.size === 0) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+    }, this.#everyMs);
+    this.#timer.unref();
+  }
+
+  delete(s: S): void {
+    this.#streams.delete(s);
+  }
 }
