@@ -6,7 +6,7 @@ import { ConfigError } from '../core/index.js';
 /** The contract's path inside the package; proto/ ships next to package.json, not in dist/. */
 export const SPEECH_PROTO_RELATIVE = 'proto/zvonar/speech/v1/speech.proto';
 
-let cached: string | undefined;
+const cached = new Map<string, string>();
 
 /**
  * Absolute path of speech.proto. Walks up from this module to the directory whose package.json
@@ -14,17 +14,27 @@ let cached: string | undefined;
  * Throws ConfigError('CONFIG_NOT_FOUND') when the package root or the file is missing.
  */
 export function speechProtoPath(): string {
-  if (cached !== undefined) return cached;
+  return protoPath(SPEECH_PROTO_RELATIVE, 'speech contract');
+}
+
+/** Absolute path of a vendor's protocol subset under proto/vendor/ (e.g. "yandex/speechkit/stt/v3/stt.proto"), found as speechProtoPath() is. */
+export function vendorProtoPath(relative: string): string {
+  return protoPath(`proto/vendor/${relative}`, 'vendor protocol');
+}
+
+function protoPath(relative: string, what: string): string {
+  const known = cached.get(relative);
+  if (known !== undefined) return known;
   const start = dirname(fileURLToPath(import.meta.url));
   for (let dir = start; ; dir = dirname(dir)) {
     if (isZvonarRoot(dir)) {
-      const file = join(dir, SPEECH_PROTO_RELATIVE);
+      const file = join(dir, relative);
       if (!existsSync(file)) {
-        throw new ConfigError('CONFIG_NOT_FOUND', `speech contract ${file} does not exist`, { path: file }, {
+        throw new ConfigError('CONFIG_NOT_FOUND', `${what} ${file} does not exist`, { path: file }, {
           hint: 'the package must ship proto/ next to package.json',
         });
       }
-      cached = file;
+      cached.set(relative, file);
       return file;
     }
     if (dirname(dir) === dir) break;
