@@ -151,6 +151,7 @@ describe('Yandex SpeechKit v3 adapter (against a local fake)', () => {
     for await (const c of tts.synthesize({ text: FIRST, language: 'ru-RU', callId: 'c-2' })) {
       if (chunks.length === 0) {
         expect(fake.open).toBe(1); // the first chunk is here and the call is still going
+        fake.pauseAfterFirstChunk = false;
         fake.release();
       }
       chunks.push(c);
