@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, SpeechError } from '../../src/core/index.js';
 import { connectTinkoff, type TinkoffOptions } from '../../src/speech/adapters/tinkoff/index.js';
 import { decimator48to8 } from '../../src/speech/adapters/tinkoff/decimate.js';
+import { VoiceKitJwt } from '../../src/speech/adapters/tinkoff/jwt.js';
 import { ModemListener, modemSpeak } from '../../src/speech/index.js';
 import type { AsrEvent, AsrStream } from '../../src/speech/index.js';
 import type { SpeechEngine } from '../../src/speech/ports.js';
@@ -163,6 +164,20 @@ describe('Tinkoff VoiceKit adapter (against a local fake)', () => {
     await collect(tinkoff({ voice: 'maxim' }).tts!.synthesize({ text: '<speak>Добрый день.<break time="300ms"/></speak>', language: 'ru-RU' }));
     expect(fake.seen.synthesis.at(-1)!.input).toMatchObject({ ssml: '<speak>Добрый день.<break time="300ms"/></speak>' });
     expect(fake.seen.synthesis.at(-1)!.voice.name).toBe('maxim');
+  });
+
+  it('the JWT is, byte for byte, the one VoiceKit\'s Python example (python/auth.py) builds for the same keys, claims and time', () => {
+    // computed with auth.py's generate_jwt(), exp = 1700000000 + 600
+    const fromExample =
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6Im15LWFwaS1rZXkifQ.' +
+      'eyJpc3MiOiJ0ZXN0X2lzc3VlciIsInN1YiI6InRlc3RfdXNlciIsImF1ZCI6InRpbmtvZmYuY2xvdWQuc3R0IiwiZXhwIjoxNzAwMDAwNjAwfQ.' +
+      'cNN3Xu7BtwMuN0oV924MhtAJpgeAdC89nvise61WIqs';
+    const jwt = new VoiceKitJwt();
+    const secret = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=';
+    expect(jwt.token('my-api-key', secret, { iss: 'test_issuer', sub: 'test_user' }, 'tinkoff.cloud.stt', 1_700_000_000)).toBe(fromExample);
+    // reused until a minute before it expires, then renewed
+    expect(jwt.token('my-api-key', secret, { iss: 'test_issuer', sub: 'test_user' }, 'tinkoff.cloud.stt', 1_700_000_500)).toBe(fromExample);
+    expect(jwt.token('my-api-key', secret, { iss: 'test_issuer', sub: 'test_user' }, 'tinkoff.cloud.stt', 1_700_000_560)).not.toBe(fromExample);
   });
 
   it('the 48 -> 8 kHz decimator keeps a tone in the phone band and removes one above it, across chunk boundaries', () => {
