@@ -8,7 +8,7 @@
  *   status_code, others   -> nothing (keep-alives, warnings, kinds newer than this subset)
  *
  * v3 has no voice-activity event: the first partial with text is the speech start (Yandex sends
- * partials as soon as it hears words), so barge-in waits for a word, not for a sound.
+ * partials as soon as it hears words), so it comes with the first word, not the first sound.
  */
 import type { AsrEvent, RecognizeOptions, WordTiming } from '../../ports.js';
 import { SAMPLE_RATE_HZ } from '../../ports.js';
