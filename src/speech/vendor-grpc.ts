@@ -14,7 +14,7 @@
  * audio is asked again (Reconnects), as in adapters/grpc.
  */
 import { Client, connectivityState, credentials, Metadata, status } from '@grpc/grpc-js';
-import type { ClientDuplexStream, MethodDefinition, ServiceError } from '@grpc/grpc-js';
+import type { ClientDuplexStream, ClientReadableStream, MethodDefinition, ServiceError } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import { SpeechError } from '../core/index.js';
 import { EventQueue, IdleFlush, isServiceError, lostConnection, pipe, Reconnects, statusFailure } from './grpc-plumbing.js';
@@ -99,6 +99,11 @@ export function vendorSilent(v: VendorEndpoint, rpc: string, what: string, callI
   });
 }
 
+/** A call asked of an engine after close(): grpc-js throws "Channel has been shut down" at once. */
+function closedError(v: VendorEndpoint, rpc: string, err: unknown, callId: string | undefined): SpeechError {
+  return new SpeechError('SPEECH_UNAVAILABLE', `${label(v)}: ${rpc} asked after the engine was closed`, where(v, callId), { permanent: false, cause: err });
+}
+
 /** A vendor's recognition messages, for one stream (it may keep state: what it has reported). */
 export interface AsrWire<Req, Res> {
   readonly rpc: string;
@@ -132,7 +137,7 @@ export class VendorAsrStream<Req, Res> implements AsrStream {
   readonly #wire: AsrWire<Req, Res>;
   readonly #callId: string | undefined;
   readonly #queue: EventQueue<AsrEvent>;
-  readonly #call: ClientDuplexStream<Req, Res>;
+  readonly #call: ClientDuplexStream<Req, Res> | null;
   #state: 'open' | 'ended' | 'done' = 'open';
   #cancelled = false;
   #timer: NodeJS.Timeout | undefined;
@@ -146,7 +151,16 @@ export class VendorAsrStream<Req, Res> implements AsrStream {
     this.#callId = callId;
     this.#queue = new EventQueue<AsrEvent>(() => this.cancel());
     const m = wire.method;
-    const call = v.client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, v.metadata(), {});
+    let call: ClientDuplexStream<Req, Res>;
+    try {
+      call = v.client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, v.metadata(), {});
+    } catch (err) {
+      // The port's promise: failures surface from events(), not from recognize().
+      this.#call = null;
+      this.#state = 'done';
+      this.#queue.fail(closedError(v, wire.rpc, err, callId));
+      return;
+    }
     this.#call = call;
     v.streams.open++;
     let failure: ServiceError | null = null;
@@ -198,7 +212,7 @@ export class VendorAsrStream<Req, Res> implements AsrStream {
     if (this.#state !== 'open') return;
     this.#flush();
     this.#state = 'ended';
-    this.#call.end();
+    this.#call?.end();
     this.#arm(() => {
       this.#queue.fail(vendorSilent(this.#v, this.#wire.rpc, 'did not finish after the end of the audio', this.#callId));
       this.#reset();
@@ -222,7 +236,7 @@ export class VendorAsrStream<Req, Res> implements AsrStream {
     if (this.#pendingSamples === 0) return;
     const audio = pcmToLinear16(this.#pending.subarray(0, this.#pendingSamples));
     this.#pendingSamples = 0;
-    this.#call.write(this.#wire.audio(audio));
+    this.#call?.write(this.#wire.audio(audio));
   }
 
   #arm(onTimeout: () => void): void {
@@ -263,7 +277,7 @@ export class VendorAsrStream<Req, Res> implements AsrStream {
     if (this.#state === 'done') return;
     this.#cancelled = true;
     this.#settle();
-    this.#call.cancel();
+    this.#call?.cancel();
   }
 }
 
@@ -317,7 +331,12 @@ async function* synthesizeOne<Req, Res>(
 ): AsyncGenerator<Int16Array> {
   if (signal?.aborted) return;
   const m = wire.method;
-  const call = v.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, v.metadata(), {});
+  let call: ClientReadableStream<Res>;
+  try {
+    call = v.client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, v.metadata(), {});
+  } catch (err) {
+    throw closedError(v, wire.rpc, err, callId);
+  }
   v.streams.open++;
   let cancelled = false;
   let finished = false;

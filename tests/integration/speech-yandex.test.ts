@@ -315,4 +315,15 @@ describe('Yandex SpeechKit v3 adapter (against a local fake)', () => {
     expect(await engine.health()).toEqual({ serving: true, streamsInUse: 0, maxStreams: 40 });
     expect(yandex({ synthesis: false }).tts).toBeUndefined();
   });
+
+  it('after close(), recognize() and synthesize() fail from their iterators with SPEECH_UNAVAILABLE, not at the call', async () => {
+    const engine = yandex();
+    engine.close();
+    const stream = engine.asr!.recognize({ language: 'ru-RU' });
+    stream.write(SILENCE);
+    stream.end();
+    expect((await failure(() => collect(stream.events()))).code).toBe('SPEECH_UNAVAILABLE');
+    expect((await failure(() => collect(engine.tts!.synthesize({ text: FIRST, language: 'ru-RU' })))).code).toBe('SPEECH_UNAVAILABLE');
+    expect((await engine.health()).serving).toBe(false);
+  });
 });
