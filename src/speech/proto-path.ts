@@ -7,3 +7,8 @@ export const SPEECH_PROTO_RELATIVE = 'proto/zvonar/speech/v1/speech.proto';
 export function speechProtoPath(): string {
   return packageFile(SPEECH_PROTO_RELATIVE, 'the package must ship proto/ next to package.json');
 }
+
+/** Absolute path of a vendor's protocol subset under proto/vendor/ (e.g. "yandex/speechkit/stt/v3/stt.proto"). */
+export function vendorProtoPath(relative: string): string {
+  return packageFile(`proto/vendor/${relative}`, 'the package must ship proto/ next to package.json');
+}

@@ -27,6 +27,12 @@ const ADAPTERS = [
   'speech/adapters/grpc/calls.ts',
   'speech/adapters/vosk/index.ts',
   'speech/adapters/vosk/recognize.ts',
+  'speech/adapters/yandex/index.ts',
+  'speech/adapters/yandex/recognize.ts',
+  'speech/adapters/yandex/synthesize.ts',
+  'speech/adapters/tinkoff/index.ts',
+  'speech/adapters/tinkoff/recognize.ts',
+  'speech/adapters/tinkoff/synthesize.ts',
   'sim/sim-network.ts',
 ];
 

@@ -1,16 +1,15 @@
 /**
- * What the Synthesize and Recognize calls share (synthesize.ts, recognize.ts): the
- * context a connection gives each call, what an engine's status means (STATUS_FAILURE,
- * lostConnection()), the SpeechErrors built from it, the budget for re-opening a lost stream
- * (Reconnects), and the queue that turns grpc-js stream events into an async iterator.
+ * What the Synthesize and Recognize calls share (synthesize.ts, recognize.ts): the context a
+ * connection gives each call and the SpeechErrors built from an engine's status. The generic
+ * parts (the status table, lostConnection(), Reconnects, EventQueue, pipe()) are in
+ * ../../grpc-plumbing.ts, shared with the vendor adapters.
  *
- *   grpc-js events -> pipe() | the stream's own handlers -> EventQueue -> for await in the caller
  *   status -> lostConnection() ? Reconnects.allow() -> re-open : fromStatus() -> SpeechError
  */
 import { status } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
-import { performance } from 'node:perf_hooks';
 import { SpeechError } from '../../../core/index.js';
+import { statusFailure } from '../../grpc-plumbing.js';
 import type { ChannelPool } from './channel-pool.js';
 
 /** The connection's counters (connectSpeech().stats(); index.ts re-exports the type). */
@@ -29,81 +28,11 @@ export interface Ctx {
   stats: SpeechStats;
 }
 
-type Failure = 'unavailable' | 'protocol';
-
-/**
- * What a status from the engine means to zvonar (the table in speech.proto, "Status codes").
- * CANCELLED is not listed: it is either zvonar's own cancel (not an error) or the engine going
- * away (unavailable).
- */
-const STATUS_FAILURE: ReadonlyMap<number, Failure> = new Map<number, Failure>([
-  [status.UNAVAILABLE, 'unavailable'],
-  [status.DEADLINE_EXCEEDED, 'unavailable'],
-  [status.RESOURCE_EXHAUSTED, 'unavailable'],
-  [status.ABORTED, 'unavailable'],
-  [status.CANCELLED, 'unavailable'],
-  [status.INVALID_ARGUMENT, 'protocol'],
-  [status.INTERNAL, 'protocol'],
-  [status.UNIMPLEMENTED, 'protocol'],
-  [status.UNKNOWN, 'protocol'],
-  [status.FAILED_PRECONDITION, 'protocol'],
-  [status.OUT_OF_RANGE, 'protocol'],
-  [status.DATA_LOSS, 'protocol'],
-  [status.NOT_FOUND, 'protocol'],
-  [status.ALREADY_EXISTS, 'protocol'],
-  [status.PERMISSION_DENIED, 'protocol'],
-  [status.UNAUTHENTICATED, 'protocol'],
-]);
-
-/**
- * The status says the connection went, not what the engine answered: the same request on
- * another connection can succeed. grpc-js 1.14 reports a dropped TCP connection as UNAVAILABLE,
- * Node's synthesized NGHTTP2_CANCEL as CANCELLED, and a connection the server closes under a live
- * stream (GOAWAY INTERNAL_ERROR, as Node's rapid-reset limit does) as INTERNAL "Received
- * RST_STREAM with code 2 triggered by internal client error: Session closed with error code 2"
- * (subchannel-call.js): no trailers, so not the engine's status.
- */
-export function lostConnection(err: ServiceError): boolean {
-  if (err.code === status.UNAVAILABLE || err.code === status.CANCELLED) return true;
-  return err.code === status.INTERNAL && typeof err.details === 'string' && err.details.startsWith('Received RST_STREAM');
-}
-
-export function isServiceError(e: unknown): e is ServiceError {
-  return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
-}
-
-/**
- * Streams a request may re-open after losing its connection. Two: one loss is a connection the
- * engine closed, a second may be another connection closed in the same wave (issue 7); a third
- * means the engine itself is down, which the call must hear about.
- */
-const MAX_RECONNECTS = 2;
-
-/** Counts one request's re-opened streams; they must come within deadlineMs of the first loss. */
-export class Reconnects {
-  readonly #deadlineMs: number;
-  #count = 0;
-  #firstLossAt: number | null = null;
-
-  constructor(deadlineMs: number) {
-    this.#deadlineMs = deadlineMs;
-  }
-
-  /** A stream was lost: may the request go on a new one? */
-  allow(): boolean {
-    const now = performance.now();
-    this.#firstLossAt ??= now;
-    if (this.#count >= MAX_RECONNECTS || now - this.#firstLossAt > this.#deadlineMs) return false;
-    this.#count++;
-    return true;
-  }
-}
-
 /** Which half of the engine a call used: recognition or synthesis. */
 export type SpeechSide = 'asr' | 'tts';
 
 export function fromStatus(ctx: Ctx, side: SpeechSide, rpc: string, err: ServiceError, callId: string | undefined): SpeechError {
-  const failure = lostConnection(err) ? 'unavailable' : (STATUS_FAILURE.get(err.code) ?? 'protocol');
+  const failure = statusFailure(err);
   const name = status[err.code] ?? String(err.code);
   const where = { address: ctx.address, callId, side };
   if (failure === 'unavailable') {
@@ -132,105 +61,3 @@ export function silent(ctx: Ctx, side: SpeechSide, rpc: string, what: string, ca
   });
 }
 
-/**
- * A single-consumer queue between grpc-js stream events and an async iterator. Items queued
- * before a failure are delivered first, then the failure is thrown.
- */
-export class EventQueue<T> implements AsyncIterable<T> {
-  #items: T[] = [];
-  #waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | null = null;
-  #done = false;
-  #error: unknown = null;
-  #onReturn: () => void;
-
-  constructor(onReturn: () => void) {
-    this.#onReturn = onReturn;
-  }
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  push(item: T): void {
-    if (this.#done) return;
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = null;
-      w.resolve({ value: item, done: false });
-    } else this.#items.push(item);
-  }
-
-  /** Ends the iteration after the queued items; drop = true discards them too. */
-  close(drop = false): void {
-    if (drop) this.#items.length = 0;
-    if (this.#done) return;
-    this.#done = true;
-    this.#wake();
-  }
-
-  fail(err: unknown): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#error = err;
-    this.#wake();
-  }
-
-  #wake(): void {
-    if (!this.#waiter || this.#items.length > 0) return;
-    const w = this.#waiter;
-    this.#waiter = null;
-    if (this.#error !== null) {
-      const err = this.#error;
-      this.#error = null;
-      w.reject(err);
-    } else w.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: () => {
-        const item = this.#items.shift();
-        if (item !== undefined) return Promise.resolve({ value: item, done: false });
-        if (this.#done) {
-          if (this.#error === null) return Promise.resolve({ value: undefined, done: true });
-          const err = this.#error;
-          this.#error = null;
-          return Promise.reject(err);
-        }
-        return new Promise((resolve, reject) => {
-          this.#waiter = { resolve, reject };
-        });
-      },
-      return: () => {
-        // The consumer stopped listening: the call has no one to serve.
-        this.#onReturn();
-        this.close(true);
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
-  }
-}
-
-/**
- * Feeds a grpc-js client stream into a queue. 'end' (not 'status') finishes it, because
- * grpc-js emits the status before a flowing stream has delivered its last buffered messages.
- */
-export function pipe<R>(
-  call: NodeJS.EventEmitter,
-  queue: { close(): void; fail(err: unknown): void },
-  onData: (msg: R) => void,
-  onError: (err: ServiceError) => unknown,
-): void {
-  let errored = false;
-  let failure: unknown = null;
-  const finish = (): void => (failure === null ? queue.close() : queue.fail(failure));
-  call.on('data', onData);
-  call.on('error', (err: ServiceError) => {
-    // The first error is the call's status; anything after it is grpc-js tearing down.
-    if (errored) return;
-    errored = true;
-    failure = onError(err);
-  });
-  call.on('end', finish);
-  call.on('close', finish);
-}

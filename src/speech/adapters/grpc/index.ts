@@ -7,8 +7,9 @@
  *                       is lost before any audio
  *   recognize.ts   Recognize: a bidi stream per listen; re-opened, its audio replayed, if
  *                       its connection is lost
- *   calls.ts       what both share: the call context, status -> SpeechError, the re-open
- *                       budget, the event queue
+ *   calls.ts       what both share: the call context, status -> SpeechError (the re-open
+ *                       budget and the event queue are in ../../grpc-plumbing.ts, shared
+ *                       with the vendor adapters)
  *   channel-pool.ts     the HTTP/2 connections the streams take in turn
  *
  * The connection itself holds the options, GetCapabilities, the counters and closing.

@@ -6,13 +6,14 @@
  *   the call's responses -> #toEvent() -> drop repeats -> EventQueue -> events()
  *   end() / cancel() -> half-close; the engine finishes, or FINISH_GRACE_MS later a reset
  *
- * The plumbing it shares with Synthesize is in calls.ts.
+ * The plumbing it shares with Synthesize is in calls.ts and ../../grpc-plumbing.ts.
  */
 import { connectivityState } from '@grpc/grpc-js';
 import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import { AudioReplay } from './audio-replay.js';
-import { broken, EventQueue, fromStatus, lostConnection, Reconnects, silent, type Ctx } from './calls.js';
+import { broken, fromStatus, silent, type Ctx } from './calls.js';
+import { EventQueue, IdleFlush, lostConnection, Reconnects } from '../../grpc-plumbing.js';
 import { SAMPLE_RATE_HZ, type AsrEvent, type AsrStream, type RecognizeOptions } from '../../ports.js';
 import { pcmToLinear16, speechService } from '../../contract.js';
 import type { RecognizeRequestMsg, RecognizeResponseMsg } from '../../contract.js';
@@ -34,28 +35,7 @@ const WRITE_SAMPLES = 100 * SAMPLES_PER_MS;
 const IDLE_FLUSH_MS = 30;
 
 /** The streams holding audio, looked at by one timer for the whole process while any hold some. */
-const idleFlush = new (class {
-  readonly #streams = new Set<GrpcAsrStream>();
-  #timer: NodeJS.Timeout | undefined;
-
-  add(s: GrpcAsrStream): void {
-    this.#streams.add(s);
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      const now = performance.now();
-      for (const stream of this.#streams) if (stream.flushIfIdle(now)) this.#streams.delete(stream);
-      if (this.#streams.size === 0) {
-        clearInterval(this.#timer);
-        this.#timer = undefined;
-      }
-    }, IDLE_FLUSH_MS);
-    this.#timer.unref();
-  }
-
-  delete(s: GrpcAsrStream): void {
-    this.#streams.delete(s);
-  }
-})();
+const idleFlush = new IdleFlush<GrpcAsrStream>(IDLE_FLUSH_MS);
 /**
  * How long the engine may take to finish a stream zvonar half-closed before it is reset; it
  * guards against leaking streams on a hung engine, nothing more. Not deadlineMs: the half-close

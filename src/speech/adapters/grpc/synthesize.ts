@@ -2,11 +2,12 @@
  * The Synthesize side of the gRPC speech client (index.ts): a prompt's text in, 8 kHz PCM
  * out, on one server stream. synthesize() picks the connection and re-asks on another when one
  * is lost before any audio; synthesizeOn() is one call on one connection. The plumbing both
- * sides share is in calls.ts.
+ * sides share is in calls.ts and ../../grpc-plumbing.ts.
  */
 import type { Client } from '@grpc/grpc-js';
 import { SpeechError } from '../../../core/index.js';
-import { broken, EventQueue, fromStatus, isServiceError, lostConnection, pipe, Reconnects, silent, type Ctx } from './calls.js';
+import { broken, fromStatus, silent, type Ctx } from './calls.js';
+import { EventQueue, isServiceError, lostConnection, pipe, Reconnects } from '../../grpc-plumbing.js';
 import { isSsml, SAMPLE_RATE_HZ, type SynthesizeRequest } from '../../ports.js';
 import { linear16ToPcm, speechService } from '../../contract.js';
 import type { SynthesizeResponseMsg } from '../../contract.js';
@@ -14,7 +15,7 @@ import type { SynthesizeResponseMsg } from '../../contract.js';
 /**
  * Speaks req.text. A stream that loses its connection before any audio is asked again on
  * another connection (at most MAX_RECONNECTS times, within deadlineMs: Reconnects in
- * calls.ts); one that loses it mid-speech fails, since a second synthesis need not give the
+ * ../../grpc-plumbing.ts); one that loses it mid-speech fails, since a second synthesis need not give the
  * same audio to resume from.
  */
 export async function* synthesize(ctx: Ctx, req: SynthesizeRequest, signal?: AbortSignal): AsyncGenerator<Int16Array> {
