@@ -11,6 +11,11 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# the embedded speech server's engines: RHVoice (non-free) and espeak-ng speak, pocketsphinx hears closed answers
+RUN sed -i -E '/^Components:/{/non-free( |$)/!s/$/ non-free/}' /etc/apt/sources.list.d/debian.sources \
+ && apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends rhvoice rhvoice-russian rhvoice-english librhvoice5 espeak-ng python3 python3-pocketsphinx pocketsphinx-en-us \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, type Logger } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import { connectSpeech } from '../speech/adapters/grpc/index.js';
+import { connectTinkoff } from '../speech/adapters/tinkoff/index.js';
 import { connectVosk } from '../speech/adapters/vosk/index.js';
+import { connectYandex } from '../speech/adapters/yandex/index.js';
 import { routeSpeech, type SpeechRouter } from '../speech/router.js';
 import { cachingTts, type TtsCache } from '../speech/tts-cache.js';
 import {
@@ -122,6 +124,15 @@ export async function startSpeech(cfg: Config['speech'], log: Logger): Promise<S
         closers.push(() => conn.close());
         engines.push(conn);
         describe.push(`speech engine at ${e.address}`);
+      } else if (e.kind === 'yandex' || e.kind === 'tinkoff') {
+        const o = {
+          deadlineMs: cfg.deadlineMs, voice: e.voice, recognition: e.recognition, synthesis: e.synthesis,
+          ...(e.credentialsFile ? { credentialsFile: e.credentialsFile } : {}), ...(e.maxStreams ? { maxStreams: e.maxStreams } : {}),
+        };
+        const vendor = e.kind === 'yandex' ? connectYandex(o) : connectTinkoff(o);
+        closers.push(() => vendor.close());
+        engines.push(vendor);
+        describe.push(`${e.kind === 'yandex' ? 'Yandex SpeechKit' : 'Tinkoff VoiceKit'} (${[e.recognition ? 'recognition' : '', e.synthesis ? `synthesis, voice ${e.voice}` : ''].filter(Boolean).join(', ')})`);
       } else {
         const vosk = connectVosk({ url: e.url, deadlineMs: cfg.deadlineMs, languages: e.languages, ...(e.maxStreams ? { maxStreams: e.maxStreams } : {}) });
         closers.push(() => vosk.close());

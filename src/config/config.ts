@@ -31,6 +31,27 @@ const SpeechEngineConfig = z.discriminatedUnion('kind', [
   }),
   /** any engine that implements proto/zvonar/speech/v1 (e.g. `zvonar speech serve` on another host) */
   z.strictObject({ kind: z.literal('grpc'), address: HostPort }),
+  /**
+   * Yandex SpeechKit v3 (recognition and synthesis). Credentials come from the environment
+   * (YANDEX_API_KEY or YANDEX_IAM_TOKEN, YANDEX_FOLDER_ID) or `credentialsFile`, never from here.
+   */
+  z.strictObject({
+    kind: z.literal('yandex'),
+    credentialsFile: z.string().optional(),
+    voice: z.string().default('alena'),
+    recognition: z.boolean().default(true),
+    synthesis: z.boolean().default(true),
+    maxStreams: z.number().int().min(1).optional(),
+  }),
+  /** Tinkoff VoiceKit (recognition and synthesis). Credentials: TINKOFF_API_KEY and TINKOFF_SECRET_KEY, or `credentialsFile`. */
+  z.strictObject({
+    kind: z.literal('tinkoff'),
+    credentialsFile: z.string().optional(),
+    voice: z.string().default('alyona'),
+    recognition: z.boolean().default(true),
+    synthesis: z.boolean().default(true),
+    maxStreams: z.number().int().min(1).optional(),
+  }),
   /** a self-hosted Vosk server (recognition only): ws://host:2700 */
   z.strictObject({
     kind: z.literal('vosk'),
