@@ -71,7 +71,9 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       log.warn({ maxChannels: cfg.trunk.maxChannels }, `PGlite runs inside the dialer and stalls its media beyond about ${PGLITE_MAX_CHANNELS} calls at once; set DATABASE_URL to a PostgreSQL`);
     }
 
-    const speech = await startSpeech(cfg.speech, log);
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics, prefix: 'zvonar_process_' });
+    const speech = await startSpeech(cfg.speech, log, metrics);
     closers.push(() => speech.close());
     for (const line of speech.describe) log.info({}, line);
 
@@ -115,8 +117,6 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       calls = sim;
     }
 
-    const metrics = new Registry();
-    collectDefaultMetrics({ register: metrics, prefix: 'zvonar_process_' });
     const deps: CallDeps = {
       db,
       calls,
@@ -128,6 +128,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       log,
       metrics: createDialerMetrics(metrics),
       // no patient answers a robot that cannot speak, or a line that cannot carry a call
+      speech: speech.capacity,
       ready: async () => {
         await calls.ready();
         await speech.router.capabilities();

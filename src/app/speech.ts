@@ -12,6 +12,8 @@ import { connectVosk } from '../speech/adapters/vosk/index.js';
 import { connectYandex } from '../speech/adapters/yandex/index.js';
 import { routeSpeech, type SpeechRouter } from '../speech/router.js';
 import { cachingTts, type TtsCache } from '../speech/tts-cache.js';
+import { watchSpeechCapacity, type SpeechCapacity } from '../speech/capacity.js';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import {
   loadPronunciation,
   modemVoice,
@@ -83,6 +85,8 @@ export interface Speech {
   router: SpeechRouter;
   /** the router's synthesis with fixed prompts kept (what calls use); warm() it when a campaign starts */
   tts: TtsCache;
+  /** the engines' room for more calls (the dialer starts no more) */
+  capacity: SpeechCapacity;
   /** where the embedded server listens, if one runs */
   embedded: SpeechServer | null;
   /** what each engine is, for the start-up line */
@@ -90,7 +94,7 @@ export interface Speech {
   close(): Promise<void>;
 }
 
-export async function startSpeech(cfg: Config['speech'], log: Logger): Promise<Speech> {
+export async function startSpeech(cfg: Config['speech'], log: Logger, metrics?: Registry): Promise<Speech> {
   const closers: (() => Promise<void> | void)[] = [];
   const close = async () => {
     for (const c of closers.reverse()) await Promise.resolve(c()).catch(() => {});
@@ -140,12 +144,20 @@ export async function startSpeech(cfg: Config['speech'], log: Logger): Promise<S
         describe.push(`Vosk server at ${e.url} (recognition, ${e.languages.join(', ')})`);
       }
     }
+    let circuits: () => ReturnType<SpeechRouter['engines']> = () => [];
+    const m = metrics ? speechMetrics(metrics, () => circuits()) : null;
     const router = routeSpeech(engines, {
       breaker: cfg.breaker,
-      onFallback: (f) => log.warn({ side: f.side, from: f.from, to: f.to, code: f.code }, 'speech engine failed; request moved to the next'),
+      onFallback: (f) => {
+        m?.fallbacks.inc({ side: f.side, engine: f.from });
+        log.warn({ side: f.side, from: f.from, to: f.to, code: f.code }, 'speech engine failed; request moved to the next');
+      },
     });
     await router.start();
-    return { router, tts: cachingTts(router.tts!), embedded, describe, close };
+    const capacity = watchSpeechCapacity(router, { onPoll: (h) => m?.headroom.set(h ?? -1) });
+    closers.push(() => capacity.stop());
+    circuits = () => router.engines();
+    return { router, tts: cachingTts(router.tts!), capacity, embedded, describe, close };
   } catch (err) {
     await close();
     throw err;
@@ -162,4 +174,33 @@ export async function warmPrompts(speech: Speech, script: Script, clinic: { name
   const r = await speech.tts.warm(texts.map((text) => ({ text, language: script.language })));
   log.info({ dialog: script.id, kept: r.kept, prompts: texts.length, ms: Math.round(performance.now() - started) }, 'fixed prompts rendered before the first call');
   if (r.failed.length > 0) log.warn({ dialog: script.id, failed: r.failed.length, first: r.failed[0] }, 'some fixed prompts could not be rendered; they are synthesised when said');
+}
+
+/** The speech engines' health as metrics: no patient data, engine names only. */
+function speechMetrics(registry: Registry, engines: () => ReturnType<SpeechRouter['engines']>) {
+  return {
+    headroom: new Gauge({
+      name: 'zvonar_speech_headroom_streams',
+      help: 'Streams the speech engines can still open (declared capacity less streams in use, all processes); -1: no declared limit',
+      registers: [registry],
+    }),
+    fallbacks: new Counter({
+      name: 'zvonar_speech_fallbacks_total',
+      help: 'Requests moved from a speech engine that failed to the next',
+      labelNames: ['side', 'engine'] as const,
+      registers: [registry],
+    }),
+    circuits: new Gauge({
+      name: 'zvonar_speech_circuit_open',
+      help: '1 while a speech engine is left alone after failing (its circuit breaker is open or half-open)',
+      labelNames: ['engine', 'side'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const e of engines()) {
+          for (const side of ['asr', 'tts'] as const) if (e[side] !== null) this.set({ engine: e.name, side }, e[side] === 'closed' ? 0 : 1);
+        }
+      },
+    }),
+  };
 }

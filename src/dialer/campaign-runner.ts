@@ -85,6 +85,8 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
   };
   let failingSince: number | null = null;
   let swept = -Infinity;
+  /** when the speech engines' being full was last logged */
+  let speechFullSaid = -Infinity;
   const waitedFor = new Set<string | null>();
   let idleSince: number | null = null;
 
@@ -111,7 +113,12 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           log.info({ campaignId: o.campaign.id, status }, 'campaign not active; dialer stops');
           break;
         }
-        const free = o.trunk.maxChannels - active.size;
+        const channels = o.trunk.maxChannels - active.size;
+        const free = Math.min(channels, deps.speech?.room() ?? Infinity);
+        if (free < channels && free <= 0 && clock.now() - speechFullSaid > 60_000) {
+          speechFullSaid = clock.now();
+          log.warn({ active: active.size }, 'the speech engines are full: no more calls start until they have room');
+        }
         if (free > 0) {
           // the lease covers the wait for the trunk's CPS before the last call starts; from its
           // start, the heartbeat renews it
@@ -186,6 +193,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
             wake();
           });
         active.add(call);
+        deps.speech?.take(1);
       }
       if (leased.length) continue;
       if (active.size === 0) await nap(next, o.pollMs);

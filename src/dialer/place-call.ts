@@ -11,6 +11,11 @@ export interface CallDeps extends SessionDeps {
    * a robot that cannot speak.
    */
   ready(): Promise<void>;
+  /**
+   * The speech engines' room: calls they can still serve now (their declared capacity less the
+   * streams open in every process). Absent: no limit. The dialer starts no more calls than this.
+   */
+  speech?: { room(): number; take(calls: number): void };
 }
 
 /**

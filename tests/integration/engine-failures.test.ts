@@ -40,7 +40,34 @@ describe('engine', () => {
     expect(c).toEqual([{ state: 'pending', attempts: 0, lease_owner: null }]);
   });
 
-  it('a speech server that dies mid-call leaves the callee in silence: ROBOT_SILENCE, counted, error code, no slot leaked', async () => {
+  it('the dialer starts no more calls than the speech engine can serve (declared streams less those in use)', async () => {
+    const s = await seedCampaign(db, { personas: ['agree', 'agree', 'agree', 'agree', 'agree', 'agree'], slots: 8, now: new Date() });
+    // 5 streams: room for two calls of two streams each
+    const config = testConfig({ speech: { kind: 'embedded', voices: ['modem'], recognizer: 'none', maxStreams: 5 } });
+    const engine = await testEngine(db, s.personaOf, { config });
+    let most = 0;
+    const sample = setInterval(() => {
+      most = Math.max(most, engine.speech.embedded!.streams);
+    }, 5);
+    let calls = 0;
+    const room: number[] = [];
+    const inner = engine.deps.speech!;
+    engine.deps.speech = { room: () => { const r = inner.room(); room.push(r); return r; }, take: (n) => { calls += n; inner.take(n); } };
+    try {
+      await until(() => engine.speech.capacity.headroomStreams() !== null, 'the first health poll');
+      await runUntilIdle(engine, s.campaign, { maxChannels: 10 });
+    } finally {
+      clearInterval(sample);
+      await engine.close();
+    }
+    expect(calls).toBe(6);
+    expect(Math.max(...room)).toBeLessThanOrEqual(2);
+    expect(most).toBeLessThanOrEqual(5);
+    const { rows } = await db.query<{ disposition: string }>(`select disposition from attempt where campaign_id = $1`, [s.campaign.id]);
+    expect(rows.map((r) => r.disposition)).toEqual(Array(6).fill('BOOKED'));
+  });
+
+  it('a speech server that dies mid-call: the callee hears the recorded apology, ROBOT_SILENCE, counted, error code, no slot leaked', async () => {
     const s = await seedCampaign(db, { personas: ['agree'], slots: 2, now: new Date() });
     const speech = await startReferenceSpeechServer({ host: '127.0.0.1', port: 0 });
     const config = testConfig({ speech: { kind: 'grpc', address: speech.address } });
@@ -55,11 +82,13 @@ describe('engine', () => {
     } finally {
       await engine.close();
     }
-    const { rows } = await db.query<{ disposition: string; counted: boolean; error: string; sip_status: number }>(
-      `select disposition, counted, error, sip_status from attempt where campaign_id = $1`, [s.campaign.id]);
+    const { rows } = await db.query<{ disposition: string; counted: boolean; error: string; sip_status: number; transcript: { who: string; text: string }[] }>(
+      `select disposition, counted, error, sip_status, transcript from attempt where campaign_id = $1`, [s.campaign.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ disposition: 'ROBOT_SILENCE', counted: true, sip_status: 200 });
     expect(rows[0]!.error).toBe('SPEECH_UNAVAILABLE');
+    // not silence: the recorded apology was played before the robot hung up
+    expect(rows[0]!.transcript.map((l) => l.text)).toContain('(no speech engine answered: the recorded apology was played)');
     const { rows: c } = await db.query<{ state: string; attempts: number; next_attempt_at: Date }>(
       `select state, attempts, next_attempt_at from campaign_contact where campaign_id = $1`, [s.campaign.id]);
     expect(c[0]).toMatchObject({ state: 'pending', attempts: 1 });
