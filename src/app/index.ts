@@ -12,3 +12,4 @@ export { loadScript as checkScript, scriptJsonSchema } from '../dialog/index.js'
 export { GRAPH_FORMATS, intentsOf, runDialogTests, scriptGraph, type DialogTestSummary } from './dialog-tools.js';
 export { readConfig } from './read-config.js';
 export { placeTestCall, TEST_CAMPAIGN_ID, type CallOptions, type CallReport } from './call.js';
+export { audioIntents, serveSpeech, type AudioIntent } from './speech-tools.js';

@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, ZvonarError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import {
-  checkScript, debugDetail, GRAPH_FORMATS, intentsOf, readConfig, runDialogTests, scriptGraph, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport,
+  audioIntents, checkScript, createLogger, debugDetail, GRAPH_FORMATS, serveSpeech, intentsOf, readConfig, runDialogTests, scriptGraph, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport,
   runLoad, runMigrate,
   scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
@@ -127,6 +127,17 @@ program
     out(`recorded as attempt ${r.callId} of campaign ${r.campaignId}`);
   });
 
+const speech = program.command('speech').description('the speech server: RHVoice, espeak-ng and pocketsphinx behind proto/zvonar/speech/v1');
+speech
+  .command('serve')
+  .option('--listen <host:port>', 'where to listen', '127.0.0.1:50051')
+  .description('run the speech server as a process of its own (its engines: the config\'s first embedded speech engine); dialers reach it as {kind: grpc, address}')
+  .action(async (o: { listen: string }) => {
+    const stop = new AbortController();
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+    await serveSpeech(config(), { listen: o.listen, signal: stop.signal, out });
+  });
+
 const campaign = program.command('campaign').description('what is in the registry for a campaign');
 campaign
   .command('export')
@@ -184,8 +195,25 @@ dialog
   .argument('[dialog-file]', 'a dialog script: what its step --step hears (without: the built-in library)')
   .option('--step <step>', 'the listen step of the script')
   .addOption(new Option('--lang <lang>', 'the built-in library\'s language (without a file)').choices(['ru', 'en']))
+  .option('--audio', 'read WAV file paths (8 or 16 kHz mono) instead, heard through the configured speech engines with the step\'s grammar; adds "transcript" and "confirm"', false)
   .description('read utterances one per line on stdin, print one JSON line each: {"text","intent","confidence","slots"}')
-  .action(async (file: string | undefined, o: { step?: string; lang?: string }) => {
+  .action(async (file: string | undefined, o: { step?: string; lang?: string; audio: boolean }) => {
+    if (o.audio) {
+      if (!file || !o.step) throw new ZvonarError('USAGE', '--audio needs a dialog file and --step STEP', {});
+      const cfg = config(process.env.ZVONAR_LOG_LEVEL ? {} : { level: 'warn' });
+      const ears = await audioIntents(cfg, { file, step: o.step, log: createLogger(cfg.log.level) });
+      try {
+        for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+          const wav = line.trim();
+          if (wav === '') continue;
+          const r = await ears.hear(wav);
+          out(JSON.stringify({ file: r.file, text: r.transcript ?? '', transcript: r.transcript, intent: r.intent, confidence: Math.round(r.confidence * 100) / 100, slots: r.slots, confirm: r.confirm }));
+        }
+      } finally {
+        await ears.close();
+      }
+      return;
+    }
     const matcher = intentsOf({ file, step: o.step, lang: o.lang });
     for await (const text of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       const r = matcher.match(text);

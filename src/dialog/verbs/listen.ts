@@ -213,3 +213,9 @@ export function stepMatcher(language: string, step: StepWithKeys, safety: Readon
   const on = step.on ?? {};
   return listenMatcher(language, intents, [...safety.keys()].filter((i) => !Object.hasOwn(intents, i) && !Object.hasOwn(on, i)));
 }
+
+/** The closed grammar a script's listen step sends the recogniser in calls; null if the step does not listen. */
+export function stepGrammar(language: string, step: StepWithKeys, matcher: IntentMatcher): string[] | null {
+  if (step.listen === undefined) return null;
+  return grammarOf(language, matcher, Listen.parse(step.listen));
+}
