@@ -33,10 +33,11 @@ const SWEEP_EVERY_MS = 3_600_000;
 const RECORDING_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.wav(\.part)?$/;
 /**
  * A far end's frames come one per 20 ms, and the receiver gives a gap in its stream (up to one
- * second) as silence when the stream resumes: so frames are laid one after another, and laid by the
- * clock only when they fall further behind it than that fill can explain.
+ * second: rtp-receiver.ts, MAX_FILL_SAMPLES) as silence when the stream resumes: so frames are laid
+ * one after another, and laid by the clock only when they fall further behind it than that fill
+ * can explain. The first frame is laid by the clock.
  */
-const MAX_BEHIND_SAMPLES = RATE + 2 * 160;
+const MAX_BEHIND_SAMPLES = RATE;
 
 /**
  * Recorders for one campaign: one folder, its retention swept at start and hourly. close() stops
