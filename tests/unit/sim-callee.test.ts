@@ -3,6 +3,7 @@ import type { MediaSession } from '../../src/media/index.js';
 import { SimNetwork } from '../../src/sim/sim-network.js';
 import type { PersonaName } from '../../src/sim/index.js';
 import { ModemListener, modemSpeak } from '../../src/speech/index.js';
+import { syntheticVoice } from '../support/synthetic-voice.js';
 
 /**
  * The simulated callee's two ways of hearing the robot: the modem voice, decoded to its text, and
@@ -13,21 +14,7 @@ import { ModemListener, modemSpeak } from '../../src/speech/index.js';
 
 const FRAME = 160;
 
-/**
- * A stand-in for a natural voice: a synthetic vowel (140 Hz with 24 harmonics, the decoder's own
- * "voiced speech" test signal), in syllables of 160 ms with 60 ms dips 30 dB down between them.
- * It is not the modem voice, and the VAD hears it as one utterance.
- */
-function voice(ms: number): Int16Array {
-  const out = new Int16Array(Math.round(ms * 8));
-  for (let n = 0; n < out.length; n++) {
-    let v = 0;
-    for (let h = 1; h <= 24; h++) v += Math.sin((2 * Math.PI * 140 * h * n) / 8000) / h;
-    const inSyllable = n % 1760 < 1280;
-    out[n] = Math.round(v * (inSyllable ? 3000 : 95));
-  }
-  return out;
-}
+const voice = syntheticVoice;
 
 /** What the far end of a simulated call hears, and what it is sent. */
 class FakeMedia {
