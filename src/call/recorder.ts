@@ -142,7 +142,7 @@ export class Track {
     this.#max = maxSamples;
   }
 
-  /** Writes pcm at sample `at`; what falls past the bound is dropped. */
+  /** Writes pcm at sample `at`; what falls past the bound is dropped. Called per received frame: allocates only a new block. */
   write(at: number, pcm: Int16Array): void {
     const end = Math.min(at + pcm.length, this.#max);
     for (let i = Math.max(0, at); i < end; ) {
@@ -150,7 +150,7 @@ export class Track {
       const block = (this.#blocks[b] ??= new Int16Array(BLOCK));
       const off = i - b * BLOCK;
       const n = Math.min(BLOCK - off, end - i);
-      block.set(pcm.subarray(i - at, i - at + n), off);
+      for (let k = 0; k < n; k++) block[off + k] = pcm[i - at + k]!;
       i += n;
     }
     if (end > this.length) this.length = end;
