@@ -303,7 +303,7 @@ class RecordingMedia implements MediaSession {
 async function writeWav(file: string, left: Track, right: Track): Promise<void> {
   const samples = Math.max(left.length, right.length);
   const dataBytes = samples * 4;
-  await mkdir(dirname(file), { recursive: true });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 }); // medical data: the owner's only
   const part = `${file}.part`;
   const fh = await open(part, 'w', 0o600);
   let complete = false;

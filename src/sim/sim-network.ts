@@ -160,7 +160,7 @@ class SimCallee {
   readonly #thinkMs: number;
   readonly #language: Language;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
-  /** since the last utterance ended: a modem message was decoded, or carrier was heard long enough */
+  /** in the current utterance: a modem message was decoded, or carrier was heard long enough */
   #modem = false;
   /** where the current carrier began (listener samples); null: none */
   #carrierAt: number | null = null;
@@ -212,6 +212,8 @@ class SimCallee {
       // the robot speaks again before the think time ran out: what it said last was no question
       clearTimeout(this.#turn);
       this.#turn = undefined;
+      // what is known of the modem voice starts afresh with the utterance (a carrier under way is kept)
+      this.#modem = false;
     } else if (ev?.type === 'end') {
       this.#spoke(ev.speechMs);
     }

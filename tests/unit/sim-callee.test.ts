@@ -135,6 +135,15 @@ describe('SimCallee hearing a voice it cannot decode', () => {
     expect(record.said).toEqual(['Yes, please book me']);
   });
 
+  it('hears a long modem-voice utterance once, by its text, though the VAD\'s floor catches up with it before it ends', async () => {
+    const { media, record } = await answer('agree');
+    const long = `${'Приглашаем вас пройти бесплатную диспансеризацию. '.repeat(6)}Записать вас?`; // ~6 s of FSK
+    media.send(modemSpeak(long));
+    media.pause(1000);
+    expect(record.heard).toEqual([long]);
+    expect(record.said).toEqual(['Да, запишите, пожалуйста']);
+  });
+
   it('still hears the modem voice by its text: no placeholder, and a statement gets no reply', async () => {
     const { media, record } = await answer('agree');
     media.send(modemSpeak('Здравствуйте, Анна Петровна!'));
