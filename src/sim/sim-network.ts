@@ -12,11 +12,16 @@ export interface SimNetworkOptions {
   media: MediaFactory;
   /** ms of ringing before a persona answers or rejects */
   answerDelayMs?: number;
-  /**
-   * ms a person takes to reply after a question; for a voice that is not the modem voice, also how
-   * long the robot must stay silent after speaking for what it said to count as a question
-   */
+  /** ms a person takes to reply after a question */
   thinkMs?: number;
+  /**
+   * For a voice that is not the modem voice: how long the robot must stay silent after speaking
+   * (from its last voiced frame) for what it said to count as a question, its listen step. Default
+   * 1000 ms. Measured on the demo with RHVoice: pauses between sentences of one prompt up to 340 ms,
+   * between one prompt and the next (the next being synthesised) up to 520 ms; a listen waits
+   * seconds (the script's silenceMs).
+   */
+  turnSilenceMs?: number;
   /**
    * The language callees reply in when they hear a voice they cannot decode (any but the modem
    * voice, whose text tells its language): one for every call, or per number. Default 'ru'.
@@ -41,7 +46,7 @@ export class SimNetwork implements CallControl {
   readonly #open = new Set<SimCallee>();
 
   constructor(opts: SimNetworkOptions) {
-    this.#opts = { answerDelayMs: 300, thinkMs: 250, language: 'ru', ...opts };
+    this.#opts = { answerDelayMs: 300, thinkMs: 250, turnSilenceMs: 1000, language: 'ru', ...opts };
   }
 
   async originate(req: OriginateRequest, on: LegEvents, signal: AbortSignal): Promise<CallLeg> {
@@ -67,9 +72,9 @@ export class SimNetwork implements CallControl {
     }
     leg.to('answered');
     record.outcome = 'answered';
-    const { language, thinkMs } = this.#opts;
+    const { language, thinkMs, turnSilenceMs } = this.#opts;
     const callLanguage = (typeof language === 'function' ? language(req.to) : language) ?? 'ru';
-    const callee = new SimCallee(persona, media, record, { thinkMs, language: callLanguage }, () => {
+    const callee = new SimCallee(persona, media, record, { thinkMs, turnSilenceMs, language: callLanguage }, () => {
       if (leg.tryTo('ended')) {
         record.endedBy = 'callee';
         this.#open.delete(callee);
@@ -133,6 +138,8 @@ const FRAME_MS = 20;
  * more than the 5 ms the carrier detector needs (speech reads as 0.05 tone share, far below it).
  */
 const MODEM_CARRIER_SAMPLES = 800;
+/** see SimCallee */
+const VAD_HANGOVER_MS = 400;
 
 /**
  * The person on the other end: hears the robot's utterances and replies to its questions.
@@ -140,24 +147,27 @@ const MODEM_CARRIER_SAMPLES = 800;
  * Two ways of hearing, on the same audio. The modem voice is decoded to its text: an utterance
  * ending in "?" is a question, and the text tells the language. Any other voice (a natural TTS)
  * cannot be understood, so turns are taken as people take them on a phone: a voice activity
- * detector finds where the robot's speech ends, and if the robot then stays silent for the think
- * time (it is listening), that utterance was a question and the next reply is given; if the robot
- * speaks again first (a statement, then its prompt), it was not. The VAD's hangover (300 ms) comes
- * before the think time, so the robot must stay silent for both; a pause inside a prompt longer
- * than the hangover splits it into two utterances. Such utterances are recorded as
+ * detector finds where the robot's speech ends, and if the robot then stays silent for
+ * turnSilenceMs (1 s: it is listening), that utterance was a question and the next reply is given
+ * at once, the think time spent waiting (or after it, if it is longer); if the robot speaks again
+ * first (a statement, then its prompt), it was not. The VAD's hangover (400 ms) keeps the sentences
+ * of one prompt together (their pauses: up to 340 ms with RHVoice) and parts prompts (500 ms and
+ * more apart); a longer pause inside a prompt makes two utterances. Such utterances are recorded as
  * "(robot speech, 2.4 s)" and counted like decoded ones (hangUpAfter, interrupts); their language
  * is the call's (SimNetworkOptions.language). Replies are always in the modem voice.
  */
 class SimCallee {
   readonly #media: MediaSession;
   readonly #listener = new ModemListener();
-  readonly #vad = new Vad();
+  readonly #vad = new Vad({ hangoverMs: VAD_HANGOVER_MS });
   readonly #silence = new Int16Array(160);
   #replies: string[] | null = null;
   readonly #persona: Persona;
   readonly #record: SimCallRecord;
   readonly #hangUp: () => void;
   readonly #thinkMs: number;
+  /** after the VAD ends an utterance: the rest of turnSilenceMs, or the think time if longer */
+  readonly #turnWaitMs: number;
   readonly #language: Language;
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   /** in the current utterance: a modem message was decoded, or carrier was heard long enough */
@@ -171,12 +181,13 @@ class SimCallee {
   #turn: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
-  constructor(persona: Persona, media: MediaSession, record: SimCallRecord, o: { thinkMs: number; language: Language }, hangUp: () => void) {
+  constructor(persona: Persona, media: MediaSession, record: SimCallRecord, o: { thinkMs: number; turnSilenceMs: number; language: Language }, hangUp: () => void) {
     this.#persona = persona;
     this.#media = media;
     this.#record = record;
     this.#hangUp = hangUp;
     this.#thinkMs = o.thinkMs;
+    this.#turnWaitMs = Math.max(o.turnSilenceMs - VAD_HANGOVER_MS, o.thinkMs);
     this.#language = o.language;
     media.on('audio', (pcm) => this.#audio(pcm));
     if (persona.greeting) {
@@ -241,7 +252,7 @@ class SimCallee {
     if (modem) return;
     if (!this.#utterance(`(robot speech, ${(speechMs / 1000).toFixed(1)} s)`, this.#language)) return;
     clearTimeout(this.#turn);
-    this.#turn = this.#after(this.#thinkMs, () => {
+    this.#turn = this.#after(this.#turnWaitMs, () => {
       this.#turn = undefined;
       this.#say(this.#nextReply());
     });

@@ -79,10 +79,10 @@ describe('SimCallee hearing a voice it cannot decode', () => {
     vi.useRealTimers();
   });
 
-  it('replies once the robot has stayed silent for the VAD hangover and its think time, and not before', async () => {
+  it('replies once the robot has stayed silent for turnSilenceMs (1 s), and not before', async () => {
     const { media, record } = await answer('agree');
     media.send(voice(1500));
-    media.pause(500); // 300 ms hangover + 200 of the 250 ms think time
+    media.pause(900);
     expect(record.said).toEqual([]);
     expect(record.heard).toEqual([expect.stringMatching(/^\(robot speech, 1\.[45] s\)$/)]);
     media.pause(150);
@@ -94,16 +94,16 @@ describe('SimCallee hearing a voice it cannot decode', () => {
   it('does not reply between a statement and the prompt that follows it after a short gap', async () => {
     const { media, record } = await answer('agree');
     media.send(voice(1200)); // the greeting
-    media.pause(450); // the next prompt is synthesised: longer than the hangover, shorter than hangover + think time
+    media.pause(700); // the next prompt is synthesised: longer than the VAD's hangover (400 ms), shorter than turnSilenceMs
     media.send(voice(1000)); // the question
     expect(record.heard).toHaveLength(1);
     expect(record.said).toEqual([]);
-    media.pause(700);
+    media.pause(1200);
     expect(record.heard).toHaveLength(2);
     expect(record.said).toEqual(['Да, запишите, пожалуйста']);
     // the next question gets the next reply
     media.send(voice(800));
-    media.pause(700);
+    media.pause(1200);
     expect(record.said).toEqual(['Да, запишите, пожалуйста', 'Первое']);
   });
 
@@ -111,7 +111,7 @@ describe('SimCallee hearing a voice it cannot decode', () => {
     const { media, record, hangups } = await answer('hang-up'); // hangUpAfter: 1
     media.send(voice(1500));
     expect(hangups).toEqual([]);
-    media.pause(400);
+    media.pause(600);
     expect(hangups).toEqual(['callee']);
     expect(record).toMatchObject({ endedBy: 'callee', said: [] });
     expect(record.heard).toHaveLength(1);
@@ -121,17 +121,17 @@ describe('SimCallee hearing a voice it cannot decode', () => {
   it('talks over what follows the first utterance (interrupts), then answers the next question', async () => {
     const { media, record } = await answer('talks-over');
     media.send(voice(1000));
-    media.pause(350);
+    media.pause(700); // hangover and think time: the callee starts talking
     media.send(voice(600)); // the robot goes on; the callee talks over it
     expect(record.said).toEqual(['Да, да, конечно, запишите меня, пожалуйста, на приём к врачу']);
-    media.pause(700);
+    media.pause(1200);
     expect(record.said.at(-1)).toBe('Первое');
   });
 
   it('replies in the language it is told for the call', async () => {
     const { media, record } = await answer('agree', { language: 'en' });
     media.send(voice(1000));
-    media.pause(700);
+    media.pause(1200);
     expect(record.said).toEqual(['Yes, please book me']);
   });
 
