@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError, ContactError, type Campaign, type Slot } from '../core/index.js';
 import { loadCampaignFile, type CampaignFile } from '../config/index.js';
 import { defaultRules } from '../dialer/index.js';
@@ -78,7 +79,10 @@ export async function createCampaignFrom(
   const c = src.file;
   const { contacts, rejected } = src.contacts;
   if (contacts.length === 0) throw noContacts(c.contactsPath, rejected);
-  const rules = { ...defaultRules(c.kind), ...c.rules };
+  // recording is kept with the rules, so that `zvonar run` honours it; its folder is made absolute
+  // here, where relative paths of the campaign file mean something
+  const recording = c.recording?.enabled ? { recording: { ...c.recording, dir: resolve(c.recording.dir) } } : {};
+  const rules = { ...defaultRules(c.kind), ...c.rules, ...recording };
   const slotsToAdd = c.slots ? schedule(c.slots, p.now, p.timeZone) : [];
   return db.tx(async (t) => {
     const campaign = await createCampaign(t, {

@@ -1,5 +1,6 @@
 import { warmPrompts } from './speech.js';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import type { CallSummary } from '../call/index.js';
@@ -17,10 +18,13 @@ export type DemoReport = CampaignReport;
  * The demo: a sample campaign against simulated callees, the embedded registry and the
  * reference speech server, with progress while it runs and a table read back from the registry.
  */
-export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line: string) => void }): Promise<DemoReport> {
+export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line: string) => void; record?: boolean }): Promise<DemoReport> {
   const embedded = !cfg.database.url;
   const source = readCampaign(p.campaignFile); // a broken script stops the demo before anything starts
   if (embedded) emptyDemoRegistry(cfg.database.dataDir);
+  // --record: every answered call as a WAV beside the demo's registry (emptied with it at the next start)
+  const recordings = join(resolve(cfg.database.dataDir), 'recordings');
+  if (p.record) source.file.recording = { enabled: true, dir: recordings, retentionDays: 1 };
   p.out('zvonar demo: starting the registry, the speech server and the simulated callees');
   const engine = await buildEngine(cfg, { personaOf: (phone) => source.personas.get(phone) });
   try {
@@ -52,6 +56,12 @@ export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line
     }
     const report = await readCampaignReport(engine.db, campaign.id);
     printCampaignReport(report, cfg.clinic.timeZone, p.out);
+    if (p.record) {
+      const files = existsSync(recordings) ? readdirSync(recordings).filter((f) => f.endsWith('.wav')) : [];
+      p.out('');
+      p.out(`Recordings: ${files.length} answered calls in ${recordings}`);
+      p.out('  <call id>.wav, 8 kHz stereo: left what the robot heard, right what it said');
+    }
     return report;
   } finally {
     await engine.close();

@@ -22,6 +22,7 @@ import { callEnd, type CallEnd, type EarlyMedia } from './call-end.js';
 import { createSlotDesk } from './slot-desk.js';
 import { answerMachines, type MachineDetectionOptions } from './machine-detection.js';
 import { recordTranscript } from './transcript.js';
+import type { CallRecorder } from './recorder.js';
 
 /** The ports one call uses. */
 export interface SessionDeps {
@@ -68,6 +69,8 @@ export interface CallPlan {
    * an extension behind the callee's switchboard. ',' waits half a second. Checked by the caller.
    */
   dtmfAfterAnswer?: string;
+  /** keeps the answered call's audio, both sides (the campaign's `recording`); none: not recorded */
+  recorder?: CallRecorder | null;
   /** a test call (`zvonar call`): slots are offered, none held or booked (see createSlotDesk) */
   rehearsal?: boolean;
   /** what the rules decide for the contact after this attempt (src/dialer/retry.ts) */
@@ -356,6 +359,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       this.#to('answered');
       log.info({}, 'call answered');
       media.answer(leg.sdpAnswer);
+      if (plan.recorder) media = plan.recorder.record(callId, media);
       media.on('dtmf', (digit, durationMs) => this.emit('dtmf', { digit, by: 'callee', durationMs, atMs: this.#at() }));
       media.on('timeout', (silentMs) => {
         // the callee's RTP stopped though the signalling goes on: a dead line, ended like a lost one

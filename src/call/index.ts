@@ -9,3 +9,4 @@ export { callEnd, CALL_END, type CallEnd, type EarlyMedia } from './call-end.js'
 export { recordTranscript } from './transcript.js';
 export type { MachineDetectionOptions } from './machine-detection.js';
 export { createSlotDesk } from './slot-desk.js';
+export { WavRecorder, type CallRecorder } from './recorder.js';

@@ -57,7 +57,8 @@ program
   .description('run a sample campaign against simulated callees (embedded registry and speech server)')
   .option('--campaign <file>', 'campaign file (default: config/demo-campaign.yaml of the installed package)')
   .option('--data <dir>', 'folder of the demo registry (PGlite); emptied at start', './data/demo')
-  .action(async (o: { campaign?: string; data: string }) => {
+  .option('--record', 'record each answered call as a WAV under <data>/recordings', false)
+  .action(async (o: { campaign?: string; data: string; record: boolean }) => {
     const cfg = config(process.env.ZVONAR_LOG_LEVEL ? {} : { level: 'warn' });
     const dataDir = resolve(o.data);
     let campaignFile = o.campaign;
@@ -67,7 +68,7 @@ program
       process.chdir(pkg().root);
       campaignFile = 'config/demo-campaign.yaml';
     }
-    await runDemo({ ...cfg, database: { ...cfg.database, dataDir } }, { campaignFile, out });
+    await runDemo({ ...cfg, database: { ...cfg.database, dataDir } }, { campaignFile, out, record: o.record });
   });
 
 program

@@ -28,6 +28,19 @@ export const CampaignFile = z.strictObject({
       specialty: z.string().min(1).max(100).optional(),
     })
     .default({}),
+  /**
+   * Each answered call kept as one WAV (8 kHz, 16-bit, stereo: left the callee, right the robot),
+   * named by its call id, for people to listen to what the robot said and heard. Recordings are
+   * medical data: off by default, and deleted after retentionDays.
+   */
+  recording: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** relative to the working directory when the campaign is loaded */
+      dir: z.string().min(1, 'must name a folder').max(4_096).default('./data/recordings'),
+      retentionDays: z.number().int().min(1).max(3_650).default(30),
+    })
+    .optional(),
   /** schedule to create for a demo or a test bench: a real clinic's slots come from its MIS */
   slots: z
     .strictObject({

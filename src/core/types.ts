@@ -39,6 +39,17 @@ export interface CampaignRules {
   /** Delay before a technical retry (not counted as an attempt). */
   technicalRetryMs: number;
   specialty: string;
+  /** Call recording (src/call/recorder.ts); absent: off. Recordings are medical data: off unless asked for. */
+  recording?: RecordingPolicy;
+}
+
+/** Where and for how long a campaign keeps its answered calls as WAV files. */
+export interface RecordingPolicy {
+  enabled: boolean;
+  /** the folder, absolute once the campaign is created */
+  dir: string;
+  /** files older than this are deleted (at the dialer's start and hourly) */
+  retentionDays: number;
 }
 
 export interface Campaign {

@@ -6,7 +6,7 @@ import {
   beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
   persist, releaseExpiredHolds, stopDialer,
 } from '../registry/index.js';
-import { NotDialledError, UnclosedAttemptError, type CallSummary, type MachineDetectionOptions } from '../call/index.js';
+import { NotDialledError, UnclosedAttemptError, WavRecorder, type CallSummary, type MachineDetectionOptions } from '../call/index.js';
 import { placeCall, type CallDeps } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -74,6 +74,10 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
     clock, log, what: 'the dialer\'s registration', budgetMs: o.registryRetryMs,
   });
   const life = heartbeat(deps, o);
+  // the campaign's answered calls as WAV files, when it asks for them; its old ones swept meanwhile
+  const policy = o.campaign.rules.recording;
+  const recorder = policy?.enabled ? new WavRecorder(policy, { maxCallMs: o.maxCallMs, clock, log }) : null;
+  if (recorder) log.info({ campaignId: o.campaign.id, dir: recorder.dir, retentionDays: policy!.retentionDays }, 'answered calls are recorded');
   // calls that ended while the registry was away, their attempts still to be closed
   const unclosed = new Set<UnclosedAttemptError>();
   const closeUnclosed = async () => {
@@ -173,7 +177,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         const call = placeCall(deps, {
           campaign: o.campaign, script: dialog.script, machine: dialog.machine, dialogHash: dialog.hash, contact, from: o.trunk.from,
           ringTimeoutMs: o.trunk.ringTimeoutMs, maxCallMs: o.maxCallMs, clinic: o.clinic,
-          dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(), ...(o.amd === undefined ? {} : { amd: o.amd }),
+          dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(), ...(o.amd === undefined ? {} : { amd: o.amd }), recorder,
         })
           .then((s) => o.onCallEnded?.(s))
           .catch((err: unknown) => {
@@ -206,6 +210,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
     }
   } finally {
     life.stop();
+    await recorder?.close();
   }
   if (unclosed.size) {
     // Not marked stopped: its heartbeat ends now, and the next dialer closes these as INTERRUPTED.

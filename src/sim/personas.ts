@@ -1,9 +1,13 @@
 /**
  * Simulated callees. Each persona is data: how the network answers the INVITE, and, once
- * answered, what the person says to each question the robot asks (a prompt ending in "?"),
- * in the language the robot speaks (Russian when it hears Cyrillic, English otherwise).
+ * answered, what the person says to each question the robot asks (a prompt ending in "?" in the
+ * modem voice; with any other voice, an utterance after which the robot falls silent: see
+ * SimCallee), in the language the robot speaks (Russian when it hears Cyrillic, English otherwise;
+ * the call's configured language when it cannot decode the voice).
  */
 export type Replies = { ru: string[]; en: string[] };
+/** The languages callees speak. */
+export type Language = keyof Replies;
 
 export interface Persona {
   /** final SIP status instead of answering (486 busy, 480 unreachable, ...) */
