@@ -479,3 +479,49 @@ describe('a callback step hears the safe defaults too', () => {
     expect(log).toEqual(['2026-11-24T14:00:00.000Z']);
   });
 });
+
+describe('listen: a guess is confirmed, not acted on', () => {
+  /** A recogniser that hears these answers in turn, each with its confidence. */
+  function unsure(answers: [string, number][], grammars: string[][] = []): DialogDeps {
+    return {
+      ...deps([], async () => 'booked'),
+      asr: {
+        recognize(o): AsrStream {
+          grammars.push(o.grammar ?? []);
+          const a = answers.shift();
+          return {
+            write() {}, end() {}, cancel() {},
+            async *events(): AsyncIterable<AsrEvent> {
+              if (!a) return;
+              yield a[0] === '' ? { type: 'no-match', confidence: a[1], atMs: 0 } : { type: 'final', text: a[0], confidence: a[1], atMs: 0 };
+            },
+          };
+        },
+      },
+    };
+  }
+
+  it('an answer heard between confirm and act is asked back ("Вы сказали…?"); a yes acts on it', async () => {
+    const grammars: string[][] = [];
+    const run = new DialogRun(script, call, unsure([['да', 0.6], ['да', 0.9], ['первое', 0.95]], grammars));
+    const result = await run.run();
+    expect(result.disposition).toBe('BOOKED');
+    const said = result.transcript.filter((l) => l.who === 'robot').map((l) => l.text);
+    expect(said).toContain('Вы сказали: «да»? Скажите «да» или нажмите 1. Если нет — нажмите 2.');
+    expect(result.transcript.map((l) => l.text)).toContain('(confirmed: yes)');
+    // the step's closed grammar went to the recogniser: the built-ins' phrases, Russian
+    expect(grammars[0]).toEqual(expect.arrayContaining(['да', 'нет', 'оператор']));
+    expect(grammars[1]).toEqual(expect.arrayContaining(['да', 'нет']));
+  });
+
+  it('a "no" to the confirmation, or an answer below confirm, is not understood: the re-prompt names the keys', async () => {
+    const run = new DialogRun(script, call, unsure([['нет', 0.7], ['нет', 0.9], ['да', 0.2], ['', 0.9]]));
+    const result = await run.run();
+    const lines = result.transcript.map((l) => l.text);
+    expect(lines).toContain('(not sure of "нет" at 0.70: not understood)');
+    expect(lines).toContain('(not sure of "да" at 0.20: not understood)');
+    // never acted on: not DECLINED from a guessed "нет"
+    expect(result.disposition).not.toBe('DECLINED');
+    expect(result.transcript.filter((l) => l.who === 'robot').some((l) => /нажмите 1/.test(l.text))).toBe(true);
+  });
+});
