@@ -87,84 +87,6 @@ export class Reconnects {
   }
 }
 
-/**
- * A single-consumer queue between grpc-js stream events and an async iterator. Items queued
- * before a failure are delivered first, then the failure is thrown.
- */
-export class EventQueue<T> implements AsyncIterable<T> {
-  #items: T[] = [];
-  #waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | null = null;
-  #done = false;
-  #error: unknown = null;
-  #onReturn: () => void;
-
-  constructor(onReturn: () => void) {
-    this.#onReturn = onReturn;
-  }
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  push(item: T): void {
-    if (this.#done) return;
-    if (this.#waiter) {
-      const w = this.#waiter;
-      this.#waiter = null;
-      w.resolve({ value: item, done: false });
-    } else this.#items.push(item);
-  }
-
-  /** Ends the iteration after the queued items; drop = true discards them too. */
-  close(drop = false): void {
-    if (drop) this.#items.length = 0;
-    if (this.#done) return;
-    this.#done = true;
-    this.#wake();
-  }
-
-  fail(err: unknown): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#error = err;
-    this.#wake();
-  }
-
-  #wake(): void {
-    if (!this.#waiter || this.#items.length > 0) return;
-    const w = this.#waiter;
-    this.#waiter = null;
-    if (this.#error !== null) {
-      const err = this.#error;
-      this.#error = null;
-      w.reject(err);
-    } else w.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: () => {
-        const item = this.#items.shift();
-        if (item !== undefined) return Promise.resolve({ value: item, done: false });
-        if (this.#done) {
-          if (this.#error === null) return Promise.resolve({ value: undefined, done: true });
-          const err = this.#error;
-          this.#error = null;
-          return Promise.reject(err);
-        }
-        return new Promise((resolve, reject) => {
-          this.#waiter = { resolve, reject };
-        });
-      },
-      return: () => {
-        // The consumer stopped listening: the call has no one to serve.
-        this.#onReturn();
-        this.close(true);
-        return Promise.resolve({ value: undefined, done: true });
-      },
-    };
-  }
-}
 
 /**
  * Feeds a grpc-js client stream into a queue. 'end' (not 'status') finishes it, because
@@ -223,3 +145,5 @@ export class IdleFlush<S extends { flushIfIdle(now: number): boolean }> {
     this.#streams.delete(s);
   }
 }
+
+export { EventQueue } from './event-queue.js';

@@ -16,7 +16,7 @@
 import WebSocket from 'ws';
 import { ConfigError, SpeechError } from '../../../core/index.js';
 import type { AsrStream, SpeechCapabilities, SpeechEngine, SpeechHealth } from '../../ports.js';
-import { EventQueue } from './event-queue.js';
+import { EventQueue } from '../../event-queue.js';
 import { EOF_MESSAGE, parseVoskMessage } from './messages.js';
 import { unavailable, VoskAsrStream, type Ctx, type VoskStats } from './recognize.js';
 

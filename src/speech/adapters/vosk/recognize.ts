@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { SpeechError } from '../../../core/index.js';
 import { SAMPLE_RATE_HZ, type AsrEvent, type AsrStream, type RecognizeOptions, type WordTiming } from '../../ports.js';
-import { EventQueue } from './event-queue.js';
+import { EventQueue } from '../../event-queue.js';
 import { Grammar, UNK } from './grammar.js';
 import { configMessage, EOF_MESSAGE, parseVoskMessage, secondsToSample, type VoskMessage, type VoskWord } from './messages.js';
 

@@ -1,7 +1,7 @@
 /**
- * A single-consumer queue from WebSocket callbacks to an async iterator. Items queued before a
- * failure are delivered first, then the failure is thrown. (The gRPC adapter has its own copy:
- * an adapter imports no other adapter.)
+ * A single-consumer queue from a transport's callbacks (gRPC stream events, WebSocket messages) to
+ * an async iterator, shared by the adapters. Items queued before a failure are delivered first,
+ * then the failure is thrown.
  */
 export class EventQueue<T> implements AsyncIterable<T> {
   #items: T[] = [];
