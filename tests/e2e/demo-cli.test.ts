@@ -59,7 +59,7 @@ describe('zvonar demo', () => {
     } finally {
       await db.close();
     }
-  }, 120_000);
+  }, 240_000);
 
   it('stops on a broken dialog script with a message naming the file, line and problem', async () => {
     const script = readFileSync('dialogs/dispanserization-invite.yaml', 'utf8').replace('      yes: find-slots\n      no: decline', '      yes: find-slot\n      no: decline');
@@ -111,7 +111,7 @@ describe('zvonar demo', () => {
     } finally {
       await db.close();
     }
-  });
+  }, 150_000);
 
   it('stops on a configuration mistake naming the file and line', async () => {
     const cfg = join(tmp, 'bad.yaml');

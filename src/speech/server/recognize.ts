@@ -133,7 +133,7 @@ export function recognize(host: RecognitionHost, call: ServerDuplexStream<Recogn
   let failed = false;
   let opened = false;
   let speaking = false;
-  /** the modem voice was decoded in the utterance going on: the recogniser is not asked */
+  /** a modem voice message was decoded in the utterance going on: the recogniser is not asked */
   let modemHeard = false;
   let samples = 0;
   /** results are sent in the order utterances ended */
@@ -168,7 +168,7 @@ export function recognize(host: RecognitionHost, call: ServerDuplexStream<Recogn
   const onModem = (events: readonly ModemEvent[]): void => {
     for (const ev of events) {
       if (ev.type === 'carrier') {
-        modemHeard = true;
+        // a carrier alone claims nothing: some Russian speech ("хорошо") looks like one for a moment
         start(ev.atSample);
       } else if (ev.type === 'carrier-lost') {
         end(ev.atSample);
