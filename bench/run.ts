@@ -10,9 +10,10 @@ import { benchImport } from './import.js';
 import { benchMedia } from './media-rtp.js';
 import { benchSpeechCapacity } from './speech-capacity.js';
 import { benchSpeech } from './speech-modem.js';
+import { benchSpeechTurn } from './speech-turn.js';
 import { benchVoices } from './speech-voices.js';
 
-const benches = { media: benchMedia, 'barge-in': benchBargeIn, speech: benchSpeech, 'speech-capacity': benchSpeechCapacity, 'speech-voices': benchVoices, calls: benchCalls, capacity: benchCapacity, import: benchImport, amd: benchAmd };
+const benches = { media: benchMedia, 'barge-in': benchBargeIn, speech: benchSpeech, 'speech-capacity': benchSpeechCapacity, 'speech-voices': benchVoices, 'speech-turn': benchSpeechTurn, calls: benchCalls, capacity: benchCapacity, import: benchImport, amd: benchAmd };
 const only = process.argv.slice(2);
 
 for (const [key, bench] of Object.entries(benches)) {
