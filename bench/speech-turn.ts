@@ -443,14 +443,16 @@ function report(label: string, r: ScenarioResult, figures: Figures): void {
   const line = (ts: Turn[]) => {
     const total = ts.map((t) => t.total);
     const own = ts.map((t) => t.own);
-    return `p50 ${r0(pct(total, 50))} ms, p95 ${r0(pct(total, 95))} ms (own overhead ${r0(pct(own, 50))} ms; p95 ${r0(pct(own, 95))}, max ${r0(Math.max(...own))} ms) over ${ts.length} turns`;
+    return `p50 ${r0(pct(total, 50))} ms, p95 ${r0(pct(total, 95))} ms (own overhead ${r0(pct(own, 50))} ms), own overhead p95 ${r0(pct(own, 95))}, max ${r0(Math.max(...own))} ms, over ${ts.length} turns`;
   };
   const ts = r.turns;
   if (!ts.length) {
-    figures[`turn latency: ${label}`] = `no turn measured (${r.answered} answers, ${r.silent.length} without a result)`;
+    figures[label.startsWith('(b)') ? 'turn latency:' : `turn latency, ${label}:`] = `no turn measured (${r.answered} answers, ${r.silent.length} without a result)`;
     return;
   }
-  figures[`turn latency: ${label}`] = line(ts);
+  // the issue's line, `turn latency: p50 A ms, p95 B ms (own overhead C ms)`, is the natural
+  // engines' (RHVoice and pocketsphinx); the modem voice's is printed under its own name
+  figures[label.startsWith('(b)') ? 'turn latency:' : `turn latency, ${label}:`] = `${line(ts)}${label.startsWith('(b)') ? ` (${label})` : ''}`;
   const total95 = pct(ts.map((t) => t.total), 95);
   const own95 = pct(ts.map((t) => t.own), 95);
   figures[`turn latency vs target: ${label}`] = `p95 ${r3(total95 / TARGET_P95_MS)} of ${TARGET_P95_MS} ms, own overhead p95 ${r3(own95 / TARGET_OWN_MS)} of ${TARGET_OWN_MS} ms`;
