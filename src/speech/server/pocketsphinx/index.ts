@@ -4,9 +4,10 @@
  * decode at a time each, so N workers decode N utterances in parallel. Russian words are spoken
  * in the en-us phone set through espeak-ng's IPA (lexicon.py); English words come from cmudict.
  *
- * Each utterance is decoded twice: against the grammar, and as a free loop of phones (the
- * yardstick); confidence.ts turns the score gap and the N-best margin into a confidence, and an
- * utterance far below the yardstick is heard as outside the grammar (transcript null).
+ * Each utterance is decoded once, against the grammar; confidence.ts turns the path's per-frame
+ * acoustic score (relative to each frame's best senone) and the N-best margin into a confidence,
+ * and an utterance that fits its best phrase badly is heard as outside the grammar (transcript
+ * null).
  *
  * Debian packages: python3-pocketsphinx, pocketsphinx-en-us, espeak-ng (and python3).
  */
@@ -39,7 +40,7 @@ const FRAME_MS = 10;
 const HINT = 'apt-get install -y python3-pocketsphinx pocketsphinx-en-us espeak-ng';
 
 interface Reply {
-  id: number; ok: boolean; error?: string; hyp: string | null; frames: number; score: number | null; loop: number | null;
+  id: number; ok: boolean; error?: string; hyp: string | null; frames: number; score: number | null;
   words: [string, number, number][]; nbest: [string, number][]; ms: number;
 }
 interface Job { id: number; line: string; resolve: (r: Reply) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout }
@@ -181,7 +182,7 @@ export async function startPocketsphinx(opts: PocketsphinxOptions = {}): Promise
         queue.push(job);
         pump();
       }).finally(() => setImmediate(pump));
-      const features: DecodeFeatures = { hyp: reply.hyp, frames: reply.frames, score: reply.score, loop: reply.loop, nbest: reply.nbest };
+      const features: DecodeFeatures = { hyp: reply.hyp, frames: reply.frames, score: reply.score, nbest: reply.nbest };
       opts.onDecode?.({ ...features, ms: reply.ms });
       const d = decide(features);
       return { transcript: d.accepted && reply.hyp ? byNorm.get(reply.hyp) ?? reply.hyp : null, confidence: d.confidence, words: d.accepted ? wordsOf(reply) : [] };
