@@ -66,7 +66,7 @@ export interface AudioIntent {
 /** Hears each WAV file as the step would in a call: through the configured engines, with its grammar. */
 export async function audioIntents(cfg: Config, o: { file: string; step: string; log: Logger }): Promise<{ hear(wav: string): Promise<AudioIntent>; close(): Promise<void> }> {
   const script = loadScript(o.file);
-  const { matcher, grammar, confidence } = stepHearing(script, o.step);
+  const { matcher, grammar, decide } = stepHearing(script, o.step);
   const speech = await startSpeech(cfg.speech, o.log);
   return {
     async hear(wav) {
@@ -88,11 +88,11 @@ export async function audioIntents(cfg: Config, o: { file: string; step: string;
       const h = await heard;
       if (h.text === null) return { file: wav, transcript: null, intent: null, confidence: h.confidence, slots: {}, confirm: false };
       const m = matcher.match(h.text);
-      const unsure = m.intent !== null && h.confidence < confidence.act;
+      const d = m.intent === null ? 'act' : decide(m.intent, h.confidence);
       return {
         file: wav, transcript: h.text,
-        intent: unsure && h.confidence < confidence.confirm ? null : m.intent,
-        confidence: h.confidence, slots: m.slots, confirm: unsure,
+        intent: d === 'reject' ? null : m.intent,
+        confidence: h.confidence, slots: m.slots, confirm: d === 'confirm',
       };
     },
     close: () => speech.close(),

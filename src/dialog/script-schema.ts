@@ -66,11 +66,20 @@ export const Script = z.strictObject({
        * at least `confirm`, it asks first ("Вы сказали «да»?", or a key); below, it is not understood.
        */
       confidence: z
-        .strictObject({ act: z.number().min(0).max(1).default(0.8), confirm: z.number().min(0).max(1).default(0.4) })
+        .strictObject({
+          act: z.number().min(0).max(1).default(0.8),
+          confirm: z.number().min(0).max(1).default(0.4),
+          /**
+           * An answer that ends the patient's calls for good (no, stop_calling, wrong_person,
+           * already_done) is acted on only this sure; below, it is confirmed first. 0.99: an exact
+           * engine acts at once, a recogniser that guesses always asks.
+           */
+          final: z.number().min(0).max(1).default(0.99),
+        })
         .refine((c) => c.confirm <= c.act, { message: 'confirm must not exceed act', path: ['confirm'] })
-        .default({ act: 0.8, confirm: 0.4 }),
+        .default({ act: 0.8, confirm: 0.4, final: 0.99 }),
     })
-    .default({ silenceMs: 6000, confidence: { act: 0.8, confirm: 0.4 } }),
+    .default({ silenceMs: 6000, confidence: { act: 0.8, confirm: 0.4, final: 0.99 } }),
   steps: z.record(stepName, Step).refine((s) => Object.keys(s).length <= MAX_STEPS, {
     message: `more than ${MAX_STEPS} steps; split the dialog or simplify it`,
   }),

@@ -2,7 +2,7 @@ import { ScriptError } from '../core/index.js';
 import { closest } from '../core/index.js';
 import { safetyRoutes } from './safety.js';
 import type { Script } from './script-schema.js';
-import { stepGrammar, stepMatcher } from './verbs/listen.js';
+import { decision, stepGrammar, stepMatcher } from './verbs/listen.js';
 import type { IntentMatcher } from './intents/index.js';
 
 /** The intents a step of a script hears in a call, as its listen matches them (`zvonar dialog intents FILE --step STEP`). */
@@ -20,7 +20,11 @@ export function stepIntents(script: Script, step: string): IntentMatcher {
  * How a step of a script hears in a call: its matcher, the closed grammar it sends the recogniser,
  * and the confidences at which it acts or confirms (`zvonar dialog intents FILE --step STEP --audio`).
  */
-export function stepHearing(script: Script, step: string): { matcher: IntentMatcher; grammar: string[]; confidence: { act: number; confirm: number } } {
+export function stepHearing(script: Script, step: string): { matcher: IntentMatcher; grammar: string[]; decide: (intent: string, confidence: number) => 'act' | 'confirm' | 'reject' } {
   const matcher = stepIntents(script, step);
-  return { matcher, grammar: stepGrammar(script.language, script.steps[step]!, matcher) ?? [], confidence: script.defaults.confidence };
+  return {
+    matcher,
+    grammar: stepGrammar(script.language, script.steps[step]!, matcher) ?? [],
+    decide: (intent, confidence) => decision(script.defaults.confidence, intent, confidence),
+  };
 }

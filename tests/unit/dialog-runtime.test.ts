@@ -525,3 +525,25 @@ describe('listen: a guess is confirmed, not acted on', () => {
     expect(result.transcript.filter((l) => l.who === 'robot').some((l) => /нажмите 1/.test(l.text))).toBe(true);
   });
 });
+
+describe('listen: an answer that ends the calls for good needs more than a guess', () => {
+  it('a "нет" heard at 0.98 (a recogniser that hears «да» as «нет») is confirmed; the callee\'s "нет" to that is not a refusal', async () => {
+    const answers: [string, number][] = [['нет', 0.98], ['нет', 0.9], ['да', 1], ['первое', 1]];
+    const d = deps([], async () => 'booked');
+    d.asr = {
+      recognize(): AsrStream {
+        const a = answers.shift();
+        return { write() {}, end() {}, cancel() {}, async *events(): AsyncIterable<AsrEvent> { if (a) yield { type: 'final', text: a[0], confidence: a[1], atMs: 0 }; } };
+      },
+    };
+    const result = await new DialogRun(script, call, d).run();
+    expect(result.transcript.map((l) => l.text)).toContain('Вы сказали: «нет»? Скажите «да» или нажмите 1. Если нет — нажмите 2.');
+    expect(result.disposition).toBe('BOOKED'); // the re-prompt heard the real answer
+  });
+
+  it('an exact engine (confidence 1) is acted on at once', async () => {
+    const result = await new DialogRun(script, call, deps(['нет, не хочу'], async () => 'booked')).run();
+    expect(result.disposition).toBe('DECLINED');
+    expect(result.transcript.some((l) => l.text.startsWith('Вы сказали'))).toBe(false);
+  });
+});

@@ -44,6 +44,20 @@ const extras = {
   no_match: Reprompt.optional(),
 };
 
+/**
+ * Answers that end the patient's calls for good, as the shipped scripts route them (DECLINED, DNC,
+ * WRONG_PERSON, ALREADY_DONE): a recogniser that hears «да» as «нет» must not act on it unasked.
+ */
+const FINAL_INTENTS: ReadonlySet<string> = new Set(['no', 'stop_calling', 'wrong_person', 'already_done']);
+
+/** What a listen does with an answer heard as `intent` at `confidence`: act on it, confirm it first, or take it as not understood. */
+export function decision(c: { act: number; confirm: number; final: number }, intent: string, confidence: number): 'act' | 'confirm' | 'reject' {
+  if (intent === 'unknown' || intent === REPEAT) return 'act';
+  const bar = FINAL_INTENTS.has(intent) ? Math.max(c.final, c.act) : c.act;
+  if (confidence >= bar) return 'act';
+  return confidence >= c.confirm ? 'confirm' : 'reject';
+}
+
 /** The intent every listen step hears unless it routes it itself: the robot says its prompt again, not counted as a failure. */
 const REPEAT = 'repeat';
 
@@ -72,9 +86,11 @@ const run = behaviour<Heard>(async ({ step, args, state, call }, signal): Promis
     said = m.slots;
     text = answer.text;
     call.note('callee', answer.text === '' ? '(not understood)' : answer.text, step, outcome, answer.confidence);
-    // a guess is not acted on: confirmed first, or not understood (the re-prompt offers the keys)
-    if (outcome !== 'unknown' && outcome !== REPEAT && answer.confidence < call.confidence.act) {
-      const sure = answer.confidence >= call.confidence.confirm && (await confirmed(call, step, answer.text, signal));
+    // a guess is not acted on: confirmed first, or not understood (the re-prompt offers the keys);
+    // an answer that ends the patient's calls for good needs more than a guess
+    const decided = decision(call.confidence, outcome, answer.confidence);
+    if (decided !== 'act') {
+      const sure = decided === 'confirm' && (await confirmed(call, step, answer.text, signal));
       call.note('system', sure ? `(confirmed: ${outcome})` : `(not sure of "${answer.text}" at ${answer.confidence.toFixed(2)}: not understood)`, step, sure ? outcome : 'unknown');
       if (!sure) outcome = 'unknown';
     }

@@ -47,7 +47,7 @@ export interface CallScope {
   /** how long a listen waits for the callee to start, unless the step says */
   readonly silenceMs: number;
   /** an answer heard with confidence below `act` is confirmed first, below `confirm` not understood */
-  readonly confidence: { readonly act: number; readonly confirm: number };
+  readonly confidence: { readonly act: number; readonly confirm: number; readonly final: number };
   /** the placeholders known before the call starts: the patient's and the clinic's */
   readonly vars: Readonly<Partial<Record<TemplateVar, string>>>;
   /** the visit a reminder is about, as the call started */
