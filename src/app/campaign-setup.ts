@@ -4,6 +4,7 @@ import { ConfigError, ContactError, type Campaign, type Slot } from '../core/ind
 import { loadCampaignFile, type CampaignFile } from '../config/index.js';
 import { defaultRules } from '../dialer/index.js';
 import { loadVersion, type DialogVersion } from '../dialog/index.js';
+import { loadPronunciation } from '../speech/index.js';
 import {
   addSlots, createCampaign, describeRejectedRow, enrolPatients, importPatients, parseContactsCsv, type Db, type RejectedRow,
 } from '../registry/index.js';
@@ -82,7 +83,10 @@ export async function createCampaignFrom(
   // recording is kept with the rules, so that `zvonar run` honours it; its folder is made absolute
   // here, where relative paths of the campaign file mean something
   const recording = c.recording?.enabled ? { recording: { ...c.recording, dir: resolve(c.recording.dir) } } : {};
-  const rules = { ...defaultRules(c.kind), ...c.rules, ...recording };
+  // the dictionary is checked now (file:line:col) and kept with the rules: `run` needs no file
+  const dict = c.pronunciationPath ? loadPronunciation(c.pronunciationPath, readFileSync(c.pronunciationPath)) : null;
+  const pronunciation = dict ? { pronunciation: { language: dict.language, words: { ...dict.words } } } : {};
+  const rules = { ...defaultRules(c.kind), ...c.rules, ...recording, ...pronunciation };
   const slotsToAdd = c.slots ? schedule(c.slots, p.now, p.timeZone) : [];
   return db.tx(async (t) => {
     const campaign = await createCampaign(t, {

@@ -44,7 +44,7 @@ export async function runDemo(cfg: Config, p: { campaignFile: string; out: (line
       const who = engine.sim?.calls.find((c) => c.callId === call.callId)?.to ?? `contact ${call.contactId}`;
       p.out(callLine({ n: ++done, total: loaded.imported, who, call, timeZone: cfg.clinic.timeZone }));
     };
-    await warmPrompts(engine.speech, loaded.dialog.script, cfg.clinic, engine.log);
+    await warmPrompts(engine.speech, loaded.dialog.script, cfg.clinic, engine.log, campaign.rules.pronunciation);
     try {
       await runCampaign(engine.deps, {
         campaign, dialog: () => loaded.dialog,

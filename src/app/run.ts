@@ -46,7 +46,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
       engine.log.warn({ campaignId: campaign.id, was: campaign.dialogVersion, now: script.version }, 'dialog script changed since the campaign was created; attempts record the version used');
     }
     if (engine.sim) await reachable(() => readPersonas(engine, campaign.id, personas));
-    await warmPrompts(engine.speech, script, cfg.clinic, engine.log);
+    await warmPrompts(engine.speech, script, cfg.clinic, engine.log, campaign.rules.pronunciation);
     http = await startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics }).catch((err: unknown) => {
       if (!(err instanceof ZvonarError) || err.code !== 'HTTP_UNAVAILABLE') throw err;
       engine.log.warn({ address: err.where.address, code: err.code }, 'metrics port unavailable; dialling without metrics');

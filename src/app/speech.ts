@@ -25,7 +25,7 @@ import {
   type SpeechServer,
   type VoiceEngine,
 } from '../speech/server/index.js';
-import type { SpeechEngine } from '../speech/index.js';
+import { pronunciationFrom, type SpeechEngine } from '../speech/index.js';
 import { fixedPrompts, type Script } from '../dialog/index.js';
 import { performance } from 'node:perf_hooks';
 
@@ -168,8 +168,10 @@ export async function startSpeech(cfg: Config['speech'], log: Logger, metrics?: 
  * Renders a script's fixed prompts into the cache before its campaign's first call (and after an
  * edit), so no call waits on synthesis for them. A prompt that fails is said live later.
  */
-export async function warmPrompts(speech: Speech, script: Script, clinic: { name: string; phone?: string }, log: Logger): Promise<void> {
-  const texts = fixedPrompts(script, clinic);
+export async function warmPrompts(speech: Speech, script: Script, clinic: { name: string; phone?: string }, log: Logger, words?: { language: string; words: Record<string, string> }): Promise<void> {
+  // as the calls will ask for them: with the campaign's pronunciation dictionary applied
+  const dict = words ? pronunciationFrom(words) : null;
+  const texts = fixedPrompts(script, clinic).map((t) => (dict?.appliesTo(script.language) ? dict.apply(t) : t));
   const started = performance.now();
   const r = await speech.tts.warm(texts.map((text) => ({ text, language: script.language })));
   log.info({ dialog: script.id, kept: r.kept, prompts: texts.length, ms: Math.round(performance.now() - started) }, 'fixed prompts rendered before the first call');

@@ -41,6 +41,12 @@ export const CampaignFile = z.strictObject({
       retentionDays: z.number().int().min(1).max(3_650).default(30),
     })
     .optional(),
+  /**
+   * A pronunciation dictionary (YAML: language, words) for this campaign's prompts: surnames,
+   * streets and abbreviations the voices say wrongly. Checked and kept with the campaign when it
+   * is loaded; applied before any engine (RHVoice takes its '+' stress marks).
+   */
+  pronunciation: z.string().min(1).max(4_096).optional(),
   /** schedule to create for a demo or a test bench: a real clinic's slots come from its MIS */
   slots: z
     .strictObject({
@@ -57,8 +63,8 @@ export const CampaignFile = z.strictObject({
 export type CampaignFile = z.infer<typeof CampaignFile>;
 
 /** Reads a campaign file; paths inside it are resolved against the working directory first, then the file's folder. */
-export function loadCampaignFile(file: string, exists: (p: string) => boolean): CampaignFile & { dialogPath: string; contactsPath: string } {
+export function loadCampaignFile(file: string, exists: (p: string) => boolean): CampaignFile & { dialogPath: string; contactsPath: string; pronunciationPath?: string } {
   const c = new YamlFile(file, undefined, { maxAliases: 20 }).parse(CampaignFile, 'CONFIG_INVALID');
   const near = (p: string) => (exists(p) ? p : resolve(dirname(file), p));
-  return { ...c, dialogPath: near(c.dialog), contactsPath: near(c.contacts) };
+  return { ...c, dialogPath: near(c.dialog), contactsPath: near(c.contacts), ...(c.pronunciation ? { pronunciationPath: near(c.pronunciation) } : {}) };
 }

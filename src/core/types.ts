@@ -41,6 +41,8 @@ export interface CampaignRules {
   specialty: string;
   /** Call recording (src/call/recorder.ts); absent: off. Recordings are medical data: off unless asked for. */
   recording?: RecordingPolicy;
+  /** The campaign's pronunciation dictionary, checked when the campaign was loaded (src/speech/pronunciation.ts). */
+  pronunciation?: { language: string; words: Record<string, string> };
 }
 
 /** Where and for how long a campaign keeps its answered calls as WAV files. */

@@ -9,6 +9,7 @@ import {
 import { NotDialledError, UnclosedAttemptError, WavRecorder, type CallSummary, type MachineDetectionOptions } from '../call/index.js';
 import { placeCall, type CallDeps } from './place-call.js';
 import { TokenBucket } from './token-bucket.js';
+import { pronouncing, pronunciationFrom } from '../speech/index.js';
 
 export interface RunOptions {
   campaign: Campaign;
@@ -74,6 +75,9 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
     clock, log, what: 'the dialer\'s registration', budgetMs: o.registryRetryMs,
   });
   const life = heartbeat(deps, o);
+  // the campaign's pronunciation dictionary, before any engine: every call of it says its words so
+  const words = o.campaign.rules.pronunciation;
+  const callDeps: CallDeps = words ? { ...deps, tts: pronouncing(deps.tts, pronunciationFrom(words, `campaign ${o.campaign.id}`)) } : deps;
   // the campaign's answered calls as WAV files, when it asks for them; its old ones swept meanwhile
   const policy = o.campaign.rules.recording;
   const recorder = policy?.enabled ? new WavRecorder(policy, { maxCallMs: o.maxCallMs, clock, log }) : null;
@@ -174,7 +178,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           break; // aborted: the remaining leases lapse, unrenewed, and return to the pool
         }
         const dialog = o.dialog(); // per call: an edit reaches new calls, never one in progress
-        const call = placeCall(deps, {
+        const call = placeCall(callDeps, {
           campaign: o.campaign, script: dialog.script, machine: dialog.machine, dialogHash: dialog.hash, contact, from: o.trunk.from,
           ringTimeoutMs: o.trunk.ringTimeoutMs, maxCallMs: o.maxCallMs, clinic: o.clinic,
           dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(), ...(o.amd === undefined ? {} : { amd: o.amd }), recorder,

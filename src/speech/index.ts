@@ -18,3 +18,4 @@ export { modemSpeak } from './modem/fsk-encoder.js';
 export { ModemListener } from './modem/fsk-decoder.js';
 export type { ModemEvent } from './modem/fsk-decoder.js';
 export { speechProtoPath } from './proto-path.js';
+export { loadPronunciation, pronouncing, pronunciationFrom, stressMarksFor, type Pronunciation } from './pronunciation.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeText } from '../../src/speech/server/text.js';
-import { loadPronunciation } from '../../src/speech/server/pronunciation.js';
+import { loadPronunciation } from '../../src/speech/pronunciation.js';
 import type { VoiceEngine } from '../../src/speech/server/engines.js';
 import { startEspeak } from '../../src/speech/server/espeak.js';
 import { startRhvoice } from '../../src/speech/server/rhvoice.js';

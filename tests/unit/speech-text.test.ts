@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SpeechError, UnsupportedLanguageError } from '../../src/core/index.js';
-import { loadPronunciation, stressMarksFor } from '../../src/speech/server/pronunciation.js';
+import { loadPronunciation, stressMarksFor } from '../../src/speech/pronunciation.js';
 import { normalizeText } from '../../src/speech/server/text.js';
 
 describe('normalizeText()', () => {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { childSpeech } from './child-voice.js';
 import type { SynthesisOptions, VoiceEngine, VoiceInfo } from './engines.js';
-import { stressMarksFor } from './pronunciation.js';
+import { stressMarksFor } from '../pronunciation.js';
 
 /**
  * espeak-ng, the fallback voice: formant synthesis, robotic but small, fast and in every

@@ -26,7 +26,7 @@ import { plainText, synthesize } from './synthesize.js';
 export type { GrammarRecognizer, VoiceEngine } from './engines.js';
 export { MODEM_VOICE, modemVoice } from './modem-voice.js';
 export { textPreparer } from './prepare.js';
-export { loadPronunciation } from './pronunciation.js';
+export { loadPronunciation } from '../pronunciation.js';
 export { startRhvoice } from './rhvoice.js';
 export { startEspeak } from './espeak.js';
 

@@ -1,4 +1,4 @@
-import type { Pronunciation } from './pronunciation.js';
+import type { Pronunciation } from '../pronunciation.js';
 import { parseSsml, type Segment } from './ssml.js';
 import { normalizeText } from './text.js';
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { LINE_RATE_HZ, childSpeech } from './child-voice.js';
 import type { SynthesisOptions, VoiceEngine, VoiceInfo } from './engines.js';
-import { stressMarksFor } from './pronunciation.js';
+import { stressMarksFor } from '../pronunciation.js';
 import { Resampler } from './resample.js';
 import type { FromWorker, RhvoiceWorkerData, ToWorker } from './rhvoice-worker.js';
 

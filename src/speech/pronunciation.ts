@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { SpeechError, YamlFile, spokenLanguage } from '../../core/index.js';
+import { SpeechError, YamlFile, spokenLanguage } from '../core/index.js';
+import type { Tts } from './ports.js';
 
 /**
  * A campaign's pronunciation dictionary: words the voices say wrongly (surnames, street names,
@@ -42,6 +43,8 @@ const Dictionary = z.strictObject({
 
 export interface Pronunciation {
   readonly file: string;
+  /** the entries as written: word -> what to say */
+  readonly words: Readonly<Record<string, string>>;
   /** "ru-RU" */
   readonly language: string;
   readonly size: number;
@@ -79,8 +82,21 @@ export function loadPronunciation(file: string, text?: string | Uint8Array): Pro
   return new Dict(file, d.language, entries.map(([w, s]) => [w.trim(), s.trim()]));
 }
 
+/** A dictionary already checked (kept with a campaign's rules), from its language and words. */
+export function pronunciationFrom(d: { language: string; words: Readonly<Record<string, string>> }, file = '(campaign)'): Pronunciation {
+  return new Dict(file, d.language, Object.entries(d.words).map(([w, s]) => [w.trim(), s.trim()]));
+}
+
+/** Synthesis with a dictionary applied to every request in its language (a campaign's, before any engine). */
+export function pronouncing(tts: Tts, dict: Pronunciation): Tts {
+  return {
+    synthesize: (req, signal) => tts.synthesize(dict.appliesTo(req.language) ? { ...req, text: dict.apply(req.text) } : req, signal),
+  };
+}
+
 class Dict implements Pronunciation {
   readonly file: string;
+  readonly words: Readonly<Record<string, string>>;
   readonly language: string;
   readonly size: number;
   readonly #base: string;
@@ -89,6 +105,7 @@ class Dict implements Pronunciation {
 
   constructor(file: string, language: string, entries: [string, string][]) {
     this.file = file;
+    this.words = Object.fromEntries(entries);
     this.language = language;
     this.size = entries.length;
     this.#base = spokenLanguage(language);
