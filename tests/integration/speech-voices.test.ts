@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeText } from '../../src/speech/server/text.js';
 import { loadPronunciation } from '../../src/speech/pronunciation.js';
@@ -5,11 +7,19 @@ import type { VoiceEngine } from '../../src/speech/server/engines.js';
 import { startEspeak } from '../../src/speech/server/espeak.js';
 import { startRhvoice } from '../../src/speech/server/rhvoice.js';
 
+const exec = promisify(execFile);
+
 /**
  * The real synthesisers, as CI installs them (.ci/run: rhvoice rhvoice-russian rhvoice-english
  * librhvoice5 espeak-ng). A missing one fails here with the packages to install: it is not skipped.
- * The library driver's worker runs from dist/ (npm test builds first).
+ * The library driver's engine processes run from dist/ (npm test builds first).
  */
+
+/** the RHVoice engine processes that are children of this one */
+async function hostPids(): Promise<number[]> {
+  const { stdout } = await exec('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)]);
+  return stdout.split('\n').filter((l) => l.includes('rhvoice-host.js')).map((l) => Number(l.trim().split(/\s+/)[0]));
+}
 
 const PROMPT = normalizeText('Здравствуйте! Напоминаем, что вы записаны к терапевту на 08.12.2026 в 9:40. Если вы придёте, скажите да.', 'ru-RU');
 
@@ -117,6 +127,31 @@ for (const [label, start, ru, en] of ENGINES) {
 }
 
 describe('startRhvoice()', () => {
+  it('speaks every prompt of a burst with several engines at once, and a killed engine is replaced', async () => {
+    // two engines in one process made RHVoice_speak() fail on about one prompt in sixty
+    // (rhvoice-host.ts): here each is a process of its own
+    const engine = await startRhvoice({ driver: 'library', workers: 3 });
+    try {
+      const prompts = Array.from({ length: 90 }, (_, i) => `Ваш приём ${i + 1} декабря. Если вы придёте, скажите да, если нет, скажите нет.`);
+      const spoken = await Promise.allSettled(prompts.map((p) => speak(engine, normalizeText(p, 'ru-RU'), 'anna')));
+      expect(spoken.filter((r) => r.status === 'rejected')).toEqual([]);
+      // an engine killed in the middle of a prompt: that prompt fails, naming why; the next are spoken
+      const pids = await hostPids();
+      expect(pids.length).toBe(3);
+      const long = Promise.allSettled([speak(engine, `${PROMPT} ${PROMPT} ${PROMPT}`, 'anna'), speak(engine, `${PROMPT} ${PROMPT} ${PROMPT}`, 'anna'), speak(engine, `${PROMPT} ${PROMPT} ${PROMPT}`, 'anna')]);
+      await new Promise((r) => setTimeout(r, 30));
+      process.kill(pids[0]!, 'SIGKILL');
+      const results = await long;
+      expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([expect.stringMatching(/RHVoice process died: killed by SIGKILL/)]);
+      const after = await Promise.all(Array.from({ length: 6 }, () => speak(engine, 'Да.', 'anna')));
+      expect(after.every((a) => a.seconds > 0.2)).toBe(true);
+      expect((await hostPids()).length).toBe(3);
+    } finally {
+      await engine.close();
+    }
+    expect(await hostPids()).toEqual([]);
+  });
+
   it('rejects naming the Debian packages when no voice is installed', async () => {
     await expect(startRhvoice({ dataPath: '/nonexistent' })).rejects.toThrow(/rhvoice rhvoice-russian rhvoice-english/);
   });

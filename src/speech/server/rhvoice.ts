@@ -1,14 +1,14 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Worker } from 'node:worker_threads';
 import { LINE_RATE_HZ, childSpeech } from './child-voice.js';
 import type { SynthesisOptions, VoiceEngine, VoiceInfo } from './engines.js';
 import { stressMarksFor } from '../pronunciation.js';
 import { Resampler } from './resample.js';
-import type { FromWorker, RhvoiceWorkerData, ToWorker } from './rhvoice-worker.js';
+import type { ToHost } from './rhvoice-host.js';
+import type { FromWorker, RhvoiceWorkerData } from './rhvoice-worker.js';
 
 /**
  * RHVoice, the default voice: natural-sounding statistical synthesis with Russian and English
@@ -16,9 +16,9 @@ import type { FromWorker, RhvoiceWorkerData, ToWorker } from './rhvoice-worker.j
  *
  * Two ways to drive it, the first that works is taken:
  *  - 'library': RHVoice's C API (libRHVoice.so.5, Debian librhvoice5) through koffi, one engine per
- *    worker thread, loaded once. Measured on a 2-core machine, a 10.7 s Russian prompt: first
+ *    child process (rhvoice-host.ts says why not per thread), loaded once. Measured on a 2-core machine, a 10.7 s Russian prompt: first
  *    chunk in about 5 ms once its voice is loaded (130-220 ms the first time), real-time factor
- *    about 0.03; some 80-100 MB per worker with two voices loaded.
+ *    about 0.03; some 80-100 MB per process with two voices loaded.
  *  - 'command': RHVoice-test per request, its WAV on stdout. Every request loads its voice again:
  *    first chunk 150-300 ms, real-time factor about 0.05-0.08, about 38 MB per running request.
  * bench/speech-voices.ts measures both.
@@ -38,11 +38,11 @@ const LANGUAGE_TAGS: Readonly<Record<string, string>> = { Russian: 'ru-RU', Engl
 export interface RhvoiceOptions {
   /** 'library' or 'command'; unless told, the library when it loads, else RHVoice-test */
   driver?: 'library' | 'command';
-  /** worker threads for the library driver: requests spoken at once; the cores unless told */
+  /** processes for the library driver: requests spoken at once; the cores unless told */
   workers?: number;
   /** where voices are installed; /usr/share/RHVoice unless told */
   dataPath?: string;
-  /** voices each worker loads at start, so that no request waits for a load; the first Russian voice unless told */
+  /** voices each process loads at start, so that no request waits for a load; the first Russian voice unless told */
   preload?: readonly string[];
 }
 
@@ -130,38 +130,40 @@ class CommandRhvoice implements VoiceEngine {
   }
 }
 
-function workerFile(): URL {
-  // under vitest this module is TypeScript: the worker runs from the build (npm test builds first)
-  if (import.meta.url.endsWith('.ts')) return new URL('../../../dist/src/speech/server/rhvoice-worker.js', import.meta.url);
-  return new URL('./rhvoice-worker.js', import.meta.url);
+function hostFile(): URL {
+  // under vitest this module is TypeScript: the host runs from the build (npm test builds first)
+  if (import.meta.url.endsWith('.ts')) return new URL('../../../dist/src/speech/server/rhvoice-host.js', import.meta.url);
+  return new URL('./rhvoice-host.js', import.meta.url);
 }
 
 type JobEvent = { t: 'pcm'; pcm: Int16Array } | { t: 'rate'; hz: number } | { t: 'end'; error?: Error };
 
 interface Job {
   id: number;
-  msg: ToWorker;
-  stop: Int32Array;
+  msg: Extract<ToHost, { t: 'speak' }>;
+  /** the process speaking it, once one is */
+  holder?: EngineProcess;
   push(e: JobEvent): void;
 }
 
-/** A worker thread holding one RHVoice engine, speaking one request at a time. */
-class EngineWorker {
-  readonly #worker: Worker;
+/** A child process holding one RHVoice engine (rhvoice-host.ts), speaking one request at a time. */
+class EngineProcess {
+  readonly #child: ChildProcess;
   job: Job | null = null;
   dead = false;
 
-  private constructor(worker: Worker) {
-    this.#worker = worker;
+  private constructor(child: ChildProcess) {
+    this.#child = child;
   }
 
-  static start(data: RhvoiceWorkerData, onFree: (w: EngineWorker) => void): Promise<EngineWorker> {
-    const file = workerFile();
-    if (!existsSync(file)) return Promise.reject(new Error(`RHVoice worker ${file.pathname} is missing: run npm run build`));
-    const worker = new Worker(file, { workerData: data });
-    const w = new EngineWorker(worker);
+  static start(data: RhvoiceWorkerData, onFree: (w: EngineProcess) => void): Promise<EngineProcess> {
+    const file = hostFile();
+    if (!existsSync(file)) return Promise.reject(new Error(`RHVoice host ${file.pathname} is missing: run npm run build`));
+    // no inspector or loader flags of the parent (vitest's among them): the host is plain JavaScript
+    const child = fork(file, [JSON.stringify(data)], { serialization: 'advanced', execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const w = new EngineProcess(child);
     return new Promise((resolve, reject) => {
-      worker.on('message', (m: FromWorker) => {
+      child.on('message', (m: FromWorker) => {
         if (m.t === 'ready') resolve(w);
         else if (m.t === 'failed') reject(new Error(`RHVoice library: ${m.message}`));
         else if (w.job && m.id === w.job.id) {
@@ -175,45 +177,45 @@ class EngineWorker {
         }
       });
       const die = (err: Error) => {
+        if (w.dead) return;
         w.dead = true;
         reject(err);
-        w.job?.push({ t: 'end', error: new Error(`RHVoice worker died: ${err.message}`) });
+        w.job?.push({ t: 'end', error: new Error(`RHVoice process died: ${err.message}`) });
         w.job = null;
         onFree(w);
       };
-      worker.on('error', die);
-      worker.on('exit', (code) => die(new Error(`exit code ${code}`)));
+      child.on('error', die);
+      child.on('exit', (code, signal) => die(new Error(signal ? `killed by ${signal}` : `exit code ${code}`)));
     });
   }
 
   speak(job: Job): void {
     this.job = job;
-    this.#worker.postMessage(job.msg);
+    job.holder = this;
+    this.#child.send(job.msg);
   }
 
-  /**
-   * Stops the request being spoken and waits for RHVoice to return (a few ms) before ending the
-   * thread: a thread ended inside a native call takes the process down with it.
-   */
+  /** Stops the request being spoken at RHVoice's next piece of speech (a few ms). */
+  stop(job: Job): void {
+    if (this.job === job && this.#child.connected) this.#child.send({ t: 'stop', id: job.id } satisfies ToHost);
+  }
+
+  /** Ends the process: it stops at once, even inside a native call. */
   async terminate(): Promise<void> {
-    const job = this.job;
-    if (job) {
-      Atomics.store(job.stop, 0, 1);
-      const deadline = Date.now() + 2000;
-      while (this.job === job && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    }
-    this.dead = true;
-    await this.#worker.terminate();
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    const exited = new Promise((r) => this.#child.once('exit', r));
+    this.#child.kill('SIGKILL');
+    await exited;
   }
 }
 
-/** RHVoice's library in a pool of worker threads. */
+/** RHVoice's library in a pool of child processes. */
 class LibraryRhvoice implements VoiceEngine {
   readonly name = 'rhvoice';
   readonly driver = 'library';
   readonly voices: readonly Voice[];
   readonly #data: RhvoiceWorkerData;
-  readonly #workers: EngineWorker[] = [];
+  readonly #engines: EngineProcess[] = [];
   readonly #queue: Job[] = [];
   #nextId = 1;
   #closed = false;
@@ -225,16 +227,15 @@ class LibraryRhvoice implements VoiceEngine {
 
   static async start(voices: Voice[], dataPath: string, size: number, preload: readonly Voice[]): Promise<LibraryRhvoice> {
     const engine = new LibraryRhvoice(voices, { library: LIBRARY, dataPath, configPath: CONFIG_PATH });
-    const first = await EngineWorker.start(engine.#data, (w) => engine.#free(w));
-    engine.#workers.push(first);
-    const rest = await Promise.all(Array.from({ length: size - 1 }, () => EngineWorker.start(engine.#data, (w) => engine.#free(w))));
-    engine.#workers.push(...rest);
-    // load the voices now: each worker speaks a word in each, so no request pays for a load
-    for (const w of engine.#workers) {
+    const first = await EngineProcess.start(engine.#data, (w) => engine.#free(w));
+    engine.#engines.push(first);
+    const rest = await Promise.all(Array.from({ length: size - 1 }, () => EngineProcess.start(engine.#data, (w) => engine.#free(w))));
+    engine.#engines.push(...rest);
+    // load the voices now: each process speaks a word in each, so no request pays for a load
+    for (const w of engine.#engines) {
       for (const v of preload) {
         await new Promise<void>((resolve) => {
-          const stop = new SharedArrayBuffer(4);
-          w.speak({ id: 0, stop: new Int32Array(stop), msg: { t: 'speak', id: 0, text: v.language.startsWith('ru') ? 'да' : 'yes', voice: v.profile, rate: 1, stop }, push: (e) => e.t === 'end' && resolve() });
+          w.speak({ id: 0, msg: { t: 'speak', id: 0, text: v.language.startsWith('ru') ? 'да' : 'yes', voice: v.profile, rate: 1 }, push: (e) => e.t === 'end' && resolve() });
         });
       }
     }
@@ -247,21 +248,17 @@ class LibraryRhvoice implements VoiceEngine {
     if (signal.aborted) return;
     const events: JobEvent[] = [];
     let wake: (() => void) | null = null;
-    const stopBuf = new SharedArrayBuffer(4);
     const id = this.#nextId++;
     const job: Job = {
       id,
-      stop: new Int32Array(stopBuf),
-      msg: { t: 'speak', id, text: stressMarksFor(text, 'acute'), voice: v.profile, rate: Math.min(2, Math.max(0.5, opts.rate)), stop: stopBuf },
+      msg: { t: 'speak', id, text: stressMarksFor(text, 'acute'), voice: v.profile, rate: Math.min(2, Math.max(0.5, opts.rate)) },
       push: (e) => {
         events.push(e);
         wake?.();
       },
     };
     const abort = () => {
-      Atomics.store(job.stop, 0, 1);
-      const queued = this.#queue.indexOf(job);
-      if (queued >= 0) this.#queue.splice(queued, 1);
+      this.#drop(job);
       wake?.();
     };
     signal.addEventListener('abort', abort, { once: true });
@@ -290,20 +287,25 @@ class LibraryRhvoice implements VoiceEngine {
     } finally {
       signal.removeEventListener('abort', abort);
       // a consumer that stops reading stops the synthesis too
-      Atomics.store(job.stop, 0, 1);
-      const queued = this.#queue.indexOf(job);
-      if (queued >= 0) this.#queue.splice(queued, 1);
+      this.#drop(job);
     }
   }
 
+  /** Stops a request: out of the queue, or its process told to stop. */
+  #drop(job: Job): void {
+    job.holder?.stop(job);
+    const queued = this.#queue.indexOf(job);
+    if (queued >= 0) this.#queue.splice(queued, 1);
+  }
+
   #enqueue(job: Job): void {
-    const idle = this.#workers.find((w) => !w.dead && !w.job);
+    const idle = this.#engines.find((w) => !w.dead && !w.job);
     if (idle) idle.speak(job);
     else this.#queue.push(job);
     void this.#replaceDead();
   }
 
-  #free(w: EngineWorker): void {
+  #free(w: EngineProcess): void {
     if (w.dead) {
       void this.#replaceDead();
       return;
@@ -314,17 +316,17 @@ class LibraryRhvoice implements VoiceEngine {
 
   async #replaceDead(): Promise<void> {
     if (this.#closed) return;
-    const dead = this.#workers.filter((w) => w.dead);
+    const dead = this.#engines.filter((w) => w.dead);
     for (const d of dead) {
-      this.#workers.splice(this.#workers.indexOf(d), 1);
+      this.#engines.splice(this.#engines.indexOf(d), 1);
       try {
-        const w = await EngineWorker.start(this.#data, (x) => this.#free(x));
+        const w = await EngineProcess.start(this.#data, (x) => this.#free(x));
         if (this.#closed) return void w.terminate();
-        this.#workers.push(w);
+        this.#engines.push(w);
         this.#free(w);
       } catch (err) {
         // the next request tries again; those queued are told now
-        for (const job of this.#queue.splice(0)) job.push({ t: 'end', error: new Error(`RHVoice worker cannot be restarted: ${(err as Error).message}`) });
+        for (const job of this.#queue.splice(0)) job.push({ t: 'end', error: new Error(`RHVoice process cannot be restarted: ${(err as Error).message}`) });
       }
     }
   }
@@ -333,6 +335,6 @@ class LibraryRhvoice implements VoiceEngine {
     if (this.#closed) return;
     this.#closed = true;
     for (const job of this.#queue.splice(0)) job.push({ t: 'end', error: new Error('RHVoice: the engine closed') });
-    await Promise.all(this.#workers.map((w) => w.terminate()));
+    await Promise.all(this.#engines.map((w) => w.terminate()));
   }
 }
