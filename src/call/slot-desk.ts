@@ -5,6 +5,8 @@ import { bookSlot, cancelVisit, confirmVisit, moveVisit, offerSlots, persist, vi
 
 /** Slots are offered from this far ahead, so no one is booked for a time already past. */
 const MIN_LEAD_MS = 60 * 60_000;
+/** Slots one call may lose to others before it is offered only what it can hold. */
+const MAX_LOST = 2;
 
 /**
  * The registry's slots as one call's dialog sees them: offers held for this call where the
@@ -19,6 +21,11 @@ const MIN_LEAD_MS = 60 * 60_000;
  *
  * The visit is the contact's live booking, looked up once and then followed: after a move it is
  * the new booking, after a cancel there is none.
+ *
+ * A slot the call lost to another ("taken") is not offered to it again, and after MAX_LOST of
+ * them the call is offered only slots it can hold: when the last slots are held by other calls
+ * (or by calls of a dialer that died, until their holds expire) the script's "taken, here is
+ * another" goes round a few times at most, then hears that there is none.
  */
 export function createSlotDesk(p: {
   db: Db; clock: Clock; log: Logger; campaign: Campaign; callId: string; attemptId: string; patientId: string; contactId: string; retryMs: number;
@@ -34,6 +41,7 @@ export function createSlotDesk(p: {
     return v;
   };
   const current = async () => (visitId === undefined ? (await lookUp())?.bookingId ?? null : visitId);
+  const lost = new Set<string>();
   return {
     offer: ({ count, specialty, after }) => persist(() => {
       const now = new Date(p.clock.now());
@@ -41,6 +49,7 @@ export function createSlotDesk(p: {
       return offerSlots(p.db, {
         callId: p.callId, specialty: specialty ?? rules.specialty, now, count,
         after: new Date(Math.max(soonest, after?.getTime() ?? 0)), holdMs: rules.holdSlots && !p.rehearsal ? rules.holdMs : null,
+        exclude: [...lost], fill: lost.size < MAX_LOST,
       });
     }, { ...retried, what: 'an offer of slots' }),
     book: async (slot) => {
@@ -55,8 +64,9 @@ export function createSlotDesk(p: {
         }), { ...retried, what: 'a booking' });
         return 'booked';
       } catch (err) {
-        if (err instanceof SlotTakenError) return 'taken';
-        throw err;
+        if (!(err instanceof SlotTakenError)) throw err;
+        lost.add(slot.id);
+        return 'taken';
       }
     },
     visit: async () => (await lookUp())?.slot ?? null,
@@ -96,6 +106,7 @@ export function createSlotDesk(p: {
       }), { ...retried, what: 'a move of a visit' });
       if (r.result === 'moved') visitId = r.bookingId;
       if (r.result === 'gone') visitId = null;
+      if (r.result === 'taken') lost.add(slot.id);
       return r.result;
     },
   };

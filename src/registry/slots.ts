@@ -22,11 +22,16 @@ export async function addSlots(db: Db, slots: Omit<Slot, 'id'>[]): Promise<strin
  * (ten calls holding two each used to leave patients who said yes with "no free time" while
  * slots were still free), and bookSlot() decides if two patients pick one. Without holdMs (an
  * MIS that has no hold, like N3 HubService) every offer is of that kind.
+ *
+ * `exclude`: slots this call has already lost to another, never offered to it again; `fill:
+ * false` offers only what this call can hold (a call that has lost slots to others stops being
+ * offered theirs, so "that time was just taken" cannot go round until the call's time runs out).
  */
 export async function offerSlots(
   db: Db,
-  p: { callId: string; specialty: string; after: Date; now: Date; count: number; holdMs: number | null },
+  p: { callId: string; specialty: string; after: Date; now: Date; count: number; holdMs: number | null; exclude?: readonly string[]; fill?: boolean },
 ): Promise<Slot[]> {
+  const exclude = [...(p.exclude ?? [])];
   const held: Slot[] = [];
   if (p.holdMs !== null) {
     const { rows } = await db.query<SlotRow>(
@@ -34,22 +39,23 @@ export async function offerSlots(
          select id from slot
          where specialty = $1 and starts_at > $2
            and (status = 'free' or (status = 'busy-tentative' and (hold_expires_at < $3 or hold_call_id = $5)))
+           and not (id = any($7::bigint[]))
          order by starts_at, id limit $4
          for update skip locked)
        update slot s set status = 'busy-tentative', hold_call_id = $5,
          hold_expires_at = $3::timestamptz + $6::float8 * interval '1 millisecond'
        from free where s.id = free.id
        returning s.*`,
-      [p.specialty, p.after, p.now, p.count, p.callId, p.holdMs],
+      [p.specialty, p.after, p.now, p.count, p.callId, p.holdMs, exclude],
     );
     held.push(...rows.map(toSlot));
   }
-  if (held.length < p.count) {
+  if (held.length < p.count && (p.fill ?? true)) {
     const { rows } = await db.query<SlotRow>(
       `select * from slot
        where specialty = $1 and starts_at > $2 and status in ('free', 'busy-tentative') and not (id = any($4::bigint[]))
        order by status = 'busy-tentative', starts_at, id limit $3`,
-      [p.specialty, p.after, p.count - held.length, held.map((x) => x.id)],
+      [p.specialty, p.after, p.count - held.length, [...held.map((x) => x.id), ...exclude]],
     );
     held.push(...rows.map(toSlot));
   }

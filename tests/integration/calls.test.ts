@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, type TranscriptLine } from '../../src/core/index.js';
-import type { Db } from '../../src/registry/index.js';
+import { offerSlots, type Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
 import { runUntilIdle, seedCampaign, testEngine, until } from '../support/engine.js';
 import { loadScript } from '../../src/dialog/index.js';
@@ -170,6 +170,26 @@ for (const target of databases) {
           `select slot_id, count(*)::int as n from booking where slot_id = any($1::bigint[]) group by slot_id`, [s.slotIds]);
         expect(perSlot.every((r) => r.n === 1)).toBe(true);
         expect(rows.some((a) => a.transcript.some((l) => l.text === 'slot 1 taken'))).toBe(true);
+      } finally {
+        await engine.close();
+      }
+    });
+
+    it('a call offered only slots that others hold loses two at most, then is told there is no time: it does not go round until the call runs out', async () => {
+      // every slot held by a call of a dialer that died: its holds stay until they expire
+      const s = await seedCampaign(db, { personas: ['agree'], slots: 3, now: new Date() });
+      await offerSlots(db, { callId: 'dead-dialer-call', specialty: 'therapist', after: new Date(), now: new Date(), count: 3, holdMs: 600_000 });
+      const engine = await testEngine(db, s.personaOf);
+      try {
+        await runUntilIdle(engine, s.campaign);
+        const [a] = await attempts(s.campaign.id);
+        expect(a).toMatchObject({ disposition: 'CALLBACK_REQUESTED', slot_id: null });
+        const taken = a!.transcript.filter((l) => /^slot \d taken$/.test(l.text)).map((l) => l.text);
+        expect(taken).toHaveLength(2);
+        const offered = a!.transcript.filter((l) => l.text.startsWith('offered')).map((l) => l.text);
+        expect(new Set(offered).size).toBe(offered.length); // never the same offer twice
+        const { rows } = await db.query<{ hold_call_id: string | null }>(`select hold_call_id from slot where id = any($1::bigint[])`, [s.slotIds]);
+        expect(rows.every((r) => r.hold_call_id === 'dead-dialer-call')).toBe(true);
       } finally {
         await engine.close();
       }

@@ -329,6 +329,20 @@ for (const target of databases) {
       expect(rows.map((r) => r.hold_call_id)).toEqual([`${sp}-a`, `${sp}-a`, `${sp}-b`]);
     });
 
+    it('offerSlots() never offers a call the slots it lost, and with fill: false only what it can hold', async () => {
+      const sp = `lost-${++n}`;
+      const ids = await addSlots(db, [0, 1, 2].map((i) => ({ ...slotAt(`dr-${sp}`, i), specialty: sp })));
+      await offerSlots(db, { callId: `${sp}-a`, specialty: sp, after: T0, now: T0, count: 3, holdMs: 600_000 });
+      // all three are held by call a: b is offered them unheld, but not the one it lost
+      const b = await offerSlots(db, { callId: `${sp}-b`, specialty: sp, after: T0, now: T0, count: 2, holdMs: 600_000, exclude: [ids[0]!] });
+      expect(b.map((x) => x.id)).toEqual([ids[1], ids[2]]);
+      expect(await offerSlots(db, { callId: `${sp}-b`, specialty: sp, after: T0, now: T0, count: 2, holdMs: 600_000, exclude: [ids[0]!, ids[1]!], fill: false })).toEqual([]);
+      // once a's holds expire, b holds what is free, still without the lost ones
+      const later = new Date(T0.getTime() + 700_000);
+      const c = await offerSlots(db, { callId: `${sp}-b`, specialty: sp, after: T0, now: later, count: 2, holdMs: 600_000, exclude: [ids[0]!, ids[1]!], fill: false });
+      expect(c.map((x) => x.id)).toEqual([ids[2]]);
+    });
+
     it('finishAttempt() puts a promised call on the call-back list, and changes nothing on an attempt already closed', async () => {
       const c = await campaignWith(1);
       const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
