@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
-  CallFailedError, DISPOSITION_CLASS, InvalidStateError, maskPhone, RegistryError, SpeechError, ZvonarError,
+  CallFailedError, callingWindows, DISPOSITION_CLASS, fitToCallingHours, InvalidStateError, maskPhone, RegistryError, SpeechError, ZvonarError,
   type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot, type TranscriptLine,
 } from '../core/index.js';
-import { callingWindows, DialogRun, fitToCallingHours, usesVisit, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
+import { DialogRun, usesVisit, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
 import type { compileScript } from '../dialog/index.js';
 import { EarlyMediaClassifier, Vad, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
 import {

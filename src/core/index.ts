@@ -6,6 +6,8 @@ export * from './log.js';
 export type * from './types.js';
 export * from './spelling.js';
 export * from './time-zone.js';
+export * from './local-time.js';
+export * from './calling-hours.js';
 export * from './text-file.js';
 export * from './yaml-file.js';
 export * from './spoken.js';

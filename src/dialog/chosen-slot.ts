@@ -1,5 +1,5 @@
 import type { Slot } from '../core/index.js';
-import { addDays, wallTime, zonedInstant } from './local-time.js';
+import { addDays, wallTime, zonedInstant } from '../core/index.js';
 
 /**
  * Which offered slot the callee chose, from what the intent library read in their words (the

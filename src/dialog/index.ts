@@ -10,7 +10,7 @@ export {
 export { render, TEMPLATE_VARS } from './template.js';
 export { fixedPrompts } from './prompt.js';
 export { slotPhrase, slotWords } from './slot-words.js';
-export { parseCallbackTime, fitToCallingHours, callingWindows, DAY_PARTS, type CallbackTime, type WeekdayKey } from './callback-time.js';
+export { parseCallbackTime, DAY_PARTS, type CallbackTime } from './callback-time.js';
 export { stepHearing, stepIntents } from './step-intents.js';
 export { LiveScript, loadVersion, type DialogVersion, type ScriptChange } from './live-script.js';
 export { loadSuite, runSuite, type Suite, type CaseReport, type CaseFailure, type SuiteRunOptions } from './testing/index.js';

@@ -1,5 +1,5 @@
 import { EN_MONTH, RU_MONTH_GEN, clockWords, enClock, enOnWeekday, ordinal, ruOnWeekday, spokenLanguage } from '../core/index.js';
-import { wallTime } from './local-time.js';
+import { wallTime } from '../core/index.js';
 
 /**
  * An offered slot as the patient hears it, on the clock of the patient's zone: a phrase for the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_PARTS, fitToCallingHours, parseCallbackTime, type CallbackTime } from '../../src/dialog/callback-time.js';
-import { zonedInstant } from '../../src/dialog/local-time.js';
+import { fitToCallingHours, zonedInstant } from '../../src/core/index.js';
+import { DAY_PARTS, parseCallbackTime, type CallbackTime } from '../../src/dialog/callback-time.js';
 import { numbersToWords } from '../../src/core/index.js';
 import { UnsupportedLanguageError } from '../../src/core/index.js';
 

@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { ManualClock, type Slot, type TranscriptLine } from '../../core/index.js';
-import { callingWindows, fitToCallingHours } from '../callback-time.js';
+import { callingWindows, fitToCallingHours } from '../../core/index.js';
 import type { VoiceActivity } from '../barge-in.js';
 import { compileScript } from '../compile.js';
 import type { DialogDeps, DialogResult, SlotDesk } from '../ports.js';
