@@ -1,7 +1,7 @@
 import { CallSession, type CallEvents } from '../call/index.js';
 import { ConfigError, maskPhone, toE164, ZvonarError, type Campaign, type Disposition, type TranscriptLine } from '../core/index.js';
 import type { Config } from '../config/index.js';
-import { defaultRules, newDialerId, nextStep } from '../dialer/index.js';
+import { defaultRules, leaseRules, newDialerId, nextStep } from '../dialer/index.js';
 import { compileScript, loadScript } from '../dialog/index.js';
 import { beat, closeOrphanedAttempts, createCampaign, getCampaign, leaseContactByPhone, persist, registerDialer, stopDialer, type Db } from '../registry/index.js';
 import type { AmdVerdict } from '../media/index.js';
@@ -80,7 +80,7 @@ export async function placeTestCall(cfg: Config, o: CallOptions): Promise<CallRe
     }, cfg.dialer.heartbeatMs);
     // a call of a dialer that died (a `zvonar call` killed mid-call) is closed once it is taken for dead
     await closeOrphanedAttempts(db, { now, leaseMs: cfg.dialer.leaseMs });
-    const contact = await leaseContactByPhone(db, { campaignId: campaign.id, phone, owner: dialerId, now, leaseMs: cfg.dialer.leaseMs, newPatient });
+    const contact = await leaseContactByPhone(db, { campaignId: campaign.id, phone, owner: dialerId, now, leaseMs: cfg.dialer.leaseMs, newPatient, doNotCall: leaseRules(campaign.rules).doNotCall });
     if (!contact) {
       throw new ZvonarError('CONTACT_ON_CALL', `${maskPhone(phone)} is on a call right now`, { phone: maskPhone(phone) }, {
         hint: `wait for that call to end; a call whose dialer died is closed ${Math.round(cfg.dialer.leaseMs / 1000)} s after its last heartbeat`,

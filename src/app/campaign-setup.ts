@@ -1,12 +1,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, ContactError, type Campaign, type Slot } from '../core/index.js';
-import { loadCampaignFile, type CampaignFile } from '../config/index.js';
+import { ConfigError, ContactError, type Campaign } from '../core/index.js';
+import { loadCampaignFile } from '../config/index.js';
 import { defaultRules } from '../dialer/index.js';
 import { loadVersion, type DialogVersion } from '../dialog/index.js';
 import { loadPronunciation } from '../speech/index.js';
 import {
-  addSlots, createCampaign, describeRejectedRow, enrolPatients, importPatients, parseContactsCsv, type Db, type RejectedRow,
+  addSlots, createCampaign, describeRejectedRow, enrolPatients, importPatients, parseContactsCsv, scheduleSlots, type Db, type RejectedRow,
 } from '../registry/index.js';
 import { isPersonaName, type PersonaName } from '../sim/index.js';
 
@@ -87,7 +87,7 @@ export async function createCampaignFrom(
   const dict = c.pronunciationPath ? loadPronunciation(c.pronunciationPath, readFileSync(c.pronunciationPath)) : null;
   const pronunciation = dict ? { pronunciation: { language: dict.language, words: { ...dict.words } } } : {};
   const rules = { ...defaultRules(c.kind), ...c.rules, ...recording, ...pronunciation };
-  const slotsToAdd = c.slots ? schedule(c.slots, p.now, p.timeZone) : [];
+  const slotsToAdd = c.slots ? scheduleSlots(c.slots, p.now, p.timeZone) : [];
   return db.tx(async (t) => {
     const campaign = await createCampaign(t, {
       id: c.id + (p.idSuffix ?? ''), name: c.name, kind: c.kind, dialogId: src.dialog.script.id, dialogVersion: src.dialog.script.version, rules,
@@ -119,43 +119,4 @@ function noContacts(file: string, rejected: RejectedRow[]): ContactError {
     : 'no contact could be imported: the file has a header and no rows', { file }, {
     hint: 'nothing was written; fix the file and load it again',
   });
-}
-
-/** Slots every `minutes` from `from` to `to` on the next `days` working days (Mon-Fri), clinic time. */
-export function schedule(s: NonNullable<CampaignFile['slots']>, now: Date, timeZone: string): Omit<Slot, 'id'>[] {
-  const out: Omit<Slot, 'id'>[] = [];
-  const [fh, fm] = s.from.split(':').map(Number) as [number, number];
-  const [th, tm] = s.to.split(':').map(Number) as [number, number];
-  let day = new Date(now.getTime());
-  for (let made = 0; made < s.days; ) {
-    day = new Date(day.getTime() + 86_400_000);
-    const local = localDate(day, timeZone);
-    const weekday = new Date(Date.UTC(local.y, local.m - 1, local.d)).getUTCDay();
-    if (weekday === 0 || weekday === 6) continue;
-    made++;
-    for (let min = fh * 60 + fm; min + s.minutes <= th * 60 + tm; min += s.minutes) {
-      for (const resource of s.resources) {
-        const startsAt = zonedTime(local, min, timeZone);
-        out.push({ resource, specialty: s.specialty, startsAt, endsAt: new Date(startsAt.getTime() + s.minutes * 60_000) });
-      }
-    }
-  }
-  return out;
-}
-
-function localDate(at: Date, timeZone: string): { y: number; m: number; d: number } {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
-  const get = (t: string) => Number(parts.find((x) => x.type === t)!.value);
-  return { y: get('year'), m: get('month'), d: get('day') };
-}
-
-/** The instant when a wall clock in `timeZone` shows the given day and minute of the day. */
-function zonedTime(day: { y: number; m: number; d: number }, minuteOfDay: number, timeZone: string): Date {
-  const guess = Date.UTC(day.y, day.m - 1, day.d, 0, minuteOfDay);
-  const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
-  }).formatToParts(new Date(guess));
-  const get = (t: string) => Number(parts.find((x) => x.type === t)!.value);
-  const shown = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  return new Date(guess - (shown - guess));
 }

@@ -1,5 +1,5 @@
 export { buildEngine, type Engine, type BuildOptions } from './build-engine.js';
-export { readCampaign, createCampaignFrom, schedule, type CampaignSource, type LoadedCampaign } from './campaign-setup.js';
+export { readCampaign, createCampaignFrom, type CampaignSource, type LoadedCampaign } from './campaign-setup.js';
 export { runDemo, type DemoReport } from './demo.js';
 export { runEngine, runMigrate } from './run.js';
 export { runLoad } from './load.js';

@@ -1,4 +1,4 @@
-import { SlotTakenError, type Slot } from '../core/index.js';
+import { SlotTakenError, addDays, wallTime, zonedInstant, type Slot } from '../core/index.js';
 import { bookableBy, bookingFailure, lockSlot, occupySlot, toSlot, type SlotRow } from './booking-rule.js';
 import type { Db } from './db.js';
 
@@ -12,6 +12,36 @@ export async function addSlots(db: Db, slots: Omit<Slot, 'id'>[]): Promise<strin
     ids.push(rows[0]!.id);
   }
   return ids;
+}
+
+/** A clinic's working hours for slots made up for a demo or a test bench (a real clinic's come from its MIS). */
+export interface SlotSchedule {
+  specialty: string;
+  resources: readonly string[];
+  /** working days (Monday to Friday) from the day after `now` */
+  days: number;
+  /** "08:00" and "16:00", the clinic's time */
+  from: string;
+  to: string;
+  minutes: number;
+}
+
+/** Slots every `minutes` from `from` to `to` on the next `days` working days (Mon-Fri), clinic time, for every resource. */
+export function scheduleSlots(s: SlotSchedule, now: Date, timeZone: string): Omit<Slot, 'id'>[] {
+  const out: Omit<Slot, 'id'>[] = [];
+  const [fh, fm] = s.from.split(':').map(Number) as [number, number];
+  const [th, tm] = s.to.split(':').map(Number) as [number, number];
+  const today = wallTime(now, timeZone);
+  for (let i = 1, made = 0; made < s.days; i++) {
+    const day = addDays(today, i);
+    if (day.weekday === 0 || day.weekday === 6) continue;
+    made++;
+    for (let min = fh * 60 + fm; min + s.minutes <= th * 60 + tm; min += s.minutes) {
+      const startsAt = zonedInstant(day.year, day.month, day.day, 0, min, timeZone);
+      for (const resource of s.resources) out.push({ resource, specialty: s.specialty, startsAt, endsAt: new Date(startsAt.getTime() + s.minutes * 60_000) });
+    }
+  }
+  return out;
 }
 
 /**
