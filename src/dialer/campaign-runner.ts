@@ -8,6 +8,7 @@ import {
 } from '../registry/index.js';
 import { NotDialledError, UnclosedAttemptError, WavRecorder, type CallSummary, type MachineDetectionOptions } from '../call/index.js';
 import { placeCall, type CallDeps } from './place-call.js';
+import { leaseRules } from './rules/index.js';
 import { TokenBucket } from './token-bucket.js';
 import { pronouncing, pronunciationFrom } from '../speech/index.js';
 
@@ -132,7 +133,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           // start, the heartbeat renews it
           const pacedMs = Math.ceil((free / o.trunk.cps) * 1000);
           leased = await leaseDueContacts(db, {
-            campaignId: o.campaign.id, now: at, limit: free, leaseMs: o.leaseMs + pacedMs, owner: o.dialerId, hours: o.campaign.rules.callingHours,
+            campaignId: o.campaign.id, now: at, limit: free, leaseMs: o.leaseMs + pacedMs, owner: o.dialerId, rules: leaseRules(o.campaign.rules),
           });
         }
         failingSince = null;

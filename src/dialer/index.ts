@@ -1,5 +1,8 @@
 export { runCampaign, newDialerId, type RunOptions } from './campaign-runner.js';
 export { placeCall, type CallDeps } from './place-call.js';
-export { nextStep, PROMISED_CALL, defaultRules, DEFAULT_RETRY_DELAYS, DEFAULT_CALLING_HOURS, ANY_HOUR } from './retry.js';
+export {
+  nextStep, PROMISED_CALL, defaultRules, DEFAULT_RETRY_DELAYS, DEFAULT_CALLING_HOURS, ANY_HOUR, campaignRules, leaseRules, verdict,
+  type Because, type ContactFacts, type Rule, type Verdict,
+} from './rules/index.js';
 export { TokenBucket } from './token-bucket.js';
 export { createDialerMetrics, type DialerMetrics } from './metrics.js';

@@ -1,6 +1,6 @@
 import { CallSession, type CallPlan, type CallSummary, type SessionDeps } from '../call/index.js';
 import type { DialerMetrics } from './metrics.js';
-import { nextStep } from './retry.js';
+import { nextStep } from './rules/index.js';
 
 /** The ports one call uses, and the dialer's own: its metrics and the engine's readiness. */
 export interface CallDeps extends SessionDeps {

@@ -1,4 +1,4 @@
-import type { CallingHours, CampaignContact, ContactState, Disposition } from '../core/index.js';
+import type { CampaignContact, ContactState, Disposition } from '../core/index.js';
 import type { Db } from './db.js';
 import { toPatient, type PatientRow } from './patients.js';
 
@@ -19,35 +19,45 @@ type Row = PatientRow & {
   dnc: boolean;
 };
 
-/** Calling hours keyed by ISO day of week ("1" Monday .. "7" Sunday), as the leasing SQL reads them. */
-function hoursByIsoDay(h: CallingHours): Record<string, readonly [string, string] | null> {
-  return { 1: h.weekdays, 2: h.weekdays, 3: h.weekdays, 4: h.weekdays, 5: h.weekdays, 6: h.saturday, 7: h.sunday };
+/**
+ * A rule as a SQL predicate (src/dialer/rules), over the lease's rows: the campaign contact
+ * (`contact`), its patient (`patient`), the number to dial (`phone`) and the moment of the lease
+ * (`now`, a timestamptz). Values are bound with `param`, which returns their placeholder.
+ */
+export type ContactPredicate = (refs: { contact: string; patient: string; phone: string; now: string; param: (value: unknown) => string }) => string;
+
+/** What the dialer's rules give the lease: who may be called now, and who is on the do-not-call list. */
+export interface LeaseRules {
+  callable: ContactPredicate;
+  /** true for a number that may be called; the lease reports the others (`doNotCall`) to be closed unrung */
+  doNotCall: ContactPredicate;
 }
 
 /**
- * Leases up to `limit` due contacts of a campaign to `owner` until now + leaseMs (renewed by the
- * owner's heartbeat, see dialers.ts): those with no open attempt whose
- * next attempt is due and whose own local time (the patient's time zone) is inside the calling
- * hours. Contacts leased by another dialer (lease not yet expired) are skipped, and rows another
- * transaction is leasing right now are skipped without waiting (SKIP LOCKED), so several zvonar
- * processes can share one registry.
+ * Leases up to `limit` contacts of a campaign that the rules say may be called now, to `owner`
+ * until now + leaseMs (renewed by the owner's heartbeat, see dialers.ts). Whatever the rules say,
+ * a contact leased by another dialer (lease not yet expired) or with an open attempt is never
+ * leased, and rows another transaction is leasing right now are skipped without waiting (SKIP
+ * LOCKED), so several zvonar processes can share one registry.
  */
 export async function leaseDueContacts(
   db: Db,
-  p: { campaignId: string; now: Date; limit: number; leaseMs: number; owner: string; hours: CallingHours },
+  p: { campaignId: string; now: Date; limit: number; leaseMs: number; owner: string; rules: LeaseRules },
 ): Promise<LeasedContact[]> {
+  const values: unknown[] = [p.campaignId, p.now, p.limit, p.leaseMs, p.owner];
+  const param = (v: unknown) => `$${values.push(v)}`;
+  const callable = p.rules.callable({ contact: 'c', patient: 'p', phone: 'c.phone', now: '$2', param });
+  const allowed = p.rules.doNotCall({ contact: 'l', patient: 'p', phone: 'l.phone', now: '$2', param });
   const { rows } = await db.query<Row>(
     `with due as (
        select c.id from campaign_contact c
        join patient p on p.id = c.patient_id
-       cross join lateral (select to_char($2::timestamptz at time zone p.time_zone, 'HH24:MI') as hhmm,
-                                  $6::jsonb -> extract(isodow from $2::timestamptz at time zone p.time_zone)::int::text as win) l
-       where c.campaign_id = $1 and c.state = 'pending' and c.next_attempt_at <= $2
+       where c.campaign_id = $1
          and (c.lease_until is null or c.lease_until < $2)
          -- a contact with an open attempt is on a call, or its dialer died mid-call and
          -- closeOrphanedAttempts() has not closed the attempt yet: never dial it twice
          and not exists (select 1 from attempt a where a.campaign_contact_id = c.id and a.disposition is null)
-         and jsonb_typeof(l.win) = 'array' and l.hhmm >= l.win ->> 0 and l.hhmm < l.win ->> 1
+         and ${callable}
        order by c.priority, c.next_attempt_at, c.id
        limit $3
        for update of c skip locked),
@@ -57,10 +67,10 @@ export async function leaseDueContacts(
        returning c.*)
      select l.id as contact_id, l.campaign_id, l.phone as contact_phone, l.state, l.attempts, l.next_attempt_at,
             l.priority, l.last_disposition, p.*,
-            exists (select 1 from do_not_call d where d.phone = l.phone) as dnc
+            not (${allowed}) as dnc
      from leased l join patient p on p.id = l.patient_id
      order by l.priority, l.next_attempt_at, l.id`,
-    [p.campaignId, p.now, p.limit, p.leaseMs, p.owner, JSON.stringify(hoursByIsoDay(p.hours))],
+    values,
   );
   return rows.map(toLeased);
 }
@@ -94,7 +104,10 @@ export async function closeContact(db: Db, p: { contactId: string; disposition: 
  */
 export async function leaseContactByPhone(
   db: Db,
-  p: { campaignId: string; phone: string; owner: string; now: Date; leaseMs: number; newPatient: { lastName: string; firstName: string; middleName: string | null; timeZone: string } },
+  p: {
+    campaignId: string; phone: string; owner: string; now: Date; leaseMs: number; doNotCall: ContactPredicate;
+    newPatient: { lastName: string; firstName: string; middleName: string | null; timeZone: string };
+  },
 ): Promise<LeasedContact | null> {
   return db.tx(async (tx) => {
     const known = await tx.query<{ id: string }>(`select id from patient where phone = $1 order by id limit 1`, [p.phone]);
@@ -107,6 +120,8 @@ export async function leaseContactByPhone(
        on conflict (campaign_id, patient_id) do nothing`,
       [p.campaignId, patientId, p.phone, p.now],
     );
+    const values: unknown[] = [p.campaignId, patientId, p.phone, p.owner, p.now, p.leaseMs];
+    const allowed = p.doNotCall({ contact: 'l', patient: 'p', phone: 'l.phone', now: '$5', param: (v) => `$${values.push(v)}` });
     const { rows } = await tx.query<Row>(
       `with leased as (
          update campaign_contact c set state = 'pending', phone = $3, lease_owner = $4, lease_until = $5::timestamptz + $6::float8 * interval '1 millisecond'
@@ -116,9 +131,9 @@ export async function leaseContactByPhone(
          returning c.*)
        select l.id as contact_id, l.campaign_id, l.phone as contact_phone, l.state, l.attempts, l.next_attempt_at,
               l.priority, l.last_disposition, p.*,
-              exists (select 1 from do_not_call d where d.phone = l.phone) as dnc
+              not (${allowed}) as dnc
        from leased l join patient p on p.id = l.patient_id`,
-      [p.campaignId, patientId, p.phone, p.owner, p.now, p.leaseMs],
+      values,
     );
     return rows[0] ? toLeased(rows[0]) : null;
   });

@@ -5,7 +5,7 @@ import { createRtpMediaFactory } from '../../src/media/rtp-session.js';
 import type { MediaFactory } from '../../src/media/index.js';
 import type { CallControl } from '../../src/telephony/index.js';
 import { readWav } from '../support/wav.js';
-import { ANY_HOUR, nextStep } from '../../src/dialer/index.js';
+import { ANY_HOUR, leaseRules, nextStep } from '../../src/dialer/index.js';
 import { addDoNotCall, leaseDueContacts, registerDialer, type Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
 import { MACHINE, SCRIPT, seedCampaign, testEngine } from '../support/engine.js';
@@ -33,7 +33,7 @@ for (const target of databases) {
       const engine = await testEngine(db, s.personaOf);
       const dialerId = `session-${Math.random().toString(36).slice(2)}`;
       await registerDialer(db, { id: dialerId, host: 'h', pid: 1, now });
-      const [contact] = await leaseDueContacts(db, { campaignId: s.campaign.id, now, limit: 1, leaseMs: 60_000, owner: dialerId, hours: ANY_HOUR });
+      const [contact] = await leaseDueContacts(db, { campaignId: s.campaign.id, now, limit: 1, leaseMs: 60_000, owner: dialerId, rules: leaseRules({ callingHours: ANY_HOUR }) });
       const session = new CallSession({ ...engine.deps, ...(p.calls ? { calls: p.calls } : {}), ...(p.media ? { media: p.media } : {}) }, {
         campaign: s.campaign, script: p.script ?? SCRIPT, machine: p.script ? compileScript(p.script) : MACHINE, contact: contact!, from: '+78632000000', ringTimeoutMs: p.ringTimeoutMs ?? 23_000, maxCallMs: 60_000,
         clinic: { name: 'поликлиника', timeZone: 'Europe/Moscow' }, dialerId, registryRetryMs: 2_000, fence: new AbortController().signal,

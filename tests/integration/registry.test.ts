@@ -6,6 +6,7 @@ import {
 import { RegistryError, SlotTakenError, type CampaignRules } from '../../src/core/index.js';
 import { databases } from '../support/databases.js';
 import { until } from '../support/engine.js';
+import { leaseRules } from '../../src/dialer/index.js';
 
 const rules: CampaignRules = {
   callingHours: { weekdays: ['00:00', '24:00'], saturday: ['00:00', '24:00'], sunday: ['00:00', '24:00'] },
@@ -78,8 +79,8 @@ for (const target of databases) {
 
     it('leaseDueContacts() skips contacts leased by another dialer and leaves them unchanged', async () => {
       const c = await campaignWith(3);
-      const first = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
-      const second = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'b', hours: rules.callingHours });
+      const first = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a', rules: leaseRules(rules) });
+      const second = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'b', rules: leaseRules(rules) });
       expect(first).toHaveLength(2);
       expect(second).toHaveLength(1);
       expect(new Set([...first, ...second].map((x) => x.id)).size).toBe(3);
@@ -87,7 +88,7 @@ for (const target of databases) {
         `select lease_owner from campaign_contact where campaign_id = $1 order by id`, [c.id]);
       expect(rows.map((r) => r.lease_owner).sort()).toEqual(['a', 'a', 'b']);
       // an expired lease is taken over
-      const later = await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 61_000), limit: 5, leaseMs: 60_000, owner: 'c', hours: rules.callingHours });
+      const later = await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 61_000), limit: 5, leaseMs: 60_000, owner: 'c', rules: leaseRules(rules) });
       expect(later).toHaveLength(3);
     });
 
@@ -95,7 +96,7 @@ for (const target of databases) {
       const c = await campaignWith(2);
       const { rows } = await db.query<{ phone: string }>(`select phone from patient where id = $1`, [c.patientIds[0]]);
       await addDoNotCall(db, { phone: rows[0]!.phone, reason: 'asked', source: 'patient' });
-      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
+      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 5, leaseMs: 60_000, owner: 'a', rules: leaseRules(rules) });
       expect(leased.map((l) => l.doNotCall)).toEqual([true, false]);
     });
 
@@ -114,7 +115,7 @@ for (const target of databases) {
 
     it('a booking writes the slot, the booking and the attempt link in one transaction', async () => {
       const c = await campaignWith(2);
-      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
+      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'a', rules: leaseRules(rules) });
       const [slotId] = await addSlots(db, [{ ...slotAt('dr-one', 0), specialty: 'one' }]);
       const attemptIds = await Promise.all(leased.map((l, i) =>
         startAttempt(db, { callId: `one-${i}`, contactId: l.id, campaignId: c.id, patientId: l.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null })));
@@ -137,7 +138,7 @@ for (const target of databases) {
 
     it('bookSlot() that fails inside its transaction leaves slot, booking and attempt unchanged', async () => {
       const c = await campaignWith(1);
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', rules: leaseRules(rules) });
       const [slotId] = await addSlots(db, [{ ...slotAt('dr-fail', 0), specialty: 'fail' }]);
       const attemptId = await startAttempt(db, { callId: 'fail-1', contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
       // a registry that dies right after the booking insert
@@ -156,7 +157,7 @@ for (const target of databases) {
 
     it('finishAttempt() counts the attempt, schedules the contact, releases the lease and the call\'s holds', async () => {
       const c = await campaignWith(1);
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', rules: leaseRules(rules) });
       await addSlots(db, [{ ...slotAt('dr-fin', 0), specialty: 'fin' }]);
       const held = await offerSlots(db, { callId: 'fin-1', specialty: 'fin', after: T0, now: T0, count: 1, holdMs: 60_000 });
       expect(held).toHaveLength(1);
@@ -175,7 +176,7 @@ for (const target of databases) {
 
     it('closeOrphanedAttempts() closes open attempts of no known dialer whose lease lapsed and leaves live ones unchanged', async () => {
       const c = await campaignWith(2);
-      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'dead', hours: rules.callingHours });
+      const leased = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 2, leaseMs: 60_000, owner: 'dead', rules: leaseRules(rules) });
       const ids: string[] = [];
       for (const [i, l] of leased.entries()) {
         ids.push(await startAttempt(db, {
@@ -203,20 +204,20 @@ for (const target of databases) {
       const hours = { weekdays: ['09:00', '20:00'], saturday: ['10:00', '17:00'], sunday: null } as const;
       // Tuesday 12:30 UTC: 22:30 in Vladivostok (too late), 14:30 in Kaliningrad, 15:30 in Moscow
       const tuesday = new Date('2026-11-24T12:30:00Z');
-      const leased = await leaseDueContacts(db, { campaignId: id, now: tuesday, limit: 5, leaseMs: 60_000, owner: 'a', hours });
+      const leased = await leaseDueContacts(db, { campaignId: id, now: tuesday, limit: 5, leaseMs: 60_000, owner: 'a', rules: leaseRules({ callingHours: hours }) });
       expect(leased.map((l) => l.patient.timeZone).sort()).toEqual(['Europe/Kaliningrad', 'Europe/Moscow']);
       // Sunday: nobody
       const sunday = new Date('2026-11-29T10:00:00Z');
-      expect(await leaseDueContacts(db, { campaignId: id, now: sunday, limit: 5, leaseMs: 60_000, owner: 'a', hours })).toEqual([]);
+      expect(await leaseDueContacts(db, { campaignId: id, now: sunday, limit: 5, leaseMs: 60_000, owner: 'a', rules: leaseRules({ callingHours: hours }) })).toEqual([]);
       // Wednesday 00:30 UTC is 10:30 in Vladivostok: now it is leased
       const wednesday = new Date('2026-11-25T00:30:00Z');
-      const late = await leaseDueContacts(db, { campaignId: id, now: wednesday, limit: 5, leaseMs: 60_000, owner: 'b', hours });
+      const late = await leaseDueContacts(db, { campaignId: id, now: wednesday, limit: 5, leaseMs: 60_000, owner: 'b', rules: leaseRules({ callingHours: hours }) });
       expect(late.map((l) => l.patient.timeZone)).toEqual(['Asia/Vladivostok']);
     });
 
     it('closeOrphanedAttempts() counts an open attempt that had booked a slot as BOOKED and closes its contact', async () => {
       const c = await campaignWith(1);
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'dead', hours: rules.callingHours });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'dead', rules: leaseRules(rules) });
       const [slotId] = await addSlots(db, [{ ...slotAt('dr-crash', 0), specialty: 'crash' }]);
       const attemptId = await startAttempt(db, { callId: `crash-${n}`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
       await bookSlot(db, { slotId: slotId!, callId: `crash-${n}`, attemptId, patientId: l!.patient.id, campaignId: c.id, now: T0 });
@@ -231,11 +232,11 @@ for (const target of databases) {
     it('leaseDueContacts() never leases a contact whose attempt is open, even once its lease has lapsed', async () => {
       const c = await campaignWith(1);
       await registerDialer(db, { id: `alive-${n}`, host: 'h', pid: 1, now: T0 });
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: `alive-${n}`, hours: rules.callingHours });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: `alive-${n}`, rules: leaseRules(rules) });
       await startAttempt(db, { callId: `open-${n}`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: `alive-${n}` });
       // long after the lease: the attempt is still open, so nobody dials the patient again
       const later = new Date(T0.getTime() + 3600_000);
-      expect(await leaseDueContacts(db, { campaignId: c.id, now: later, limit: 5, leaseMs: 60_000, owner: 'b', hours: rules.callingHours })).toEqual([]);
+      expect(await leaseDueContacts(db, { campaignId: c.id, now: later, limit: 5, leaseMs: 60_000, owner: 'b', rules: leaseRules(rules) })).toEqual([]);
     });
 
     it('closeOrphanedAttempts() closes a dead dialer\'s attempts as of its last heartbeat, frees its holds, and leaves a live dialer\'s unchanged', async () => {
@@ -243,8 +244,8 @@ for (const target of databases) {
       const [dead, alive] = [`dead-${n}`, `alive-${n}`];
       await registerDialer(db, { id: dead, host: 'h', pid: 1, now: T0 });
       await registerDialer(db, { id: alive, host: 'h', pid: 2, now: T0 });
-      const [a] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: dead, hours: rules.callingHours });
-      const [b] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: alive, hours: rules.callingHours });
+      const [a] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: dead, rules: leaseRules(rules) });
+      const [b] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: alive, rules: leaseRules(rules) });
       const ids = [
         await startAttempt(db, { callId: `${dead}-call`, contactId: a!.id, campaignId: c.id, patientId: a!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: dead }),
         await startAttempt(db, { callId: `${alive}-call`, contactId: b!.id, campaignId: c.id, patientId: b!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: alive }),
@@ -265,7 +266,7 @@ for (const target of databases) {
       ]);
       expect((await db.query<{ status: string }>(`select status from slot where id = $1`, [slot])).rows[0]!.status).toBe('free');
       // the dead dialer's contact is due again; the live one's stays leased
-      const again = await leaseDueContacts(db, { campaignId: c.id, now: sweep, limit: 5, leaseMs: 30_000, owner: alive, hours: rules.callingHours });
+      const again = await leaseDueContacts(db, { campaignId: c.id, now: sweep, limit: 5, leaseMs: 30_000, owner: alive, rules: leaseRules(rules) });
       expect(again.map((x) => x.id)).toEqual([a!.id]);
     });
 
@@ -273,7 +274,7 @@ for (const target of databases) {
       const c = await campaignWith(1);
       const slow = `slow-${n}`;
       await registerDialer(db, { id: slow, host: 'h', pid: 1, now: T0 });
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: slow, hours: rules.callingHours });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: slow, rules: leaseRules(rules) });
       const late = new Date(T0.getTime() + 31_000); // the dialer stalled past its lease before dialling
       const start = (dialerId: string | null, callId: string, at: Date) =>
         startAttempt(db, { callId, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at, dialerId });
@@ -287,16 +288,16 @@ for (const target of databases) {
       const c = await campaignWith(1);
       const id = `beating-${n}`;
       await registerDialer(db, { id, host: 'h', pid: 1, now: T0 });
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: id, hours: rules.callingHours });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 30_000, owner: id, rules: leaseRules(rules) });
       await startAttempt(db, { callId: `${id}-call`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: id });
       await beat(db, { id, now: new Date(T0.getTime() + 25_000), leaseMs: 30_000 });
-      expect(await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 50_000), limit: 1, leaseMs: 30_000, owner: 'other', hours: rules.callingHours })).toEqual([]);
-      expect(await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 56_000), limit: 1, leaseMs: 30_000, owner: 'other', hours: rules.callingHours })).toHaveLength(0); // still on the call
+      expect(await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 50_000), limit: 1, leaseMs: 30_000, owner: 'other', rules: leaseRules(rules) })).toEqual([]);
+      expect(await leaseDueContacts(db, { campaignId: c.id, now: new Date(T0.getTime() + 56_000), limit: 1, leaseMs: 30_000, owner: 'other', rules: leaseRules(rules) })).toHaveLength(0); // still on the call
       // a lease whose call never started (its attempt could not be written) is not renewed
       const d = await campaignWith(1);
-      await leaseDueContacts(db, { campaignId: d.id, now: T0, limit: 1, leaseMs: 30_000, owner: id, hours: rules.callingHours });
+      await leaseDueContacts(db, { campaignId: d.id, now: T0, limit: 1, leaseMs: 30_000, owner: id, rules: leaseRules(rules) });
       await beat(db, { id, now: new Date(T0.getTime() + 25_000), leaseMs: 30_000 });
-      expect(await leaseDueContacts(db, { campaignId: d.id, now: new Date(T0.getTime() + 31_000), limit: 1, leaseMs: 30_000, owner: 'other', hours: rules.callingHours })).toHaveLength(1);
+      expect(await leaseDueContacts(db, { campaignId: d.id, now: new Date(T0.getTime() + 31_000), limit: 1, leaseMs: 30_000, owner: 'other', rules: leaseRules(rules) })).toHaveLength(1);
     });
 
     it('the registry refuses a second live booking of one patient in one campaign (BOOKING_EXISTS), and keeps the first', async () => {
@@ -345,7 +346,7 @@ for (const target of databases) {
 
     it('finishAttempt() puts a promised call on the call-back list, and changes nothing on an attempt already closed', async () => {
       const c = await campaignWith(1);
-      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', hours: rules.callingHours });
+      const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'a', rules: leaseRules(rules) });
       const attemptId = await startAttempt(db, { callId: `cb-${n}`, contactId: l!.id, campaignId: c.id, patientId: l!.patient.id, dialogId: 'd', dialogVersion: '1', at: T0, dialerId: null });
       const outcome = {
         attemptId, callId: `cb-${n}`, contactId: l!.id, disposition: 'NEEDS_HUMAN' as const, counted: true, sipStatus: 200, answeredAt: T0,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRules, nextStep, PROMISED_CALL } from '../../src/dialer/retry.js';
+import { defaultRules, nextStep, PROMISED_CALL } from '../../src/dialer/rules/retry.js';
 import { DISPOSITIONS, DISPOSITION_CLASS, dispositionForSip, SIP_DISPOSITION } from '../../src/core/index.js';
 
 const now = new Date('2026-11-24T09:00:00Z');

@@ -1,4 +1,4 @@
-import { DISPOSITION_CLASS, type CallingHours, type CampaignKind, type CampaignRules, type ContactStep, type Disposition } from '../core/index.js';
+import { DISPOSITION_CLASS, type CallingHours, type CampaignKind, type CampaignRules, type ContactStep, type Disposition } from '../../core/index.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -1,0 +1,31 @@
+import type { ContactPredicate } from '../../registry/index.js';
+
+/** Why a contact is not called now. */
+export type Because = 'done' | 'not-due' | 'outside-window' | 'do-not-call';
+
+/** A rule's answer for one contact at one moment: call now, or not before `notBefore` (never: null) because of `because`. */
+export type Verdict = { call: true } | { call: false; notBefore: Date | null; because: Because };
+
+export const CALL_NOW: Verdict = { call: true };
+
+/**
+ * What the rules read of a contact: its own row, its patient's time zone and whether its number is
+ * on the do-not-call list. The same facts the leasing SQL reads (src/registry/contacts.ts).
+ */
+export interface ContactFacts {
+  state: 'pending' | 'done';
+  nextAttemptAt: Date | null;
+  timeZone: string;
+  doNotCall: boolean;
+}
+
+/**
+ * One rule, twice: `test` in TypeScript (the forecast, `campaign status`, tests) and `sql` as a
+ * predicate the lease adds to its WHERE clause. tests/integration/dialer-rules.test.ts proves the
+ * two agree on a generated population.
+ */
+export interface Rule {
+  readonly name: Because;
+  test(c: ContactFacts, now: Date): Verdict;
+  sql: ContactPredicate;
+}
