@@ -65,8 +65,8 @@ export async function enrolPatients(
     const batch = p.patientIds.slice(from, from + 1000).map((id, i) => ({ patient_id: id, attributes: p.attributes?.[from + i] ?? {} }));
     const { rows } = await db.query<{ n: number }>(`
       with added as (
-        insert into campaign_contact (campaign_id, patient_id, phone, priority, next_attempt_at, attributes)
-        select $1, p.id, p.phone, $3, $2, e.attributes
+        insert into campaign_contact (campaign_id, patient_id, phone, time_zone, priority, next_attempt_at, attributes)
+        select $1, p.id, p.phone, p.time_zone, $3, $2, e.attributes
         from jsonb_to_recordset($4::jsonb) as e(patient_id bigint, attributes jsonb)
         join patient p on p.id = e.patient_id
         on conflict (campaign_id, patient_id) do nothing

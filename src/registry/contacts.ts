@@ -20,25 +20,36 @@ type Row = PatientRow & {
 };
 
 /**
- * A rule as a SQL predicate (src/dialer/rules), over the lease's rows: the campaign contact
- * (`contact`), its patient (`patient`), the number to dial (`phone`) and the moment of the lease
- * (`now`, a timestamptz). Values are bound with `param`, which returns their placeholder.
+ * A rule as a SQL predicate (src/dialer/rules), over one contact of the lease: the campaign
+ * contact row (`contact`), the number to dial (`phone`) and the moment of the lease (`now`, a
+ * timestamptz). What a rule needs of the patient is kept on the contact, so the lease reads one
+ * table. Values are bound with `param`, which returns their placeholder.
  */
-export type ContactPredicate = (refs: { contact: string; patient: string; phone: string; now: string; param: (value: unknown) => string }) => string;
+export type ContactPredicate = (refs: { contact: string; phone: string; now: string; param: (value: unknown) => string }) => string;
+
+/** A rule that depends only on the callee's zone (an IANA name, `zone`) and the moment: decided once per zone, not per contact. */
+export type ZonePredicate = (refs: { zone: string; now: string; param: (value: unknown) => string }) => string;
 
 /** What the dialer's rules give the lease: who may be called now, and who is on the do-not-call list. */
 export interface LeaseRules {
-  callable: ContactPredicate;
+  zone: ZonePredicate;
+  contact: ContactPredicate;
   /** true for a number that may be called; the lease reports the others (`doNotCall`) to be closed unrung */
   doNotCall: ContactPredicate;
 }
 
 /**
  * Leases up to `limit` contacts of a campaign that the rules say may be called now, to `owner`
- * until now + leaseMs (renewed by the owner's heartbeat, see dialers.ts). Whatever the rules say,
- * a contact leased by another dialer (lease not yet expired) or with an open attempt is never
- * leased, and rows another transaction is leasing right now are skipped without waiting (SKIP
- * LOCKED), so several zvonar processes can share one registry.
+ * until now + leaseMs (renewed by the owner's heartbeat, see dialers.ts), in the dialling order
+ * (priority, then the longest due). Whatever the rules say, a contact leased by another dialer
+ * (lease not yet expired) or with an open attempt is never leased, and rows another transaction
+ * is leasing right now are skipped without waiting (SKIP LOCKED), so several zvonar processes can
+ * share one registry.
+ *
+ * By index, not by scan (bench/leasing.ts): the zones the campaign's open contacts are in are
+ * found by a skip scan of campaign_contact_lease (one probe per zone), the zone rules (calling
+ * hours) are decided once per zone, and in each open zone the index is walked in the dialling
+ * order until `limit` contacts pass the contact rules; the best `limit` of those are leased.
  */
 export async function leaseDueContacts(
   db: Db,
@@ -46,19 +57,37 @@ export async function leaseDueContacts(
 ): Promise<LeasedContact[]> {
   const values: unknown[] = [p.campaignId, p.now, p.limit, p.leaseMs, p.owner];
   const param = (v: unknown) => `$${values.push(v)}`;
-  const callable = p.rules.callable({ contact: 'c', patient: 'p', phone: 'c.phone', now: '$2', param });
-  const allowed = p.rules.doNotCall({ contact: 'l', patient: 'p', phone: 'l.phone', now: '$2', param });
+  const zoneOpen = p.rules.zone({ zone: 'z.zone', now: '$2::timestamptz', param });
+  const callable = p.rules.contact({ contact: 'c', phone: 'c.phone', now: '$2::timestamptz', param });
+  const allowed = p.rules.doNotCall({ contact: 'l', phone: 'l.phone', now: '$2::timestamptz', param });
   const { rows } = await db.query<Row>(
-    `with due as (
-       select c.id from campaign_contact c
-       join patient p on p.id = c.patient_id
-       where c.campaign_id = $1
-         and (c.lease_until is null or c.lease_until < $2)
-         -- a contact with an open attempt is on a call, or its dialer died mid-call and
-         -- closeOrphanedAttempts() has not closed the attempt yet: never dial it twice
-         and not exists (select 1 from attempt a where a.campaign_contact_id = c.id and a.disposition is null)
-         and ${callable}
-       order by c.priority, c.next_attempt_at, c.id
+    `with recursive zones as (
+       (select c.time_zone as zone from campaign_contact c where c.campaign_id = $1 and c.state = 'pending' order by c.time_zone limit 1)
+       union all
+       select (select c.time_zone from campaign_contact c where c.campaign_id = $1 and c.state = 'pending' and c.time_zone > z.zone
+               order by c.time_zone limit 1)
+       from zones z where z.zone is not null),
+     candidates as (
+       select d.* from zones z
+       cross join lateral (
+         select c.id, c.priority, c.next_attempt_at from campaign_contact c
+         where c.campaign_id = $1 and c.state = 'pending' and c.time_zone = z.zone and c.next_attempt_at <= $2
+           and (c.lease_until is null or c.lease_until < $2)
+           -- a contact with an open attempt is on a call, or its dialer died mid-call and
+           -- closeOrphanedAttempts() has not closed the attempt yet: never dial it twice
+           and not exists (select 1 from attempt a where a.campaign_contact_id = c.id and a.disposition is null)
+           and ${callable}
+         order by c.priority, c.next_attempt_at, c.id
+         limit $3) d
+       where z.zone is not null and ${zoneOpen}
+       order by d.priority, d.next_attempt_at, d.id
+       limit $3 * 2),
+     -- locked here, the best of the candidates only; the lease's own conditions are checked again
+     -- on the row as it is now (another dialer may have leased it since this statement began)
+     due as (
+       select c.id from candidates d join campaign_contact c on c.id = d.id
+       where c.state = 'pending' and (c.lease_until is null or c.lease_until < $2)
+       order by d.priority, d.next_attempt_at, d.id
        limit $3
        for update of c skip locked),
      leased as (
@@ -121,7 +150,7 @@ export async function leaseContactByPhone(
       [p.campaignId, patientId, p.phone, p.now],
     );
     const values: unknown[] = [p.campaignId, patientId, p.phone, p.owner, p.now, p.leaseMs];
-    const allowed = p.doNotCall({ contact: 'l', patient: 'p', phone: 'l.phone', now: '$5', param: (v) => `$${values.push(v)}` });
+    const allowed = p.doNotCall({ contact: 'l', phone: 'l.phone', now: '$5::timestamptz', param: (v) => `$${values.push(v)}` });
     const { rows } = await tx.query<Row>(
       `with leased as (
          update campaign_contact c set state = 'pending', phone = $3, lease_owner = $4, lease_until = $5::timestamptz + $6::float8 * interval '1 millisecond'

@@ -215,6 +215,33 @@ for (const target of databases) {
       expect(late.map((l) => l.patient.timeZone)).toEqual(['Asia/Vladivostok']);
     });
 
+    it('leaseDueContacts() leases across zones in the dialling order (priority, then longest due), and a patient who moves is called by the new zone\'s clock', async () => {
+      const id = `order-${++n}`;
+      await createCampaign(db, { id, name: id, kind: 'cold', dialogId: 'd', dialogVersion: '1', rules });
+      const zones = ['Asia/Vladivostok', 'Europe/Kaliningrad', 'Europe/Moscow', 'Asia/Omsk'];
+      const ids = await upsertPatients(db, Array.from({ length: 12 }, (_, i) => ({
+        lastName: 'Иванова', firstName: 'Анна', middleName: null, birthYear: 1960, phone: `+7918556${String(n).padStart(2, '0')}${String(i).padStart(2, '0')}`,
+        timeZone: zones[i % zones.length]!, tags: [] })));
+      await enrolPatients(db, { campaignId: id, patientIds: ids, at: T0 });
+      // patient i is due i minutes before T0; the last three are priority 1, called first
+      for (const [i, pid] of ids.entries()) {
+        await db.query(`update campaign_contact set next_attempt_at = $3, priority = $4 where campaign_id = $1 and patient_id = $2`,
+          [id, pid, new Date(T0.getTime() - i * 60_000), i >= 9 ? 1 : 100]);
+      }
+      const leased = await leaseDueContacts(db, { campaignId: id, now: T0, limit: 5, leaseMs: 60_000, owner: 'a', rules: leaseRules(rules) });
+      expect(leased.map((l) => ids.indexOf(l.patient.id))).toEqual([11, 10, 9, 8, 7]);
+
+      // a Vladivostok patient moves to Kaliningrad: Tuesday 12:30 UTC is 22:30 in one, 14:30 in the other
+      const hours = { weekdays: ['09:00', '20:00'], saturday: ['10:00', '17:00'], sunday: null } as const;
+      const tuesday = new Date('2026-11-24T12:30:00Z');
+      const mover = ids[0]!;
+      const leasedAt = async (owner: string) =>
+        (await leaseDueContacts(db, { campaignId: id, now: tuesday, limit: 20, leaseMs: 60_000, owner, rules: leaseRules({ callingHours: hours }) })).map((l) => l.patient.id);
+      expect(await leasedAt('b')).not.toContain(mover);
+      await db.query(`update patient set time_zone = 'Europe/Kaliningrad' where id = $1`, [mover]);
+      expect(await leasedAt('c')).toContain(mover);
+    });
+
     it('closeOrphanedAttempts() counts an open attempt that had booked a slot as BOOKED and closes its contact', async () => {
       const c = await campaignWith(1);
       const [l] = await leaseDueContacts(db, { campaignId: c.id, now: T0, limit: 1, leaseMs: 60_000, owner: 'dead', rules: leaseRules(rules) });

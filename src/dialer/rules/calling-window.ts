@@ -17,12 +17,13 @@ export function callingWindow(hours: CallingHours): Rule {
   const byIsoDay = JSON.stringify(hoursByIsoDay(hours));
   return {
     name: 'outside-window',
+    scope: 'zone',
     test: (c, now) => {
       const at = fitToCallingHours({ earliest: now, latest: null }, { timeZone: c.timeZone, windows, horizonDays: 8 });
       return at !== null && at.getTime() === now.getTime() ? CALL_NOW : { call: false, notBefore: at, because: 'outside-window' };
     },
-    sql: ({ patient, now, param }) => {
-      const local = `(${now}::timestamptz at time zone ${patient}.time_zone)`;
+    sql: ({ zone, now, param }) => {
+      const local = `(${now} at time zone ${zone})`;
       const hhmm = `to_char(${local}, 'HH24:MI')`;
       const win = `(${param(byIsoDay)}::jsonb -> extract(isodow from ${local})::int::text)`;
       return `jsonb_typeof(${win}) = 'array' and ${hhmm} >= ${win} ->> 0 and ${hhmm} < ${win} ->> 1`;

@@ -7,6 +7,7 @@ import { CALL_NOW } from './verdict.js';
  */
 export const due: Rule = {
   name: 'not-due',
+  scope: 'contact',
   test: (c, now) => {
     if (c.state !== 'pending' || c.nextAttemptAt === null) return { call: false, notBefore: null, because: 'done' };
     return c.nextAttemptAt <= now ? CALL_NOW : { call: false, notBefore: c.nextAttemptAt, because: 'not-due' };

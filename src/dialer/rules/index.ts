@@ -22,9 +22,13 @@ export function campaignRules(rules: Pick<CampaignRules, 'callingHours'>): reado
 
 /** The campaign's rules as the lease's predicates (do-not-call is reported, not filtered: see do-not-call.ts). */
 export function leaseRules(rules: Pick<CampaignRules, 'callingHours'>): LeaseRules {
-  const filtered = campaignRules(rules).filter((r) => r !== doNotCall);
+  const all = campaignRules(rules);
+  const zone = all.flatMap((r) => (r.scope === 'zone' ? [r.sql] : []));
+  const contact = all.flatMap((r) => (r.scope === 'contact' && r !== doNotCall ? [r.sql] : []));
+  const and = (parts: string[]) => (parts.length ? parts.map((x) => `(${x})`).join(' and ') : 'true');
   return {
-    callable: (refs) => filtered.map((r) => `(${r.sql(refs)})`).join(' and '),
+    zone: (refs) => and(zone.map((sql) => sql(refs))),
+    contact: (refs) => and(contact.map((sql) => sql(refs))),
     doNotCall: doNotCall.sql,
   };
 }

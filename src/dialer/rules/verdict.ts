@@ -1,4 +1,4 @@
-import type { ContactPredicate } from '../../registry/index.js';
+import type { ContactPredicate, ZonePredicate } from '../../registry/index.js';
 
 /** Why a contact is not called now. */
 export type Because = 'done' | 'not-due' | 'outside-window' | 'do-not-call';
@@ -21,11 +21,11 @@ export interface ContactFacts {
 
 /**
  * One rule, twice: `test` in TypeScript (the forecast, `campaign status`, tests) and `sql` as a
- * predicate the lease adds to its WHERE clause. tests/integration/dialer-rules.test.ts proves the
- * two agree on a generated population.
+ * predicate the lease adds to its WHERE clause. A rule of the callee's zone and the moment only
+ * (calling hours, holidays) is a `zone` rule: the lease decides it once per zone, not per contact.
+ * tests/integration/dialer-rules.test.ts proves the two agree on a generated population.
  */
-export interface Rule {
-  readonly name: Because;
-  test(c: ContactFacts, now: Date): Verdict;
-  sql: ContactPredicate;
-}
+export type Rule = { readonly name: Because; test(c: ContactFacts, now: Date): Verdict } & (
+  | { readonly scope: 'contact'; sql: ContactPredicate }
+  | { readonly scope: 'zone'; sql: ZonePredicate }
+);
