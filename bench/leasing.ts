@@ -89,6 +89,7 @@ async function fill(db: Db, size: number): Promise<string> {
   );
   // as a list imported hours before a campaign starts: hint bits set, visibility map and statistics current
   await db.query('vacuum analyze campaign_contact, patient');
+  await db.query('checkpoint');
   return id;
 }
 

@@ -50,6 +50,8 @@ export interface LeaseRules {
  * found by a skip scan of campaign_contact_lease (one probe per zone), the zone rules (calling
  * hours) are decided once per zone, and in each open zone the index is walked in the dialling
  * order until `limit` contacts pass the contact rules; the best `limit` of those are leased.
+ * A leased contact's next attempt is at its lease's end (renewed with it), so leased contacts
+ * are not in the walk; the lease returns the time it was due.
  */
 export async function leaseDueContacts(
   db: Db,
@@ -72,7 +74,6 @@ export async function leaseDueContacts(
        cross join lateral (
          select c.id, c.priority, c.next_attempt_at from campaign_contact c
          where c.campaign_id = $1 and c.state = 'pending' and c.time_zone = z.zone and c.next_attempt_at <= $2
-           and (c.lease_until is null or c.lease_until < $2)
            -- a contact with an open attempt is on a call, or its dialer died mid-call and
            -- closeOrphanedAttempts() has not closed the attempt yet: never dial it twice
            and not exists (select 1 from attempt a where a.campaign_contact_id = c.id and a.disposition is null)
@@ -85,20 +86,24 @@ export async function leaseDueContacts(
      -- locked here, the best of the candidates only; the lease's own conditions are checked again
      -- on the row as it is now (another dialer may have leased it since this statement began)
      due as (
-       select c.id from candidates d join campaign_contact c on c.id = d.id
-       where c.state = 'pending' and (c.lease_until is null or c.lease_until < $2)
+       select c.id, d.next_attempt_at from candidates d join campaign_contact c on c.id = d.id
+       where c.state = 'pending' and c.next_attempt_at <= $2 and (c.lease_until is null or c.lease_until < $2)
        order by d.priority, d.next_attempt_at, d.id
        limit $3
        for update of c skip locked),
+     -- a leased contact is not due until its lease ends (as a queue's visibility timeout): the
+     -- walk above never meets the contacts on a call, and a dead dialer's are due when their
+     -- lease lapses. The call's end sets the next attempt's time (finishAttempt).
      leased as (
-       update campaign_contact c set lease_owner = $5, lease_until = $2::timestamptz + $4::float8 * interval '1 millisecond'
+       update campaign_contact c set lease_owner = $5, lease_until = $2::timestamptz + $4::float8 * interval '1 millisecond',
+         next_attempt_at = $2::timestamptz + $4::float8 * interval '1 millisecond'
        from due where c.id = due.id
-       returning c.*)
-     select l.id as contact_id, l.campaign_id, l.phone as contact_phone, l.state, l.attempts, l.next_attempt_at,
+       returning c.*, due.next_attempt_at as was_due_at)
+     select l.id as contact_id, l.campaign_id, l.phone as contact_phone, l.state, l.attempts, l.was_due_at as next_attempt_at,
             l.priority, l.last_disposition, p.*,
             not (${allowed}) as dnc
      from leased l join patient p on p.id = l.patient_id
-     order by l.priority, l.next_attempt_at, l.id`,
+     order by l.priority, l.was_due_at, l.id`,
     values,
   );
   return rows.map(toLeased);

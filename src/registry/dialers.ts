@@ -23,7 +23,8 @@ export async function beat(db: Db, p: { id: string; now: Date; leaseMs: number }
   await db.tx(async (t) => {
     await t.query(`update dialer set heartbeat_at = $2 where id = $1`, [p.id, p.now]);
     await t.query(
-      `update campaign_contact set lease_until = $2::timestamptz + $3::float8 * interval '1 millisecond'
+      `update campaign_contact set lease_until = $2::timestamptz + $3::float8 * interval '1 millisecond',
+         next_attempt_at = greatest(next_attempt_at, $2::timestamptz + $3::float8 * interval '1 millisecond')
        where lease_owner = $1 and lease_until is not null
          and exists (select 1 from attempt a where a.campaign_contact_id = campaign_contact.id and a.dialer_id = $1 and a.disposition is null)`,
       [p.id, p.now, p.leaseMs],
@@ -35,7 +36,11 @@ export async function beat(db: Db, p: { id: string; now: Date; leaseMs: number }
 export async function stopDialer(db: Db, p: { id: string; now: Date }): Promise<void> {
   await db.tx(async (t) => {
     await t.query(`update dialer set stopped_at = $2, heartbeat_at = $2 where id = $1`, [p.id, p.now]);
-    await t.query(`update campaign_contact set lease_owner = null, lease_until = null where lease_owner = $1`, [p.id]);
+    // leased and not dialled: due again now (the lease had put their next attempt at its end)
+    await t.query(
+      `update campaign_contact set lease_owner = null, lease_until = null, next_attempt_at = least(next_attempt_at, $2) where lease_owner = $1`,
+      [p.id, p.now],
+    );
   });
 }
 
