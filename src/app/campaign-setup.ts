@@ -6,7 +6,7 @@ import { defaultRules } from '../dialer/index.js';
 import { loadVersion, type DialogVersion } from '../dialog/index.js';
 import { loadPronunciation } from '../speech/index.js';
 import {
-  addSlots, createCampaign, describeRejectedRow, enrolPatients, importPatients, parseContactsCsv, scheduleSlots, type Db, type RejectedRow,
+  addSlots, createCampaign, describeRejectedRow, IMPORT_STEP, importContacts, parseContactsCsv, scheduleSlots, type Db, type RejectedRow,
 } from '../registry/index.js';
 import { isPersonaName, type PersonaName } from '../sim/index.js';
 
@@ -29,12 +29,12 @@ export interface LoadedCampaign extends CampaignSource {
   slots: number;
 }
 
-// 100,000 contacts take 7.5 MiB (bench/import.ts), so 100 MiB is over a million: a bigger file
-// is not a contact list, and reading it would cost its size in memory before one row is checked.
-const MAX_CONTACTS_BYTES = 100 * 1024 * 1024;
+// 100,000 contacts take 7.5 MiB (bench/import.ts), so 256 MiB is over three million: a bigger
+// file is not a contact list, and reading it would cost its size in memory before one row is checked.
+const MAX_CONTACTS_BYTES = 256 * 1024 * 1024;
 
-/** Contacts imported per progress report (and per import transaction step). */
-export const PROGRESS_EVERY = 10_000;
+/** Contacts imported per progress report. */
+export const PROGRESS_EVERY = IMPORT_STEP;
 
 /**
  * Reads a campaign file, checks its dialog script and reads its contact list. Throws
@@ -43,19 +43,7 @@ export const PROGRESS_EVERY = 10_000;
 export function readCampaign(file: string): CampaignSource {
   const c = loadCampaignFile(file, existsSync);
   const dialog = loadVersion(c.dialogPath);
-  let csv: Buffer;
-  try {
-    const size = statSync(c.contactsPath).size;
-    if (size > MAX_CONTACTS_BYTES) {
-      throw new ContactError('CONTACT_INVALID', `the contact list is ${Math.round(size / 2 ** 20)} MiB; at most ${MAX_CONTACTS_BYTES / 2 ** 20} MiB are read`, { file: c.contactsPath }, {
-        hint: 'split it into several campaigns',
-      });
-    }
-    csv = readFileSync(c.contactsPath); // bytes: parseContactsCsv detects the encoding
-  } catch (err) {
-    if (err instanceof ContactError) throw err;
-    throw new ConfigError('CONFIG_NOT_FOUND', `cannot read the contact list: ${(err as NodeJS.ErrnoException).code}`, { file: c.contactsPath }, { cause: err });
-  }
+  const csv = readContactFile(c.contactsPath);
   const contacts = parseContactsCsv(csv, c.contactsPath, { extraColumns: ['persona'] });
   const personas = new Map<string, PersonaName>();
   for (const contact of contacts.contacts) {
@@ -63,6 +51,22 @@ export function readCampaign(file: string): CampaignSource {
     if (persona && isPersonaName(persona)) personas.set(contact.phone, persona);
   }
   return { file: c, dialog, contacts, personas };
+}
+
+/** A contact list's bytes (parseContactsCsv detects the encoding); ContactError when too big, ConfigError when unreadable. */
+export function readContactFile(path: string): Buffer {
+  try {
+    const size = statSync(path).size;
+    if (size > MAX_CONTACTS_BYTES) {
+      throw new ContactError('CONTACT_INVALID', `the contact list is ${Math.round(size / 2 ** 20)} MiB; at most ${MAX_CONTACTS_BYTES / 2 ** 20} MiB are read`, { file: path }, {
+        hint: 'split it into several files',
+      });
+    }
+    return readFileSync(path);
+  } catch (err) {
+    if (err instanceof ContactError) throw err;
+    throw new ConfigError('CONFIG_NOT_FOUND', `cannot read the contact list: ${(err as NodeJS.ErrnoException).code}`, { file: path }, { cause: err });
+  }
 }
 
 /**
@@ -92,18 +96,9 @@ export async function createCampaignFrom(
     const campaign = await createCampaign(t, {
       id: c.id + (p.idSuffix ?? ''), name: c.name, kind: c.kind, dialogId: src.dialog.script.id, dialogVersion: src.dialog.script.version, rules,
     });
-    const patients = { created: 0, updated: 0 };
-    let imported = 0;
-    for (let from = 0; from < contacts.length; from += PROGRESS_EVERY) {
-      const part = contacts.slice(from, from + PROGRESS_EVERY);
-      const saved = await importPatients(t, part);
-      patients.created += saved.created;
-      patients.updated += saved.updated;
-      imported += await enrolPatients(t, { campaignId: campaign.id, patientIds: saved.ids, at: p.now, attributes: part.map((x) => x.extra) });
-      p.onProgress?.(from + part.length, contacts.length);
-    }
+    const r = await importContacts(t, { campaignId: campaign.id, at: p.now, contacts, onProgress: p.onProgress });
     const slots = await addSlots(t, slotsToAdd);
-    return { ...src, campaign, imported, patients, rejected, slots: slots.length };
+    return { ...src, campaign, imported: r.enrolled, patients: r.patients, rejected, slots: slots.length };
   });
 }
 

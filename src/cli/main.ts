@@ -7,7 +7,7 @@ import { ConfigError, ZvonarError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import {
   audioIntents, checkScript, createLogger, debugDetail, GRAPH_FORMATS, serveSpeech, intentsOf, readConfig, runDialogTests, scriptGraph, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport,
-  runLoad, runMigrate,
+  runContactsImport, runLoad, runMigrate,
   scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
 
@@ -137,6 +137,17 @@ speech
     const stop = new AbortController();
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
     await serveSpeech(config(), { listen: o.listen, signal: stop.signal, out });
+  });
+
+const contacts = program.command('contacts').description('contact lists of the campaigns in the registry');
+contacts
+  .command('import')
+  .argument('<file>', 'contact list (CSV: UTF-8 or Windows-1251, commas or semicolons; see README)')
+  .requiredOption('--campaign <id>', 'the campaign to add the contacts to, as `zvonar load` printed it')
+  .description('add contacts to a campaign: every good row, each bad one reported with its line; importing a file again changes nothing')
+  .action(async (file: string, o: { campaign: string }) => {
+    const r = await runContactsImport(config(), file, { campaignId: o.campaign, progress: (l) => process.stderr.write(`${l}\n`) });
+    for (const l of r.lines) out(l);
   });
 
 const campaign = program.command('campaign').description('what is in the registry for a campaign');

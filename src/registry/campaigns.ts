@@ -1,5 +1,6 @@
 import { ZvonarError, type Campaign, type CampaignRules } from '../core/index.js';
 import type { Db } from './db.js';
+import { importPatients, type NewPatient } from './patients.js';
 
 interface CampaignRow {
   id: string;
@@ -58,23 +59,74 @@ export async function setCampaignStatus(db: Db, p: { id: string; status: Campaig
  */
 export async function enrolPatients(
   db: Db,
-  p: { campaignId: string; patientIds: readonly string[]; at: Date; priority?: number; attributes?: readonly Record<string, string>[] },
+  p: {
+    campaignId: string; patientIds: readonly string[]; at: Date; priority?: number; attributes?: readonly Record<string, string>[];
+    /** per patient, in the same order: its dialling priority (null: `priority`) */
+    priorities?: readonly (number | null)[];
+  },
 ): Promise<number> {
   let added = 0;
   for (let from = 0; from < p.patientIds.length; from += 1000) {
-    const batch = p.patientIds.slice(from, from + 1000).map((id, i) => ({ patient_id: id, attributes: p.attributes?.[from + i] ?? {} }));
+    const batch = p.patientIds.slice(from, from + 1000).map((id, i) => ({
+      patient_id: id, attributes: p.attributes?.[from + i] ?? {}, priority: p.priorities?.[from + i] ?? p.priority ?? 100,
+    }));
     const { rows } = await db.query<{ n: number }>(`
       with added as (
         insert into campaign_contact (campaign_id, patient_id, phone, time_zone, priority, next_attempt_at, attributes)
-        select $1, p.id, p.phone, p.time_zone, $3, $2, e.attributes
-        from jsonb_to_recordset($4::jsonb) as e(patient_id bigint, attributes jsonb)
+        select $1, p.id, p.phone, p.time_zone, e.priority, $2, e.attributes
+        from jsonb_to_recordset($3::jsonb) as e(patient_id bigint, attributes jsonb, priority int)
         join patient p on p.id = e.patient_id
         on conflict (campaign_id, patient_id) do nothing
         returning 1)
       select count(*)::int as n from added`,
-      [p.campaignId, p.at, p.priority ?? 100, JSON.stringify(batch)],
+      [p.campaignId, p.at, JSON.stringify(batch)],
     );
     added += rows[0]!.n;
   }
   return added;
+}
+
+/** What importing a contact list into a campaign did. */
+export interface ContactImport {
+  /** contacts added to the campaign */
+  enrolled: number;
+  /** contacts already in it (a list imported again): left as they are */
+  already: number;
+  /** of their patients: how many were new, and how many known ones had a field changed */
+  patients: { created: number; updated: number };
+}
+
+/** Contacts per step of an import: one transaction, and one progress report, each. */
+export const IMPORT_STEP = 10_000;
+
+/**
+ * Imports contacts into a campaign, due from `at`: their patients are created or updated (see
+ * importPatients: by external id, else by number and name), then enrolled with their priority
+ * and extra columns. Importing the same list again changes nothing. Each IMPORT_STEP contacts
+ * are one transaction, so a failure keeps the steps before it and the import can be run again.
+ */
+export async function importContacts(
+  db: Db,
+  p: {
+    campaignId: string; at: Date;
+    contacts: readonly (NewPatient & { priority?: number | null; extra?: Record<string, string> })[];
+    onProgress?: (done: number, total: number) => void;
+  },
+): Promise<ContactImport> {
+  const out: ContactImport = { enrolled: 0, already: 0, patients: { created: 0, updated: 0 } };
+  for (let from = 0; from < p.contacts.length; from += IMPORT_STEP) {
+    const part = p.contacts.slice(from, from + IMPORT_STEP);
+    await db.tx(async (t) => {
+      const saved = await importPatients(t, part);
+      out.patients.created += saved.created;
+      out.patients.updated += saved.updated;
+      const enrolled = await enrolPatients(t, {
+        campaignId: p.campaignId, patientIds: saved.ids, at: p.at, attributes: part.map((x) => x.extra ?? {}), priorities: part.map((x) => x.priority ?? null),
+      });
+      out.enrolled += enrolled;
+      out.already += new Set(saved.ids).size - enrolled;
+    });
+    p.onProgress?.(from + part.length, p.contacts.length);
+  }
+  return out;
 }

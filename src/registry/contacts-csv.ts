@@ -4,8 +4,8 @@ import {
 } from '../core/index.js';
 import type { NewPatient } from './patients.js';
 
-const KNOWN = ['external_id', 'last_name', 'first_name', 'middle_name', 'birth_year', 'phone', 'time_zone', 'tags'] as const;
-const REQUIRED = ['last_name', 'first_name', 'phone', 'time_zone'] as const;
+const KNOWN = ['external_id', 'last_name', 'first_name', 'middle_name', 'birth_year', 'phone', 'time_zone', 'tags', 'priority'] as const;
+const REQUIRED = ['last_name', 'first_name', 'phone'] as const;
 
 /**
  * Longest line, and longest cell per column, in characters. Generous for real data (a full
@@ -15,7 +15,7 @@ const REQUIRED = ['last_name', 'first_name', 'phone', 'time_zone'] as const;
  */
 export const CONTACT_LIMITS = {
   line: 1000,
-  cell: { external_id: 64, last_name: 200, first_name: 200, middle_name: 200, birth_year: 4, phone: 64, time_zone: 64 } as Record<string, number>,
+  cell: { external_id: 64, last_name: 200, first_name: 200, middle_name: 200, birth_year: 4, phone: 64, time_zone: 64, priority: 16 } as Record<string, number>,
   defaultCell: 200,
 } as const;
 
@@ -33,8 +33,9 @@ const Row = z.strictObject({
     .optional()
     .refine((v) => !v || (/^\d{4}$/.test(v) && Number(v) >= 1900 && Number(v) <= 2100), 'must be a year such as 1961'),
   phone: z.string().min(1, 'is blank'),
-  time_zone: z.string().min(1, 'is blank').refine(isIanaTimeZone, { error: (iss) => timeZoneProblem(String(iss.input), { quote: false }) }),
+  time_zone: z.string().refine(isIanaTimeZone, { error: (iss) => timeZoneProblem(String(iss.input), { quote: false }) }).optional(),
   tags: z.string().optional(),
+  priority: z.string().optional().refine((v) => !v || (/^\d{1,4}$/.test(v) && Number(v) <= 1000), 'must be a whole number from 0 (called first) to 1000'),
 });
 
 export interface RejectedRow {
@@ -49,6 +50,8 @@ export interface RejectedRow {
 export type ParsedContact = NewPatient & {
   /** 1-based line in the file */
   line: number;
+  /** the dialling order within a campaign, lower first (the column `priority`; absent: the campaign's default) */
+  priority: number | null;
   /** the extra columns asked for (e.g. persona), stored as the campaign contact's attributes */
   extra: Record<string, string>;
 };
@@ -60,6 +63,8 @@ export interface ParsedContacts {
   rows: number;
   encoding: TextEncodingName;
   delimiter: ',' | ';' | '\t';
+  /** lines whose time zone came from `defaultTimeZone` (no time_zone column, or a blank cell) */
+  defaultZoneLines: number[];
 }
 
 /** "line 7, column phone: is blank" */
@@ -77,14 +82,14 @@ export function describeRejectedRow(r: RejectedRow): string {
  * lacks a required column, has an unknown one or names one twice. `extraColumns` are allowed in
  * the header and passed through as `extra` (e.g. the simulated callee's persona).
  */
-export function parseContactsCsv(input: string | Uint8Array, file: string, opts: { extraColumns?: string[] } = {}): ParsedContacts {
+export function parseContactsCsv(input: string | Uint8Array, file: string, opts: { extraColumns?: string[]; defaultTimeZone?: string } = {}): ParsedContacts {
   const { text, encoding } = typeof input === 'string' ? { text: input.replace(/^\uFEFF/, ''), encoding: 'utf-8' as const } : decode(input, file);
   const lines = text.split(/\r\n|\r|\n/);
   const headerLine = lines[0] ?? '';
   const delimiter = detectDelimiter(headerLine);
-  const header = readHeader(headerLine, delimiter, file, new Set(opts.extraColumns ?? []));
+  const header = readHeader(headerLine, delimiter, file, new Set(opts.extraColumns ?? []), opts.defaultTimeZone);
 
-  const out: ParsedContacts = { contacts: [], rejected: [], rows: 0, encoding, delimiter };
+  const out: ParsedContacts = { contacts: [], rejected: [], rows: 0, encoding, delimiter, defaultZoneLines: [] };
   const seen = new Map<string, number>(); // external_id -> line
   for (let i = 1; i < lines.length; i++) {
     const line = i + 1;
@@ -155,6 +160,12 @@ export function parseContactsCsv(input: string | Uint8Array, file: string, opts:
       continue;
     }
     if (ext !== undefined) seen.set(ext, line);
+    const timeZone = r.data.time_zone ?? opts.defaultTimeZone;
+    if (!timeZone) {
+      reject('is blank (the callee\'s IANA zone, e.g. Europe/Moscow: never guessed from the number)', 'time_zone');
+      continue;
+    }
+    if (!r.data.time_zone) out.defaultZoneLines.push(line);
     out.contacts.push({
       line,
       externalId: ext ?? null,
@@ -163,7 +174,8 @@ export function parseContactsCsv(input: string | Uint8Array, file: string, opts:
       middleName: r.data.middle_name ?? null,
       birthYear: r.data.birth_year ? Number(r.data.birth_year) : null,
       phone,
-      timeZone: r.data.time_zone,
+      timeZone,
+      priority: r.data.priority ? Number(r.data.priority) : null,
       tags: r.data.tags ? r.data.tags.split(/[;,]/).map((t) => t.trim()).filter(Boolean) : [],
       extra,
     });
@@ -191,7 +203,7 @@ function detectDelimiter(header: string): ParsedContacts['delimiter'] {
   return counts[';'] > counts[','] && counts[';'] >= counts['\t'] ? ';' : counts['\t'] > counts[','] ? '\t' : ',';
 }
 
-function readHeader(line: string, delimiter: string, file: string, extras: Set<string>): { columns: string[]; extras: Set<string> } {
+function readHeader(line: string, delimiter: string, file: string, extras: Set<string>, defaultTimeZone?: string): { columns: string[]; extras: Set<string> } {
   const refuse = (message: string, col?: number) => {
     throw new ContactError('CONTACT_INVALID', message, { file, line: 1, ...(col ? { col } : {}) }, {
       hint: `the first line names the columns: ${KNOWN.join(', ')}${extras.size ? `, and optionally ${[...extras].join(', ')}` : ''}`,
@@ -204,6 +216,7 @@ function readHeader(line: string, delimiter: string, file: string, extras: Set<s
   // Required columns first: a file without a header fails here, before its first row (patient
   // data) could be quoted back as an "unknown column".
   for (const col of REQUIRED) if (!columns.includes(col)) refuse(`missing column "${col}"`);
+  if (!defaultTimeZone && !columns.includes('time_zone')) refuse('missing column "time_zone" (the callee\'s IANA zone, e.g. Europe/Moscow)');
   const first = new Map<string, number>();
   for (const [i, col] of columns.entries()) {
     if (col === '') refuse(`column ${i + 1} has no name`, i + 1);

@@ -42,7 +42,9 @@ const BATCH = 1000;
 /**
  * Inserts patients; one whose external id is known is updated in place and counted in `updated`
  * when a field changed. An update never blanks a field the new data lacks: a null middle name or
- * birth year, or no tags, keeps the stored one. One statement per 1,000 patients.
+ * birth year, or no tags, keeps the stored one. One without an external id is the patient with
+ * the same number and name, when there is one (left as it is), so importing a list twice adds
+ * nobody. One statement per 1,000 patients.
  */
 export async function importPatients(db: Db, patients: readonly NewPatient[]): Promise<PatientImport> {
   const out: PatientImport = { ids: [], created: 0, updated: 0 };
@@ -92,12 +94,17 @@ async function upsertPatientBatch(db: Db, batch: readonly NewPatient[]): Promise
         e.v->>'external_id' as external_id, e.v->>'last_name' as last_name, e.v->>'first_name' as first_name,
         e.v->>'middle_name' as middle_name, (e.v->>'birth_year')::int as birth_year,
         e.v->>'phone' as phone, e.v->>'time_zone' as time_zone,
-        array(select jsonb_array_elements_text(e.v->'tags')) as tags
+        array(select jsonb_array_elements_text(e.v->'tags')) as tags,
+        -- without an external id a person is known by number and name (a family shares a number)
+        case when e.v->>'external_id' is null then
+          (select x.id from patient x where x.external_id is null and x.phone = e.v->>'phone'
+             and x.last_name = e.v->>'last_name' and x.first_name = e.v->>'first_name' order by x.id limit 1)
+        end as known_id
       from jsonb_array_elements($1::jsonb) with ordinality as e(v, ord)
     ),
     saved as (
       insert into patient (id, external_id, last_name, first_name, middle_name, birth_year, phone, time_zone, tags)
-      select new_id, external_id, last_name, first_name, middle_name, birth_year, phone, time_zone, tags from input
+      select new_id, external_id, last_name, first_name, middle_name, birth_year, phone, time_zone, tags from input where known_id is null
       on conflict (external_id) do update set
         last_name = excluded.last_name,
         first_name = excluded.first_name,
@@ -108,7 +115,7 @@ async function upsertPatientBatch(db: Db, batch: readonly NewPatient[]): Promise
         tags = case when cardinality(excluded.tags) = 0 then patient.tags else excluded.tags end
       returning *
     )
-    select coalesce(ins.id, upd.id) as id, ins.id is not null as created,
+    select coalesce(ins.id, upd.id, i.known_id) as id, ins.id is not null as created,
       upd.id is not null and
         (before.last_name, before.first_name, before.middle_name, before.birth_year, before.phone, before.time_zone, before.tags)
         is distinct from (upd.last_name, upd.first_name, upd.middle_name, upd.birth_year, upd.phone, upd.time_zone, upd.tags) as changed

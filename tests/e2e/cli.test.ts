@@ -349,3 +349,86 @@ async function seedOneContact(db: Db, persona: string): Promise<void> {
   await db.query(`insert into campaign_contact (campaign_id, patient_id, phone, next_attempt_at, attributes) values ('one', $1, '+79185550009', now() - interval '1 minute', $2)`,
     [rows[0]!.id, JSON.stringify({ persona })]);
 }
+
+describe('zvonar contacts import', () => {
+  const dataDir = join(tmp, 'contacts-registry');
+  let cfg: string;
+
+  beforeAll(async () => {
+    cfg = configFile('contacts', { dataDir });
+    const script = loadScript('dialogs/dispanserization-invite.yaml');
+    const db = await openPglite(dataDir);
+    try {
+      await migrate(db);
+      await db.query(`insert into campaign (id, name, kind, dialog_id, dialog_version, rules) values ('spring', 'Spring', 'cold', $1, $2, $3)`,
+        [script.id, script.version, JSON.stringify(defaultRules('cold'))]);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  // Russian habits in the phone column; junk on lines 6-10; line 11 has no zone (the clinic's is used)
+  const csv = [
+    'external_id;last_name;first_name;middle_name;phone;time_zone;tags;priority',
+    'MIS-1;Иванова;Анна;Петровна;8 918 555-01-01;Europe/Moscow;group-1;10',
+    'MIS-2;Петров;Сергей;;+7 (918) 555 01 02;Asia/Vladivostok;;',
+    'MIS-3;Смирнова;Ольга;;8(918)5550103;Asia/Kamchatka;;',
+    'MIS-4;Кузнецов;Николай;;+79185550104;Europe/Kaliningrad;;',
+    'MIS-5;Попова;Елена;;12345;Europe/Moscow;;',
+    'MIS-6;;Дмитрий;;+79185550106;Europe/Moscow;;',
+    'MIS-7;Соколов;Дмитрий;;+79185550107;Moscow;;',
+    'MIS-8;Соколова;Мария;;+79185550108;Europe/Moscow;;first',
+    'MIS-1;Иванова;Анна;Петровна;8 918 555-01-01;Europe/Moscow;;',
+    'MIS-11;Орлова;Вера;;8-918-555-01-11;;;',
+  ].join('\r\n');
+
+  it('imports every good row, reports each bad one with its line and reason, says whose zone was the clinic\'s; again, changes nothing', async ({ expect }) => {
+    const file = join(tmp, 'contacts.csv');
+    writeFileSync(file, `${csv}\r\n`);
+    const first = await zvonar(['-c', cfg, 'contacts', 'import', file, '--campaign', 'spring']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const lines = first.stdout.split('\n').filter(Boolean);
+    expect(lines[0]).toBe('imported 5, rejected 5');
+    expect(lines[1]).toMatch(/^ {2}5 new patients, 0 updated, 0 already in campaign spring \(10 rows read/);
+    expect(lines[2]).toBe('  1 rows had no time zone: the clinic\'s Europe/Moscow was used (line 11)');
+    expect(lines.slice(3)).toEqual([
+      expect.stringMatching(/^ {2}line 6, column phone: is not a valid phone number/),
+      '  line 7, column last_name: is blank [CONTACT_INVALID]',
+      expect.stringMatching(/^ {2}line 8, column time_zone: .*Moscow/),
+      '  line 9, column priority: must be a whole number from 0 (called first) to 1000 [CONTACT_INVALID]',
+      '  line 10, column external_id: the same person as line 2 [CONTACT_INVALID]',
+    ]);
+    expect(first.stdout).not.toContain('Попова'); // a rejected row is named by its line, never quoted
+
+    const again = await zvonar(['-c', cfg, 'contacts', 'import', file, '--campaign', 'spring']);
+    expect(again.code).toBe(0);
+    expect(again.stdout.split('\n')[0]).toBe('imported 0, rejected 5');
+    expect(again.stdout.split('\n')[1]).toMatch(/^ {2}0 new patients, 0 updated, 5 already in campaign spring/);
+
+    const db = await openPglite(dataDir);
+    try {
+      const { rows } = await db.query<{ external_id: string; phone: string; time_zone: string; priority: number }>(
+        `select p.external_id, c.phone, c.time_zone, c.priority from campaign_contact c join patient p on p.id = c.patient_id
+         where c.campaign_id = 'spring' order by p.external_id`);
+      expect(rows).toEqual([
+        { external_id: 'MIS-1', phone: '+79185550101', time_zone: 'Europe/Moscow', priority: 10 },
+        { external_id: 'MIS-11', phone: '+79185550111', time_zone: 'Europe/Moscow', priority: 100 },
+        { external_id: 'MIS-2', phone: '+79185550102', time_zone: 'Asia/Vladivostok', priority: 100 },
+        { external_id: 'MIS-3', phone: '+79185550103', time_zone: 'Asia/Kamchatka', priority: 100 },
+        { external_id: 'MIS-4', phone: '+79185550104', time_zone: 'Europe/Kaliningrad', priority: 100 },
+      ]);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  it('a campaign that does not exist is CAMPAIGN_NOT_FOUND and writes nothing; a file without a phone column is CONTACT_INVALID at line 1', async ({ expect }) => {
+    const file = join(tmp, 'contacts-2.csv');
+    writeFileSync(file, `${csv}\r\n`);
+    expect(expectOneCodedLine(await zvonar(['-c', cfg, 'contacts', 'import', file, '--campaign', 'autumn']), 'CAMPAIGN_NOT_FOUND', expect)).toContain('"autumn"');
+    const bad = join(tmp, 'contacts-3.csv');
+    writeFileSync(bad, 'last_name;first_name\r\nИванова;Анна\r\n');
+    expect(expectOneCodedLine(await zvonar(['-c', cfg, 'contacts', 'import', bad, '--campaign', 'spring']), 'CONTACT_INVALID', expect)).toMatch(/contacts-3\.csv:1.*missing column "phone"/);
+  }, 60_000);
+});

@@ -1,0 +1,55 @@
+import type { Config } from '../config/index.js';
+import { describeRejectedRow, getCampaign, importContacts, migrate, parseContactsCsv } from '../registry/index.js';
+import { openRegistry } from './build-engine.js';
+import { PROGRESS_EVERY, readContactFile } from './campaign-setup.js';
+
+/** What `zvonar contacts import` did; `lines` is what it prints. */
+export interface ContactsImportReport {
+  imported: number;
+  rejected: number;
+  already: number;
+  lines: string[];
+}
+
+/**
+ * `zvonar contacts import FILE --campaign ID`: adds a contact list to an existing campaign. Every
+ * good row is imported even when others are bad; each bad row is reported with its line and
+ * reason (never its content: it is patient data). A row without a time zone gets the clinic's
+ * (clinic.timeZone), and the report says so and on which lines: a zone is never guessed from the
+ * number. Importing the same file again changes nothing (patients are matched by external id,
+ * else by number and name; a contact already in the campaign is left as it is).
+ * Rejects with CAMPAIGN_NOT_FOUND, or CONTACT_INVALID when the file itself cannot be read as a
+ * contact list (encoding, header), writing nothing.
+ */
+export async function runContactsImport(cfg: Config, file: string, p: { campaignId: string; now?: Date; progress?: (line: string) => void }): Promise<ContactsImportReport> {
+  const parsed = parseContactsCsv(readContactFile(file), file, { extraColumns: ['persona'], defaultTimeZone: cfg.clinic.timeZone });
+  const db = await openRegistry(cfg);
+  try {
+    await migrate(db);
+    await getCampaign(db, p.campaignId);
+    const r = await importContacts(db, {
+      campaignId: p.campaignId, at: p.now ?? new Date(), contacts: parsed.contacts,
+      onProgress: (done, total) => {
+        if (total >= PROGRESS_EVERY) p.progress?.(`zvonar contacts import: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} contacts imported`);
+      },
+    });
+    const lines = [
+      `imported ${r.enrolled}, rejected ${parsed.rejected.length}`,
+      `  ${r.patients.created} new patients, ${r.patients.updated} updated, ${r.already} already in campaign ${p.campaignId}` +
+        ` (${parsed.rows} rows read, ${parsed.encoding}, '${parsed.delimiter === '\t' ? '\\t' : parsed.delimiter}')`,
+    ];
+    if (parsed.defaultZoneLines.length) {
+      lines.push(`  ${parsed.defaultZoneLines.length} rows had no time zone: the clinic's ${cfg.clinic.timeZone} was used (${linesList(parsed.defaultZoneLines)})`);
+    }
+    for (const x of parsed.rejected) lines.push(`  ${describeRejectedRow(x)} [CONTACT_INVALID]`);
+    return { imported: r.enrolled, rejected: parsed.rejected.length, already: r.already, lines };
+  } finally {
+    await db.close();
+  }
+}
+
+/** "lines 2, 5, 9" or "lines 2, 5, 9 ... and 120 more" */
+function linesList(lines: number[]): string {
+  const shown = lines.slice(0, 20).join(', ');
+  return `line${lines.length > 1 ? 's' : ''} ${shown}${lines.length > 20 ? ` and ${lines.length - 20} more` : ''}`;
+}
