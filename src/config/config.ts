@@ -66,9 +66,14 @@ const TimeZone = z.string().superRefine((tz, ctx) => {
 });
 
 export const Trunk = z.strictObject({
-  /** calls per second the trunk accepts (token bucket) */
+  /**
+   * the trunk's name in the registry: dialer processes and campaigns that name the same trunk
+   * share its CPS and channels (src/registry/trunks.ts)
+   */
+  name: z.string().regex(/^[\w.-]{1,40}$/, 'letters, digits, dot, dash, underscore').default('default'),
+  /** calls per second the trunk accepts, across every process on the registry */
   cps: z.number().positive().default(5),
-  /** concurrent calls the trunk carries */
+  /** concurrent calls the trunk carries, across every process on the registry */
   maxChannels: z.number().int().positive().default(30),
   /** DOMAIN.md: 21-26 s, never under 15 s */
   ringTimeoutMs: z.number().int().min(15_000).max(120_000).default(23_000),

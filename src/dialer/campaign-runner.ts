@@ -4,19 +4,22 @@ import { RegistryError, ZvonarError, type Campaign } from '../core/index.js';
 import type { DialogCall, DialogVersion } from '../dialog/index.js';
 import {
   beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
-  persist, releaseExpiredHolds, stopDialer,
+  persist, releaseExpiredHolds, releaseLeases, releaseTrunk, stopDialer, takeTrunk, trunkRoom, type TrunkLimits,
 } from '../registry/index.js';
 import { NotDialledError, UnclosedAttemptError, WavRecorder, type CallSummary, type MachineDetectionOptions } from '../call/index.js';
 import { placeCall, type CallDeps } from './place-call.js';
 import { leaseRules } from './rules/index.js';
-import { TokenBucket } from './token-bucket.js';
 import { pronouncing, pronunciationFrom } from '../speech/index.js';
 
 export interface RunOptions {
   campaign: Campaign;
   /** the script for the next call: a running campaign picks up an edited file (LiveScript) */
   dialog: () => DialogVersion;
-  trunk: { cps: number; maxChannels: number; ringTimeoutMs: number; from: string };
+  /**
+   * The trunk: its CPS and channels are shared, through the registry, by every campaign and
+   * dialer process that names it (src/registry/trunks.ts).
+   */
+  trunk: { name: string; cps: number; maxChannels: number; ringTimeoutMs: number; from: string };
   clinic: DialogCall['clinic'];
   /** this dialer's id in the registry (table dialer): unique per process */
   dialerId: string;
@@ -60,8 +63,16 @@ export function newDialerId(): string {
  */
 export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSignal): Promise<void> {
   const { clock, db, log } = deps;
-  const bucket = new TokenBucket({ ratePerSec: o.trunk.cps, clock });
   const active = new Set<Promise<unknown>>();
+  const limits: TrunkLimits = { trunk: o.trunk.name, cps: o.trunk.cps, channels: o.trunk.maxChannels, liveMs: o.leaseMs };
+  // channels of the trunk this dialer holds: counted before they are taken and after they are
+  // given back, so the heartbeat, which stores it, never says fewer than the registry has
+  const trunkCalls = { trunk: o.trunk.name, calls: 0 };
+  const giveBack = () => {
+    releaseTrunk(db, { trunk: o.trunk.name, dialerId: o.dialerId })
+      .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'trunk channel not given back; the next heartbeat counts it right'))
+      .finally(() => trunkCalls.calls--);
+  };
   let wake: () => void = () => {};
   const woken = () => new Promise<void>((resolve) => (wake = resolve));
   const nap = async (next: Promise<void>, ms: number) => {
@@ -75,7 +86,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
   await persist(() => registerDialer(db, { id: o.dialerId, host: hostname(), pid: process.pid, now: now() }), {
     clock, log, what: 'the dialer\'s registration', budgetMs: o.registryRetryMs,
   });
-  const life = heartbeat(deps, o);
+  const life = heartbeat(deps, o, trunkCalls);
   // the campaign's pronunciation dictionary, before any engine: every call of it says its words so
   const words = o.campaign.rules.pronunciation;
   const callDeps: CallDeps = words ? { ...deps, tts: pronouncing(deps.tts, pronunciationFrom(words, `campaign ${o.campaign.id}`)) } : deps;
@@ -122,7 +133,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           log.info({ campaignId: o.campaign.id, status }, 'campaign not active; dialer stops');
           break;
         }
-        const channels = o.trunk.maxChannels - active.size;
+        const channels = Math.min(o.trunk.maxChannels - active.size, await trunkRoom(db, { ...limits, now: at }));
         const free = Math.min(channels, deps.speech?.room() ?? Infinity);
         if (free < channels && free <= 0 && clock.now() - speechFullSaid > 60_000) {
           speechFullSaid = clock.now();
@@ -172,10 +183,25 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         await nap(next, o.pollMs);
         continue;
       }
-      for (const contact of leased) {
+      for (const [i, contact] of leased.entries()) {
+        // a channel of the trunk and a start time 1/cps after the last call's, across processes
+        let slot: { startAt: Date } | null = null;
+        trunkCalls.calls++;
         try {
-          await bucket.take(signal);
+          slot = await takeTrunk(db, { ...limits, dialerId: o.dialerId, now: now() });
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'trunk not reached; the contacts leased return to the pool');
+        }
+        if (!slot) {
+          trunkCalls.calls--;
+          // every channel taken by other dialers since the lease (or the registry went away)
+          await releaseLeases(db, { owner: o.dialerId, contacts: leased.slice(i) }).catch(() => {});
+          break;
+        }
+        try {
+          await sleepUntil(clock, slot.startAt.getTime(), signal);
         } catch {
+          giveBack();
           break; // aborted: the remaining leases lapse, unrenewed, and return to the pool
         }
         const dialog = o.dialog(); // per call: an edit reaches new calls, never one in progress
@@ -199,6 +225,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           })
           .finally(() => {
             active.delete(call);
+            giveBack();
             wake();
           });
         active.add(call);
@@ -236,7 +263,25 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
  * call starts, before any other dialer may take it for dead (at a full lease). A new fence
  * stands once a heartbeat is stored again.
  */
-function heartbeat(deps: CallDeps, o: RunOptions) {
+/** Resolves at `at` on the clock, or rejects when `signal` aborts first. */
+function sleepUntil(clock: CallDeps['clock'], at: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  const ms = at - clock.now();
+  if (ms <= 0) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const abort = () => {
+      clock.clearTimeout(id);
+      reject(signal.reason);
+    };
+    const id = clock.setTimeout(() => {
+      signal.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', abort, { once: true });
+  });
+}
+
+function heartbeat(deps: CallDeps, o: RunOptions, trunkCalls: { trunk: string; calls: number }) {
   const { clock, db, log } = deps;
   let lastStored = clock.now();
   // every call of this dialer listens on the fence: as many listeners as channels
@@ -254,7 +299,7 @@ function heartbeat(deps: CallDeps, o: RunOptions) {
   const tick = () => {
     if (!beating) {
       beating = true;
-      beat(db, { id: o.dialerId, now: new Date(clock.now()), leaseMs: o.leaseMs })
+      beat(db, { id: o.dialerId, now: new Date(clock.now()), leaseMs: o.leaseMs, trunkCalls: { ...trunkCalls } })
         .then(() => {
           lastStored = clock.now();
           if (fence.signal.aborted) {

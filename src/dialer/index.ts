@@ -4,5 +4,4 @@ export {
   nextStep, PROMISED_CALL, defaultRules, DEFAULT_RETRY_DELAYS, DEFAULT_CALLING_HOURS, ANY_HOUR, campaignRules, leaseRules, verdict,
   type Because, type ContactFacts, type Rule, type Verdict,
 } from './rules/index.js';
-export { TokenBucket } from './token-bucket.js';
 export { createDialerMetrics, type DialerMetrics } from './metrics.js';

@@ -172,3 +172,17 @@ export async function leaseContactByPhone(
     return rows[0] ? toLeased(rows[0]) : null;
   });
 }
+
+/**
+ * Gives back leases taken and not used (the trunk had no channel left after all): each contact is
+ * due again at the time it was due when leased.
+ */
+export async function releaseLeases(db: Db, p: { owner: string; contacts: readonly Pick<LeasedContact, 'id' | 'nextAttemptAt'>[] }): Promise<void> {
+  if (!p.contacts.length) return;
+  await db.query(
+    `update campaign_contact c set lease_owner = null, lease_until = null, next_attempt_at = r.due_at
+     from jsonb_to_recordset($2::jsonb) as r(id bigint, due_at timestamptz)
+     where c.id = r.id and c.lease_owner = $1`,
+    [p.owner, JSON.stringify(p.contacts.map((c) => ({ id: c.id, due_at: c.nextAttemptAt })))],
+  );
+}

@@ -19,9 +19,17 @@ export async function registerDialer(db: Db, p: { id: string; host: string; pid:
  * on a call with. A lease taken for a call that never started (the registry failed just then)
  * is not renewed, and lapses.
  */
-export async function beat(db: Db, p: { id: string; now: Date; leaseMs: number }): Promise<void> {
+export async function beat(db: Db, p: { id: string; now: Date; leaseMs: number; trunkCalls?: { trunk: string; calls: number } }): Promise<void> {
   await db.tx(async (t) => {
     await t.query(`update dialer set heartbeat_at = $2 where id = $1`, [p.id, p.now]);
+    if (p.trunkCalls) {
+      // the true count of this dialer's calls on its trunk (trunks.ts): a release that failed is made good here
+      await t.query(`insert into trunk (name) values ($1) on conflict (name) do nothing`, [p.trunkCalls.trunk]);
+      await t.query(
+        `insert into trunk_use (trunk, dialer_id, calls) values ($1, $2, $3) on conflict (trunk, dialer_id) do update set calls = excluded.calls`,
+        [p.trunkCalls.trunk, p.id, p.trunkCalls.calls],
+      );
+    }
     await t.query(
       `update campaign_contact set lease_until = $2::timestamptz + $3::float8 * interval '1 millisecond',
          next_attempt_at = greatest(next_attempt_at, $2::timestamptz + $3::float8 * interval '1 millisecond')
@@ -36,6 +44,7 @@ export async function beat(db: Db, p: { id: string; now: Date; leaseMs: number }
 export async function stopDialer(db: Db, p: { id: string; now: Date }): Promise<void> {
   await db.tx(async (t) => {
     await t.query(`update dialer set stopped_at = $2, heartbeat_at = $2 where id = $1`, [p.id, p.now]);
+    await t.query(`delete from trunk_use where dialer_id = $1`, [p.id]);
     // leased and not dialled: due again now (the lease had put their next attempt at its end)
     await t.query(
       `update campaign_contact set lease_owner = null, lease_until = null, next_attempt_at = least(next_attempt_at, $2) where lease_owner = $1`,

@@ -16,3 +16,4 @@ export * from './sim-personas.js';
 export * from './dialers.js';
 export { isTransientDbError, registryUnreachable } from './db-errors.js';
 export { persist } from './persist.js';
+export * from './trunks.js';

@@ -15,11 +15,20 @@ export interface TestDatabase {
   open(): Promise<Db>;
   /** a new database with no schema at all */
   openEmpty(): Promise<Db>;
+  /**
+   * A second connection to the database `db` opened (as a second dialer process has): on
+   * PostgreSQL its own pool, so the two really race; PGlite has one connection, so `db` itself.
+   */
+  reopen(db: Db): Promise<Db>;
 }
 
+const urls = new WeakMap<Db, string>();
+
 export const databases: TestDatabase[] = [
-  { name: 'pglite', open: () => migrated(openPglite()), openEmpty: () => openPglite() },
-  ...(process.env.ZVONAR_TEST_DATABASE_URL ? [{ name: 'postgres' as const, open: () => migrated(openFreshPostgres()), openEmpty: openFreshPostgres }] : []),
+  { name: 'pglite', open: () => migrated(openPglite()), openEmpty: () => openPglite(), reopen: async (db) => ({ ...db, close: async () => {} }) },
+  ...(process.env.ZVONAR_TEST_DATABASE_URL
+    ? [{ name: 'postgres' as const, open: () => migrated(openFreshPostgres()), openEmpty: openFreshPostgres, reopen: (db: Db) => connectPostgres(urls.get(db)!) }]
+    : []),
 ];
 
 async function migrated(opening: Promise<Db>): Promise<Db> {
@@ -38,7 +47,7 @@ async function openFreshPostgres(): Promise<Db> {
   url.pathname = `/${name}`;
   const db = await connectPostgres(url.toString());
   const close = db.close;
-  return {
+  const opened: Db = {
     ...db,
     async close() {
       await close();
@@ -48,4 +57,6 @@ async function openFreshPostgres(): Promise<Db> {
       await a.end();
     },
   };
+  urls.set(opened, url.toString());
+  return opened;
 }
