@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, ContactError, type Campaign } from '../core/index.js';
+import { ConfigError, ContactError, RU_CALENDAR, type Campaign } from '../core/index.js';
 import { loadCampaignFile } from '../config/index.js';
 import { defaultRules } from '../dialer/index.js';
 import { loadVersion, type DialogVersion } from '../dialog/index.js';
@@ -90,7 +90,15 @@ export async function createCampaignFrom(
   // the dictionary is checked now (file:line:col) and kept with the rules: `run` needs no file
   const dict = c.pronunciationPath ? loadPronunciation(c.pronunciationPath, readFileSync(c.pronunciationPath)) : null;
   const pronunciation = dict ? { pronunciation: { language: dict.language, words: { ...dict.words } } } : {};
-  const rules = { ...defaultRules(c.kind), ...c.rules, ...recording, ...pronunciation };
+  const { calendar, holidays, workdays, ...own } = c.rules;
+  const base = defaultRules(c.kind);
+  // the calendar is kept with the calling hours (as dates: `run` needs no file), the campaign's own days added
+  const days = calendar === 'ru' ? RU_CALENDAR : { holidays: [], workdays: [] };
+  const callingHours = {
+    ...(own.callingHours ?? base.callingHours),
+    calendar: { holidays: [...new Set([...days.holidays, ...holidays])].sort(), workdays: [...new Set([...days.workdays, ...workdays])].sort() },
+  };
+  const rules = { ...base, ...own, callingHours, ...recording, ...pronunciation };
   const slotsToAdd = c.slots ? scheduleSlots(c.slots, p.now, p.timeZone) : [];
   return db.tx(async (t) => {
     const campaign = await createCampaign(t, {

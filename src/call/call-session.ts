@@ -380,7 +380,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#operators(), clock,
         slots: desk,
         callbacks: {
-          fit: (t) => fitToCallingHours(t, { timeZone: contact.patient.timeZone, windows: callingWindows(campaign.rules.callingHours) }),
+          fit: (t) => fitToCallingHours(t, { timeZone: contact.patient.timeZone, windows: callingWindows(campaign.rules.callingHours), calendar: campaign.rules.callingHours.calendar }),
           request: (at) => {
             callbackAt = at;
           },

@@ -3,6 +3,12 @@ import { z } from 'zod';
 import { YamlFile } from '../core/index.js';
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time such as 08:00');
+/** a local date; checked to be a day of the calendar (no 2026-02-30) */
+const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date such as 2026-05-01').refine((d) => {
+  const t = new Date(`${d}T00:00:00Z`);
+  return !Number.isNaN(t.getTime()) && t.toISOString().startsWith(d);
+}, 'is not a day of the calendar');
+
 const Window = z
   .tuple([HHMM, z.union([HHMM, z.literal('24:00')])])
   .refine(([from, to]) => from < to, 'the window must end after it starts')
@@ -21,13 +27,22 @@ export const CampaignFile = z.strictObject({
     .strictObject({
       /** in the callee's time zone; default by kind from DOMAIN.md (cold: Mon-Fri 09-20, Sat 10-17) */
       callingHours: z.strictObject({ weekdays: Window, saturday: Window, sunday: Window }).optional(),
+      /**
+       * the production calendar holidays and moved working days come from: `ru` (default: the
+       * Russian federal one, src/core/calendar-ru.ts) or `none`; a holiday has Sunday's hours
+       */
+      calendar: z.enum(['ru', 'none']).default('ru'),
+      /** more holidays (regional ones, the clinic's own), local dates */
+      holidays: z.array(LocalDate).max(400).default([]),
+      /** more working days moved onto weekends, local dates: they have the weekdays' hours */
+      workdays: z.array(LocalDate).max(400).default([]),
       maxAttempts: z.number().int().min(1).max(20).optional(),
       holdSlots: z.boolean().optional(),
       holdMs: z.number().int().min(10_000).optional(),
       technicalRetryMs: z.number().int().min(10_000).optional(),
       specialty: z.string().min(1).max(100).optional(),
     })
-    .default({}),
+    .default({ calendar: 'ru', holidays: [], workdays: [] }),
   /**
    * Each answered call kept as one WAV (8 kHz, 16-bit, stereo: left the callee, right the robot),
    * named by its call id, for people to listen to what the robot said and heard. Recordings are

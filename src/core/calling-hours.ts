@@ -1,4 +1,4 @@
-import type { CallingHours } from './types.js';
+import type { CallingHours, ProductionCalendar } from './types.js';
 import { addDays, wallTime, zonedInstant } from './local-time.js';
 
 /**
@@ -28,19 +28,30 @@ function parseWindow([open, close]: [string, string]): [HM, HM] {
   return w;
 }
 
+/** The weekday whose hours a local date has: a holiday Sunday's, a moved working day Monday's. */
+export function dayKey(d: { year: number; month: number; day: number; weekday: number }, calendar?: ProductionCalendar): WeekdayKey {
+  if (calendar) {
+    const date = `${d.year}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
+    if (calendar.holidays.includes(date)) return 'sun';
+    if (calendar.workdays.includes(date)) return 'mon';
+  }
+  return KEYS[d.weekday]!;
+}
+
 /**
  * The first moment at or after `earliest` (and before `latest` if given) inside the callee's
- * calling hours, read on the callee's clock day by day, so a DST change moves the hours with it.
- * null if there is none within `horizonDays` (14 unless given).
+ * calling hours, read on the callee's clock day by day, so a DST change moves the hours with it,
+ * and a holiday of `calendar` has Sunday's hours. null if there is none within `horizonDays`
+ * (14 unless given).
  */
 export function fitToCallingHours(
   t: { earliest: Date; latest: Date | null },
-  hours: { timeZone: string; windows: Record<WeekdayKey, [string, string][]>; horizonDays?: number },
+  hours: { timeZone: string; windows: Record<WeekdayKey, [string, string][]>; calendar?: ProductionCalendar; horizonDays?: number },
 ): Date | null {
   const start = wallTime(t.earliest, hours.timeZone);
   for (let i = 0; i <= (hours.horizonDays ?? 14); i++) {
     const d = addDays(start, i);
-    const windows = (hours.windows[KEYS[d.weekday]!] ?? []).map(parseWindow).sort((x, y) => minutes(x[0]) - minutes(y[0]));
+    const windows = (hours.windows[dayKey(d, hours.calendar)] ?? []).map(parseWindow).sort((x, y) => minutes(x[0]) - minutes(y[0]));
     for (const [open, close] of windows) {
       const from = zonedInstant(d.year, d.month, d.day, open[0], open[1], hours.timeZone);
       const to = zonedInstant(d.year, d.month, d.day, close[0], close[1], hours.timeZone);

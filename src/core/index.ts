@@ -8,6 +8,7 @@ export * from './spelling.js';
 export * from './time-zone.js';
 export * from './local-time.js';
 export * from './calling-hours.js';
+export * from './calendar-ru.js';
 export * from './text-file.js';
 export * from './yaml-file.js';
 export * from './spoken.js';

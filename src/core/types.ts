@@ -25,6 +25,18 @@ export interface CallingHours {
   weekdays: HoursWindow;
   saturday: HoursWindow;
   sunday: HoursWindow;
+  /**
+   * Days that are not what their weekday says, as local dates "YYYY-MM-DD": a holiday has
+   * Sunday's hours, a working day moved onto a weekend has the weekdays' (src/core/calendar-ru.ts
+   * ships the Russian production calendar). Absent: every day is its weekday.
+   */
+  calendar?: ProductionCalendar;
+}
+
+/** Non-working holidays and working days moved onto weekends, as local dates "YYYY-MM-DD". */
+export interface ProductionCalendar {
+  holidays: readonly string[];
+  workdays: readonly string[];
 }
 
 /** Retry delays and limits; defaults in src/dialer/retry.ts follow DOMAIN.md. */

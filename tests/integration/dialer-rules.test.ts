@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallingHours } from '../../src/core/index.js';
+import { RU_CALENDAR, type CallingHours } from '../../src/core/index.js';
 import { campaignRules, leaseRules, verdict, type ContactFacts } from '../../src/dialer/index.js';
 import { addDoNotCall, createCampaign, enrolPatients, leaseDueContacts, upsertPatients, type Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
@@ -22,12 +22,22 @@ const ZONES = [
 ];
 const CONTACTS = 240;
 
-/** the 2026 changes: US 8 Mar, EU 29 Mar, Sydney 5 Apr, EU 25 Oct, US 1 Nov; and an ordinary fortnight */
-const AROUND = ['2026-03-08T07:00:00Z', '2026-03-29T01:00:00Z', '2026-04-04T16:00:00Z', '2026-10-25T01:00:00Z', '2026-11-01T06:00:00Z', '2026-12-07T00:00:00Z'];
+/**
+ * the 2026 changes: US 8 Mar, EU 29 Mar, Sydney 5 Apr, EU 25 Oct, US 1 Nov; an ordinary fortnight;
+ * Russian holidays (9 Jan, 9 Mar, 11 May, 31 Dec and the new year's to 8 Jan 2027), a regional
+ * holiday and a working Saturday of "cold"'s calendar
+ */
+const AROUND = [
+  '2026-03-08T07:00:00Z', '2026-03-29T01:00:00Z', '2026-04-04T16:00:00Z', '2026-10-25T01:00:00Z', '2026-11-01T06:00:00Z', '2026-12-07T00:00:00Z',
+  '2026-01-09T06:00:00Z', '2026-05-11T06:00:00Z', '2026-12-31T06:00:00Z', '2027-01-08T06:00:00Z', '2026-09-14T06:00:00Z', '2026-11-28T06:00:00Z',
+];
 const NOWS = AROUND.flatMap((t) => [-26, -13, -7, -3, -1, 0, 1, 2, 5, 9, 14, 23].map((h) => new Date(Date.parse(t) + h * 3_600_000 + 30 * 60_000)));
 
 const HOURS: Record<string, CallingHours> = {
-  cold: { weekdays: ['09:00', '20:00'], saturday: ['10:00', '17:00'], sunday: null },
+  cold: {
+    weekdays: ['09:00', '20:00'], saturday: ['10:00', '17:00'], sunday: null,
+    calendar: { holidays: [...RU_CALENDAR.holidays, '2026-09-14'], workdays: ['2026-11-28'] },
+  },
   // a window over the hour a spring-forward skips and the hour an autumn change repeats
   night: { weekdays: ['01:30', '03:30'], saturday: null, sunday: ['01:30', '03:30'] },
 };
@@ -87,7 +97,7 @@ for (const target of databases) {
     const mine = (name: string) => [...facts].filter(([k]) => k.startsWith(`${name}:`)).map(([k, f]) => [k.slice(name.length + 1), f] as const);
 
     for (const name of Object.keys(HOURS)) {
-      it(`"${name}" hours: the same contacts may be called at ${NOWS.length} instants around DST changes; do-not-call is flagged, not dialled`, async () => {
+      it(`"${name}" hours: the same contacts may be called at ${NOWS.length} instants around DST changes and holidays; do-not-call is flagged, not dialled`, async () => {
         const rules = campaignRules({ callingHours: HOURS[name]! });
         let callable = 0;
         for (const now of NOWS) {

@@ -1,4 +1,4 @@
-import { DISPOSITION_CLASS, type CallingHours, type CampaignKind, type CampaignRules, type ContactStep, type Disposition } from '../../core/index.js';
+import { DISPOSITION_CLASS, RU_CALENDAR, type CallingHours, type CampaignKind, type CampaignRules, type ContactStep, type Disposition } from '../../core/index.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -50,10 +50,10 @@ export const PROMISED_CALL: Readonly<Partial<Record<Disposition, 'robot' | 'oper
 /** For simulated callees, tests and benchmarks: any hour of any day. */
 export const ANY_HOUR: CallingHours = { weekdays: ['00:00', '24:00'], saturday: ['00:00', '24:00'], sunday: ['00:00', '24:00'] };
 
-/** DOMAIN.md defaults: cold Mon-Fri 09-20, Sat 10-17; warm 09-20 every day. */
+/** DOMAIN.md defaults: cold Mon-Fri 09-20, Sat 10-17; warm 09-20 every day; Russian holidays are Sundays. */
 export const DEFAULT_CALLING_HOURS: Readonly<Record<CampaignKind, CallingHours>> = {
-  cold: { weekdays: ['09:00', '20:00'], saturday: ['10:00', '17:00'], sunday: null },
-  warm: { weekdays: ['09:00', '20:00'], saturday: ['09:00', '20:00'], sunday: ['09:00', '20:00'] },
+  cold: { weekdays: ['09:00', '20:00'], saturday: ['10:00', '17:00'], sunday: null, calendar: RU_CALENDAR },
+  warm: { weekdays: ['09:00', '20:00'], saturday: ['09:00', '20:00'], sunday: ['09:00', '20:00'], calendar: RU_CALENDAR },
 };
 
 export function defaultRules(kind: CampaignKind): CampaignRules {

@@ -68,7 +68,7 @@ async function runCase(suite: Suite, c: SuiteCase, machine: ReturnType<typeof co
     slots: desk,
     operators: { handoff: async () => c.operators },
     callbacks: {
-      fit: (t) => fitToCallingHours(t, { timeZone: suite.clinic.timeZone, windows: callingWindows(suite.callingHours) }),
+      fit: (t) => fitToCallingHours(t, { timeZone: suite.clinic.timeZone, windows: callingWindows(suite.callingHours), calendar: suite.callingHours.calendar }),
       request: (at) => {
         callbackAt = at;
       },
