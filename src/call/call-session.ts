@@ -13,7 +13,7 @@ import type { compileScript } from '../dialog/index.js';
 import { EarlyMediaClassifier, Vad, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
 import {
   addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
-  type Db, type LeasedContact,
+  type AttemptOutcome, type Db, type LeasedContact,
 } from '../registry/index.js';
 import type { Asr, Tts } from '../speech/index.js';
 import type { CallControl, CallLeg } from '../telephony/index.js';
@@ -75,6 +75,8 @@ export interface CallPlan {
   rehearsal?: boolean;
   /** what the rules decide for the contact after this attempt (src/dialer/retry.ts) */
   nextStep(p: { disposition: Disposition; attempts: number; sameBefore: number; now: Date; retryAfterMs: number | null; callbackAt: Date | null }): ContactStep;
+  /** caps per person across campaigns, applied as the attempt closes (see AttemptOutcome.caps); absent: none */
+  caps?: AttemptOutcome['caps'];
 }
 
 export interface CallSummary {
@@ -464,6 +466,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       const closed = await finishAttempt(db, {
         attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt,
         hangupBy: hangupBy === 'network' ? 'system' : hangupBy, transcript: [...this.transcript], error, media: mediaReport, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
+        ...(plan.caps ? { caps: plan.caps } : {}),
       });
       if (!closed) log.warn({ disposition }, 'attempt was closed by another dialer while the registry was out of reach');
     };

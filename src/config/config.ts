@@ -214,12 +214,30 @@ export const Config = z.strictObject({
       pollMs: z.number().int().min(100).default(1_000),
       /** how long a call's last write waits for a registry that is down (and `run --until-idle` for its return) */
       registryRetryMs: z.number().int().min(1_000).default(60_000),
+      /**
+       * How often one person (a patient, or a number a family shares) may be called, across every
+       * campaign and dialer on the registry (src/dialer/rules/caps.ts); null: no such cap.
+       * Defaults from DOMAIN.md (230-FZ as a ceiling). Rolling windows of 24 h, 7 and 30 days.
+       */
+      caps: z
+        .strictObject({
+          answeredPerDay: z.number().int().min(1).nullable().default(1),
+          answeredPerWeek: z.number().int().min(1).nullable().default(2),
+          answeredPerMonth: z.number().int().min(1).nullable().default(8),
+          attemptsPerWeek: z.number().int().min(1).nullable().default(null),
+          /** between the starts of any two calls to one person or number */
+          minGapMinutes: z.number().int().min(0).max(10_080).default(60),
+        })
+        .default({ answeredPerDay: 1, answeredPerWeek: 2, answeredPerMonth: 8, attemptsPerWeek: null, minGapMinutes: 60 }),
     })
     .refine((d) => d.heartbeatMs * 3 <= d.leaseMs, {
       message: 'must be at most a third of dialer.leaseMs, or a live dialer could be taken for dead',
       path: ['heartbeatMs'],
     })
-    .default({ maxCallMs: 300_000, leaseMs: 30_000, heartbeatMs: 5_000, pollMs: 1_000, registryRetryMs: 60_000 }),
+    .default({
+      maxCallMs: 300_000, leaseMs: 30_000, heartbeatMs: 5_000, pollMs: 1_000, registryRetryMs: 60_000,
+      caps: { answeredPerDay: 1, answeredPerWeek: 2, answeredPerMonth: 8, attemptsPerWeek: null, minGapMinutes: 60 },
+    }),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -9,6 +9,7 @@ import {
 import { NotDialledError, UnclosedAttemptError, WavRecorder, type CallSummary, type MachineDetectionOptions } from '../call/index.js';
 import { placeCall, type CallDeps } from './place-call.js';
 import { leaseRules } from './rules/index.js';
+import type { PersonCaps } from './rules/caps.js';
 import { pronouncing, pronunciationFrom } from '../speech/index.js';
 
 export interface RunOptions {
@@ -34,6 +35,8 @@ export interface RunOptions {
   registryRetryMs: number;
   maxCallMs: number;
   pollMs: number;
+  /** caps per person across campaigns (config dialer.caps); null or absent: none */
+  caps?: PersonCaps | null;
   /** answering-machine detection thresholds; null: off (see CallPlan.amd) */
   amd?: MachineDetectionOptions | null;
   /**
@@ -208,7 +211,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         const call = placeCall(callDeps, {
           campaign: o.campaign, script: dialog.script, machine: dialog.machine, dialogHash: dialog.hash, contact, from: o.trunk.from,
           ringTimeoutMs: o.trunk.ringTimeoutMs, maxCallMs: o.maxCallMs, clinic: o.clinic,
-          dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(), ...(o.amd === undefined ? {} : { amd: o.amd }), recorder,
+          dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(), caps: o.caps ?? null, ...(o.amd === undefined ? {} : { amd: o.amd }), recorder,
         })
           .then((s) => o.onCallEnded?.(s))
           .catch((err: unknown) => {

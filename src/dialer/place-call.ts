@@ -1,5 +1,6 @@
 import { CallSession, type CallPlan, type CallSummary, type SessionDeps } from '../call/index.js';
 import type { DialerMetrics } from './metrics.js';
+import { capsNotBefore, CAPS_LOOKBACK_MS, type PersonCaps } from './rules/caps.js';
 import { nextStep } from './rules/index.js';
 
 /** The ports one call uses, and the dialer's own: its metrics and the engine's readiness. */
@@ -23,10 +24,15 @@ export interface CallDeps extends SessionDeps {
  * from the session's event stream. Resolves with the call's outcome; rejects as
  * CallSession.run() does (NotDialledError, UnclosedAttemptError).
  */
-export function placeCall(deps: CallDeps, plan: Omit<CallPlan, 'nextStep'>): Promise<CallSummary> {
+export function placeCall(deps: CallDeps, plan: Omit<CallPlan, 'nextStep' | 'caps'> & { caps?: PersonCaps | null }): Promise<CallSummary> {
   const { metrics } = deps;
   const campaign = plan.campaign.id;
-  const session = new CallSession(deps, { ...plan, nextStep: (p) => nextStep(p, plan.campaign.rules) });
+  const { caps, ...rest } = plan;
+  const session = new CallSession(deps, {
+    ...rest,
+    nextStep: (p) => nextStep(p, plan.campaign.rules),
+    ...(caps ? { caps: { lookbackMs: CAPS_LOOKBACK_MS, notBefore: (history) => capsNotBefore(history, caps) } } : {}),
+  });
   session.on('state', ({ from, to }) => {
     if (to === 'originating') metrics.callsActive.inc();
     if (to === 'finished' && from !== 'created') metrics.callsActive.dec();

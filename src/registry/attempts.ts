@@ -54,6 +54,12 @@ export interface AttemptOutcome {
   media?: object | null;
   /** The callee asked not to be called: their number goes on the do-not-call list in the same transaction. */
   doNotCall?: { phone: string; reason: string; source: string };
+  /**
+   * Caps per person (src/dialer/rules/caps.ts): from the calls of the contact's patient and number
+   * in the last `lookbackMs` (this one included), the first time another may start. Every open
+   * contact of the patient and of the number, in every campaign, waits until then.
+   */
+  caps?: { lookbackMs: number; notBefore(history: { at: Date; answered: boolean }[]): Date | null };
 }
 
 /**
@@ -92,8 +98,30 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
        where id = $1`,
       [o.contactId, o.counted ? 1 : 0, o.contact.state, o.contact.nextAttemptAt, o.disposition],
     );
+    if (o.caps) await applyCaps(t, o.contactId, o.endedAt, o.caps);
     return true;
   });
+}
+
+/** Calls that reached the line and a machine's greeting is not a person's answer. */
+const MACHINE = `('VOICEMAIL', 'VOICEMAIL_LEFT')`;
+
+async function applyCaps(db: Db, contactId: string, now: Date, caps: NonNullable<AttemptOutcome['caps']>): Promise<void> {
+  const { rows } = await db.query<{ at: Date; answered: boolean }>(
+    `with person as (select patient_id, phone from campaign_contact where id = $1),
+          theirs as (select c.id from campaign_contact c, person where c.patient_id = person.patient_id or c.phone = person.phone)
+     select a.started_at as at, (a.answered_at is not null and a.disposition not in ${MACHINE}) as answered
+     from attempt a where a.campaign_contact_id in (select id from theirs) and a.counted and a.started_at >= $2`,
+    [contactId, new Date(now.getTime() - caps.lookbackMs)],
+  );
+  const notBefore = caps.notBefore(rows);
+  if (!notBefore) return;
+  await db.query(
+    `update campaign_contact c set next_attempt_at = greatest(c.next_attempt_at, $2)
+     from (select patient_id, phone from campaign_contact where id = $1) person
+     where c.state = 'pending' and (c.patient_id = person.patient_id or c.phone = person.phone)`,
+    [contactId, notBefore],
+  );
 }
 
 /** How many earlier attempts of a contact ended with this disposition (for retry ladders). */

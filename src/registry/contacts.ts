@@ -86,19 +86,30 @@ export async function leaseDueContacts(
      -- locked here, the best of the candidates only; the lease's own conditions are checked again
      -- on the row as it is now (another dialer may have leased it since this statement began)
      due as (
-       select c.id, d.next_attempt_at from candidates d join campaign_contact c on c.id = d.id
+       select c.id, c.patient_id, c.phone, d.next_attempt_at from candidates d
+       join campaign_contact c on c.id = d.id
+       join patient p on p.id = c.patient_id
        where c.state = 'pending' and c.next_attempt_at <= $2 and (c.lease_until is null or c.lease_until < $2)
        order by d.priority, d.next_attempt_at, d.id
        limit $3
-       for update of c skip locked),
+       -- the patient too: two dialers (or two campaigns) never lease one person at once
+       for update of c, p skip locked),
+     -- one contact per number: a family sharing a line is called one at a time
+     picked as (select distinct on (due.phone) due.* from due order by due.phone, due.next_attempt_at, due.id),
      -- a leased contact is not due until its lease ends (as a queue's visibility timeout): the
      -- walk above never meets the contacts on a call, and a dead dialer's are due when their
      -- lease lapses. The call's end sets the next attempt's time (finishAttempt).
      leased as (
        update campaign_contact c set lease_owner = $5, lease_until = $2::timestamptz + $4::float8 * interval '1 millisecond',
          next_attempt_at = $2::timestamptz + $4::float8 * interval '1 millisecond'
-       from due where c.id = due.id
-       returning c.*, due.next_attempt_at as was_due_at)
+       from picked where c.id = picked.id
+       returning c.*, picked.next_attempt_at as was_due_at),
+     -- the person's (and the number's) contacts in other campaigns wait for this call's end,
+     -- when the caps set their time (finishAttempt)
+     others as (
+       update campaign_contact o set next_attempt_at = greatest(o.next_attempt_at, $2::timestamptz + $4::float8 * interval '1 millisecond')
+       where o.state = 'pending' and (o.patient_id in (select patient_id from picked) or o.phone in (select phone from picked))
+         and o.id not in (select id from picked))
      select l.id as contact_id, l.campaign_id, l.phone as contact_phone, l.state, l.attempts, l.was_due_at as next_attempt_at,
             l.priority, l.last_disposition, p.*,
             not (${allowed}) as dnc

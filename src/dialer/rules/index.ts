@@ -13,6 +13,7 @@ import type { ContactFacts, Rule, Verdict } from './verdict.js';
 import { CALL_NOW } from './verdict.js';
 
 export type { Because, ContactFacts, Rule, Verdict } from './verdict.js';
+export { capsNotBefore, CAPS_LOOKBACK_MS, DEFAULT_CAPS, type PastCall, type PersonCaps } from './caps.js';
 export { nextStep, PROMISED_CALL, defaultRules, DEFAULT_RETRY_DELAYS, DEFAULT_CALLING_HOURS, ANY_HOUR } from './retry.js';
 
 /** The rules a campaign's contacts are dialled by, in the order a verdict names them. */
