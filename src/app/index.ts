@@ -4,6 +4,8 @@ export { runDemo, type DemoReport } from './demo.js';
 export { runEngine, runMigrate } from './run.js';
 export { runLoad } from './load.js';
 export { runContactsImport, type ContactsImportReport } from './contacts.js';
+export { campaignStatus, controlCampaign } from './campaign-status.js';
+export { runSimulate } from './simulate.js';
 export { createLogger } from './logger.js';
 export { exportCampaign, runExport, toCsv, EXPORTS, EXPORT_FORMATS, type ExportWhat, type ExportFormat } from './export.js';
 export { toZvonarError, failureLine, debugDetail } from './errors.js';

@@ -7,7 +7,7 @@ import { ConfigError, ZvonarError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import {
   audioIntents, checkScript, createLogger, debugDetail, GRAPH_FORMATS, serveSpeech, intentsOf, readConfig, runDialogTests, scriptGraph, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport,
-  runContactsImport, runLoad, runMigrate,
+  campaignStatus, controlCampaign, runContactsImport, runSimulate, runLoad, runMigrate,
   scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
 
@@ -151,6 +151,39 @@ contacts
   });
 
 const campaign = program.command('campaign').description('what is in the registry for a campaign');
+campaign
+  .command('status')
+  .argument('<campaign-id>', 'the campaign, as `zvonar load` printed it')
+  .description('contacts by state, what holds the open ones back, attempts by disposition, bookings, calls per hour')
+  .option('--at <time>', 'as of this moment (ISO 8601, e.g. 2026-12-08T09:00:00Z; default: now)')
+  .action(async (id: string, o: { at?: string }) => {
+    const now = o.at ? new Date(o.at) : new Date();
+    if (Number.isNaN(now.getTime())) throw new ZvonarError('USAGE', `--at "${o.at}" is not a time such as 2026-12-08T09:00:00Z`, {});
+    for (const l of await campaignStatus(config(), { campaignId: id, now })) out(l);
+  });
+campaign
+  .command('simulate')
+  .argument('<campaign-file>', 'campaign file (YAML), as for zvonar load')
+  .description('replay the campaign on a simulated clock through the dialer\'s own rules: when it would finish, the calls it needs, who it never reaches')
+  .requiredOption('--from <date>', 'first day, e.g. 2026-12-07 (from 00:00 UTC)')
+  .option('--days <n>', 'days to simulate', '14')
+  .option('--answer-rate <p>', 'share of calls a person answers', '0.45')
+  .option('--contacts <file>', 'contact list (CSV) instead of the one the campaign file names')
+  .option('--do-not-call <file>', 'the clinic\'s do-not-call list: a number per line')
+  .option('--out <file>', 'one JSON line per attempt: {"contact", "at", "outcome"}')
+  .action(async (file: string, o: { from: string; days: string; answerRate: string; contacts?: string; out?: string; doNotCall?: string }) => {
+    const lines = await runSimulate(config(), {
+      file, from: o.from, days: Number(o.days), answerRate: Number(o.answerRate), contacts: o.contacts, outFile: o.out, doNotCall: o.doNotCall,
+    });
+    for (const l of lines) out(l);
+  });
+for (const action of ['pause', 'resume', 'stop'] as const) {
+  campaign
+    .command(action)
+    .argument('<campaign-id>', 'the campaign')
+    .description({ pause: 'start no new calls until resumed (calls in progress end as they would)', resume: 'dial a paused campaign again', stop: 'end the campaign for good: no new calls, ever' }[action])
+    .action(async (id: string) => out(await controlCampaign(config(), { campaignId: id, action })));
+}
 campaign
   .command('export')
   .argument('<campaign-id>', 'the campaign, as `zvonar load` printed it')

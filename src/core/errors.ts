@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   REGISTRY_UNAVAILABLE: 'the registry database cannot be reached',
   REGISTRY_MIGRATION: 'a registry migration failed',
   CAMPAIGN_NOT_FOUND: 'the named campaign does not exist',
+  CAMPAIGN_STOPPED: 'the campaign was stopped for good',
   CAMPAIGN_EXISTS: 'a campaign with this id already exists',
   SLOT_TAKEN: 'the chosen slot was booked by someone else',
   BOOKING_EXISTS: 'the patient already has a live booking in this campaign; the registry refused a second',

@@ -6,3 +6,4 @@ export {
   type Because, type ContactFacts, type Rule, type Verdict,
 } from './rules/index.js';
 export { createDialerMetrics, type DialerMetrics } from './metrics.js';
+export { simulateCampaign, type SimulationPlan, type SimulationResult, type SimulatedAttempt } from './simulate.js';

@@ -44,3 +44,43 @@ export async function campaignBookings(
   );
   return rows.map((r) => ({ bookingId: r.booking_id, slotId: r.slot_id, resource: r.resource, specialty: r.specialty, startsAt: r.starts_at, callId: r.call_id }));
 }
+
+/** A campaign's open contacts by their callee's zone: due now, waiting for a later time, on a call (leased), or on the do-not-call list. */
+export interface OpenContactsInZone {
+  timeZone: string;
+  due: number;
+  waiting: number;
+  leased: number;
+  doNotCall: number;
+  /** the earliest time a waiting contact is due */
+  nextAt: Date | null;
+}
+
+export async function openContactsByZone(db: Db, p: { campaignId: string; now: Date }): Promise<OpenContactsInZone[]> {
+  const { rows } = await db.query<{ time_zone: string; due: number; waiting: number; leased: number; dnc: number; next_at: Date | null }>(
+    `with open as (
+       select c.time_zone, c.next_attempt_at, c.lease_until > $2 as leased,
+              exists (select 1 from do_not_call d where d.phone = c.phone) as dnc
+       from campaign_contact c where c.campaign_id = $1 and c.state = 'pending')
+     select time_zone,
+       count(*) filter (where not dnc and not coalesce(leased, false) and next_attempt_at <= $2)::int as due,
+       count(*) filter (where not dnc and not coalesce(leased, false) and next_attempt_at > $2)::int as waiting,
+       count(*) filter (where not dnc and coalesce(leased, false))::int as leased,
+       count(*) filter (where dnc)::int as dnc,
+       min(next_attempt_at) filter (where not dnc and not coalesce(leased, false) and next_attempt_at > $2) as next_at
+     from open group by time_zone order by time_zone`,
+    [p.campaignId, p.now],
+  );
+  return rows.map((r) => ({ timeZone: r.time_zone, due: r.due, waiting: r.waiting, leased: r.leased, doNotCall: r.dnc, nextAt: r.next_at }));
+}
+
+/** Attempts a campaign started in the hour and the day before `now`. */
+export async function recentAttempts(db: Db, p: { campaignId: string; now: Date }): Promise<{ lastHour: number; lastDay: number }> {
+  const { rows } = await db.query<{ h: number; d: number }>(
+    `select count(*) filter (where started_at > $2::timestamptz - interval '1 hour')::int as h,
+            count(*) filter (where started_at > $2::timestamptz - interval '1 day')::int as d
+     from attempt where campaign_id = $1 and started_at <= $2`,
+    [p.campaignId, p.now],
+  );
+  return { lastHour: rows[0]!.h, lastDay: rows[0]!.d };
+}

@@ -423,6 +423,28 @@ describe('zvonar contacts import', () => {
     }
   }, 60_000);
 
+  it('campaign status says what holds each open contact back, by the dialer\'s own rules; pause, resume and stop', async ({ expect }) => {
+    // Tuesday 12:00 in Moscow: 21:00 in Kamchatka, past its calling hours
+    const r = await zvonar(['-c', cfg, 'campaign', 'status', 'spring', '--at', '2026-12-08T09:00:00Z']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n').filter(Boolean)).toEqual([
+      'campaign spring (cold, active) at 2026-12-08T09:00:00.000Z: 5 contacts, 5 open, 0 done',
+      '  callable now: 4',
+      '  outside the calling window: 1 (Asia/Kamchatka 1 until 2026-12-08T21:00:00.000Z)',
+      '  waiting for a retry or the caps: 0',
+      '  on a call now: 0',
+      '  do-not-call (closed unrung when leased): 0',
+      '  done by outcome: none',
+      '  attempts by disposition: none',
+      '  bookings: 0',
+      '  calls in the last hour: 0; in the last day: 0 (0.0 an hour)',
+    ]);
+    expect((await zvonar(['-c', cfg, 'campaign', 'pause', 'spring'])).stdout).toBe('campaign spring: active -> paused\n');
+    expect((await zvonar(['-c', cfg, 'campaign', 'resume', 'spring'])).stdout).toBe('campaign spring: paused -> active\n');
+    expect((await zvonar(['-c', cfg, 'campaign', 'stop', 'spring'])).stdout).toBe('campaign spring: active -> done\n');
+    expect(expectOneCodedLine(await zvonar(['-c', cfg, 'campaign', 'resume', 'spring']), 'CAMPAIGN_STOPPED', expect)).toContain('cannot be resumed');
+  }, 60_000);
+
   it('a campaign that does not exist is CAMPAIGN_NOT_FOUND and writes nothing; a file without a phone column is CONTACT_INVALID at line 1', async ({ expect }) => {
     const file = join(tmp, 'contacts-2.csv');
     writeFileSync(file, `${csv}\r\n`);
