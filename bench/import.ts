@@ -106,3 +106,64 @@ if (process.argv[2] === CHILD) {
   const rssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(`${JSON.stringify({ seconds, rssMiB, summary: lines[0]!.replace(/^campaign [^:]+: /, '') })}\n`);
 }
+
+const MILLION = 1_000_000;
+const CHILD_1M = '--import-1m-child';
+
+/**
+ * `zvonar contacts import` of a 1,000,000-row list (Windows-1251, ';', 1 row in 100 with a bad
+ * phone) into a campaign on PostgreSQL, in a child process: contacts imported per second (target
+ * >= 20,000/s) and the child's peak RSS. Needs ZVONAR_BENCH_DATABASE_URL (or ZVONAR_TEST_DATABASE_URL).
+ */
+export async function benchImportMillion(): Promise<{ name: string; figures: Record<string, number | string> }> {
+  const name = `import: zvonar contacts import of a ${MILLION.toLocaleString('en-US')}-row list on PostgreSQL`;
+  const url = process.env.ZVONAR_BENCH_DATABASE_URL ?? process.env.ZVONAR_TEST_DATABASE_URL;
+  if (!url) return { name, figures: { skipped: 'set ZVONAR_BENCH_DATABASE_URL to a PostgreSQL server' } };
+  const dir = mkdtempSync(join(tmpdir(), 'zvonar-bench-import-1m-'));
+  const dbName = `zvonar_bench_1m_${process.pid}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  try {
+    const csv = join(dir, 'contacts.csv');
+    writeFileSync(csv, contactList(MILLION));
+    const u = new URL(url);
+    u.pathname = `/${dbName}`;
+    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), CHILD_1M, csv, u.toString()], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+    if (r.status !== 0) throw new Error(`import bench child failed: ${r.stderr}`);
+    const { seconds, rssMiB, summary } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; rssMiB: number; summary: string };
+    const imported = Number(/^imported (\d+)/.exec(summary)![1]);
+    return {
+      name,
+      figures: {
+        'file, MiB': Number((statSync(csv).size / 2 ** 20).toFixed(1)),
+        'import: contacts/s (target >= 20,000)': Math.round(imported / seconds),
+        'wall time, s': Number(seconds.toFixed(1)),
+        'peak RSS, MiB': rssMiB,
+        summary,
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await admin.query(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+  }
+}
+
+if (process.argv[2] === CHILD_1M) {
+  const { Config } = await import('../src/config/index.js');
+  const { runContactsImport } = await import('../src/app/index.js');
+  const { createCampaign, migrate } = await import('../src/registry/index.js');
+  const { connectPostgres } = await import('../src/registry/pg-db.js');
+  const { defaultRules } = await import('../src/dialer/index.js');
+  const [csv, url] = process.argv.slice(3) as [string, string];
+  const db = await connectPostgres(url);
+  await migrate(db);
+  await createCampaign(db, { id: 'bench-1m', name: 'bench', kind: 'cold', dialogId: 'd', dialogVersion: '1', rules: defaultRules('cold') });
+  await db.close();
+  const cfg = Config.parse({ clinic: { name: 'bench' }, telephony: { kind: 'sim' }, trunk: { from: '+78632000000' }, speech: { kind: 'embedded' }, database: { url }, log: { level: 'silent' } });
+  const t = performance.now();
+  const r = await runContactsImport(cfg, csv, { campaignId: 'bench-1m' });
+  const seconds = (performance.now() - t) / 1000;
+  process.stdout.write(`${JSON.stringify({ seconds, rssMiB: Math.round(process.resourceUsage().maxRSS / 1024), summary: r.lines[0] })}\n`);
+}

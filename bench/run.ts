@@ -6,7 +6,7 @@ import { benchAmd } from './amd.js';
 import { benchBargeIn } from './barge-in.js';
 import { benchCalls } from './calls.js';
 import { benchCapacity } from './capacity.js';
-import { benchImport } from './import.js';
+import { benchImport, benchImportMillion } from './import.js';
 import { benchLeasing } from './leasing.js';
 import { benchPacing } from './pacing.js';
 import { benchMedia } from './media-rtp.js';
@@ -15,7 +15,7 @@ import { benchSpeech } from './speech-modem.js';
 import { benchSpeechTurn } from './speech-turn.js';
 import { benchVoices } from './speech-voices.js';
 
-const benches = { media: benchMedia, 'barge-in': benchBargeIn, speech: benchSpeech, 'speech-capacity': benchSpeechCapacity, 'speech-voices': benchVoices, 'speech-turn': benchSpeechTurn, calls: benchCalls, capacity: benchCapacity, import: benchImport, leasing: benchLeasing, pacing: benchPacing, amd: benchAmd };
+const benches = { media: benchMedia, 'barge-in': benchBargeIn, speech: benchSpeech, 'speech-capacity': benchSpeechCapacity, 'speech-voices': benchVoices, 'speech-turn': benchSpeechTurn, calls: benchCalls, capacity: benchCapacity, import: benchImport, 'import-1m': benchImportMillion, leasing: benchLeasing, pacing: benchPacing, amd: benchAmd };
 const only = process.argv.slice(2);
 
 for (const [key, bench] of Object.entries(benches)) {
