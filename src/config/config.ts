@@ -75,6 +75,11 @@ export const Trunk = z.strictObject({
   cps: z.number().positive().default(5),
   /** concurrent calls the trunk carries, across every process on the registry */
   maxChannels: z.number().int().positive().default(30),
+  /**
+   * channels cold campaigns leave free for warm ones (reminders, confirmations), so that when
+   * channels are short the warm calls go first
+   */
+  warmReserve: z.number().int().min(0).default(0),
   /** DOMAIN.md: 21-26 s, never under 15 s */
   ringTimeoutMs: z.number().int().min(15_000).max(120_000).default(23_000),
   /** caller id we present, E.164 */

@@ -20,7 +20,7 @@ export interface RunOptions {
    * The trunk: its CPS and channels are shared, through the registry, by every campaign and
    * dialer process that names it (src/registry/trunks.ts).
    */
-  trunk: { name: string; cps: number; maxChannels: number; ringTimeoutMs: number; from: string };
+  trunk: { name: string; cps: number; maxChannels: number; warmReserve?: number; ringTimeoutMs: number; from: string };
   clinic: DialogCall['clinic'];
   /** this dialer's id in the registry (table dialer): unique per process */
   dialerId: string;
@@ -67,7 +67,11 @@ export function newDialerId(): string {
 export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSignal): Promise<void> {
   const { clock, db, log } = deps;
   const active = new Set<Promise<unknown>>();
-  const limits: TrunkLimits = { trunk: o.trunk.name, cps: o.trunk.cps, channels: o.trunk.maxChannels, liveMs: o.leaseMs };
+  const limits: TrunkLimits = {
+    trunk: o.trunk.name, cps: o.trunk.cps, channels: o.trunk.maxChannels, liveMs: o.leaseMs,
+    // warm before cold: a cold campaign leaves the reserve to the warm ones
+    leaveFree: o.campaign.kind === 'cold' ? Math.min(o.trunk.warmReserve ?? 0, o.trunk.maxChannels - 1) : 0,
+  };
   // channels of the trunk this dialer holds: counted before they are taken and after they are
   // given back, so the heartbeat, which stores it, never says fewer than the registry has
   const trunkCalls = { trunk: o.trunk.name, calls: 0 };

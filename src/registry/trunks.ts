@@ -14,6 +14,11 @@ export interface TrunkLimits {
   channels: number;
   /** a dialer silent this long is dead: its calls no longer hold channels */
   liveMs: number;
+  /**
+   * channels this caller leaves free for others: a cold campaign's dialer passes the trunk's
+   * reserve for warm campaigns (reminders, confirmations) and call-backs, which pass 0
+   */
+  leaveFree?: number;
 }
 
 const used = `select coalesce(sum(u.calls), 0)::int as n from trunk_use u join dialer d on d.id = u.dialer_id
@@ -22,7 +27,7 @@ const used = `select coalesce(sum(u.calls), 0)::int as n from trunk_use u join d
 /** Channels of the trunk free now. */
 export async function trunkRoom(db: Db, p: TrunkLimits & { now: Date }): Promise<number> {
   const { rows } = await db.query<{ n: number }>(used, [p.trunk, p.now, p.liveMs]);
-  return Math.max(0, p.channels - rows[0]!.n);
+  return Math.max(0, p.channels - (p.leaveFree ?? 0) - rows[0]!.n);
 }
 
 /**
@@ -35,7 +40,7 @@ export async function takeTrunk(db: Db, p: TrunkLimits & { dialerId: string; now
     await t.query(`insert into trunk (name) values ($1) on conflict (name) do nothing`, [p.trunk]);
     const { rows } = await t.query<{ next_start_at: Date | null }>(`select next_start_at from trunk where name = $1 for update`, [p.trunk]);
     const inUse = (await t.query<{ n: number }>(used, [p.trunk, p.now, p.liveMs])).rows[0]!.n;
-    if (inUse >= p.channels) return null;
+    if (inUse >= p.channels - (p.leaveFree ?? 0)) return null;
     const next = rows[0]!.next_start_at;
     const startAt = next && next > p.now ? next : p.now;
     await t.query(`update trunk set next_start_at = $2 where name = $1`, [p.trunk, new Date(startAt.getTime() + 1000 / p.cps)]);

@@ -104,3 +104,30 @@ for (const target of databases) {
     });
   });
 }
+
+for (const target of databases) {
+  describe(`warm before cold on a shared trunk, on ${target.name}`, () => {
+    it('a cold campaign leaves the warm reserve free: the warm one gets channels when the cold one has taken all it may', async () => {
+      const db = await target.open();
+      try {
+        const t = new Date('2026-12-08T09:00:00Z');
+        const trunk = { trunk: 'reserve', cps: 1000, channels: 5, liveMs: 60_000 };
+        await registerDialer(db, { id: 'cold', host: 'test', pid: 1, now: t });
+        await registerDialer(db, { id: 'warm', host: 'test', pid: 2, now: t });
+        let cold = 0;
+        while (await takeTrunk(db, { ...trunk, leaveFree: 2, dialerId: 'cold', now: t })) cold++;
+        expect(cold).toBe(3);
+        expect(await trunkRoom(db, { ...trunk, leaveFree: 2, now: t })).toBe(0);
+        expect(await trunkRoom(db, { ...trunk, now: t })).toBe(2);
+        expect(await takeTrunk(db, { ...trunk, dialerId: 'warm', now: t })).not.toBeNull();
+        expect(await takeTrunk(db, { ...trunk, dialerId: 'warm', now: t })).not.toBeNull();
+        expect(await takeTrunk(db, { ...trunk, dialerId: 'warm', now: t })).toBeNull();
+        // a warm call ends: its channel is not for the cold campaign, which is at its share
+        await releaseTrunk(db, { trunk: 'reserve', dialerId: 'warm' });
+        expect(await takeTrunk(db, { ...trunk, leaveFree: 2, dialerId: 'cold', now: t })).toBeNull();
+      } finally {
+        await db.close();
+      }
+    });
+  });
+}
