@@ -36,6 +36,18 @@ export const CampaignFile = z.strictObject({
       holidays: z.array(LocalDate).max(400).default([]),
       /** more working days moved onto weekends, local dates: they have the weekdays' hours */
       workdays: z.array(LocalDate).max(400).default([]),
+      /**
+       * the reminder campaign (warm) a booking of this one enrols its patient in, due
+       * `beforeMinutes` before the visit (default the day before), none when the visit is closer
+       * than `minLeadMinutes` (default 3 h, DOMAIN.md)
+       */
+      reminders: z
+        .strictObject({
+          campaignId: z.string().max(64).regex(/^[a-z0-9][a-z0-9-]*$/),
+          beforeMinutes: z.number().int().min(60).max(14 * 1440).default(1440),
+          minLeadMinutes: z.number().int().min(0).max(14 * 1440).default(180),
+        })
+        .optional(),
       maxAttempts: z.number().int().min(1).max(20).optional(),
       holdSlots: z.boolean().optional(),
       holdMs: z.number().int().min(10_000).optional(),

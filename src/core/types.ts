@@ -55,6 +55,12 @@ export interface CampaignRules {
   recording?: RecordingPolicy;
   /** The campaign's pronunciation dictionary, checked when the campaign was loaded (src/speech/pronunciation.ts). */
   pronunciation?: { language: string; words: Record<string, string> };
+  /**
+   * A booking this campaign makes enrols its patient in the reminder campaign `campaignId`, about
+   * that visit, due `beforeMinutes` before it; none when the visit is closer than `minLeadMinutes`
+   * (src/registry/booking-rule.ts). A moved visit moves its reminder; a cancelled one withdraws it.
+   */
+  reminders?: { campaignId: string; beforeMinutes: number; minLeadMinutes: number };
 }
 
 /** Where and for how long a campaign keeps its answered calls as WAV files. */

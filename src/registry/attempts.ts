@@ -1,6 +1,7 @@
 import { RegistryError, type ContactStep, type Disposition, type TranscriptLine } from '../core/index.js';
 import type { Db } from './db.js';
 import { addDoNotCall } from './do-not-call.js';
+import { enrolReminder } from './booking-rule.js';
 
 /**
  * Records the attempt the moment the call is placed, so that an engine that dies mid-call
@@ -98,6 +99,17 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
        where id = $1`,
       [o.contactId, o.counted ? 1 : 0, o.contact.state, o.contact.nextAttemptAt, o.disposition],
     );
+    // a visit moved in this call: its reminder moves with it (the contact is about the new visit)
+    if (o.disposition === 'RESCHEDULED') {
+      const { rows: moved } = await t.query<{ booking_id: string; campaign_id: string | null; patient_id: string; starts_at: Date }>(
+        `select b.id as booking_id, b.campaign_id, b.patient_id, s.starts_at from campaign_contact c
+         join booking b on b.id = c.booking_id join slot s on s.id = b.slot_id
+         where c.id = $1 and b.status <> 'cancelled'`,
+        [o.contactId],
+      );
+      const m = moved[0];
+      if (m) await enrolReminder(t, { bookingId: m.booking_id, campaignId: m.campaign_id, patientId: m.patient_id, startsAt: m.starts_at, now: o.endedAt });
+    }
     if (o.caps) await applyCaps(t, o.contactId, o.endedAt, o.caps);
     return true;
   });

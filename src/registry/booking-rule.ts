@@ -40,7 +40,7 @@ export function bookableBy(s: LockedSlot, p: { callId: string; now: Date }): boo
 export async function occupySlot(
   t: Db,
   s: LockedSlot,
-  p: { callId: string; attemptId: string; patientId: string; campaignId: string | null; replacesId?: string },
+  p: { callId: string; attemptId: string; patientId: string; campaignId: string | null; replacesId?: string; now?: Date },
 ): Promise<string> {
   await t.query(`update slot set status = 'busy', hold_call_id = null, hold_expires_at = null where id = $1`, [s.id]);
   const { rows } = await t.query<{ id: string }>(
@@ -54,7 +54,34 @@ export async function occupySlot(
      where hold_call_id = $1 and status = 'busy-tentative'`,
     [p.callId],
   );
+  await enrolReminder(t, { bookingId: rows[0]!.id, campaignId: p.campaignId, patientId: p.patientId, startsAt: s.starts_at, now: p.now ?? new Date() });
   return rows[0]!.id;
+}
+
+/**
+ * A booking made by a campaign whose rules name a reminder campaign (rules.reminders) enrols its
+ * patient there, about this visit, due `beforeMinutes` before it (the calling window then
+ * decides the hour), or not at all when the visit is closer than `minLeadMinutes`. A patient
+ * already in the reminder campaign is pointed at the new visit and due again, unless a reminder
+ * call is on the line right now (its own outcome decides). In the booking's transaction.
+ */
+export async function enrolReminder(t: Db, p: { bookingId: string; campaignId: string | null; patientId: string; startsAt: Date; now: Date }): Promise<void> {
+  if (!p.campaignId) return;
+  await t.query(
+    `with r as (
+       select (c.rules->'reminders'->>'campaignId') as campaign_id,
+              $4::timestamptz - (c.rules->'reminders'->>'beforeMinutes')::int * interval '1 minute' as due_at,
+              $4::timestamptz - (c.rules->'reminders'->>'minLeadMinutes')::int * interval '1 minute' as last_at
+       from campaign c where c.id = $1 and c.rules ? 'reminders')
+     insert into campaign_contact (campaign_id, patient_id, phone, time_zone, next_attempt_at, booking_id)
+     select r.campaign_id, p.id, p.phone, p.time_zone, greatest(r.due_at, $5), $3
+     from r join patient p on p.id = $2
+     where $5 <= r.last_at and exists (select 1 from campaign w where w.id = r.campaign_id)
+     on conflict (campaign_id, patient_id) do update set
+       booking_id = excluded.booking_id, next_attempt_at = excluded.next_attempt_at, state = 'pending', attempts = 0, last_disposition = null
+       where campaign_contact.lease_until is null or campaign_contact.lease_until < $5`,
+    [p.campaignId, p.patientId, p.bookingId, p.startsAt, p.now],
+  );
 }
 
 /**

@@ -139,11 +139,19 @@ async function lockBooking(t: Db, bookingId: string): Promise<BookingRow | undef
   return rows[0];
 }
 
-/** Cancels a locked booking and frees its slot (the slot's lock is taken here if not already held). */
+/**
+ * Cancels a locked booking and frees its slot (the slot's lock is taken here if not already held);
+ * its reminders are withdrawn, but for one on a call now (that call's outcome closes it).
+ */
 async function cancelAndFree(t: Db, b: BookingRow, p: { attemptId: string; now: Date }): Promise<void> {
   await t.query(
     `update booking set status = 'cancelled', cancelled_at = $2, cancelled_attempt_id = $3 where id = $1`,
     [b.id, p.now, p.attemptId],
+  );
+  await t.query(
+    `update campaign_contact set state = 'done', next_attempt_at = null, last_disposition = 'CANCELLED_BY_PATIENT'
+     where booking_id = $1 and state = 'pending' and (lease_until is null or lease_until < $2)`,
+    [b.id, p.now],
   );
   await t.query(`update slot set status = 'free', hold_call_id = null, hold_expires_at = null where id = $1 and status = 'busy'`, [b.slot_id]);
 }
