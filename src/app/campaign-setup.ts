@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, ContactError, RU_CALENDAR, type Campaign } from '../core/index.js';
+import { addDays, ConfigError, ContactError, RU_CALENDAR, zonedInstant, type Campaign } from '../core/index.js';
 import { loadCampaignFile } from '../config/index.js';
 import { defaultRules } from '../dialer/index.js';
 import { loadVersion, type DialogVersion } from '../dialog/index.js';
@@ -53,6 +53,12 @@ export function readCampaign(file: string): CampaignSource {
   return { file: c, dialog, contacts, personas };
 }
 
+function endOfDay(date: string, timeZone: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const next = addDays({ year: y, month: m, day: d }, 1);
+  return zonedInstant(next.year, next.month, next.day, 0, 0, timeZone);
+}
+
 /** A contact list's bytes (parseContactsCsv detects the encoding); ContactError when too big, ConfigError when unreadable. */
 export function readContactFile(path: string): Buffer {
   try {
@@ -90,7 +96,7 @@ export async function createCampaignFrom(
   // the dictionary is checked now (file:line:col) and kept with the rules: `run` needs no file
   const dict = c.pronunciationPath ? loadPronunciation(c.pronunciationPath, readFileSync(c.pronunciationPath)) : null;
   const pronunciation = dict ? { pronunciation: { language: dict.language, words: { ...dict.words } } } : {};
-  const { calendar, holidays, workdays, ...own } = c.rules;
+  const { calendar, holidays, workdays, ends, ...own } = c.rules;
   const base = defaultRules(c.kind);
   // the calendar is kept with the calling hours (as dates: `run` needs no file), the campaign's own days added
   const days = calendar === 'ru' ? RU_CALENDAR : { holidays: [], workdays: [] };
@@ -98,7 +104,9 @@ export async function createCampaignFrom(
     ...(own.callingHours ?? base.callingHours),
     calendar: { holidays: [...new Set([...days.holidays, ...holidays])].sort(), workdays: [...new Set([...days.workdays, ...workdays])].sort() },
   };
-  const rules = { ...base, ...own, callingHours, ...recording, ...pronunciation };
+  // the last day ends at the next midnight on the clinic's clock
+  const endsAt = ends ? { endsAt: endOfDay(ends, p.timeZone).toISOString() } : {};
+  const rules = { ...base, ...own, callingHours, ...endsAt, ...recording, ...pronunciation };
   const slotsToAdd = c.slots ? scheduleSlots(c.slots, p.now, p.timeZone) : [];
   return db.tx(async (t) => {
     const campaign = await createCampaign(t, {

@@ -32,6 +32,8 @@ export const CampaignFile = z.strictObject({
        * Russian federal one, src/core/calendar-ru.ts) or `none`; a holiday has Sunday's hours
        */
       calendar: z.enum(['ru', 'none']).default('ru'),
+      /** the campaign's last day (the clinic's local date): from the next midnight nobody is called and its open contacts become EXPIRED */
+      ends: LocalDate.optional(),
       /** more holidays (regional ones, the clinic's own), local dates */
       holidays: z.array(LocalDate).max(400).default([]),
       /** more working days moved onto weekends, local dates: they have the weekdays' hours */

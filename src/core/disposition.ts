@@ -5,7 +5,7 @@
 export const DISPOSITIONS = [
   // final
   'BOOKED', 'CONFIRMED', 'RESCHEDULED', 'CANCELLED_BY_PATIENT', 'DECLINED', 'ALREADY_DONE',
-  'WRONG_NUMBER', 'WRONG_PERSON', 'DECEASED', 'MOVED', 'DNC', 'INVALID_NUMBER', 'BLOCKED',
+  'WRONG_NUMBER', 'WRONG_PERSON', 'DECEASED', 'MOVED', 'DNC', 'INVALID_NUMBER', 'BLOCKED', 'EXPIRED',
   // pending: someone still has to act
   'TRANSFERRED', 'CALLBACK_REQUESTED', 'NEEDS_HUMAN', 'TRANSFER_ABANDONED',
   // retryable
@@ -19,13 +19,14 @@ export type Disposition = (typeof DISPOSITIONS)[number];
 // abandoned call in DOMAIN.md's sense, counted. NO_RESPONSE (ours, beyond DOMAIN.md's list): the
 // robot spoke and the callee said nothing it understood. VOICEMAIL_LEFT (ours too): an answering
 // machine answered and the script's message (its `voicemail` key) was said to its end; it books
-// no one, so the contact is called again like after VOICEMAIL.
+// no one, so the contact is called again like after VOICEMAIL. EXPIRED (ours): the campaign's end
+// date passed before the contact was done; it is a contact's outcome, never an attempt's.
 export type DispositionClass = 'final' | 'pending' | 'retryable' | 'technical';
 
 export const DISPOSITION_CLASS: Readonly<Record<Disposition, DispositionClass>> = {
   BOOKED: 'final', CONFIRMED: 'final', RESCHEDULED: 'final', CANCELLED_BY_PATIENT: 'final',
   DECLINED: 'final', ALREADY_DONE: 'final', WRONG_NUMBER: 'final', WRONG_PERSON: 'final',
-  DECEASED: 'final', MOVED: 'final', DNC: 'final', INVALID_NUMBER: 'final', BLOCKED: 'final',
+  DECEASED: 'final', MOVED: 'final', DNC: 'final', INVALID_NUMBER: 'final', BLOCKED: 'final', EXPIRED: 'final',
   TRANSFERRED: 'pending', CALLBACK_REQUESTED: 'pending', NEEDS_HUMAN: 'pending', TRANSFER_ABANDONED: 'pending',
   NO_ANSWER: 'retryable', BUSY: 'retryable', UNREACHABLE: 'retryable', VOICEMAIL: 'retryable', VOICEMAIL_LEFT: 'retryable',
   REJECTED: 'retryable', EARLY_HANGUP: 'retryable', ROBOT_SILENCE: 'retryable', NO_RESPONSE: 'retryable',

@@ -61,6 +61,8 @@ export interface CampaignRules {
    * (src/registry/booking-rule.ts). A moved visit moves its reminder; a cancelled one withdraws it.
    */
   reminders?: { campaignId: string; beforeMinutes: number; minLeadMinutes: number };
+  /** When the campaign ends (ISO instant): nobody is called from then on, and its open contacts become EXPIRED. */
+  endsAt?: string;
 }
 
 /** Where and for how long a campaign keeps its answered calls as WAV files. */

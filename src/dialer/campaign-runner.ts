@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { RegistryError, ZvonarError, type Campaign } from '../core/index.js';
 import type { DialogCall, DialogVersion } from '../dialog/index.js';
 import {
-  beat, closeOrphanedAttempts, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
+  beat, closeOrphanedAttempts, expireCampaign, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
   persist, releaseExpiredHolds, releaseLeases, releaseTrunk, stopDialer, takeTrunk, trunkRoom, type TrunkLimits,
 } from '../registry/index.js';
 import { NotDialledError, UnclosedAttemptError, WavRecorder, type CallSummary, type MachineDetectionOptions } from '../call/index.js';
@@ -136,6 +136,12 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
         if (life.fenced()) throw new RegistryError('REGISTRY_UNAVAILABLE', 'no heartbeat stored for too long', {}, { permanent: false });
         await deps.ready();
         const { status } = await getCampaign(db, o.campaign.id);
+        const endsAt = o.campaign.rules.endsAt;
+        if (status === 'active' && endsAt && at >= new Date(endsAt)) {
+          const expired = await expireCampaign(db, { campaignId: o.campaign.id, now: at });
+          log.warn({ campaignId: o.campaign.id, endsAt, expired }, 'campaign ended: its open contacts are EXPIRED; dialer stops');
+          break;
+        }
         if (status !== 'active') {
           log.info({ campaignId: o.campaign.id, status }, 'campaign not active; dialer stops');
           break;

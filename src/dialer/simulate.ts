@@ -1,6 +1,6 @@
 import { DISPOSITION_CLASS, type Campaign, type Disposition } from '../core/index.js';
 import {
-  closeContact, countAttempts, finishAttempt, leaseDueContacts, openContactsByZone, registerDialer, startAttempt, type Db, type LeasedContact,
+  closeContact, countAttempts, expireCampaign, finishAttempt, leaseDueContacts, openContactsByZone, registerDialer, startAttempt, type Db, type LeasedContact,
 } from '../registry/index.js';
 import { capsNotBefore, CAPS_LOOKBACK_MS, type PersonCaps } from './rules/caps.js';
 import { campaignRules, leaseRules, nextStep, verdict } from './rules/index.js';
@@ -129,8 +129,15 @@ export async function simulateCampaign(p: SimulationPlan): Promise<SimulationRes
   };
 
   let t = p.from.getTime();
+  const endsAt = campaign.rules.endsAt ? Date.parse(campaign.rules.endsAt) : Infinity;
   while (t < end) {
     await finishUntil(t);
+    if (t >= endsAt) {
+      await finishUntil(Infinity);
+      await expireCampaign(db, { campaignId: campaign.id, now: new Date(t) });
+      lastClosedAt = t;
+      break;
+    }
     const free = p.trunk.maxChannels - live.length;
     const leased = free > 0
       ? await leaseDueContacts(db, { campaignId: campaign.id, now: new Date(t), limit: Math.min(free, Math.floor(p.trunk.cps * 60)), leaseMs: 10 * MINUTE, owner, rules })
@@ -150,9 +157,11 @@ export async function simulateCampaign(p: SimulationPlan): Promise<SimulationRes
       continue;
     }
     // nothing due now: jump to the next time a contact is due and its zone's window is open
-    const next = await nextDue(db, campaign, new Date(t));
-    if (next === null) break;
-    t = Math.max(t + MINUTE, Math.ceil(next.getTime() / MINUTE) * MINUTE);
+    // (or to the campaign's end, when its open contacts expire)
+    const due = await nextDue(db, campaign, new Date(t));
+    const next = Math.min(due?.getTime() ?? Infinity, endsAt);
+    if (next === Infinity) break;
+    t = Math.max(t + MINUTE, Math.ceil(next / MINUTE) * MINUTE);
   }
   await finishUntil(Infinity);
 

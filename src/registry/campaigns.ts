@@ -130,3 +130,21 @@ export async function importContacts(
   }
   return out;
 }
+
+/**
+ * A campaign whose end date has passed: its open contacts (but those on a call now, whose call's
+ * end closes them) become EXPIRED, and the campaign is done. Returns how many contacts expired.
+ */
+export async function expireCampaign(db: Db, p: { campaignId: string; now: Date }): Promise<number> {
+  return db.tx(async (t) => {
+    const { rows } = await t.query(
+      `update campaign_contact c set state = 'done', last_disposition = 'EXPIRED', next_attempt_at = null, lease_owner = null, lease_until = null
+       where c.campaign_id = $1 and c.state = 'pending'
+         and not exists (select 1 from attempt a where a.campaign_contact_id = c.id and a.disposition is null)
+       returning c.id`,
+      [p.campaignId],
+    );
+    await t.query(`update campaign set status = 'done' where id = $1`, [p.campaignId]);
+    return rows.length;
+  });
+}

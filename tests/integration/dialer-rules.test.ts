@@ -42,6 +42,12 @@ const HOURS: Record<string, CallingHours> = {
   night: { weekdays: ['01:30', '03:30'], saturday: null, sunday: ['01:30', '03:30'] },
 };
 
+/** the rules beside the hours: "night" ends on 1 December 2026 (nobody is called after, ever) */
+const RULES: Record<string, { callingHours: CallingHours; endsAt?: string }> = {
+  cold: { callingHours: HOURS.cold! },
+  night: { callingHours: HOURS.night!, endsAt: '2026-12-01T00:00:00Z' },
+};
+
 for (const target of databases) {
   describe(`the dialer's rules in TypeScript and in the lease's SQL agree, on ${target.name}`, () => {
     let db: Db;
@@ -85,7 +91,7 @@ for (const target of databases) {
       const rollback = new Error('rollback');
       let out: { ids: Set<string>; dnc: Set<string> } | undefined;
       await db.tx(async (t) => {
-        const leased = await leaseDueContacts(t, { campaignId: campaigns[name]!, now, limit: 10_000, leaseMs: 60_000, owner: 'rules-test', rules: leaseRules({ callingHours: HOURS[name]! }) });
+        const leased = await leaseDueContacts(t, { campaignId: campaigns[name]!, now, limit: 10_000, leaseMs: 60_000, owner: 'rules-test', rules: leaseRules(RULES[name]!) });
         out = { ids: new Set(leased.map((l) => l.id)), dnc: new Set(leased.filter((l) => l.doNotCall).map((l) => l.id)) };
         throw rollback;
       }).catch((err: unknown) => {
@@ -98,7 +104,7 @@ for (const target of databases) {
 
     for (const name of Object.keys(HOURS)) {
       it(`"${name}" hours: the same contacts may be called at ${NOWS.length} instants around DST changes and holidays; do-not-call is flagged, not dialled`, async () => {
-        const rules = campaignRules({ callingHours: HOURS[name]! });
+        const rules = campaignRules(RULES[name]!);
         let callable = 0;
         for (const now of NOWS) {
           const { ids, dnc } = await lease(name, now);
@@ -109,12 +115,12 @@ for (const target of databases) {
           callable += ts.size;
         }
         // the population is not trivially empty or full
-        expect(callable).toBeGreaterThan(NOWS.length * 5);
+        expect(callable).toBeGreaterThan(NOWS.length * 3);
         expect(callable).toBeLessThan(NOWS.length * CONTACTS * 0.8);
       });
 
       it(`"${name}" hours: a contact not callable now is leased at the time verdict() gives, and not a minute before`, async () => {
-        const rules = campaignRules({ callingHours: HOURS[name]! });
+        const rules = campaignRules(RULES[name]!);
         const random = seededRandom(7);
         let checked = 0;
         for (const now of NOWS.filter(() => random() < 0.25)) {

@@ -70,4 +70,18 @@ describe('campaign simulate', () => {
     // the families' second members are reached too, one call at a time
     expect(new Set(attempts.map((a) => a.contact)).size).toBe(660 - people.filter((p) => dnc.includes(p.phone)).length);
   }, 120_000);
+
+  it('a campaign that ends (rules.ends) calls nobody after its last day, and its open contacts become EXPIRED', async () => {
+    writeFileSync(join(dir, 'short.csv'), ['external_id;last_name;first_name;phone;time_zone', ...Array.from({ length: 300 }, (_, i) => `S-${i};Иванова;Анна;+7918${3_000_000 + i};Europe/Moscow`)].join('\n'));
+    writeFileSync(join(dir, 'short.yaml'), `id: short\nname: short\nkind: cold\ndialog: ${resolve('dialogs/dispanserization-invite.yaml')}\ncontacts: ${join(dir, 'short.csv')}\nrules: { ends: 2026-12-08 }\n`);
+    const cfg = Config.parse({ clinic: { name: 'п' }, telephony: { kind: 'sim' }, trunk: { from: '+78632000000', cps: 1, maxChannels: 2 }, speech: { kind: 'embedded' }, log: { level: 'silent' } });
+    const out = join(dir, 'short.jsonl');
+    const lines = await runSimulate(cfg, { file: join(dir, 'short.yaml'), from: '2026-12-07', days: 5, answerRate: 0.5, outFile: out });
+    const attempts = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { at: string });
+    expect(attempts.length).toBeGreaterThan(20);
+    // the 8th ends at midnight in Moscow: 21:00 UTC
+    expect(attempts.every((a) => a.at < '2026-12-08T21:00:00.000Z')).toBe(true);
+    expect(lines[2]).toBe('  finished: 2026-12-08T21:00:00.000Z');
+    expect(lines[3]).toMatch(/EXPIRED \d+/);
+  }, 120_000);
 });

@@ -7,6 +7,7 @@
 import type { CampaignRules } from '../../core/index.js';
 import type { LeaseRules } from '../../registry/index.js';
 import { callingWindow } from './calling-window.js';
+import { campaignEnd } from './campaign-end.js';
 import { doNotCall } from './do-not-call.js';
 import { due } from './due.js';
 import type { ContactFacts, Rule, Verdict } from './verdict.js';
@@ -17,12 +18,12 @@ export { capsNotBefore, CAPS_LOOKBACK_MS, DEFAULT_CAPS, type PastCall, type Pers
 export { nextStep, PROMISED_CALL, defaultRules, DEFAULT_RETRY_DELAYS, DEFAULT_CALLING_HOURS, ANY_HOUR } from './retry.js';
 
 /** The rules a campaign's contacts are dialled by, in the order a verdict names them. */
-export function campaignRules(rules: Pick<CampaignRules, 'callingHours'>): readonly Rule[] {
-  return [due, doNotCall, callingWindow(rules.callingHours)];
+export function campaignRules(rules: Pick<CampaignRules, 'callingHours' | 'endsAt'>): readonly Rule[] {
+  return [due, doNotCall, callingWindow(rules.callingHours), ...(rules.endsAt ? [campaignEnd(rules.endsAt)] : [])];
 }
 
 /** The campaign's rules as the lease's predicates (do-not-call is reported, not filtered: see do-not-call.ts). */
-export function leaseRules(rules: Pick<CampaignRules, 'callingHours'>): LeaseRules {
+export function leaseRules(rules: Pick<CampaignRules, 'callingHours' | 'endsAt'>): LeaseRules {
   const all = campaignRules(rules);
   const zone = all.flatMap((r) => (r.scope === 'zone' ? [r.sql] : []));
   const contact = all.flatMap((r) => (r.scope === 'contact' && r !== doNotCall ? [r.sql] : []));

@@ -1,7 +1,7 @@
 import type { ContactPredicate, ZonePredicate } from '../../registry/index.js';
 
 /** Why a contact is not called now. */
-export type Because = 'done' | 'not-due' | 'outside-window' | 'do-not-call';
+export type Because = 'done' | 'not-due' | 'outside-window' | 'do-not-call' | 'campaign-ended';
 
 /** A rule's answer for one contact at one moment: call now, or not before `notBefore` (never: null) because of `because`. */
 export type Verdict = { call: true } | { call: false; notBefore: Date | null; because: Because };
