@@ -96,7 +96,7 @@ export async function createCampaignFrom(
   // the dictionary is checked now (file:line:col) and kept with the rules: `run` needs no file
   const dict = c.pronunciationPath ? loadPronunciation(c.pronunciationPath, readFileSync(c.pronunciationPath)) : null;
   const pronunciation = dict ? { pronunciation: { language: dict.language, words: { ...dict.words } } } : {};
-  const { calendar, holidays, workdays, ends, ...own } = c.rules;
+  const { calendar, holidays, workdays, ends, retry, ...own } = c.rules;
   const base = defaultRules(c.kind);
   // the calendar is kept with the calling hours (as dates: `run` needs no file), the campaign's own days added
   const days = calendar === 'ru' ? RU_CALENDAR : { holidays: [], workdays: [] };
@@ -106,7 +106,11 @@ export async function createCampaignFrom(
   };
   // the last day ends at the next midnight on the clinic's clock
   const endsAt = ends ? { endsAt: endOfDay(ends, p.timeZone).toISOString() } : {};
-  const rules = { ...base, ...own, callingHours, ...endsAt, ...recording, ...pronunciation };
+  // retry rules in minutes, over the defaults of the campaign's kind
+  const retries = Object.entries(retry ?? {});
+  const retryDelaysMs = { ...base.retryDelaysMs, ...Object.fromEntries(retries.map(([d, r]) => [d, r.after.map((m) => m * 60_000)])) };
+  const retryMax = Object.fromEntries(retries.flatMap(([d, r]) => (r.max === undefined ? [] : [[d, r.max]])));
+  const rules = { ...base, ...own, retryDelaysMs, ...(Object.keys(retryMax).length ? { retryMax } : {}), callingHours, ...endsAt, ...recording, ...pronunciation };
   const slotsToAdd = c.slots ? scheduleSlots(c.slots, p.now, p.timeZone) : [];
   return db.tx(async (t) => {
     const campaign = await createCampaign(t, {

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { YamlFile } from '../core/index.js';
+import { DISPOSITION_CLASS, DISPOSITIONS, YamlFile } from '../core/index.js';
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time such as 08:00');
 /** a local date; checked to be a day of the calendar (no 2026-02-30) */
@@ -8,6 +8,32 @@ const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date such as 2026-0
   const t = new Date(`${d}T00:00:00Z`);
   return !Number.isNaN(t.getTime()) && t.toISOString().startsWith(d);
 }, 'is not a day of the calendar');
+
+/** Outcomes a campaign may retry: the retryable ones, and the robot's own "we will call you back". */
+export const RETRIED_OUTCOMES = DISPOSITIONS.filter((d) => DISPOSITION_CLASS[d] === 'retryable' || d === 'CALLBACK_REQUESTED');
+
+/**
+ * Retry rules per outcome (SIP codes reach them through the outcome table: 486 BUSY, 480
+ * UNREACHABLE, 408/487 NO_ANSWER...): the delays in minutes after the 1st, 2nd... attempt that
+ * ended so (the last repeats) and at most how many retries of that outcome. Every outcome shares
+ * the contact's one budget (maxAttempts); technical faults (503 with its Retry-After, a dead
+ * engine) are retried on their own back-off and never counted; final outcomes are never retried.
+ */
+const Retry = z.record(z.string(), z.strictObject({
+  after: z.array(z.number().int().min(1).max(30 * 1440)).min(1).max(10),
+  max: z.number().int().min(0).max(20).optional(),
+})).superRefine((r, ctx) => {
+  for (const key of Object.keys(r)) {
+    if ((RETRIED_OUTCOMES as readonly string[]).includes(key)) continue;
+    const known = (DISPOSITIONS as readonly string[]).includes(key);
+    ctx.addIssue({
+      code: 'custom', path: [key],
+      message: known
+        ? `${key} is ${DISPOSITION_CLASS[key as keyof typeof DISPOSITION_CLASS]}: ${DISPOSITION_CLASS[key as keyof typeof DISPOSITION_CLASS] === 'technical' ? 'technical faults are retried on their own back-off, never counted' : 'final outcomes are never retried'}`
+        : `"${key.slice(0, 40)}" is not an outcome; retried ones: ${RETRIED_OUTCOMES.join(', ')}`,
+    });
+  }
+});
 
 const Window = z
   .tuple([HHMM, z.union([HHMM, z.literal('24:00')])])
@@ -50,7 +76,9 @@ export const CampaignFile = z.strictObject({
           minLeadMinutes: z.number().int().min(0).max(14 * 1440).default(180),
         })
         .optional(),
+      /** the contact's one retry budget: attempts counted over every outcome */
       maxAttempts: z.number().int().min(1).max(20).optional(),
+      retry: Retry.optional(),
       holdSlots: z.boolean().optional(),
       holdMs: z.number().int().min(10_000).optional(),
       technicalRetryMs: z.number().int().min(10_000).optional(),

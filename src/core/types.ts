@@ -48,6 +48,8 @@ export interface CampaignRules {
   holdMs: number;
   /** Delays (ms) per retryable disposition, by attempt number (the last repeats). */
   retryDelaysMs: Partial<Record<Disposition, number[]>>;
+  /** At most this many retries after an outcome (REJECTED: 1 unless set); the budget over all outcomes is maxAttempts. */
+  retryMax?: Partial<Record<Disposition, number>>;
   /** Delay before a technical retry (not counted as an attempt). */
   technicalRetryMs: number;
   specialty: string;

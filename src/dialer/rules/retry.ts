@@ -120,7 +120,7 @@ function ladderStep(p: { disposition: Disposition; attempts: number; sameBefore:
   if (cls !== 'retryable') return { state: 'done', nextAttemptAt: null };
   const older = LADDER_OF[p.disposition];
   const delays = rules.retryDelaysMs[p.disposition] ?? (older && rules.retryDelaysMs[older]);
-  const limit = MAX_TRIES_OF[p.disposition];
+  const limit = rules.retryMax?.[p.disposition] ?? MAX_TRIES_OF[p.disposition];
   if (!delays?.length || p.attempts >= rules.maxAttempts || (limit !== undefined && p.sameBefore >= limit)) {
     return { state: 'done', nextAttemptAt: null };
   }
