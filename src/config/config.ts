@@ -231,9 +231,9 @@ export const Config = z.strictObject({
           answeredPerMonth: z.number().int().min(1).nullable().default(8),
           attemptsPerWeek: z.number().int().min(1).nullable().default(null),
           /** between the starts of any two calls to one person or number */
-          minGapMinutes: z.number().int().min(0).max(10_080).default(60),
+          minGapMinutes: z.number().int().min(0).max(10_080).default(15),
         })
-        .default({ answeredPerDay: 1, answeredPerWeek: 2, answeredPerMonth: 8, attemptsPerWeek: null, minGapMinutes: 60 }),
+        .default({ answeredPerDay: 1, answeredPerWeek: 2, answeredPerMonth: 8, attemptsPerWeek: null, minGapMinutes: 15 }),
     })
     .refine((d) => d.heartbeatMs * 3 <= d.leaseMs, {
       message: 'must be at most a third of dialer.leaseMs, or a live dialer could be taken for dead',
@@ -241,7 +241,7 @@ export const Config = z.strictObject({
     })
     .default({
       maxCallMs: 300_000, leaseMs: 30_000, heartbeatMs: 5_000, pollMs: 1_000, registryRetryMs: 60_000,
-      caps: { answeredPerDay: 1, answeredPerWeek: 2, answeredPerMonth: 8, attemptsPerWeek: null, minGapMinutes: 60 },
+      caps: { answeredPerDay: 1, answeredPerWeek: 2, answeredPerMonth: 8, attemptsPerWeek: null, minGapMinutes: 15 },
     }),
 });
 export type Config = z.infer<typeof Config>;

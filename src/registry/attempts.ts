@@ -110,7 +110,9 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
       const m = moved[0];
       if (m) await enrolReminder(t, { bookingId: m.booking_id, campaignId: m.campaign_id, patientId: m.patient_id, startsAt: m.starts_at, now: o.endedAt });
     }
-    if (o.caps) await applyCaps(t, o.contactId, o.endedAt, o.caps);
+    // a time the callee named ("call me tomorrow after six") is kept for this contact: the caps
+    // hold back the person's other contacts
+    if (o.caps) await applyCaps(t, o.contactId, o.endedAt, o.caps, { exceptSelf: o.disposition === 'CALLBACK_REQUESTED' });
     return true;
   });
 }
@@ -118,7 +120,7 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
 /** Calls that reached the line and a machine's greeting is not a person's answer. */
 const MACHINE = `('VOICEMAIL', 'VOICEMAIL_LEFT')`;
 
-async function applyCaps(db: Db, contactId: string, now: Date, caps: NonNullable<AttemptOutcome['caps']>): Promise<void> {
+async function applyCaps(db: Db, contactId: string, now: Date, caps: NonNullable<AttemptOutcome['caps']>, o: { exceptSelf: boolean }): Promise<void> {
   const { rows } = await db.query<{ at: Date; answered: boolean }>(
     `with person as (select patient_id, phone from campaign_contact where id = $1),
           theirs as (select c.id from campaign_contact c, person where c.patient_id = person.patient_id or c.phone = person.phone)
@@ -131,8 +133,8 @@ async function applyCaps(db: Db, contactId: string, now: Date, caps: NonNullable
   await db.query(
     `update campaign_contact c set next_attempt_at = greatest(c.next_attempt_at, $2)
      from (select patient_id, phone from campaign_contact where id = $1) person
-     where c.state = 'pending' and (c.patient_id = person.patient_id or c.phone = person.phone)`,
-    [contactId, notBefore],
+     where c.state = 'pending' and (c.patient_id = person.patient_id or c.phone = person.phone) and not ($3 and c.id = $1)`,
+    [contactId, notBefore, o.exceptSelf],
   );
 }
 

@@ -1,7 +1,8 @@
 /**
  * Caps per person, across every campaign and dialer process: how often one patient, or one
  * number (families share phones), may be called. DOMAIN.md, after 230-FZ as a ceiling: at most
- * one answered call a day, two a week, eight a month; and a minimum gap between any two calls.
+ * one answered call a day, two a week, eight a month; and a minimum gap between any two calls
+ * (15 minutes by default: under the BUSY retry's 20).
  * Windows are rolling (24 h, 7 days, 30 days), stricter than calendar ones at their edges.
  *
  * Applied where a call ends (finishAttempt, in its transaction): the patient's and the number's
@@ -18,7 +19,7 @@ export interface PersonCaps {
   minGapMinutes: number;
 }
 
-export const DEFAULT_CAPS: PersonCaps = { answeredPerDay: 1, answeredPerWeek: 2, answeredPerMonth: 8, attemptsPerWeek: null, minGapMinutes: 60 };
+export const DEFAULT_CAPS: PersonCaps = { answeredPerDay: 1, answeredPerWeek: 2, answeredPerMonth: 8, attemptsPerWeek: null, minGapMinutes: 15 };
 
 /** One earlier call of the person or the number: when it started, and whether a person (not a machine) answered. */
 export interface PastCall {
