@@ -6,6 +6,7 @@ export { runLoad } from './load.js';
 export { runContactsImport, type ContactsImportReport } from './contacts.js';
 export { campaignStatus, controlCampaign } from './campaign-status.js';
 export { runSimulate } from './simulate.js';
+export { runBookingsImport } from './bookings.js';
 export { createLogger } from './logger.js';
 export { exportCampaign, runExport, toCsv, EXPORTS, EXPORT_FORMATS, type ExportWhat, type ExportFormat } from './export.js';
 export { toZvonarError, failureLine, debugDetail } from './errors.js';

@@ -7,7 +7,7 @@ import { ConfigError, ZvonarError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import {
   audioIntents, checkScript, createLogger, debugDetail, GRAPH_FORMATS, serveSpeech, intentsOf, readConfig, runDialogTests, scriptGraph, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport,
-  campaignStatus, controlCampaign, runContactsImport, runSimulate, runLoad, runMigrate,
+  campaignStatus, controlCampaign, runBookingsImport, runContactsImport, runSimulate, runLoad, runMigrate,
   scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
 
@@ -148,6 +148,18 @@ contacts
   .action(async (file: string, o: { campaign: string }) => {
     const r = await runContactsImport(config(), file, { campaignId: o.campaign, progress: (l) => process.stderr.write(`${l}\n`) });
     for (const l of r.lines) out(l);
+  });
+
+const bookings = program.command('bookings').description('visits booked in the clinic\'s MIS');
+bookings
+  .command('import')
+  .argument('<file>', 'CSV: external_id, resource, specialty, starts_at (clinic time "2026-12-10 09:00"), minutes, status (booked|cancelled)')
+  .requiredOption('--campaign <id>', 'the reminder campaign (warm) each booking enrols its patient in')
+  .option('--before-minutes <n>', 'the reminder is due this long before the visit', '1440')
+  .option('--min-lead-minutes <n>', 'no reminder for a visit closer than this', '180')
+  .description('book the MIS\'s visits in the registry and enrol their reminders; a cancelled row withdraws its reminder; importing again changes nothing')
+  .action(async (file: string, o: { campaign: string; beforeMinutes: string; minLeadMinutes: string }) => {
+    for (const l of await runBookingsImport(config(), file, { campaignId: o.campaign, beforeMinutes: Number(o.beforeMinutes), minLeadMinutes: Number(o.minLeadMinutes) })) out(l);
   });
 
 const campaign = program.command('campaign').description('what is in the registry for a campaign');

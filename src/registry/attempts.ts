@@ -1,7 +1,7 @@
 import { RegistryError, type ContactStep, type Disposition, type TranscriptLine } from '../core/index.js';
 import type { Db } from './db.js';
 import { addDoNotCall } from './do-not-call.js';
-import { enrolReminder } from './booking-rule.js';
+import { DEFAULT_REMINDER, enrolReminder, remindersOf } from './booking-rule.js';
 
 /**
  * Records the attempt the moment the call is placed, so that an engine that dies mid-call
@@ -101,14 +101,16 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
     );
     // a visit moved in this call: its reminder moves with it (the contact is about the new visit)
     if (o.disposition === 'RESCHEDULED') {
-      const { rows: moved } = await t.query<{ booking_id: string; campaign_id: string | null; patient_id: string; starts_at: Date }>(
-        `select b.id as booking_id, b.campaign_id, b.patient_id, s.starts_at from campaign_contact c
+      const { rows: moved } = await t.query<{ booking_id: string; campaign_id: string | null; patient_id: string; starts_at: Date; own: string }>(
+        `select b.id as booking_id, b.campaign_id, b.patient_id, s.starts_at, c.campaign_id as own from campaign_contact c
          join booking b on b.id = c.booking_id join slot s on s.id = b.slot_id
          where c.id = $1 and b.status <> 'cancelled'`,
         [o.contactId],
       );
       const m = moved[0];
-      if (m) await enrolReminder(t, { bookingId: m.booking_id, campaignId: m.campaign_id, patientId: m.patient_id, startsAt: m.starts_at, now: o.endedAt });
+      // the booking's campaign's reminder rule; a visit booked in the MIS: this campaign's, by default
+      const rule = (await remindersOf(t, m?.campaign_id ?? null)) ?? (m ? { campaignId: m.own, ...DEFAULT_REMINDER } : null);
+      if (m) await enrolReminder(t, { rule, bookingId: m.booking_id, patientId: m.patient_id, startsAt: m.starts_at, now: o.endedAt });
     }
     // a time the callee named ("call me tomorrow after six") is kept for this contact: the caps
     // hold back the person's other contacts

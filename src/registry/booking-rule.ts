@@ -54,8 +54,25 @@ export async function occupySlot(
      where hold_call_id = $1 and status = 'busy-tentative'`,
     [p.callId],
   );
-  await enrolReminder(t, { bookingId: rows[0]!.id, campaignId: p.campaignId, patientId: p.patientId, startsAt: s.starts_at, now: p.now ?? new Date() });
+  await enrolReminder(t, { rule: await remindersOf(t, p.campaignId), bookingId: rows[0]!.id, patientId: p.patientId, startsAt: s.starts_at, now: p.now ?? new Date() });
   return rows[0]!.id;
+}
+
+/** Where and when a booking's reminder goes: the campaign (warm), how long before the visit, and the least lead for one at all. */
+export interface ReminderRule {
+  campaignId: string;
+  beforeMinutes: number;
+  minLeadMinutes: number;
+}
+
+/** DOMAIN.md: a confirmation call from 48 h to 3 h before the visit; the day before by default. */
+export const DEFAULT_REMINDER = { beforeMinutes: 1440, minLeadMinutes: 180 } as const;
+
+/** The reminder rule of the campaign that made a booking (its rules.reminders), or null. */
+export async function remindersOf(t: Db, campaignId: string | null): Promise<ReminderRule | null> {
+  if (!campaignId) return null;
+  const { rows } = await t.query<{ r: ReminderRule | null }>(`select rules->'reminders' as r from campaign where id = $1`, [campaignId]);
+  return rows[0]?.r ?? null;
 }
 
 /**
@@ -65,23 +82,24 @@ export async function occupySlot(
  * already in the reminder campaign is pointed at the new visit and due again, unless a reminder
  * call is on the line right now (its own outcome decides). In the booking's transaction.
  */
-export async function enrolReminder(t: Db, p: { bookingId: string; campaignId: string | null; patientId: string; startsAt: Date; now: Date }): Promise<void> {
-  if (!p.campaignId) return;
-  await t.query(
-    `with r as (
-       select (c.rules->'reminders'->>'campaignId') as campaign_id,
-              $4::timestamptz - (c.rules->'reminders'->>'beforeMinutes')::int * interval '1 minute' as due_at,
-              $4::timestamptz - (c.rules->'reminders'->>'minLeadMinutes')::int * interval '1 minute' as last_at
-       from campaign c where c.id = $1 and c.rules ? 'reminders')
-     insert into campaign_contact (campaign_id, patient_id, phone, time_zone, next_attempt_at, booking_id)
-     select r.campaign_id, p.id, p.phone, p.time_zone, greatest(r.due_at, $5), $3
-     from r join patient p on p.id = $2
-     where $5 <= r.last_at and exists (select 1 from campaign w where w.id = r.campaign_id)
+export async function enrolReminder(
+  t: Db,
+  p: { rule: ReminderRule | null; bookingId: string; patientId: string; startsAt: Date; now: Date },
+): Promise<boolean> {
+  if (!p.rule) return false;
+  const dueAt = new Date(p.startsAt.getTime() - p.rule.beforeMinutes * 60_000);
+  if (p.now.getTime() > p.startsAt.getTime() - p.rule.minLeadMinutes * 60_000) return false;
+  const { rows } = await t.query(
+    `insert into campaign_contact (campaign_id, patient_id, phone, time_zone, next_attempt_at, booking_id)
+     select $1, p.id, p.phone, p.time_zone, greatest($4::timestamptz, $5::timestamptz), $3
+     from patient p where p.id = $2 and exists (select 1 from campaign w where w.id = $1)
      on conflict (campaign_id, patient_id) do update set
        booking_id = excluded.booking_id, next_attempt_at = excluded.next_attempt_at, state = 'pending', attempts = 0, last_disposition = null
-       where campaign_contact.lease_until is null or campaign_contact.lease_until < $5`,
-    [p.campaignId, p.patientId, p.bookingId, p.startsAt, p.now],
+       where campaign_contact.lease_until is null or campaign_contact.lease_until < $5
+     returning 1`,
+    [p.rule.campaignId, p.patientId, p.bookingId, dueAt, p.now],
   );
+  return rows.length > 0;
 }
 
 /**

@@ -17,3 +17,4 @@ export * from './dialers.js';
 export { isTransientDbError, registryUnreachable } from './db-errors.js';
 export { persist } from './persist.js';
 export * from './trunks.js';
+export * from './mis-bookings.js';

@@ -445,6 +445,50 @@ describe('zvonar contacts import', () => {
     expect(expectOneCodedLine(await zvonar(['-c', cfg, 'campaign', 'resume', 'spring']), 'CAMPAIGN_STOPPED', expect)).toContain('cannot be resumed');
   }, 60_000);
 
+  it('bookings import books the MIS\'s visits and enrols their reminders the day before; bad rows named; again: no change; a cancelled row withdraws the reminder', async ({ expect }) => {
+    const db = await openPglite(dataDir);
+    try {
+      await db.query(`insert into campaign (id, name, kind, dialog_id, dialog_version, rules) values ('remind', 'Reminders', 'warm', 'r', '1', $1)`, [JSON.stringify(defaultRules('warm'))]);
+    } finally {
+      await db.close();
+    }
+    const file = join(tmp, 'bookings.csv');
+    const rows = [
+      'external_id;resource;specialty;starts_at;minutes;status',
+      'MIS-1;dr-7;therapist;2027-02-10 09:00;20;booked',
+      'MIS-2;dr-7;therapist;2027-02-10 09:20;;',
+      'MIS-404;dr-7;therapist;2027-02-10 09:40;20;',
+      'MIS-3;dr-7;therapist;10.02.2027 10:00;20;',
+      'MIS-3;dr-7;therapist;2027-02-10 09:10;20;',
+    ];
+    writeFileSync(file, `${rows.join('\r\n')}\r\n`);
+    const first = await zvonar(['-c', cfg, 'bookings', 'import', file, '--campaign', 'remind']);
+    expect(first.stderr).toBe('');
+    expect(first.stdout.split('\n').filter(Boolean)).toEqual([
+      'imported 2, rejected 3',
+      '  2 booked, 0 cancelled, 0 already so; 2 reminders enrolled in remind',
+      '  line 4, column external_id: no patient with this external_id in the registry (import the contact list first) [CONTACT_INVALID]',
+      expect.stringMatching(/^ {2}line 5, column starts_at: is not a time such as/),
+      '  line 6, column starts_at: overlaps another live booking of this resource in the registry [CONTACT_INVALID]',
+    ]);
+    const again = await zvonar(['-c', cfg, 'bookings', 'import', file, '--campaign', 'remind']);
+    expect(again.stdout.split('\n')[1]).toBe('  0 booked, 0 cancelled, 2 already so; 0 reminders enrolled in remind');
+    writeFileSync(file, `${rows[0]}\r\nMIS-2;dr-7;therapist;2027-02-10 09:20;20;cancelled\r\n`);
+    expect((await zvonar(['-c', cfg, 'bookings', 'import', file, '--campaign', 'remind'])).stdout.split('\n')[0]).toBe('imported 1, rejected 0');
+    const check = await openPglite(dataDir);
+    try {
+      const { rows: r } = await check.query<{ external_id: string; state: string; next_attempt_at: Date | null }>(
+        `select p.external_id, c.state, c.next_attempt_at from campaign_contact c join patient p on p.id = c.patient_id where c.campaign_id = 'remind' order by 1`);
+      // the day before, 09:00 in Moscow: 06:00 UTC on 9 February
+      expect(r).toEqual([
+        { external_id: 'MIS-1', state: 'pending', next_attempt_at: new Date('2027-02-09T06:00:00Z') },
+        { external_id: 'MIS-2', state: 'done', next_attempt_at: null },
+      ]);
+    } finally {
+      await check.close();
+    }
+  }, 60_000);
+
   it('a campaign that does not exist is CAMPAIGN_NOT_FOUND and writes nothing; a file without a phone column is CONTACT_INVALID at line 1', async ({ expect }) => {
     const file = join(tmp, 'contacts-2.csv');
     writeFileSync(file, `${csv}\r\n`);
