@@ -466,7 +466,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       const closed = await finishAttempt(db, {
         attemptId, callId, contactId: contact.id, disposition, counted, sipStatus, answeredAt, endedAt,
         hangupBy: hangupBy === 'network' ? 'system' : hangupBy, transcript: [...this.transcript], error, media: mediaReport, contact: next, ...(disposition === 'DNC' ? { doNotCall: dnc } : {}),
-        ...(plan.caps ? { caps: plan.caps } : {}),
+        ...(plan.caps ? { caps: plan.caps, calleeNamedTime: disposition === 'CALLBACK_REQUESTED' && callbackAt !== null } : {}),
       });
       if (!closed) log.warn({ disposition }, 'attempt was closed by another dialer while the registry was out of reach');
     };

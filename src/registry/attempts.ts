@@ -61,6 +61,8 @@ export interface AttemptOutcome {
    * contact of the patient and of the number, in every campaign, waits until then.
    */
   caps?: { lookbackMs: number; notBefore(history: { at: Date; answered: boolean }[]): Date | null };
+  /** the callee named the time of the next call ("tomorrow after six"): the caps do not move this contact's */
+  calleeNamedTime?: boolean;
 }
 
 /**
@@ -114,7 +116,7 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
     }
     // a time the callee named ("call me tomorrow after six") is kept for this contact: the caps
     // hold back the person's other contacts
-    if (o.caps) await applyCaps(t, o.contactId, o.endedAt, o.caps, { exceptSelf: o.disposition === 'CALLBACK_REQUESTED' });
+    if (o.caps) await applyCaps(t, o.contactId, o.endedAt, o.caps, { exceptSelf: o.calleeNamedTime === true });
     return true;
   });
 }
