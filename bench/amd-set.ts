@@ -3,13 +3,13 @@
  * silence, gain, seeded white noise, tail), each passed through a mu-law round trip as a line
  * would. Built the same every time. Lives in bench/ rather than tests/support/ because the build
  * (tsconfig.build.json) leaves tests/ out and `npm run bench` runs it; the test imports it from here.
- * Its WAV reader (bench/wav.ts) and seeded generator (bench/seeded-random.ts) live in bench/ too;
- * tests/support re-exports both.
+ * Its WAV reader (bench/wav.ts) lives in bench/ too, the seeded generator in src/core (the
+ * forecast uses it); tests/support re-exports both.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnsweringMachineDetector, decodeUlaw, encodeUlaw, type AmdOptions, type AmdVerdict } from '../src/media/index.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../src/core/index.js';
 import { readWav } from './wav.js';
 
 export const AMD_FIXTURES = 'tests/fixtures/amd';

@@ -13,3 +13,4 @@ export * from './text-file.js';
 export * from './yaml-file.js';
 export * from './spoken.js';
 export * from './package-file.js';
+export * from './seeded-random.js';

@@ -1,4 +1,4 @@
-import { DISPOSITION_CLASS, type Campaign, type Disposition } from '../core/index.js';
+import { DISPOSITION_CLASS, seededRandom, type Campaign, type Disposition } from '../core/index.js';
 import {
   closeContact, countAttempts, expireCampaign, finishAttempt, leaseDueContacts, openContactsByZone, registerDialer, startAttempt, type Db, type LeasedContact,
 } from '../registry/index.js';
@@ -56,18 +56,6 @@ const UNANSWERED: [Disposition, number][] = [['NO_ANSWER', 0.7], ['BUSY', 0.2], 
 const DURATION_MS: Partial<Record<Disposition, number>> = { NO_ANSWER: 25_000, BUSY: 3_000, VOICEMAIL: 20_000 };
 const ANSWERED_MS = 75_000;
 
-/** mulberry32: a small seeded generator, so a forecast is the same each time it is run */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 function draw(random: () => number, table: [Disposition, number][]): Disposition {
   let x = random();
   for (const [d, p] of table) if ((x -= p) < 0) return d;
@@ -76,7 +64,7 @@ function draw(random: () => number, table: [Disposition, number][]): Disposition
 
 export async function simulateCampaign(p: SimulationPlan): Promise<SimulationResult> {
   const { db, campaign } = p;
-  const random = seeded(p.seed ?? 1);
+  const random = seededRandom(p.seed ?? 1);
   const rules = leaseRules(campaign.rules);
   const end = p.from.getTime() + p.days * 86_400_000;
   const owner = 'simulation';

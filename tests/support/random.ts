@@ -1,2 +1,1 @@
-// The seeded generator lives with the benchmarks (bench/ is built, tests/ is not), and tests use it too.
-export { seededRandom } from '../../bench/seeded-random.js';
+export { seededRandom } from '../../src/core/index.js';

@@ -1,4 +1,4 @@
-/** mulberry32: a small seeded generator, so that a run (a fuzz corpus, a fault schedule) can be replayed. */
+/** mulberry32: a small seeded generator, so that a run (a forecast, a fuzz corpus, a fault schedule) can be replayed. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
