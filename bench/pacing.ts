@@ -1,7 +1,8 @@
 /**
  * A trunk's CPS shared by two dialer processes through PostgreSQL (src/registry/trunks.ts): each
  * process takes channels as fast as it can for 60 s, holds each "call" 1-3 s, and beats as the
- * dialer does. Figures: calls started per second over the configured CPS (target 0.97-1.00), the
+ * dialer does. Figures: calls started per second over the configured CPS (target 0.97-1.00; the
+ * trunk spaces starts 2% wider than 1/cps, so 0.98 is the design), the
  * most starts in any one-second window (never over the CPS), and the peak of calls at once over
  * the channels. Needs ZVONAR_BENCH_DATABASE_URL (or ZVONAR_TEST_DATABASE_URL); a fresh database
  * is made and dropped.

@@ -127,7 +127,8 @@ const MACHINE = `('VOICEMAIL', 'VOICEMAIL_LEFT')`;
 async function applyCaps(db: Db, contactId: string, now: Date, caps: NonNullable<AttemptOutcome['caps']>, o: { exceptSelf: boolean }): Promise<void> {
   const { rows } = await db.query<{ at: Date; answered: boolean }>(
     `with person as (select patient_id, phone from campaign_contact where id = $1),
-          theirs as (select c.id from campaign_contact c, person where c.patient_id = person.patient_id or c.phone = person.phone)
+          theirs as (select c.id from campaign_contact c join person on c.patient_id = person.patient_id
+                     union select c.id from campaign_contact c join person on c.phone = person.phone)
      select a.started_at as at, (a.answered_at is not null and a.disposition not in ${MACHINE}) as answered
      from attempt a where a.campaign_contact_id in (select id from theirs) and a.counted and a.started_at >= $2`,
     [contactId, new Date(now.getTime() - caps.lookbackMs)],
@@ -135,9 +136,11 @@ async function applyCaps(db: Db, contactId: string, now: Date, caps: NonNullable
   const notBefore = caps.notBefore(rows);
   if (!notBefore) return;
   await db.query(
-    `update campaign_contact c set next_attempt_at = greatest(c.next_attempt_at, $2)
-     from (select patient_id, phone from campaign_contact where id = $1) person
-     where c.state = 'pending' and (c.patient_id = person.patient_id or c.phone = person.phone) and not ($3 and c.id = $1)`,
+    `with person as (select patient_id, phone from campaign_contact where id = $1),
+          theirs as (select c.id from campaign_contact c join person on c.patient_id = person.patient_id
+                     union select c.id from campaign_contact c join person on c.phone = person.phone)
+     update campaign_contact c set next_attempt_at = greatest(c.next_attempt_at, $2)
+     where c.id in (select id from theirs) and c.state = 'pending' and not ($3 and c.id = $1)`,
     [contactId, notBefore, o.exceptSelf],
   );
 }

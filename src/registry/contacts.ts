@@ -108,8 +108,10 @@ export async function leaseDueContacts(
      -- when the caps set their time (finishAttempt)
      others as (
        update campaign_contact o set next_attempt_at = greatest(o.next_attempt_at, $2::timestamptz + $4::float8 * interval '1 millisecond')
-       where o.state = 'pending' and (o.patient_id in (select patient_id from picked) or o.phone in (select phone from picked))
-         and o.id not in (select id from picked))
+       -- (two index lookups, not an OR that would scan the table)
+       where o.state = 'pending' and o.id not in (select id from picked)
+         and o.id in (select x.id from campaign_contact x join picked k on x.patient_id = k.patient_id
+                      union select x.id from campaign_contact x join picked k on x.phone = k.phone))
      select l.id as contact_id, l.campaign_id, l.phone as contact_phone, l.state, l.attempts, l.was_due_at as next_attempt_at,
             l.priority, l.last_disposition, p.*,
             not (${allowed}) as dnc

@@ -73,8 +73,8 @@ for (const target of databases) {
       };
       await Promise.all([dialer(dbs[0]!, `a-${target.name}`), dialer(dbs[1]!, `b-${target.name}`)]);
       starts.sort((a, b) => a - b);
-      // the clock's own granularity: a start is recorded when its timer fires, up to a few ms late
-      expect(maxInWindow(starts, 1000 - 15)).toBeLessThanOrEqual(CPS);
+      // in any second, timers firing a few ms late included (trunks.ts spaces starts for that)
+      expect(maxInWindow(starts, 1000)).toBeLessThanOrEqual(CPS);
       const edges = calls.flatMap(([a, b]) => [[a, 1], [b, -1]] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
       let open = 0;
       let peak = 0;
