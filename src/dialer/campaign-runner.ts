@@ -4,7 +4,7 @@ import { RegistryError, ZvonarError, type Campaign } from '../core/index.js';
 import type { DialogCall, DialogVersion } from '../dialog/index.js';
 import {
   beat, closeOrphanedAttempts, expireCampaign, getCampaign, isTransientDbError, leaseDueContacts, othersOpenAttempts, registerDialer, registryUnreachable,
-  persist, releaseExpiredHolds, releaseLeases, releaseTrunk, stopDialer, takeTrunk, trunkRoom, type TrunkLimits,
+  persist, releaseExpiredHolds, releaseLeases, releaseTrunk, stopDialer, takeTrunk, trunkBacklogMs, trunkRoom, type TrunkLimits,
 } from '../registry/index.js';
 import { NotDialledError, UnclosedAttemptError, WavRecorder, type CallSummary, type MachineDetectionOptions } from '../call/index.js';
 import { placeCall, type CallDeps } from './place-call.js';
@@ -153,9 +153,9 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           log.warn({ active: active.size }, 'the speech engines are full: no more calls start until they have room');
         }
         if (free > 0) {
-          // the lease covers the wait for the trunk's CPS before the last call starts; from its
-          // start, the heartbeat renews it
-          const pacedMs = Math.ceil((free / o.trunk.cps) * 1000);
+          // the lease covers the wait for the trunk's CPS before the last call starts (behind the
+          // starts other processes have reserved); from its start, the heartbeat renews it
+          const pacedMs = (await trunkBacklogMs(db, { trunk: o.trunk.name, now: at })) + Math.ceil((free / o.trunk.cps) * 1000 * 1.05);
           leased = await leaseDueContacts(db, {
             campaignId: o.campaign.id, now: at, limit: free, leaseMs: o.leaseMs + pacedMs, owner: o.dialerId, rules: leaseRules(o.campaign.rules),
           });

@@ -64,3 +64,10 @@ export async function takeTrunk(db: Db, p: TrunkLimits & { dialerId: string; now
 export async function releaseTrunk(db: Db, p: { trunk: string; dialerId: string }): Promise<void> {
   await db.query(`update trunk_use set calls = greatest(calls - 1, 0) where trunk = $1 and dialer_id = $2`, [p.trunk, p.dialerId]);
 }
+
+/** How far ahead the trunk's call starts are already reserved (by every process), in ms from `now`. */
+export async function trunkBacklogMs(db: Db, p: { trunk: string; now: Date }): Promise<number> {
+  const { rows } = await db.query<{ next_start_at: Date | null }>(`select next_start_at from trunk where name = $1`, [p.trunk]);
+  const next = rows[0]?.next_start_at;
+  return next ? Math.max(0, next.getTime() - p.now.getTime()) : 0;
+}
