@@ -13,6 +13,8 @@ import { isPersonaName, type PersonaName } from '../sim/index.js';
 /** A campaign file with its dialog script checked and its contact list read; nothing written yet. */
 export interface CampaignSource {
   file: ReturnType<typeof loadCampaignFile>;
+  /** the campaign file's path, for messages */
+  path: string;
   dialog: DialogVersion;
   contacts: ReturnType<typeof parseContactsCsv>;
   /** persona per E.164 number, when the contact list names them (demo and test lists) */
@@ -50,7 +52,7 @@ export function readCampaign(file: string): CampaignSource {
     const persona = contact.extra.persona;
     if (persona && isPersonaName(persona)) personas.set(contact.phone, persona);
   }
-  return { file: c, dialog, contacts, personas };
+  return { file: c, path: file, dialog, contacts, personas };
 }
 
 function endOfDay(date: string, timeZone: string): Date {
@@ -113,6 +115,17 @@ export async function createCampaignFrom(
   const rules = { ...base, ...own, retryDelaysMs, ...(Object.keys(retryMax).length ? { retryMax } : {}), callingHours, ...endsAt, ...recording, ...pronunciation };
   const slotsToAdd = c.slots ? scheduleSlots(c.slots, p.now, p.timeZone) : [];
   return db.tx(async (t) => {
+    if (rules.reminders) {
+      // a booking enrols its reminder there: a campaign that is not there would lose them all
+      const { rows } = await t.query<{ kind: string }>(`select kind from campaign where id = $1`, [rules.reminders.campaignId]);
+      if (rows[0]?.kind !== 'warm') {
+        throw new ConfigError('CONFIG_INVALID', rows[0]
+          ? `rules.reminders.campaignId: campaign "${rules.reminders.campaignId}" is ${rows[0].kind}; reminders go to a warm campaign`
+          : `rules.reminders.campaignId: no campaign "${rules.reminders.campaignId}" in the registry`, { file: src.path }, {
+          hint: 'load the reminder campaign (kind: warm) first',
+        });
+      }
+    }
     const campaign = await createCampaign(t, {
       id: c.id + (p.idSuffix ?? ''), name: c.name, kind: c.kind, dialogId: src.dialog.script.id, dialogVersion: src.dialog.script.version, rules,
     });

@@ -66,4 +66,20 @@ describe('campaign file rules', () => {
     expect(refused(file('tech', '  retry:\n    NETWORK_FAILURE: { after: [5] }\n')).message).toMatch(/technical faults are retried on their own back-off/);
     expect(refused(file('date', '  holidays: [2026-02-30]\n'))).toMatchObject({ line: 7, message: expect.stringMatching(/not a day of the calendar/) });
   });
+
+  it('a reminder campaign that is not in the registry, or is not warm, is refused before anything is written', async () => {
+    const db = await databases[0]!.open();
+    try {
+      const f = file('invite', '  reminders: { campaignId: remind }\n');
+      await expect(createCampaignFrom(db, readCampaign(f), { now: new Date(), timeZone: 'Europe/Moscow' }))
+        .rejects.toMatchObject({ code: 'CONFIG_INVALID', message: 'rules.reminders.campaignId: no campaign "remind" in the registry', where: { file: f } });
+      await db.query(`insert into campaign (id, name, kind, dialog_id, dialog_version) values ('remind', 'r', 'cold', 'd', '1')`);
+      await expect(createCampaignFrom(db, readCampaign(f), { now: new Date(), timeZone: 'Europe/Moscow' })).rejects.toMatchObject({ message: expect.stringContaining('is cold; reminders go to a warm campaign') });
+      await db.query(`update campaign set kind = 'warm' where id = 'remind'`);
+      const { campaign } = await createCampaignFrom(db, readCampaign(f), { now: new Date(), timeZone: 'Europe/Moscow' });
+      expect(campaign.rules.reminders).toEqual({ campaignId: 'remind', beforeMinutes: 1440, minLeadMinutes: 180 });
+    } finally {
+      await db.close();
+    }
+  });
 });
