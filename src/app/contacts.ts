@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { describeRejectedRow, getCampaign, importContacts, migrate, parseContactsCsv } from '../registry/index.js';
+import { describeRejectedRow, getCampaign, IMPORT_STEP, importContacts, migrate, readContactsCsv, type ContactImport, type ParsedContact } from '../registry/index.js';
 import { openRegistry } from './build-engine.js';
 import { PROGRESS_EVERY, readContactFile } from './campaign-setup.js';
 
@@ -22,17 +22,32 @@ export interface ContactsImportReport {
  * contact list (encoding, header), writing nothing.
  */
 export async function runContactsImport(cfg: Config, file: string, p: { campaignId: string; now?: Date; progress?: (line: string) => void }): Promise<ContactsImportReport> {
-  const parsed = parseContactsCsv(readContactFile(file), file, { extraColumns: ['persona'], defaultTimeZone: cfg.clinic.timeZone });
+  // read and written IMPORT_STEP contacts at a time: a million-row list is never all objects at once
+  const reading = readContactsCsv(readContactFile(file), file, { extraColumns: ['persona'], defaultTimeZone: cfg.clinic.timeZone });
+  const parsed = reading.summary;
   const db = await openRegistry(cfg);
   try {
     await migrate(db);
     await getCampaign(db, p.campaignId);
-    const r = await importContacts(db, {
-      campaignId: p.campaignId, at: p.now ?? new Date(), contacts: parsed.contacts,
-      onProgress: (done, total) => {
-        if (total >= PROGRESS_EVERY) p.progress?.(`zvonar contacts import: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} contacts imported`);
-      },
-    });
+    const at = p.now ?? new Date();
+    const r: ContactImport = { enrolled: 0, already: 0, patients: { created: 0, updated: 0 } };
+    let chunk: ParsedContact[] = [];
+    let done = 0;
+    const flush = async () => {
+      const step = await importContacts(db, { campaignId: p.campaignId, at, contacts: chunk });
+      r.enrolled += step.enrolled;
+      r.already += step.already;
+      r.patients.created += step.patients.created;
+      r.patients.updated += step.patients.updated;
+      done += chunk.length;
+      chunk = [];
+      if (done >= PROGRESS_EVERY) p.progress?.(`zvonar contacts import: ${done.toLocaleString('en-US')} contacts imported`);
+    };
+    for (const contact of reading.contacts) {
+      chunk.push(contact);
+      if (chunk.length === IMPORT_STEP) await flush();
+    }
+    if (chunk.length) await flush();
     const lines = [
       `imported ${r.enrolled}, rejected ${parsed.rejected.length}`,
       `  ${r.patients.created} new patients, ${r.patients.updated} updated, ${r.already} already in campaign ${p.campaignId}` +

@@ -83,13 +83,32 @@ export function describeRejectedRow(r: RejectedRow): string {
  * the header and passed through as `extra` (e.g. the simulated callee's persona).
  */
 export function parseContactsCsv(input: string | Uint8Array, file: string, opts: { extraColumns?: string[]; defaultTimeZone?: string } = {}): ParsedContacts {
+  const reading = readContactsCsv(input, file, opts);
+  for (const c of reading.contacts) reading.summary.contacts.push(c);
+  return reading.summary;
+}
+
+/**
+ * As parseContactsCsv(), one contact at a time, for lists too big to hold as objects all at once
+ * (a million rows): the header is checked at once (throwing as parseContactsCsv does); `summary`
+ * (rejected rows, rows read, lines given the default zone) fills as `contacts` is read, and its
+ * own `contacts` stays empty.
+ */
+export function readContactsCsv(
+  input: string | Uint8Array, file: string, opts: { extraColumns?: string[]; defaultTimeZone?: string } = {},
+): { summary: ParsedContacts; contacts: Generator<ParsedContact> } {
   const { text, encoding } = typeof input === 'string' ? { text: input.replace(/^\uFEFF/, ''), encoding: 'utf-8' as const } : decode(input, file);
   const lines = text.split(/\r\n|\r|\n/);
   const headerLine = lines[0] ?? '';
   const delimiter = detectDelimiter(headerLine);
   const header = readHeader(headerLine, delimiter, file, new Set(opts.extraColumns ?? []), opts.defaultTimeZone);
+  const summary: ParsedContacts = { contacts: [], rejected: [], rows: 0, encoding, delimiter, defaultZoneLines: [] };
+  return { summary, contacts: contactRows(lines, header, delimiter, summary, opts) };
+}
 
-  const out: ParsedContacts = { contacts: [], rejected: [], rows: 0, encoding, delimiter, defaultZoneLines: [] };
+function* contactRows(
+  lines: string[], header: { columns: string[]; extras: Set<string> }, delimiter: string, out: ParsedContacts, opts: { defaultTimeZone?: string },
+): Generator<ParsedContact> {
   const seen = new Map<string, number>(); // external_id -> line
   for (let i = 1; i < lines.length; i++) {
     const line = i + 1;
@@ -166,7 +185,7 @@ export function parseContactsCsv(input: string | Uint8Array, file: string, opts:
       continue;
     }
     if (!r.data.time_zone) out.defaultZoneLines.push(line);
-    out.contacts.push({
+    yield {
       line,
       externalId: ext ?? null,
       lastName: r.data.last_name,
@@ -178,9 +197,8 @@ export function parseContactsCsv(input: string | Uint8Array, file: string, opts:
       priority: r.data.priority ? Number(r.data.priority) : null,
       tags: r.data.tags ? r.data.tags.split(/[;,]/).map((t) => t.trim()).filter(Boolean) : [],
       extra,
-    });
+    };
   }
-  return out;
 }
 
 function decode(bytes: Uint8Array, file: string): DecodedText {
