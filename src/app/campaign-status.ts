@@ -42,11 +42,12 @@ export async function campaignStatus(cfg: Config, p: { campaignId: string; now?:
         opens.push(`${z.timeZone} ${z.due} until ${v.notBefore ? v.notBefore.toISOString() : 'never (no calling hours ahead)'}`);
       }
     }
-    const sum = (k: 'waiting' | 'leased' | 'doNotCall') => zones.reduce((n, z) => n + z[k], 0);
+    const sum = (k: 'waiting' | 'capped' | 'leased' | 'doNotCall') => zones.reduce((n, z) => n + z[k], 0);
     const nextAt = zones.map((z) => z.nextAt).filter((d): d is Date => d !== null).sort((a, b) => a.getTime() - b.getTime())[0];
     lines.push(`  callable now: ${callable}`);
     lines.push(`  outside the calling window: ${outside}${opens.length ? ` (${opens.join('; ')})` : ''}`);
-    lines.push(`  waiting for a retry or the caps: ${sum('waiting')}${nextAt ? ` (the first due ${nextAt.toISOString()})` : ''}`);
+    lines.push(`  waiting for a retry: ${sum('waiting')}${nextAt ? ` (the first due ${nextAt.toISOString()})` : ''}`);
+    lines.push(`  held back by the caps per person: ${sum('capped')}`);
     lines.push(`  on a call now: ${sum('leased')}`);
     lines.push(`  do-not-call (closed unrung when leased): ${sum('doNotCall')}`);
     lines.push(`  done by outcome: ${outcomes.filter((o) => o.state === 'done').map((o) => `${o.lastDisposition ?? 'none'} ${o.n}${o.callback ? ' (operator call-back owed)' : ''}`).join(', ') || 'none'}`);

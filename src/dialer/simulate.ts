@@ -165,7 +165,8 @@ export async function simulateCampaign(p: SimulationPlan): Promise<SimulationRes
     const v = verdict({ state: 'pending', nextAttemptAt: at, timeZone: z.timeZone, doNotCall: false }, campaignRules(campaign.rules), at);
     const add = (k: string, n: number) => n && (stillOpen[k] = (stillOpen[k] ?? 0) + n);
     add(v.call ? 'due when the run ended' : v.notBefore ? 'outside the calling window when the run ended' : 'no calling hours ahead', z.due);
-    add('waiting for a retry or the caps', z.waiting + z.leased);
+    add('waiting for a retry', z.waiting + z.leased);
+    add('held back by the caps', z.capped);
     add('do-not-call', z.doNotCall);
   }
   const hours = [...perHour.values()];

@@ -96,7 +96,7 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
       );
     }
     await t.query(
-      `update campaign_contact set attempts = attempts + $2, state = $3, next_attempt_at = $4, last_disposition = $5,
+      `update campaign_contact set attempts = attempts + $2, state = $3, next_attempt_at = $4, last_disposition = $5, held_by_caps = false,
          lease_owner = null, lease_until = null
        where id = $1`,
       [o.contactId, o.counted ? 1 : 0, o.contact.state, o.contact.nextAttemptAt, o.disposition],
@@ -139,8 +139,8 @@ async function applyCaps(db: Db, contactId: string, now: Date, caps: NonNullable
     `with person as (select patient_id, phone from campaign_contact where id = $1),
           theirs as (select c.id from campaign_contact c join person on c.patient_id = person.patient_id
                      union select c.id from campaign_contact c join person on c.phone = person.phone)
-     update campaign_contact c set next_attempt_at = greatest(c.next_attempt_at, $2)
-     where c.id in (select id from theirs) and c.state = 'pending' and not ($3 and c.id = $1)`,
+     update campaign_contact c set next_attempt_at = $2, held_by_caps = true
+     where c.id in (select id from theirs) and c.state = 'pending' and not ($3 and c.id = $1) and c.next_attempt_at < $2`,
     [contactId, notBefore, o.exceptSelf],
   );
 }

@@ -49,7 +49,10 @@ export async function campaignBookings(
 export interface OpenContactsInZone {
   timeZone: string;
   due: number;
+  /** due later by their retry rules (or a named call-back time) */
   waiting: number;
+  /** due later because the caps per person hold them back */
+  capped: number;
   leased: number;
   doNotCall: number;
   /** the earliest time a waiting contact is due */
@@ -57,21 +60,22 @@ export interface OpenContactsInZone {
 }
 
 export async function openContactsByZone(db: Db, p: { campaignId: string; now: Date }): Promise<OpenContactsInZone[]> {
-  const { rows } = await db.query<{ time_zone: string; due: number; waiting: number; leased: number; dnc: number; next_at: Date | null }>(
+  const { rows } = await db.query<{ time_zone: string; due: number; waiting: number; capped: number; leased: number; dnc: number; next_at: Date | null }>(
     `with open as (
-       select c.time_zone, c.next_attempt_at, c.lease_until > $2 as leased,
+       select c.time_zone, c.next_attempt_at, c.lease_until > $2 as leased, c.held_by_caps,
               exists (select 1 from do_not_call d where d.phone = c.phone) as dnc
        from campaign_contact c where c.campaign_id = $1 and c.state = 'pending')
      select time_zone,
        count(*) filter (where not dnc and not coalesce(leased, false) and next_attempt_at <= $2)::int as due,
-       count(*) filter (where not dnc and not coalesce(leased, false) and next_attempt_at > $2)::int as waiting,
+       count(*) filter (where not dnc and not coalesce(leased, false) and next_attempt_at > $2 and not held_by_caps)::int as waiting,
+       count(*) filter (where not dnc and not coalesce(leased, false) and next_attempt_at > $2 and held_by_caps)::int as capped,
        count(*) filter (where not dnc and coalesce(leased, false))::int as leased,
        count(*) filter (where dnc)::int as dnc,
        min(next_attempt_at) filter (where not dnc and not coalesce(leased, false) and next_attempt_at > $2) as next_at
      from open group by time_zone order by time_zone`,
     [p.campaignId, p.now],
   );
-  return rows.map((r) => ({ timeZone: r.time_zone, due: r.due, waiting: r.waiting, leased: r.leased, doNotCall: r.dnc, nextAt: r.next_at }));
+  return rows.map((r) => ({ timeZone: r.time_zone, due: r.due, waiting: r.waiting, capped: r.capped, leased: r.leased, doNotCall: r.dnc, nextAt: r.next_at }));
 }
 
 /** Attempts a campaign started in the hour and the day before `now`. */

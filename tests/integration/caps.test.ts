@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CampaignRules } from '../../src/core/index.js';
 import { ANY_HOUR, capsNotBefore, CAPS_LOOKBACK_MS, DEFAULT_CAPS, leaseRules } from '../../src/dialer/index.js';
-import { createCampaign, enrolPatients, finishAttempt, leaseDueContacts, startAttempt, upsertPatients, type Db } from '../../src/registry/index.js';
+import { createCampaign, enrolPatients, finishAttempt, leaseDueContacts, openContactsByZone, startAttempt, upsertPatients, type Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
 
 /**
@@ -67,6 +67,9 @@ for (const target of databases) {
       // every open contact of the patient and of the number: a day after the answered call began
       expect(rows.length).toBe(3);
       for (const r of rows) expect(r.next_attempt_at.toISOString()).toBe(new Date(T0.getTime() + 24 * H).toISOString());
+      // and campaign status says why they wait
+      const [zone] = await openContactsByZone(db, { campaignId: c.warm, now: end });
+      expect(zone).toMatchObject({ capped: 2, waiting: 0, due: 0 });
       expect(await lease(db, c.warm, new Date(T0.getTime() + 23 * H), 'b')).toEqual([]);
       expect((await lease(db, c.warm, new Date(T0.getTime() + 24 * H), 'b')).length).toBe(1); // one at a time: the family shares a line
     });
