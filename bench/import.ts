@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { NO_DATABASE, withBenchDatabase } from './bench-database.js';
 import { readCampaign } from '../src/app/index.js';
 
 const ROWS = 100_000;
@@ -115,39 +116,32 @@ const CHILD_1M = '--import-1m-child';
  * phone) into a campaign on PostgreSQL, in a child process: contacts imported per second (target
  * >= 20,000/s) and the child's peak RSS. Needs ZVONAR_BENCH_DATABASE_URL (or ZVONAR_TEST_DATABASE_URL).
  */
-export async function benchImportMillion(): Promise<{ name: string; figures: Record<string, number | string> }> {
+export async function benchImportMillion(): Promise<{ name: string; figures: Record<string, number | string>; lines?: string[] }> {
   const name = `import: zvonar contacts import of a ${MILLION.toLocaleString('en-US')}-row list on PostgreSQL`;
-  const url = process.env.ZVONAR_BENCH_DATABASE_URL ?? process.env.ZVONAR_TEST_DATABASE_URL;
-  if (!url) return { name, figures: { skipped: 'set ZVONAR_BENCH_DATABASE_URL to a PostgreSQL server' } };
-  const dir = mkdtempSync(join(tmpdir(), 'zvonar-bench-import-1m-'));
-  const dbName = `zvonar_bench_1m_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  try {
-    const csv = join(dir, 'contacts.csv');
-    writeFileSync(csv, contactList(MILLION));
-    const u = new URL(url);
-    u.pathname = `/${dbName}`;
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), CHILD_1M, csv, u.toString()], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-    if (r.status !== 0) throw new Error(`import bench child failed: ${r.stderr}`);
-    const { seconds, rssMiB, summary } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; rssMiB: number; summary: string };
-    const imported = Number(/^imported (\d+)/.exec(summary)![1]);
-    return {
-      name,
-      figures: {
-        'file, MiB': Number((statSync(csv).size / 2 ** 20).toFixed(1)),
-        'import: contacts/s (target >= 20,000)': Math.round(imported / seconds),
-        'wall time, s': Number(seconds.toFixed(1)),
-        'peak RSS, MiB': rssMiB,
-        summary,
-      },
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
-  }
+  return (await withBenchDatabase('1m', async (url) => {
+    const dir = mkdtempSync(join(tmpdir(), 'zvonar-bench-import-1m-'));
+    try {
+      const csv = join(dir, 'contacts.csv');
+      writeFileSync(csv, contactList(MILLION));
+      const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), CHILD_1M, csv, url], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+      if (r.status !== 0) throw new Error(`import bench child failed: ${r.stderr}`);
+      const { seconds, rssMiB, summary } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; rssMiB: number; summary: string };
+      const imported = Number(/^imported (\d+)/.exec(summary)![1]);
+      return {
+        name,
+        figures: {
+          'file, MiB': Number((statSync(csv).size / 2 ** 20).toFixed(1)),
+          'import: contacts/s (target >= 20,000)': Math.round(imported / seconds),
+          'wall time, s': Number(seconds.toFixed(1)),
+          'peak RSS, MiB': rssMiB,
+          summary,
+        },
+        lines: [`import: ${Math.round(imported / seconds)} contacts/s`],
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  })) ?? { name, figures: NO_DATABASE };
 }
 
 if (process.argv[2] === CHILD_1M) {

@@ -8,6 +8,7 @@
  * The rows are written with generate_series (loading them is the import bench's subject).
  */
 import pg from 'pg';
+import { NO_DATABASE, withBenchDatabase } from './bench-database.js';
 import PgBoss from 'pg-boss';
 import { leaseRules } from '../src/dialer/index.js';
 import { createCampaign, leaseDueContacts, migrate, type Db } from '../src/registry/index.js';
@@ -28,18 +29,15 @@ const MAX_LEASES = 200;
 
 type Figures = Record<string, number | string>;
 
-export async function benchLeasing(): Promise<{ name: string; figures: Figures }> {
+export async function benchLeasing(): Promise<{ name: string; figures: Figures; lines?: string[] }> {
   const name = 'leasing: leaseDueContacts, 30 at a time, on PostgreSQL';
-  const url = process.env.ZVONAR_BENCH_DATABASE_URL ?? process.env.ZVONAR_TEST_DATABASE_URL;
-  if (!url) return { name, figures: { skipped: 'set ZVONAR_BENCH_DATABASE_URL to a PostgreSQL server' } };
-  const dbName = `zvonar_bench_lease_${process.pid}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const u = new URL(url);
-  u.pathname = `/${dbName}`;
+  return (await withBenchDatabase('lease', (url) => leasing(name, url))) ?? { name, figures: NO_DATABASE };
+}
+
+async function leasing(name: string, url: string): Promise<{ name: string; figures: Figures; lines: string[] }> {
   const figures: Figures = {};
-  const db = await connectPostgres(u.toString(), { max: 2 });
+  const lines: string[] = [];
+  const db = await connectPostgres(url, { max: 2 });
   try {
     await migrate(db);
     const perSecond: number[] = [];
@@ -52,15 +50,17 @@ export async function benchLeasing(): Promise<{ name: string; figures: Figures }
       if (size === SIZES.at(-1)) figures[`plan at ${label(size)}`] = await plan(db, id);
     }
     figures[`leasing: ${label(SIZES[1]!)} / ${label(SIZES[0]!)} (target >= 0.8)`] = Number((perSecond[1]! / perSecond[0]!).toFixed(2));
-    const boss = await pgBoss(u.toString(), SIZES.at(-1)!);
+    const boss = await pgBoss(url, SIZES.at(-1)!);
     figures[`pg-boss fetch from a ${label(SIZES.at(-1)!)} backlog, jobs/s`] = Math.round(boss);
     figures['leasing vs pg-boss (target >= 100x)'] = `${(perSecond[1]! / boss).toFixed(1)}x`;
+    lines.push(
+      `leasing: ${Math.round(perSecond[1]!)} contacts/s at ${label(SIZES[1]!)}, ${Math.round(perSecond[0]!)} contacts/s at ${label(SIZES[0]!)}, ratio ${(perSecond[1]! / perSecond[0]!).toFixed(2)}`,
+      `leasing vs pg-boss: ${(perSecond[1]! / boss).toFixed(1)}×`,
+    );
   } finally {
     await db.close();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
   }
-  return { name, figures };
+  return { name, figures, lines };
 }
 
 const label = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : `${n / 1e3}k`);

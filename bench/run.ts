@@ -32,9 +32,11 @@ if (!process.env.ZVONAR_BENCH_DATABASE_URL && !process.env.ZVONAR_TEST_DATABASE_
 
 for (const [key, bench] of Object.entries(benches)) {
   if (only.length && !only.includes(key)) continue;
-  const { name, figures } = await bench();
+  const { name, figures, lines } = (await bench()) as { name: string; figures: Record<string, number | string>; lines?: string[] };
   process.stdout.write(`\n${name}\n`);
   const width = Math.max(...Object.keys(figures).map((k) => k.length));
   for (const [k, v] of Object.entries(figures)) process.stdout.write(`  ${k.padEnd(width)}  ${typeof v === 'number' ? v.toLocaleString('en-US') : v}\n`);
+  // the lines an issue names, exactly as it names them (read by checks outside)
+  for (const l of lines ?? []) process.stdout.write(`${l}\n`);
 }
 await cluster?.cleanup();

@@ -27,6 +27,7 @@ export async function runSimulate(
   if (!Number.isInteger(p.days) || p.days < 1 || p.days > 120) throw new ZvonarError('USAGE', `--days ${p.days}: a whole number of days from 1 to 120`, {});
   if (!(p.answerRate >= 0 && p.answerRate <= 1)) throw new ZvonarError('USAGE', `--answer-rate ${p.answerRate}: a share from 0 to 1, e.g. 0.45`, {});
   const source = readCampaign(p.file);
+  if (p.contacts) source.file.contactsPath = p.contacts; // errors name the list read
   if (p.contacts) source.contacts = parseContactsCsv(readContactFile(p.contacts), p.contacts, { extraColumns: ['persona'], defaultTimeZone: cfg.clinic.timeZone });
   const dnc = p.doNotCall ? readDoNotCall(p.doNotCall) : [];
   const out = p.outFile ? createWriteStream(p.outFile, { mode: 0o600 }) : null;
