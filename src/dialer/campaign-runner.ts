@@ -67,6 +67,7 @@ export function newDialerId(): string {
 export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSignal): Promise<void> {
   const { clock, db, log } = deps;
   const active = new Set<Promise<unknown>>();
+  const rules = leaseRules(o.campaign.rules);
   const limits: TrunkLimits = {
     trunk: o.trunk.name, cps: o.trunk.cps, channels: o.trunk.maxChannels, liveMs: o.leaseMs,
     // warm before cold: a cold campaign leaves the reserve to the warm ones
@@ -157,7 +158,7 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           // starts other processes have reserved); from its start, the heartbeat renews it
           const pacedMs = (await trunkBacklogMs(db, { trunk: o.trunk.name, now: at })) + Math.ceil((free / o.trunk.cps) * 1000 * 1.05);
           leased = await leaseDueContacts(db, {
-            campaignId: o.campaign.id, now: at, limit: free, leaseMs: o.leaseMs + pacedMs, owner: o.dialerId, rules: leaseRules(o.campaign.rules),
+            campaignId: o.campaign.id, now: at, limit: free, leaseMs: o.leaseMs + pacedMs, owner: o.dialerId, rules,
           });
         }
         failingSince = null;

@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import { enrolReminder, type ReminderRule } from './booking-rule.js';
+import { cancelAndFree } from './visits.js';
 
 /** A visit the clinic's MIS booked (or cancelled), as `zvonar bookings import` reads it. */
 export interface MisBooking {
@@ -52,13 +53,7 @@ export async function importMisBookings(db: Db, p: { rows: readonly MisBooking[]
       )).rows[0];
       if (r.cancelled) {
         if (!live || live.patient_id !== patient.id) return void out.already++;
-        await t.query(`update booking set status = 'cancelled', cancelled_at = $2 where id = $1`, [live.id, p.now]);
-        await t.query(`update slot set status = 'free', hold_call_id = null, hold_expires_at = null where id = $1`, [slot.id]);
-        await t.query(
-          `update campaign_contact set state = 'done', next_attempt_at = null, last_disposition = 'CANCELLED_BY_PATIENT'
-           where booking_id = $1 and state = 'pending' and (lease_until is null or lease_until < $2)`,
-          [live.id, p.now],
-        );
+        await cancelAndFree(t, { id: live.id, slot_id: slot.id }, { attemptId: null, now: p.now });
         return void out.cancelled++;
       }
       if (live && live.patient_id !== patient.id) return reject('the registry has this slot booked for another patient', 'starts_at');

@@ -141,9 +141,10 @@ async function lockBooking(t: Db, bookingId: string): Promise<BookingRow | undef
 
 /**
  * Cancels a locked booking and frees its slot (the slot's lock is taken here if not already held);
- * its reminders are withdrawn, but for one on a call now (that call's outcome closes it).
+ * its reminders are withdrawn, but for one on a call now (that call's outcome closes it). No
+ * attempt: the clinic cancelled it (an MIS import).
  */
-async function cancelAndFree(t: Db, b: BookingRow, p: { attemptId: string; now: Date }): Promise<void> {
+export async function cancelAndFree(t: Db, b: Pick<BookingRow, 'id' | 'slot_id'>, p: { attemptId: string | null; now: Date }): Promise<void> {
   await t.query(
     `update booking set status = 'cancelled', cancelled_at = $2, cancelled_attempt_id = $3 where id = $1`,
     [b.id, p.now, p.attemptId],
