@@ -6,7 +6,7 @@ import { RtpPortAllocator } from '../media/port-allocator.js';
 import type { MediaFactory } from '../media/index.js';
 import { createRtpMediaFactory } from '../media/rtp-session.js';
 import { startWorkerMedia } from '../media/worker-media.js';
-import { noOperators } from '../operator/index.js';
+import { OperatorHub } from '../operator/index.js';
 import { connectPostgres } from '../registry/pg-db.js';
 import { openPglite } from '../registry/pglite-db.js';
 import { migrate, persist, type Db } from '../registry/index.js';
@@ -28,6 +28,8 @@ export interface Engine {
   sim: SimNetwork | null;
   /** the speech engines: the router the calls use, and the embedded server if one runs */
   speech: Speech;
+  /** the operators signed in to this process's console, and the calls handed to them */
+  operators: OperatorHub;
   close(): Promise<void>;
 }
 
@@ -117,13 +119,19 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       calls = sim;
     }
 
+    // calls handed off here go to operators signed in to this process's console; with none signed
+    // in, a handoff is 'unavailable' at once and the script offers a call-back
+    const operators = new OperatorHub({
+      db, calls, media, tts: speech.tts, clock, log: log.child({ part: 'operators' }),
+      offerMs: cfg.operators.offerMs, from: cfg.trunk.from,
+    });
     const deps: CallDeps = {
       db,
       calls,
       media,
       tts: speech.tts,
       asr: speech.router.asr!,
-      operators: noOperators,
+      operators,
       clock,
       log,
       metrics: createDialerMetrics(metrics),
@@ -134,7 +142,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
         await speech.router.capabilities();
       },
     };
-    return { config: cfg, db, log, metrics, deps, sim, speech, close };
+    return { config: cfg, db, log, metrics, deps, sim, speech, operators, close };
   } catch (err) {
     await close();
     throw err;

@@ -40,6 +40,8 @@ export interface CallEnd {
    */
   fault: { kind: 'sdp' | 'engine' | 'registry-lost' | 'network'; code: string } | null;
   answered: boolean;
+  /** the callee hung up while waiting for an operator */
+  handoffAbandoned?: boolean;
 }
 
 interface Row {
@@ -87,6 +89,8 @@ export const CALL_END: readonly Row[] = [
   { when: 'the network lost the answered call before the script ended', test: (e) => e.fault?.kind === 'network', disposition: is('NETWORK_FAILURE') },
   // Went round in circles past the longest call: a person should call back.
   { when: 'the call ran past its longest length', test: (e) => e.dialog?.stopped === true, disposition: is('NEEDS_HUMAN') },
+  // DOMAIN.md's third kind of abandoned call: a person on the operators' list calls back
+  { when: 'the callee hung up waiting for an operator', test: (e) => e.handoffAbandoned === true && e.dialog?.endedBy === 'callee', disposition: is('TRANSFER_ABANDONED') },
   { when: 'the callee hung up before the script ended', test: (e) => e.dialog?.endedBy === 'callee', disposition: is('EARLY_HANGUP') },
   // Our own failure after the callee answered left them in silence: an abandoned call, counted.
   { when: 'the engine failed after the callee answered', test: (e) => e.answered, disposition: is('ROBOT_SILENCE') },

@@ -8,7 +8,8 @@ import {
   CallFailedError, callingWindows, DISPOSITION_CLASS, fitToCallingHours, InvalidStateError, maskPhone, RegistryError, SpeechError, ZvonarError,
   type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot, type TranscriptLine,
 } from '../core/index.js';
-import { DialogRun, usesVisit, type DialogCall, type DialogResult, type OperatorDesk, type Script } from '../dialog/index.js';
+import { DialogRun, usesVisit, type DialogCall, type DialogResult, type OperatorDesk, type Script, type SlotDesk } from '../dialog/index.js';
+import type { HandoffContext, HandoffResult, OperatorQueue } from '../operator/index.js';
 import type { compileScript } from '../dialog/index.js';
 import { EarlyMediaClassifier, Vad, type AmdVerdict, type MediaFactory, type MediaSession, type MediaStats } from '../media/index.js';
 import {
@@ -31,7 +32,8 @@ export interface SessionDeps {
   media: MediaFactory;
   tts: Tts;
   asr: Asr;
-  operators: OperatorDesk;
+  /** the operators' queue a handoff goes to (src/operator); noOperators when none sign in here */
+  operators: OperatorQueue;
   clock: Clock;
   log: Logger;
 }
@@ -90,7 +92,7 @@ export interface CallSummary {
 /**
  * One call's life, as a guarded state machine:
  *
- *   created ─▶ originating ─▶ ringing ─▶ early-media ─▶ answered ─▶ dialog ⇄ handoff
+ *   created ─▶ originating ─▶ ringing ─▶ early-media ─▶ answered ─▶ dialog ⇄ handoff ─▶ operator
  *      │            └──────────┴─────────────┴──────────▶ (the steps between are skipped
  *      │                                                     when the network skips them)
  *      │
@@ -101,10 +103,11 @@ export interface CallSummary {
  * early-media: a 183 carried SDP and its audio is being classified (ringback, an operator's
  * announcement, a voicemail greeting) until the answer or the final status. handoff: the script
  * handed the callee to the operators' queue; it returns to the dialog when none takes the call.
+ * operator: an operator took it, and the callee is bridged to their phone until either hangs up.
  * Machine detection runs beside the dialog, and a message to a machine is left in the dialog
  * state (machine-detection.ts). A move the diagram lacks throws InvalidStateError.
  */
-export type CallState = 'created' | 'originating' | 'ringing' | 'early-media' | 'answered' | 'dialog' | 'handoff' | 'hanging-up' | 'finished';
+export type CallState = 'created' | 'originating' | 'ringing' | 'early-media' | 'answered' | 'dialog' | 'handoff' | 'operator' | 'hanging-up' | 'finished';
 
 /** The moves the diagram above allows; tests walk it. */
 export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
@@ -114,7 +117,8 @@ export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>>
   'early-media': ['answered', 'hanging-up'],
   answered: ['dialog', 'hanging-up'],
   dialog: ['handoff', 'hanging-up'],
-  handoff: ['dialog', 'hanging-up'],
+  handoff: ['dialog', 'operator', 'hanging-up'],
+  operator: ['hanging-up'],
   'hanging-up': ['finished'],
   finished: [],
 };
@@ -138,11 +142,13 @@ export type CallEvents = {
   'early-media': [{ kind: EarlyMedia; cue: string; heardMs: number; atMs: number }];
   /** machine detection's verdict, once (machine-detection.ts) */
   amd: [{ verdict: AmdVerdict; cue: string; atMs: number }];
-  /** the script handed the callee to the operators' queue, and what came of it */
-  handoff: [{ queue: string; outcome: 'connected' | 'unavailable'; atMs: number }];
+  /** the script handed the callee to the operators' queue, and what came of it (abandoned: the callee hung up waiting) */
+  handoff: [{ queue: string; outcome: 'connected' | 'unanswered' | 'unavailable' | 'abandoned'; waitMs: number; operator: string | null; atMs: number }];
   /** the first audio frame went out, ms after answer (DOMAIN.md: keep it under 1 s) */
   'first-audio': [{ afterAnswerMs: number }];
   booked: [{ slot: Slot }];
+  /** a line of the transcript, as it is written (transcript.ts) */
+  line: [TranscriptLine];
   /** who ended the call: 'network' when the signalling under it was lost */
   hangup: [{ by: 'robot' | 'callee' | 'system' | 'network'; atMs: number }];
   /** the outcome, and the row of the call-end table that decided it */
@@ -205,6 +211,10 @@ export class CallSession extends EventEmitter<CallEvents> {
   readonly #log: Logger;
   readonly #t0: number;
   #state: CallState = 'created';
+  /** an operator's call: resolves when either side hangs up */
+  #bridged: Promise<'callee' | 'operator'> | null = null;
+  /** the callee hung up waiting for an operator */
+  #abandoned = false;
   /** written from this session's own event stream (transcript.ts); stored with the attempt */
   readonly transcript: readonly TranscriptLine[];
 
@@ -259,7 +269,10 @@ export class CallSession extends EventEmitter<CallEvents> {
     });
     /** the time the callee asked to be called back at (the script's callback step), honoured if the call ends CALLBACK_REQUESTED */
     let callbackAt: Date | null = null;
-    const desk = createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, contactId: contact.id, retryMs: IN_CALL_RETRY_MS, rehearsal: plan.rehearsal === true });
+    const booking = createSlotDesk({ db, clock, log, campaign, callId, attemptId, patientId: contact.patient.id, contactId: contact.id, retryMs: IN_CALL_RETRY_MS, rehearsal: plan.rehearsal === true });
+    // the slots last offered: an operator taking the call sees them
+    let offered: readonly Slot[] = [];
+    const desk: SlotDesk = { ...booking, offer: async (q) => (offered = await booking.offer(q)) };
     // the visit a reminder is about ({visit} in its first prompt), read while the phone rings, so
     // the answer is not kept waiting for it; none (or a registry that failed) is a call without one
     const visit = !usesVisit(plan.script) ? Promise.resolve(null) : desk.visit().catch((err: unknown) => {
@@ -292,6 +305,8 @@ export class CallSession extends EventEmitter<CallEvents> {
     let mediaLost = false;
     let amd: AmdVerdict | null = null;
     let voicemailLeft = false;
+    /** who ended the call an operator took */
+    let operatorCall: 'callee' | 'operator' | null = null;
     /** aborted when the callee's side hangs up or the line is lost */
     const lineGone = new AbortController();
     let early: { classifier: EarlyMediaClassifier; stop: () => void } | null = null;
@@ -379,7 +394,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         // hear silence): the script's `visit: check` reads it again
         visit: await Promise.race([visit, new Promise<null>((r) => clock.setTimeout(() => r(null), VISIT_WAIT_MS))]),
       }, {
-        audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#operators(), clock,
+        audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#operators({ attemptId, media, gone: lineGone.signal, offered: () => offered }), clock,
         slots: desk,
         callbacks: {
           fit: (t) => fitToCallingHours(t, { timeZone: contact.patient.timeZone, windows: callingWindows(campaign.rules.callingHours), calendar: campaign.rules.callingHours.calendar }),
@@ -403,6 +418,8 @@ export class CallSession extends EventEmitter<CallEvents> {
       const longest = clock.setTimeout(() => dialog?.stop(), plan.maxCallMs);
       try {
         result = await running;
+        // an operator took the call: the robot stays out of it until either side hangs up
+        if (this.#bridged) operatorCall = await this.#bridged;
         voicemailLeft = (await machines?.message()) === 'left';
         if (speechFailed(result) && !lineGone.signal.aborted) await this.#apologise(media, plan.script.language, lineGone.signal);
       } finally {
@@ -412,7 +429,9 @@ export class CallSession extends EventEmitter<CallEvents> {
       }
       if (result.firstAudioMs !== null) this.emit('first-audio', { afterAnswerMs: result.firstAudioMs });
       if (result.booked) this.emit('booked', { slot: result.booked });
-      hangupBy = networkLost ? 'network' : mediaLost ? 'system' : result.endedBy === 'callee' || (amd === 'machine' && calleeHungUp) ? 'callee' : 'robot';
+      hangupBy = networkLost ? 'network' : mediaLost ? 'system'
+        : operatorCall ? (operatorCall === 'callee' ? 'callee' : 'robot')
+        : result.endedBy === 'callee' || (amd === 'machine' && calleeHungUp) ? 'callee' : 'robot';
       if ((networkLost || mediaLost) && !result.booked) {
         error = networkLost ? 'CALL_LOST' : 'MEDIA_TIMEOUT';
         fault = { kind: 'network', code: error };
@@ -450,7 +469,7 @@ export class CallSession extends EventEmitter<CallEvents> {
     }
     if (hangupBy) this.emit('hangup', { by: hangupBy, atMs: this.#at() });
     const end = callEnd({
-      sipStatus: answeredAt ? null : sipStatus, q850, amd, voicemailLeft, earlyMedia, answered: answeredAt !== null, fault,
+      sipStatus: answeredAt ? null : sipStatus, q850, amd, voicemailLeft, earlyMedia, answered: answeredAt !== null, fault, handoffAbandoned: this.#abandoned,
       dialog: result && { disposition: result.disposition, booked: result.booked !== null, endedBy: result.endedBy, stopped: result.stopped, error },
     });
     const disposition = end.disposition;
@@ -548,23 +567,61 @@ export class CallSession extends EventEmitter<CallEvents> {
     return verdict.kind;
   }
 
-  /** The operators' desk, seen through this call: the handoff moves the session and is told. */
-  #operators(): OperatorDesk {
-    const desk = this.#deps.operators;
+  /**
+   * The operators' queue, seen through this call's dialog: a handoff carries the call's context
+   * (patient, campaign, reason, the slots offered, the live transcript) and its audio, moves the
+   * session (handoff, then operator or back to dialog), and is told as an event.
+   */
+  #operators(c: { attemptId: string; media: MediaSession; gone: AbortSignal; offered: () => readonly Slot[] }): OperatorDesk {
+    const { campaign, contact, script, clinic } = this.#plan;
+    const { patient } = contact;
     return {
-      handoff: async (p) => {
+      handoff: async (p, signal) => {
         this.#to('handoff');
-        let outcome: 'connected' | 'unavailable' = 'unavailable';
+        const context: HandoffContext = {
+          patient: { name: [patient.lastName, patient.firstName, patient.middleName].filter(Boolean).join(' '), ageBand: ageBand(patient.birthYear, this.#deps.clock.now()), phone: maskPhone(patient.phone) },
+          clinic: clinic.name,
+          campaign: { id: campaign.id, name: campaign.name, kind: campaign.kind },
+          reason: p.reason,
+          offered: c.offered(),
+          notes: p.note,
+          script: `${script.id} v${script.version}`,
+        };
+        let r: HandoffResult = { outcome: 'unavailable', waitMs: 0 };
         try {
-          outcome = await desk.handoff(p);
-          return outcome;
+          r = await this.#deps.operators.handoff({
+            id: randomUUID(), callId: this.callId, attemptId: c.attemptId, campaignId: campaign.id, contactId: contact.id, patientId: patient.id,
+            queue: p.queue, skill: p.skill, priority: p.priority, language: script.language, waitMs: p.waitMs, context,
+            transcript: () => [...this.transcript],
+            onLine: (fn) => {
+              this.on('line', fn);
+              return () => this.off('line', fn);
+            },
+            media: c.media, gone: c.gone,
+          }, signal);
+        } catch (err) {
+          this.#log.warn({ error: describe(err) }, 'the operators\' queue failed; the script goes on as if nobody could take the call');
         } finally {
-          this.emit('handoff', { queue: p.queue, outcome, atMs: this.#at() });
-          if (this.#state === 'handoff') this.#to('dialog');
+          const operator = r.outcome === 'connected' ? r.operator : null;
+          this.emit('handoff', { queue: p.queue, outcome: r.outcome, waitMs: r.outcome === 'connected' ? 0 : r.waitMs, operator, atMs: this.#at() });
+          if (r.outcome === 'connected') {
+            this.#bridged = r.done;
+            this.#to('operator');
+          } else if (this.#state === 'handoff') this.#to('dialog');
+          if (r.outcome === 'abandoned') this.#abandoned = true;
         }
+        return r.outcome === 'connected' ? 'connected' : 'unavailable';
       },
     };
   }
+}
+
+/** "60-69": a decade, enough for an operator to address the person. */
+function ageBand(birthYear: number | null, now: number): string | null {
+  if (birthYear === null) return null;
+  const age = new Date(now).getUTCFullYear() - birthYear;
+  const from = Math.floor(age / 10) * 10;
+  return `${from}-${from + 9}`;
 }
 
 function describe(err: unknown): object {

@@ -127,6 +127,24 @@ export const Config = z.strictObject({
     .default({ url: null, dataDir: './data/registry' }),
   log: z.strictObject({ level: LogLevel.default('info') }).default({ level: 'info' }),
   metrics: z.strictObject({ host: Host.default('127.0.0.1'), port: Port.default(9464) }).default({ host: '127.0.0.1', port: 9464 }),
+  /** the operator console, the supervisor pages and the API (served with /metrics, on metrics.host:port) */
+  operators: z.strictObject({
+    /** how long one operator is offered a call (their phone rings with the whisper) before it moves to the next */
+    offerMs: z.number().int().min(3_000).max(120_000).default(15_000),
+    /** a signed-in browser stays signed in this long */
+    sessionHours: z.number().min(0.25).max(24 * 30).default(12),
+    /** the mean wait for an operator the dialer keeps campaigns that hand off under (Erlang C; DOMAIN.md: ~20 s) */
+    targetWaitMs: z.number().int().min(1_000).max(600_000).default(20_000),
+    /**
+     * Machine clients (a MIS, a dashboard): each sends `Authorization: Bearer <token>`. Only the
+     * token's SHA-256 is kept here (`printf %s "$TOKEN" | sha256sum`), so this file may be in git.
+     */
+    tokens: z.array(z.strictObject({
+      name: z.string().regex(/^[a-z0-9._-]{2,40}$/, '2-40 of a-z 0-9 . _ -'),
+      role: z.enum(['operator', 'supervisor']),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/, 'the token\'s SHA-256, 64 hex digits'),
+    })).default([]),
+  }).default({ offerMs: 15_000, sessionHours: 12, targetWaitMs: 20_000, tokens: [] }),
   telephony: z.discriminatedUnion('kind', [
     /** the simulated network of src/sim: personas instead of phones */
     z.strictObject({

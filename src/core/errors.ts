@@ -39,7 +39,12 @@ export const ERROR_CODES = {
   SPEECH_PROTOCOL: 'a speech server sent or received a message that breaks the contract',
   SSML_INVALID: 'a synthesis request\'s SSML is malformed or uses an element or attribute outside the supported subset',
   PRONUNCIATION_INVALID: 'a pronunciation dictionary file is not valid YAML or does not match its schema',
-  HTTP_UNAVAILABLE: 'the HTTP port (/metrics, /healthz) cannot be bound',
+  HTTP_UNAVAILABLE: 'the HTTP port (/metrics, /healthz, the console and the API) cannot be bound',
+  AUTH_REQUIRED: 'the console, the API or the ws hub was asked without a valid sign-in or token',
+  FORBIDDEN: 'the signed-in person\'s role does not allow this',
+  REQUEST_INVALID: 'an API request is malformed (not JSON, a field missing or of the wrong kind), names nothing that exists, or asks what cannot be done now',
+  HANDOFF_GONE: 'the handed-off call was taken by another operator, or its callee hung up, before this operator\'s action',
+  ACCOUNT_INVALID: 'an operator or supervisor account cannot be created: a login taken or malformed, a password too short',
   USAGE: 'the command line names an unknown command or option, or lacks an argument',
   INTERNAL: 'an unexpected error inside the engine',
 } as const;

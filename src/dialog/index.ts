@@ -3,7 +3,7 @@ export { loadScript, usesVisit } from './load-script.js';
 export { scriptMermaid, scriptSvg } from './diagram.js';
 export { compileScript, type DialogMachine, type DialogOutput } from './compile.js';
 export { DialogRun } from './runtime.js';
-export type { CallAudio, SlotDesk, OperatorDesk, DialogDeps, DialogCall, DialogResult } from './ports.js';
+export type { CallAudio, SlotDesk, OperatorDesk, HandoffAsk, DialogDeps, DialogCall, DialogResult } from './ports.js';
 export {
   intentMatcher, intentLanguage, intentProblems, BUILTIN_INTENTS, type BuiltinIntent, type IntentDefinition, type IntentLanguage, type IntentMatcher, type IntentResult,
 } from './intents/index.js';

@@ -52,6 +52,8 @@ function checkSemantics(s: Script, report: Report): void {
     report('SCRIPT_UNKNOWN_TARGET', `goes to "${to}", which is not a step.${near ? ` Did you mean "${near}"?` : ''}`, path);
   };
   target(s.start, ['start']);
+  const operatorStep = s.safety.operator?.off ? undefined : s.safety.operator?.step;
+  if (operatorStep !== undefined) target(operatorStep, ['safety', 'operator', 'step']);
   try {
     spokenLanguage(s.language);
   } catch (err) {
@@ -60,7 +62,7 @@ function checkSemantics(s: Script, report: Report): void {
 
   checkImpersonal(s, report);
   for (const [key, d] of Object.entries(s.safety)) {
-    for (const field of ['say', 'busy'] as const) {
+    for (const field of ['say', 'busy', 'hold'] as const) {
       const text = (d as Partial<Record<typeof field, string>>)[field];
       if (text !== undefined) checkPrompt(text, `safety.${key}.${field}`, ['safety', key, field], report);
     }
@@ -114,7 +116,8 @@ function checkSemantics(s: Script, report: Report): void {
   const meant = (to: string) => (has(to) ? to : closest(to, names));
   const nextMeant = (n: string): string[] => edges(n).map(meant).filter((t): t is string => t !== undefined);
   if (has(s.start)) {
-    const seen = reach([s.start], nextMeant);
+    // "позовите оператора" at any listen reaches the script's own operator step, if it names one
+    const seen = reach([s.start, ...(operatorStep !== undefined && has(operatorStep) ? [operatorStep] : [])], nextMeant);
     for (const lost of names.filter((n) => !seen.has(n))) {
       report('SCRIPT_UNREACHABLE_STEP', `step "${lost}" can never be reached from "${s.start}"`, ['steps', lost]);
     }

@@ -22,9 +22,29 @@ export interface SlotDesk {
   moveVisit(slot: Slot): Promise<'moved' | 'taken' | 'gone'>;
 }
 
+/** A handoff as the script asks for it (the `handoff` verb, or the operator safe default). */
+export interface HandoffAsk {
+  queue: string;
+  callId: string;
+  /** why a person is needed, shown to the operator */
+  reason: string;
+  /** 1 (first) .. 9 */
+  priority: number;
+  /** the skill an operator needs; null: the queue's name */
+  skill: string | null;
+  /** how long the callee is kept waiting before the script goes on `unavailable` */
+  waitMs: number;
+  /** the script's note for the operator, if any */
+  note: string | null;
+}
+
 export interface OperatorDesk {
-  /** Puts the call in an operator queue; 'unavailable' when no operator can take it now. */
-  handoff(p: { queue: string; callId: string }): Promise<'connected' | 'unavailable'>;
+  /**
+   * Puts the call in an operator queue and waits: 'connected' once an operator is on the line,
+   * 'unavailable' when nobody can take it or took it within `waitMs`. `signal` aborts when the
+   * dialog stops (the callee hung up): the offer is withdrawn at once.
+   */
+  handoff(p: HandoffAsk, signal: AbortSignal): Promise<'connected' | 'unavailable'>;
 }
 
 /** Calling the callee back at a time they name (the `callback` verb). */

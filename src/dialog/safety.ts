@@ -5,6 +5,7 @@ import { sayThen } from './prompt.js';
 import { MAX_SAY, text } from './schema-parts.js';
 import type { DialogContext, DialogEvent, DialogStateConfig, Report } from './verbs/verb.js';
 import { behaviour, FAILED, outcomeIs, stateOf } from './verbs/verb.js';
+import { waitForOperator } from './verbs/handoff.js';
 
 /**
  * Safe defaults every script has unless a supervisor turns one off with a reason (`safety:`):
@@ -19,7 +20,18 @@ const Default = z.strictObject({ say: text(MAX_SAY).optional(), off: reason.opti
 export const Safety = z.strictObject({
   stop_calling: Default.optional(),
   wrong_person: Default.optional(),
-  operator: z.strictObject({ say: text(MAX_SAY).optional(), busy: text(MAX_SAY).optional(), queue: text(100).optional(), off: reason.optional() }).optional(),
+  operator: z.strictObject({
+    say: text(MAX_SAY).optional(),
+    busy: text(MAX_SAY).optional(),
+    queue: text(100).optional(),
+    /** said while the callee waits for an operator */
+    hold: text(MAX_SAY).optional(),
+    /** a step of the script that "позовите оператора" goes to instead (its own handoff, with a call-back offer after it) */
+    step: text(100).optional(),
+    /** seconds the callee waits before `busy` is said */
+    wait: z.number().int().min(5).max(600).optional(),
+    off: reason.optional(),
+  }).optional(),
   announce: z.strictObject({ off: reason }).optional(),
 }).default({});
 export type Safety = z.infer<typeof Safety>;
@@ -35,27 +47,34 @@ export const SAFETY_ENDS = {
   operator: { connected: 'TRANSFERRED', unavailable: 'NEEDS_HUMAN' },
 } as const satisfies Record<SafetyIntent, Record<string, Disposition>>;
 
-const TEXTS: Record<'ru' | 'en', Record<SafetyIntent | 'busy', string>> = {
+const TEXTS: Record<'ru' | 'en', Record<SafetyIntent | 'busy' | 'hold', string>> = {
   ru: {
     stop_calling: 'Поняла, больше не будем вам звонить. Извините за беспокойство. До свидания.',
     wrong_person: 'Извините, пожалуйста, за беспокойство. Всего доброго.',
     operator: 'Соединяю с оператором, пожалуйста, подождите.',
     busy: 'Все операторы сейчас заняты. Оператор перезвонит вам в ближайшее время. До свидания.',
+    hold: 'Пожалуйста, оставайтесь на линии, оператор скоро ответит.',
   },
   en: {
     stop_calling: 'Understood, we will not call you again. Sorry to have bothered you. Goodbye.',
     wrong_person: 'Sorry to have bothered you. Goodbye.',
     operator: 'Putting you through to an operator, please hold.',
     busy: 'All our operators are busy right now. An operator will call you back soon. Goodbye.',
+    hold: 'Please stay on the line, an operator will answer shortly.',
   },
 };
 
 /** The safety intents in force, and where each leads. */
 export function safetyRoutes(safety: Safety): Map<string, string> {
-  return new Map((Object.keys(SAFETY_STATES) as SafetyIntent[]).filter((i) => !safety[i]?.off).map((i) => [i, `#dialog.${SAFETY_STATES[i]}`]));
+  return new Map((Object.keys(SAFETY_STATES) as SafetyIntent[]).filter((i) => !safety[i]?.off)
+    .map((i) => [i, i === 'operator' && safety.operator?.step ? `#dialog.${safety.operator.step}` : `#dialog.${SAFETY_STATES[i]}`]));
 }
 
-const handoff = behaviour<{ queue: string }>(async ({ args, call }) => ({ outcome: await call.deps.operators.handoff({ queue: args.queue, callId: call.callId }) }));
+const handoff = behaviour<{ queue: string; hold: string; waitMs: number }>(async ({ step, args, state, call }, signal) => ({
+  outcome: await waitForOperator(call, state, step, {
+    queue: args.queue, reason: 'the callee asked for an operator', priority: 3, skill: null, waitMs: args.waitMs, hold: args.hold, note: null,
+  }, signal),
+}));
 
 /** The states the safety intents lead to. */
 export function safetyStates(safety: Safety, language: string): Record<string, DialogStateConfig> {
@@ -70,7 +89,7 @@ export function safetyStates(safety: Safety, language: string): Record<string, D
     states[SAFETY_STATES.wrong_person] = { initial: 'say', states: { say: sayThen('wrong-person', safety.wrong_person?.say ?? t.wrong_person, false, 'done'), done: end(SAFETY_ENDS.wrong_person.done) } };
   }
   const op = safety.operator;
-  if (!op?.off) {
+  if (!op?.off && !op?.step) {
     states[SAFETY_STATES.operator] = {
       initial: 'say',
       states: {
@@ -78,7 +97,7 @@ export function safetyStates(safety: Safety, language: string): Record<string, D
         handoff: {
           invoke: {
             src: handoff,
-            input: ({ context }: { context: DialogContext }) => ({ step: 'operator', args: { queue: op?.queue ?? 'general' }, state: stateOf(context), call: context.call }),
+            input: ({ context }: { context: DialogContext }) => ({ step: 'operator', args: { queue: op?.queue ?? 'general', hold: op?.hold ?? t.hold, waitMs: (op?.wait ?? 30) * 1000 }, state: stateOf(context), call: context.call }),
             onDone: [{ guard: outcomeIs('connected'), target: 'transferred' }, { target: 'busy' }],
             onError: FAILED,
           },

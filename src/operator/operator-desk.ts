@@ -1,10 +1,10 @@
-import type { OperatorDesk } from '../dialog/index.js';
+import type { OperatorQueue } from './ports.js';
 
 /**
- * Handoffs while no operator can sign in: the web console and operator presence come with the
- * operator issue. Until then every handoff is 'unavailable', so the script promises a callback
- * and the attempt ends NEEDS_HUMAN, which the registry keeps for a person to act on.
+ * The queue when no operator can sign in to this process (no console: `zvonar run` without
+ * `web.console`, the simulator, tests): every handoff is 'unavailable', so the script offers a
+ * call-back or promises one (NEEDS_HUMAN, kept on the operators' call-back list).
  */
-export const noOperators: OperatorDesk = {
-  handoff: async () => 'unavailable',
+export const noOperators: OperatorQueue = {
+  handoff: async () => ({ outcome: 'unavailable', waitMs: 0 }),
 };

@@ -18,3 +18,4 @@ export { isTransientDbError, registryUnreachable } from './db-errors.js';
 export { persist } from './persist.js';
 export * from './trunks.js';
 export * from './mis-bookings.js';
+export * from './operators.js';

@@ -24,6 +24,8 @@ export interface Persona {
   interrupts?: Replies;
   /** answers 200 OK with this SDP instead of a real one (a broken PBX or gateway) */
   sdpAnswer?: string;
+  /** presses this key once the first thing said to it has been heard (an operator taking a whispered call) */
+  presses?: string;
 }
 
 export const PERSONAS = {
@@ -53,6 +55,14 @@ export const PERSONAS = {
   'call-back': { replies: { ru: ['Ой, я сейчас не могу, перезвоните попозже', 'Завтра после шести'], en: ['I can\'t talk now, call me back later', 'Tomorrow after six'] } },
   /** asks for a human */
   operator: { replies: { ru: ['Соедините меня с оператором'], en: ['Put me through to an operator'] } },
+  /** asks for a human, then hangs up while the robot keeps them waiting (its fourth utterance heard: the first hold message) */
+  'operator-impatient': { replies: { ru: ['Соедините меня с оператором'], en: ['Put me through to an operator'] }, hangUpAfter: 4 },
+  /** asks for a human; when nobody comes, asks to be called back tomorrow after six */
+  'operator-then-call-back': { replies: { ru: ['Соедините меня с оператором', 'Завтра после шести'], en: ['Put me through to an operator', 'Tomorrow after six'] } },
+  /** an operator's desk phone: answers, and the operator takes the call from the console */
+  'operator-phone': { replies: { ru: [], en: [] } },
+  /** an operator's desk phone: answers, hears the whisper and presses 1 to take the call */
+  'operator-phone-key': { replies: { ru: [], en: [] }, presses: '1' },
   /** asks never to be called again */
   'do-not-call': { replies: { ru: ['Больше не звоните мне'], en: ['Do not call me again'] } },
   /** answers and says nothing */

@@ -273,6 +273,13 @@ class SimCallee {
    */
   #utterance(text: string, language: Language): boolean {
     this.#record.heard.push(text);
+    if (this.#persona.presses && this.#record.heard.length === 1) {
+      const key = this.#persona.presses;
+      this.#after(this.#thinkMs, () => {
+        this.#record.said.push(`(pressed ${key})`);
+        void this.#media.sendDtmf(key).catch(() => false);
+      });
+    }
     if (this.#persona.hangUpAfter !== undefined && this.#record.heard.length >= this.#persona.hangUpAfter) {
       this.close();
       this.#hangUp();

@@ -80,8 +80,9 @@ for (const target of databases) {
       expect(path(events)).toContain('dialog->handoff');
       expect(path(events)).toContain('handoff->dialog');
       expect(events.handoff).toEqual([expect.objectContaining({ queue: expect.any(String), outcome: 'unavailable' })]);
-      expect(session.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: expect.stringMatching(/^handed to operators \(.+\): unavailable$/) }));
-      expect(summary.disposition).toBe('NEEDS_HUMAN');
+      expect(session.transcript).toContainEqual(expect.objectContaining({ who: 'system', text: expect.stringMatching(/^handed to operators \(.+\): unavailable after 0\.0 s$/) }));
+      // the call-back offered instead, and the callee asking for a person again: the operators' list
+      expect(summary.disposition).toBe('TRANSFER_ABANDONED');
     });
 
     /**

@@ -144,12 +144,12 @@ for (const target of databases) {
       }
     });
 
-    it('a callee who hangs up mid-call ends EARLY_HANGUP; one who asks for an operator ends NEEDS_HUMAN', async () => {
+    it('a callee who hangs up mid-call ends EARLY_HANGUP; one who asks for an operator, with none on duty, ends TRANSFER_ABANDONED', async () => {
       const s = await seedCampaign(db, { personas: ['hang-up', 'operator'], slots: 0, now: new Date() });
       const engine = await testEngine(db, s.personaOf);
       try {
         await runUntilIdle(engine, s.campaign);
-        expect((await attempts(s.campaign.id)).map((a) => a.disposition).sort()).toEqual(['EARLY_HANGUP', 'NEEDS_HUMAN']);
+        expect((await attempts(s.campaign.id)).map((a) => a.disposition).sort()).toEqual(['EARLY_HANGUP', 'TRANSFER_ABANDONED']);
       } finally {
         await engine.close();
       }

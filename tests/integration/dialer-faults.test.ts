@@ -86,10 +86,10 @@ for (const target of databases) {
       expect(rows[0]).toMatchObject({ state: 'pending', last_disposition: 'CALLBACK_REQUESTED' });
       expect(rows[0]!.next_attempt_at!.getTime() - t0).toBeGreaterThanOrEqual(26 * 3600_000 - 60_000);
       // no operator free: a person promised to call back, so it is on their list
-      expect(rows[1]).toMatchObject({ state: 'done', last_disposition: 'NEEDS_HUMAN' });
+      expect(rows[1]).toMatchObject({ state: 'done', last_disposition: 'TRANSFER_ABANDONED' });
       const { rows: cb } = await db.query<{ patient_id: string; reason: string; status: string }>(
         `select patient_id, reason, status from callback where campaign_id = $1`, [s.campaign.id]);
-      expect(cb).toEqual([{ patient_id: s.patientIds[1], reason: 'NEEDS_HUMAN', status: 'open' }]);
+      expect(cb).toEqual([{ patient_id: s.patientIds[1], reason: 'TRANSFER_ABANDONED', status: 'open' }]);
     });
 
     it('a do-not-call request is stored the moment it is heard, and survives a hang-up whose write fails', async () => {

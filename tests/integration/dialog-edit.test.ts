@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'zvonar-edit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const shipped = readFileSync('dialogs/dispanserization-invite.yaml', 'utf8');
 const GREETING_V1 = 'Вас беспокоит';
-const edited = shipped.replace('version: 4', 'version: 40').replace('Вас беспокоит {clinic.name}', 'Вам звонит {clinic.name}');
+const edited = shipped.replace('version: 5', 'version: 40').replace('Вас беспокоит {clinic.name}', 'Вам звонит {clinic.name}');
 let tick = 1_700_000_000;
 const save = (file: string, text: string) => {
   writeFileSync(file, text);
@@ -66,7 +66,7 @@ describe('editing a script while its campaign runs', () => {
       expect([v1, v2]).toContain(r.dialog_hash);
       const greeting = r.transcript.find((l) => l.who === 'robot')!.text;
       expect(greeting.includes(GREETING_V1)).toBe(r.dialog_hash === v1);
-      expect(r.dialog_version).toBe(r.dialog_hash === v1 ? '4' : '40');
+      expect(r.dialog_version).toBe(r.dialog_hash === v1 ? '5' : '40');
     }
     // the first three started on v1 (two were in progress at the edit and finished on it); the rest on v2
     expect(rows.slice(0, 3).map((r) => r.dialog_hash)).toEqual([v1, v1, v1]);

@@ -25,6 +25,7 @@ const CASES: [string, CallEnd, string][] = [
   ['the script ended with a disposition', { ...answered, fault: { kind: 'network', code: 'CALL_LOST' } }, 'DECLINED'],
   ['the network lost the answered call before the script ended', { ...dialog({ disposition: null, endedBy: 'callee' }), fault: { kind: 'network', code: 'CALL_LOST' } }, 'NETWORK_FAILURE'],
   ['the call ran past its longest length', dialog({ disposition: null, stopped: true }), 'NEEDS_HUMAN'],
+  ['the callee hung up waiting for an operator', { ...dialog({ disposition: null, endedBy: 'callee' }), handoffAbandoned: true }, 'TRANSFER_ABANDONED'],
   ['the callee hung up before the script ended', dialog({ disposition: null, endedBy: 'callee' }), 'EARLY_HANGUP'],
   ['the engine failed after the callee answered', dialog({ disposition: null, endedBy: 'error', error: 'SPEECH_UNAVAILABLE' }), 'ROBOT_SILENCE'],
   ['the engine failed before anyone answered', { ...answered, answered: false, dialog: null, fault: { kind: 'engine', code: 'MEDIA_UNAVAILABLE' } }, 'INTERRUPTED'],

@@ -24,11 +24,11 @@ describe('LiveScript: a script edited while its campaign runs', () => {
     const live = new LiveScript(file, (c) => changes.push(c));
     const first = live.current();
     expect(live.current()).toBe(first);
-    save(file, shipped.replace('version: 4', 'version: 40').replace('Ждём вас!', 'Ждём вас с нетерпением!'));
+    save(file, shipped.replace('version: 5', 'version: 40').replace('Ждём вас!', 'Ждём вас с нетерпением!'));
     const second = live.current();
     expect(second.script.version).toBe('40');
     expect(second.hash).not.toBe(first.hash);
-    expect(first.script.version).toBe('4'); // what a call in progress holds is untouched
+    expect(first.script.version).toBe('5'); // what a call in progress holds is untouched
     expect(changes.map((c) => c.kind)).toEqual(['loaded']);
     // the same bytes saved again (a touch) change nothing
     save(file, readFileSync(file, 'utf8'));
@@ -53,7 +53,7 @@ describe('LiveScript: a script edited while its campaign runs', () => {
       expect(refused.error.describe()).toMatch(/b\.yaml:\d+:\d+: goes to "find-slot"/);
       expect(refused.running).toBe(running);
     }
-    save(file, shipped.replace('version: 4', 'version: 50'));
+    save(file, shipped.replace('version: 5', 'version: 50'));
     expect(live.current().script.version).toBe('50');
     expect(changes.map((c) => c.kind)).toEqual(['refused', 'loaded']);
   });

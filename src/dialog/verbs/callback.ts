@@ -7,6 +7,7 @@ import { sayThen } from '../prompt.js';
 import { checkPrompt } from '../template.js';
 import { MAX_SAY, text } from '../schema-parts.js';
 import { listenMatcher } from './listen.js';
+import { SAFETY_STATES } from '../safety.js';
 import { behaviour, defineVerb, invokeAct, outcomeIs, type DialogContext, type DoneRoute, type VerbResult } from './verb.js';
 
 const Callback = z.strictObject({
@@ -59,7 +60,8 @@ export const callback = defineVerb({
   args: Callback,
   extras: {},
   listens: true,
-  outcomes: () => ({ required: ['set', 'unclear'], optional: [] }),
+  // a safe default may be routed by the step itself (e.g. "позовите оператора" where the call-back is offered because none is free)
+  outcomes: () => ({ required: ['set', 'unclear'], optional: Object.keys(SAFETY_STATES) }),
   checkStep: ({ name, args }, report) => checkPrompt(args.ask_again, `step "${name}" callback.ask_again`, ['steps', name, 'callback', 'ask_again'], report),
   act: ({ name, args, step }, build) => {
     const count = `${name}:callback`;
@@ -76,7 +78,7 @@ export const callback = defineVerb({
       ...safety.map(([intent, target]) => ({ guard: outcomeIs(intent), target })),
       { guard: outcomeIs('repeat'), target: step.say === undefined ? build.here('act') : build.here('say') },
     ];
-    const matcher = listenMatcher(build.language, {}, safety.map(([intent]) => intent));
+    const matcher = listenMatcher(build.language, {}, [...build.safety.keys()]);
     return {
       initial: 'listen',
       states: {
