@@ -17,3 +17,4 @@ export { GRAPH_FORMATS, intentsOf, runDialogTests, scriptGraph, type DialogTestS
 export { readConfig } from './read-config.js';
 export { placeTestCall, TEST_CAMPAIGN_ID, type CallOptions, type CallReport } from './call.js';
 export { audioIntents, serveSpeech, type AudioIntent } from './speech-tools.js';
+export { startWeb, addOperator, listOperators, removeOperator, type HttpServer } from './web.js';

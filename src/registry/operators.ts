@@ -166,6 +166,8 @@ export async function readHandoff(db: Db, id: string): Promise<HandoffRow | null
   return rows[0] ?? null;
 }
 
+export const CALL_STILL_ON = 'the call is still on: end it first';
+
 /** The operator's final codes: what a person on the line can find out (DOMAIN.md). */
 export const WRAP_UP_DISPOSITIONS = [
   'BOOKED', 'CONFIRMED', 'RESCHEDULED', 'CANCELLED_BY_PATIENT', 'DECLINED', 'ALREADY_DONE',
@@ -194,7 +196,7 @@ export async function wrapUpHandoff(
     if (!h) return { ok: false, why: 'no such handoff' };
     if (h.accepted_by !== p.accountId) return { ok: false, why: 'another operator took this call' };
     if (h.wrapped_up_at) return { ok: false, why: 'this call was wrapped up already' };
-    if (h.attempt_disposition === null) return { ok: false, why: 'the call is still on: end it first' };
+    if (h.attempt_disposition === null) return { ok: false, why: CALL_STILL_ON };
     await t.query(`update handoff set disposition = $2, note = $3, wrapped_up_at = $4 where id = $1`, [h.id, p.disposition, p.note, p.now]);
     await t.query(
       `update attempt set disposition = $2, operator_id = $3, operator_note = $4 where id = $1`,
