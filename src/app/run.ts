@@ -7,7 +7,7 @@ import { newDialerId, runCampaign } from '../dialer/index.js';
 import { LiveScript, type ScriptChange } from '../dialog/index.js';
 import { contactPersonas, getCampaign, listCampaigns, migrate, persist } from '../registry/index.js';
 import { isPersonaName, PERSONAS, type PersonaName } from '../sim/index.js';
-import { startHttpServer } from '../web/index.js';
+import { startWeb, type HttpServer } from './web.js';
 import { warmPrompts } from './speech.js';
 import { buildEngine, openRegistry, type Engine } from './build-engine.js';
 import { callLine, printCampaignReport, readCampaignReport } from './report.js';
@@ -32,7 +32,7 @@ export async function runMigrate(cfg: Config): Promise<string[]> {
 export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDir: string; untilIdle: boolean; signal: AbortSignal; out: (l: string) => void }): Promise<void> {
   const personas = new Map<string, PersonaName>();
   const engine = await buildEngine(cfg, { personaOf: (phone) => personas.get(phone) });
-  let http: Awaited<ReturnType<typeof startHttpServer>> | null = null;
+  let http: HttpServer | null = null;
   try {
     // PostgreSQL restarting as the dialer starts is waited for, as it is once the dialer runs
     const reachable = <T>(fn: () => Promise<T>) => persist(fn, { clock: engine.deps.clock, log: engine.log, what: 'the campaign', budgetMs: cfg.dialer.registryRetryMs });
@@ -47,12 +47,13 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
     }
     if (engine.sim) await reachable(() => readPersonas(engine, campaign.id, personas));
     await warmPrompts(engine.speech, script, cfg.clinic, engine.log, campaign.rules.pronunciation);
-    http = await startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics }).catch((err: unknown) => {
+    // /metrics, and the operator console, supervisor pages and API for this dialer's calls
+    http = await startWeb(engine, cfg).catch((err: unknown) => {
       if (!(err instanceof ZvonarError) || err.code !== 'HTTP_UNAVAILABLE') throw err;
-      engine.log.warn({ address: err.where.address, code: err.code }, 'metrics port unavailable; dialling without metrics');
+      engine.log.warn({ address: err.where.address, code: err.code }, 'HTTP port unavailable; dialling without metrics or the operator console');
       return null;
     });
-    p.out(`zvonar run: campaign ${campaign.id}, metrics ${http ? `at ${http.url}/metrics` : `not served: ${cfg.metrics.host}:${cfg.metrics.port} is in use (set ZVONAR_METRICS_PORT)`}`);
+    p.out(`zvonar run: campaign ${campaign.id}, ${http ? `metrics at ${http.url}/metrics, operator console at ${http.url}/console` : `metrics and console not served: ${cfg.metrics.host}:${cfg.metrics.port} is in use (set ZVONAR_METRICS_PORT)`}`);
     let done = 0;
     await runCampaign(engine.deps, {
       campaign, dialog: () => live.current(), trunk: cfg.trunk,

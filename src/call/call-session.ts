@@ -581,6 +581,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         const context: HandoffContext = {
           patient: { name: [patient.lastName, patient.firstName, patient.middleName].filter(Boolean).join(' '), ageBand: ageBand(patient.birthYear, this.#deps.clock.now()), phone: maskPhone(patient.phone) },
           clinic: clinic.name,
+          timeZone: clinic.timeZone,
           campaign: { id: campaign.id, name: campaign.name, kind: campaign.kind },
           reason: p.reason,
           offered: c.offered(),

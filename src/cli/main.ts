@@ -8,7 +8,7 @@ import type { Config } from '../config/index.js';
 import {
   audioIntents, checkScript, createLogger, debugDetail, GRAPH_FORMATS, serveSpeech, intentsOf, readConfig, runDialogTests, scriptGraph, EXPORT_FORMATS, EXPORTS, failureLine, placeTestCall, runDemo, runEngine, runExport,
   campaignStatus, controlCampaign, runBookingsImport, runContactsImport, runSimulate, runLoad, runMigrate,
-  scriptJsonSchema, toZvonarError, type ExportFormat, type ExportWhat,
+  scriptJsonSchema, toZvonarError, addOperator, listOperators, removeOperator, type ExportFormat, type ExportWhat,
 } from '../app/index.js';
 
 // Every failure is one line on stderr, `zvonar: ... [CODE]`, and a non-zero exit: 1 for INTERNAL
@@ -58,7 +58,8 @@ program
   .option('--campaign <file>', 'campaign file (default: config/demo-campaign.yaml of the installed package)')
   .option('--data <dir>', 'folder of the demo registry (PGlite); emptied at start', './data/demo')
   .option('--record', 'record each answered call as a WAV under <data>/recordings', false)
-  .action(async (o: { campaign?: string; data: string; record: boolean }) => {
+  .option('--console', 'serve the operator console and the supervisor pages with demo operators, start calling once one is available, stay up until Ctrl-C', false)
+  .action(async (o: { campaign?: string; data: string; record: boolean; console: boolean }) => {
     const cfg = config(process.env.ZVONAR_LOG_LEVEL ? {} : { level: 'warn' });
     const dataDir = resolve(o.data);
     let campaignFile = o.campaign;
@@ -68,7 +69,9 @@ program
       process.chdir(pkg().root);
       campaignFile = 'config/demo-campaign.yaml';
     }
-    await runDemo({ ...cfg, database: { ...cfg.database, dataDir } }, { campaignFile, out, record: o.record });
+    const stop = new AbortController();
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+    await runDemo({ ...cfg, database: { ...cfg.database, dataDir } }, { campaignFile, out, record: o.record, console: o.console, signal: stop.signal });
   });
 
 program
@@ -127,6 +130,38 @@ program
     if (r.slot) out(`slot ${r.slot.id} at ${r.slot.startsAt} ${r.slot.resource}: ${r.rehearsal ? 'a rehearsal, not booked (--book books it)' : 'booked'}`);
     out(`recorded as attempt ${r.callId} of campaign ${r.campaignId}`);
   });
+
+const operator = program.command('operator').description('who may sign in to the operator console and the supervisor pages');
+operator
+  .command('add')
+  .argument('<login>', '2-40 of a-z 0-9 . _ -')
+  .requiredOption('--name <name>', 'the name the console shows')
+  .addOption(new Option('--role <role>', 'operators take calls and book; supervisors steer campaigns').choices(['operator', 'supervisor']).default('operator'))
+  .option('--phone <number>', 'the desk phone a taken call is put through to (E.164 or a SIP URI)')
+  .option('--languages <list>', 'languages the operator speaks', 'ru')
+  .option('--skills <list>', 'queues (the scripts\' handoff skill or queue) the operator takes; * for all', '*')
+  .description('create an account, or change one (the password is read from ZVONAR_PASSWORD or the first line of stdin; hashed with argon2id)')
+  .action(async (login: string, o: { name: string; role: 'operator' | 'supervisor'; phone?: string; languages: string; skills: string }) => {
+    const password = process.env.ZVONAR_PASSWORD ?? (await firstLine());
+    const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+    out(await addOperator(config(), { login, name: o.name, role: o.role, password, phone: o.phone ?? null, languages: list(o.languages), skills: list(o.skills) }));
+  });
+operator
+  .command('list')
+  .description('the accounts, one per line')
+  .action(async () => {
+    for (const a of await listOperators(config())) out(`${a.login}\t${a.role}\t${a.name}\t${a.languages.join(',')}\t${a.skills.join(',')}\t${a.phone ?? '-'}${a.disabled ? '\tdisabled' : ''}`);
+  });
+operator
+  .command('disable')
+  .argument('<login>')
+  .description('no more sign-ins; the account\'s sessions end at once')
+  .action(async (login: string) => out(await removeOperator(config(), login)));
+
+async function firstLine(): Promise<string> {
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) return line;
+  throw new ZvonarError('USAGE', 'no password: set ZVONAR_PASSWORD or give it on stdin', {});
+}
 
 const speech = program.command('speech').description('the speech server: RHVoice, espeak-ng and pocketsphinx behind proto/zvonar/speech/v1');
 speech

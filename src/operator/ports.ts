@@ -11,6 +11,8 @@ export interface HandoffContext {
     phone: string;
   };
   clinic: string;
+  /** the clinic's IANA zone: slots are shown in it */
+  timeZone: string;
   campaign: { id: string; name: string; kind: 'cold' | 'warm' };
   reason: string;
   /** the slots the robot offered in this call, earliest first */

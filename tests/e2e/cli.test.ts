@@ -219,7 +219,7 @@ describe('zvonar run and campaign export, in turn on one registry with personas 
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.stderr).toContain('metrics port unavailable');
-    expect(r.stdout).toContain(`metrics not served: 127.0.0.1:${takenPort} is in use`);
+    expect(r.stdout).toContain(`metrics and console not served: 127.0.0.1:${takenPort} is in use`);
     const lines = r.stdout.split('\n');
     expect(lines.filter((l) => /^\s+\[\s*\d+\] \+7918\*\*\*\d{4}\s+[A-Z_]+\s+SIP/.test(l))).toHaveLength(4);
     expect(r.stdout).toContain('Attempts by disposition (rows in table "attempt", campaign personas)');

@@ -88,6 +88,7 @@ export function h(tag: string, attrs: Record<string, unknown> = {}, ...children:
   return el;
 }
 
-export function fmtTime(iso: string | number): string {
-  return new Date(iso).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+/** A moment as the clinic says it (its zone, not the browser's). */
+export function fmtTime(iso: string | number, timeZone?: string): string {
+  return new Date(iso).toLocaleString(lang === 'ru' ? 'ru-RU' : 'en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', ...(timeZone ? { timeZone } : {}) });
 }

@@ -6,7 +6,7 @@ interface Line { atMs: number; who: 'robot' | 'callee' | 'system'; text: string 
 interface Slot { id: string; startsAt: string; resource: string; specialty: string }
 interface Handoff {
   id: string; queue: string; state: string; queuedAt: number; operator: string | null; priority: number;
-  context: { patient: { name: string; ageBand: string | null; phone: string }; clinic: string; campaign: { id: string; name: string }; reason: string; offered: Slot[]; notes: string | null; script: string };
+  context: { patient: { name: string; ageBand: string | null; phone: string }; clinic: string; timeZone: string; campaign: { id: string; name: string }; reason: string; offered: Slot[]; notes: string | null; script: string };
   transcript: Line[];
 }
 interface Me { login: string; name: string; role: 'operator' | 'supervisor'; presence: string | null }
@@ -143,7 +143,7 @@ function callCard(): HTMLElement {
     h('dt', {}, w.reason), h('dd', { 'data-testid': 'reason' }, c.context.reason),
     c.context.notes ? h('dt', {}, w.note) : null, c.context.notes ? h('dd', {}, c.context.notes) : null,
     c.context.offered.length ? h('dt', {}, w.offeredSlots) : null,
-    c.context.offered.length ? h('dd', {}, c.context.offered.map((s) => fmtTime(s.startsAt)).join('; ')) : null);
+    c.context.offered.length ? h('dd', {}, c.context.offered.map((s) => fmtTime(s.startsAt, c.context.timeZone)).join('; ')) : null);
   const transcript = h('section', { class: 'transcript' }, h('h3', {}, w.transcript), h('ol', { 'data-testid': 'transcript' },
     ...c.transcript.map((l) => h('li', { class: l.who }, h('span', { class: 'who' }, w[l.who]), ' ', l.text))));
   const buttons = phase === 'offered'
@@ -155,8 +155,8 @@ function callCard(): HTMLElement {
         h('button', { class: 'danger', 'data-testid': 'hangup', onclick: () => act(() => api('POST', `/api/handoffs/${c.id}/hangup`)) }, w.hangup))
       : h('div', { class: 'actions' }, h('span', { class: 'badge' }, w.ended));
   const slots = phase === 'offered' ? null : h('section', { class: 'slots' }, h('h3', {}, w.slots),
-    call.booked ? h('p', { 'data-testid': 'booked' }, `${w.booked}: ${fmtTime(call.booked.startsAt)}`) : null,
-    h('ul', {}, ...call.slots.map((s) => h('li', {}, `${fmtTime(s.startsAt)} · ${s.resource}`, ' ',
+    call.booked ? h('p', { 'data-testid': 'booked' }, `${w.booked}: ${fmtTime(call.booked.startsAt, c.context.timeZone)}`) : null,
+    h('ul', {}, ...call.slots.map((s) => h('li', {}, `${fmtTime(s.startsAt, c.context.timeZone)} · ${s.resource}`, ' ',
       h('button', {
         'data-testid': 'book', disabled: call!.booked !== null, onclick: () => act(async () => {
           const r = await api<{ slot: Slot }>('POST', `/api/handoffs/${c.id}/book`, { slotId: s.id });
