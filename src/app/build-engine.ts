@@ -6,7 +6,7 @@ import { RtpPortAllocator } from '../media/port-allocator.js';
 import type { MediaFactory } from '../media/index.js';
 import { createRtpMediaFactory } from '../media/rtp-session.js';
 import { startWorkerMedia } from '../media/worker-media.js';
-import { OperatorHub } from '../operator/index.js';
+import { createOperatorMetrics, maxCallsForOperators, OperatorHub } from '../operator/index.js';
 import { connectPostgres } from '../registry/pg-db.js';
 import { openPglite } from '../registry/pglite-db.js';
 import { migrate, persist, type Db } from '../registry/index.js';
@@ -125,6 +125,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       db, calls, media, tts: speech.tts, clock, log: log.child({ part: 'operators' }),
       offerMs: cfg.operators.offerMs, from: cfg.trunk.from,
     });
+    createOperatorMetrics(metrics, operators);
     const deps: CallDeps = {
       db,
       calls,
@@ -132,6 +133,9 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       tts: speech.tts,
       asr: speech.router.asr!,
       operators,
+      operatorPacing: {
+        maxCalls: (p) => maxCallsForOperators({ operatorsOnDuty: operators.onDuty(p.language), ahtMs: operators.ahtMs(), targetWaitMs: cfg.operators.targetWaitMs, ...p }),
+      },
       clock,
       log,
       metrics: createDialerMetrics(metrics),

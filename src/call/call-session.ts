@@ -82,6 +82,8 @@ export interface CallPlan {
 }
 
 export interface CallSummary {
+  /** the script handed the call to the operators' queue (whatever came of it) */
+  handedOff: boolean;
   callId: string;
   contactId: string;
   disposition: Disposition;
@@ -215,6 +217,7 @@ export class CallSession extends EventEmitter<CallEvents> {
   #bridged: Promise<'callee' | 'operator'> | null = null;
   /** the callee hung up waiting for an operator */
   #abandoned = false;
+  #handedOff = false;
   /** written from this session's own event stream (transcript.ts); stored with the attempt */
   readonly transcript: readonly TranscriptLine[];
 
@@ -257,7 +260,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       log.info({}, 'contact closed: number on the do-not-call list');
       this.#to('finished');
       this.emit('ended', { disposition: 'DNC', because: 'the number is on the do-not-call list', sipStatus: null, q850: null, durationMs: 0, media: null });
-      return { callId, contactId: contact.id, disposition: 'DNC', sipStatus: null, booked: null };
+      return { callId, contactId: contact.id, disposition: 'DNC', sipStatus: null, booked: null, handedOff: false };
     }
 
     const attemptId = await persist(() => startAttempt(db, {
@@ -506,7 +509,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       log.error({ sipStatus }, 'trunk refused our credentials or billing; campaign paused');
     }
     log.info({ disposition, sipStatus }, 'attempt recorded');
-    return { callId, contactId: contact.id, disposition, sipStatus, booked: result?.booked ?? null };
+    return { callId, contactId: contact.id, disposition, sipStatus, booked: result?.booked ?? null, handedOff: this.#handedOff };
   }
 
   /**
@@ -578,6 +581,7 @@ export class CallSession extends EventEmitter<CallEvents> {
     return {
       handoff: async (p, signal) => {
         this.#to('handoff');
+        this.#handedOff = true;
         const context: HandoffContext = {
           patient: { name: [patient.lastName, patient.firstName, patient.middleName].filter(Boolean).join(' '), ageBand: ageBand(patient.birthYear, this.#deps.clock.now()), phone: maskPhone(patient.phone) },
           clinic: clinic.name,

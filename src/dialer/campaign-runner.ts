@@ -115,6 +115,9 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
   let swept = -Infinity;
   /** when the speech engines' being full was last logged */
   let speechFullSaid = -Infinity;
+  let operatorsSaid = -Infinity;
+  /** this campaign's finished calls here, how many handed off, and their total length: for operator-aware pacing */
+  const handoffs = { calls: 0, handoffs: 0, callMs: 0 };
   const waitedFor = new Set<string | null>();
   let idleSince: number | null = null;
 
@@ -148,7 +151,13 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           break;
         }
         const channels = Math.min(o.trunk.maxChannels - active.size, await trunkRoom(db, { ...limits, now: at }));
-        const free = Math.min(channels, deps.speech?.room() ?? Infinity);
+        const byOperators = deps.operatorPacing?.maxCalls({ language: o.dialog().script.language, ...handoffs, meanCallMs: handoffs.calls ? handoffs.callMs / handoffs.calls : 0 }) ?? Infinity;
+        deps.metrics.operatorPacing.set({ campaign: o.campaign.id }, Number.isFinite(byOperators) ? byOperators : -1);
+        const free = Math.min(channels, deps.speech?.room() ?? Infinity, byOperators - active.size);
+        if (byOperators - active.size <= 0 && channels > 0 && clock.now() - operatorsSaid > 60_000) {
+          operatorsSaid = clock.now();
+          log.info({ active: active.size, byOperators }, 'calls held back so that handed-off callers do not wait for operators longer than the target');
+        }
         if (free < channels && free <= 0 && clock.now() - speechFullSaid > 60_000) {
           speechFullSaid = clock.now();
           log.warn({ active: active.size }, 'the speech engines are full: no more calls start until they have room');
@@ -219,12 +228,18 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           break; // aborted: the remaining leases lapse, unrenewed, and return to the pool
         }
         const dialog = o.dialog(); // per call: an edit reaches new calls, never one in progress
+        const placedAt = clock.now();
         const call = placeCall(callDeps, {
           campaign: o.campaign, script: dialog.script, machine: dialog.machine, dialogHash: dialog.hash, contact, from: o.trunk.from,
           ringTimeoutMs: o.trunk.ringTimeoutMs, maxCallMs: o.maxCallMs, clinic: o.clinic,
           dialerId: o.dialerId, registryRetryMs: o.registryRetryMs, fence: life.fence(), caps: o.caps ?? null, ...(o.amd === undefined ? {} : { amd: o.amd }), recorder,
         })
-          .then((s) => o.onCallEnded?.(s))
+          .then((s) => {
+            handoffs.calls++;
+            handoffs.callMs += clock.now() - placedAt;
+            if (s.handedOff) handoffs.handoffs++;
+            o.onCallEnded?.(s);
+          })
           .catch((err: unknown) => {
             if (err instanceof NotDialledError) {
               log.warn({ err: err.code }, 'attempt not recorded, so not dialled; the contact returns to the pool');

@@ -37,6 +37,12 @@ export function createDialerMetrics(registry: Registry) {
       labelNames: ['campaign', 'result'] as const,
       registers: [registry],
     }),
+    operatorPacing: new Gauge({
+      name: 'zvonar_dialer_operator_pacing_calls',
+      help: 'The most calls a campaign may have in progress so that its handoffs keep callers\' mean wait for an operator under operators.targetWaitMs (Erlang C); -1: no limit',
+      labelNames: ['campaign'] as const,
+      registers: [registry],
+    }),
     firstAudio: new Histogram({
       name: 'zvonar_first_audio_seconds',
       help: 'From answer to the first audio sent (DOMAIN.md: keep under 1 s, or callees hang up on silence)',

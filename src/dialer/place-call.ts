@@ -17,6 +17,12 @@ export interface CallDeps extends SessionDeps {
    * streams open in every process). Absent: no limit. The dialer starts no more calls than this.
    */
   speech?: { room(): number; take(calls: number): void };
+  /**
+   * Operator-aware pacing: the most calls a campaign may have in progress so that its handoffs do
+   * not keep callers waiting for operators longer than the target (src/operator/pacing.ts), from
+   * what its finished calls tell. Absent: no limit.
+   */
+  operatorPacing?: { maxCalls(p: { language: string; calls: number; handoffs: number; meanCallMs: number }): number };
 }
 
 /**

@@ -56,6 +56,8 @@ export type HubEvents = {
   ended: [{ operatorId: string; handoffId: string; by: 'callee' | 'operator' }];
   /** something the operator asked for failed (their phone did not answer) */
   problem: [{ operatorId: string; message: string }];
+  /** a handoff's wait ended: taken, or not (the metrics count these) */
+  settled: [{ queue: string; campaignId: string; outcome: HandoffResult['outcome']; waitMs: number }];
 };
 
 export interface OperatorHubOptions {
@@ -203,6 +205,7 @@ export class OperatorHub extends EventEmitter<HubEvents> implements OperatorQueu
     const predicted = this.predictedWaitMs(call);
     if (able === 0 || predicted > call.waitMs) {
       log.info({ handoffId: call.id, queue: call.queue, able, predictedWaitMs: Number.isFinite(predicted) ? Math.round(predicted) : null }, 'handoff: no operator can take it in time');
+      this.emit('settled', { queue: call.queue, campaignId: call.campaignId, outcome: 'unavailable', waitMs: 0 });
       return store('unavailable', 0, null).then(() => ({ outcome: 'unavailable', waitMs: 0 }));
     }
     return new Promise<HandoffResult>((resolve) => {
@@ -225,6 +228,7 @@ export class OperatorHub extends EventEmitter<HubEvents> implements OperatorQueu
             stored = store('connected', clock.now() - queuedAt, w.operator);
           }
           this.emit('changed');
+          this.emit('settled', { queue: call.queue, campaignId: call.campaignId, outcome: r.outcome, waitMs: r.outcome === 'connected' ? clock.now() - queuedAt : r.waitMs });
           resolve(r);
           return stored;
         },
@@ -260,6 +264,11 @@ export class OperatorHub extends EventEmitter<HubEvents> implements OperatorQueu
   /** The mean talk time of the last calls operators took here; the assumed one before any. */
   ahtMs(): number {
     return this.#talkMs.length ? this.#talkMs.reduce((a, b) => a + b, 0) / this.#talkMs.length : this.#o.ahtMs;
+  }
+
+  /** Operators on duty (not away) who speak `language`; all of them with no language given. */
+  onDuty(language?: string): number {
+    return [...this.#operators.values()].filter((op) => op.presence !== 'away' && (!language || op.account.languages.some((l) => l.slice(0, 2) === language.slice(0, 2)))).length;
   }
 
   /** Handoffs in the last hour. */

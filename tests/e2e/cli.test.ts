@@ -218,7 +218,7 @@ describe('zvonar run and campaign export, in turn on one registry with personas 
     const r = await zvonar(['-c', cfg, 'run', '--until-idle'], { env: { ZVONAR_METRICS_PORT: String(takenPort) } });
     expect(r.code).toBe(0);
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(r.stderr).toContain('metrics port unavailable');
+    expect(r.stderr).toContain('HTTP port unavailable');
     expect(r.stdout).toContain(`metrics and console not served: 127.0.0.1:${takenPort} is in use`);
     const lines = r.stdout.split('\n');
     expect(lines.filter((l) => /^\s+\[\s*\d+\] \+7918\*\*\*\d{4}\s+[A-Z_]+\s+SIP/.test(l))).toHaveLength(4);

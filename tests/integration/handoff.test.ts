@@ -53,13 +53,15 @@ for (const d of databases) {
       hub.signIn(maria);
       hub.setPresence(maria.id, 'available');
       const offers: Parameters<Parameters<typeof hub.on<'offer'>>[1]>[0][] = [];
-      hub.on('offer', (o) => {
-        offers.push(o);
-        void hub.accept(o.operatorId, o.handoff.id);
-      });
+      hub.on('offer', (o) => offers.push(o));
       const ended = new Promise<{ handoffId: string }>((resolve) => hub.on('ended', resolve));
       const connected = new Promise<{ handoffId: string }>((resolve) => hub.on('connected', resolve));
       const running = runUntilIdle(engine!, seeded.campaign);
+      await until(() => offers.length > 0, 'the offer');
+      // the desk phone rings with the offer and says who calls (the sim decodes the modem voice)
+      const desk = () => engine!.sim!.calls.find((c) => c.to.startsWith('+7999'));
+      await until(() => desk()?.heard.some((t) => t.includes('Звонок от робота')) === true, 'the whisper on the desk phone');
+      await hub.accept(maria.id, offers[0]!.handoff.id);
       const { handoffId } = await connected;
       expect(offers).toHaveLength(1);
       const pop = offers[0]!.handoff;
@@ -70,10 +72,7 @@ for (const d of databases) {
       expect(pop.context.notes).toContain('диспансеризация');
       expect(pop.transcript.map((l) => l.text).join(' ')).toContain('Соедините меня с оператором');
       expect(hub.operator(maria.id)!.presence).toBe('busy');
-      // the desk phone rang with the offer and heard the whisper (the sim decodes the modem voice)
-      const desk = engine!.sim!.calls.find((c) => c.to.startsWith('+7999'));
-      expect(desk).toMatchObject({ outcome: 'answered' });
-      await until(() => desk!.heard.some((t) => t.includes('Звонок от робота')), 'the whisper on the desk phone');
+      expect(desk()).toMatchObject({ outcome: 'answered' });
       // the operator books from the console while they talk
       const booked = await bookForHandoff(db, { handoffId, accountId: maria.id, slotId: seeded.slotIds[2]!, now: new Date() });
       expect('bookingId' in booked).toBe(true);
