@@ -48,7 +48,7 @@ export async function runEngine(cfg: Config, p: { campaignId?: string; dialogsDi
     if (engine.sim) await reachable(() => readPersonas(engine, campaign.id, personas));
     await warmPrompts(engine.speech, script, cfg.clinic, engine.log, campaign.rules.pronunciation);
     // /metrics, and the operator console, supervisor pages and API for this dialer's calls
-    http = await startWeb(engine, cfg).catch((err: unknown) => {
+    http = await startWeb(engine, cfg, p.dialogsDir).catch((err: unknown) => {
       if (!(err instanceof ZvonarError) || err.code !== 'HTTP_UNAVAILABLE') throw err;
       engine.log.warn({ address: err.where.address, code: err.code }, 'HTTP port unavailable; dialling without metrics or the operator console');
       return null;

@@ -1,12 +1,16 @@
-import { ZvonarError } from '../core/index.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageFile, ZvonarError } from '../core/index.js';
 import type { Config } from '../config/index.js';
 import { nextStep } from '../dialer/index.js';
-import { countAttempts, disableAccount, listAccounts, migrate, saveAccount, type Account, type Role } from '../registry/index.js';
+import { countAttempts, disableAccount, getCampaign, listAccounts, migrate, saveAccount, type Account, type Role } from '../registry/index.js';
 import { Auth, hashPassword, startHttpServer, type WebApp } from '../web/index.js';
 import type { Engine } from './build-engine.js';
 import { openRegistry } from './build-engine.js';
 import { describeCampaign } from './campaign-status.js';
 import { exportCampaign } from './export.js';
+import { importContactList } from './contacts.js';
+import { scriptGraph } from './dialog-tools.js';
 
 export type HttpServer = Awaited<ReturnType<typeof startHttpServer>>;
 
@@ -15,7 +19,7 @@ export type HttpServer = Awaited<ReturnType<typeof startHttpServer>>;
  * this engine's registry and operator hub (src/web). Rejects with HTTP_UNAVAILABLE when the
  * address is taken.
  */
-export function startWeb(engine: Engine, cfg: Config): Promise<HttpServer> {
+export function startWeb(engine: Engine, cfg: Config, dialogsDir?: string): Promise<HttpServer> {
   const { db, deps } = engine;
   const app: WebApp = {
     db, hub: engine.operators, clock: deps.clock, log: engine.log.child({ part: 'web' }),
@@ -27,6 +31,12 @@ export function startWeb(engine: Engine, cfg: Config): Promise<HttpServer> {
     },
     campaignStatus: (campaignId) => describeCampaign(db, { campaignId, now: new Date(deps.clock.now()) }),
     attemptsCsv: async (campaignId) => (await exportCampaign(db, { campaignId, what: 'attempts', format: 'csv' })).text,
+    importContacts: (campaignId, bytes, name) => importContactList(db, bytes, name, { campaignId, timeZone: cfg.clinic.timeZone, now: new Date(deps.clock.now()) }),
+    graph: async (campaignId) => {
+      const { dialogId } = await getCampaign(db, campaignId);
+      const file = join(dialogsDir ?? packageFile('dialogs'), `${dialogId}.yaml`);
+      return existsSync(file) ? scriptGraph(file, 'svg') : null;
+    },
   };
   return startHttpServer({ host: cfg.metrics.host, port: cfg.metrics.port, metrics: engine.metrics, web: app });
 }

@@ -88,3 +88,13 @@ export async function recentAttempts(db: Db, p: { campaignId: string; now: Date 
   );
   return { lastHour: rows[0]!.h, lastDay: rows[0]!.d };
 }
+
+/** The campaign's calls in progress now, in every dialer: their open attempts (the phone is for masking by the caller). */
+export async function liveCalls(db: Db, p: { campaignId: string }): Promise<{ callId: string; startedAt: Date; answeredAt: Date | null; phone: string; dialerId: string | null }[]> {
+  const { rows } = await db.query<{ call_id: string; started_at: Date; answered_at: Date | null; phone: string; dialer_id: string | null }>(
+    `select a.call_id, a.started_at, a.answered_at, c.phone, a.dialer_id from attempt a join campaign_contact c on c.id = a.campaign_contact_id
+     where a.campaign_id = $1 and a.disposition is null order by a.started_at`,
+    [p.campaignId],
+  );
+  return rows.map((r) => ({ callId: r.call_id, startedAt: r.started_at, answeredAt: r.answered_at, phone: r.phone, dialerId: r.dialer_id }));
+}

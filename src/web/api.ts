@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { DISPOSITION_CLASS, SlotTakenError, ZvonarError, type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot } from '../core/index.js';
+import { DISPOSITION_CLASS, maskPhone, SlotTakenError, ZvonarError, type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot } from '../core/index.js';
 import type { HandoffView, OperatorHub } from '../operator/index.js';
 import {
-  audit, bookForHandoff, CALL_STILL_ON, getCampaign, listCampaigns, offerSlots, readHandoff, setCampaignStatus, WRAP_UP_DISPOSITIONS, wrapUpHandoff, type Db, type Role,
+  audit, bookForHandoff, CALL_STILL_ON, getCampaign, listCampaigns, liveCalls, offerSlots, readHandoff, setCampaignStatus, WRAP_UP_DISPOSITIONS, wrapUpHandoff, type Db, type Role,
 } from '../registry/index.js';
 import { COOKIE, type Auth, type Principal } from './auth.js';
 import { OPENAPI } from './openapi.js';
@@ -21,6 +21,10 @@ export interface WebApp {
   campaignStatus(campaignId: string): Promise<string[]>;
   /** a campaign's attempts as CSV */
   attemptsCsv(campaignId: string): Promise<string>;
+  /** a contact list (CSV bytes) added to a campaign: what was imported and each rejected row with its line and reason */
+  importContacts(campaignId: string, bytes: Uint8Array, name: string): Promise<{ imported: number; rejected: number; already: number; lines: string[] }>;
+  /** the campaign's script drawn as SVG; null when its file is not here */
+  graph(campaignId: string): Promise<string | null>;
 }
 
 /** What each role may do (README, "Operators and supervisors"). */
@@ -174,6 +178,13 @@ export function apiRoutes(app: WebApp): (req: IncomingMessage, res: ServerRespon
         return { id: c.id, name: c.name, kind: c.kind, status: c.status, dialog: `${c.dialogId} v${c.dialogVersion}`, rules: c.rules, status_lines: await app.campaignStatus(c.id) };
       },
     },
+    {
+      method: 'GET', path: /^\/api\/campaigns\/([\w.-]+)\/calls$/, run: async ({ who, params: [id] }) => {
+        need(who, 'steer');
+        await getCampaign(db, id!);
+        return (await liveCalls(db, { campaignId: id! })).map((c) => ({ ...c, phone: maskPhone(c.phone) }));
+      },
+    },
     ...(['pause', 'resume', 'stop'] as const).map((action): Route => ({
       method: 'POST', path: new RegExp(`^/api/campaigns/([\\w.-]+)/${action}$`), run: async ({ who, params: [id] }) => {
         need(who, 'steer');
@@ -227,6 +238,26 @@ export function apiRoutes(app: WebApp): (req: IncomingMessage, res: ServerRespon
         res.end(csv);
         return true;
       }
+      if (req.method === 'GET' && /^\/api\/campaigns\/[\w.-]+\/graph\.svg$/.test(path)) {
+        need(who, 'steer');
+        const id = path.split('/')[3]!;
+        await getCampaign(db, id);
+        const svg = await app.graph(id);
+        if (svg === null) throw invalid('id', `the script of campaign ${id} is not in this dialer's dialogs folder`);
+        res.writeHead(200, { 'content-type': 'image/svg+xml; charset=utf-8', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+        res.end(svg);
+        return true;
+      }
+      if (req.method === 'POST' && /^\/api\/campaigns\/[\w.-]+\/contacts$/.test(path)) {
+        need(who, 'steer');
+        const id = path.split('/')[3]!;
+        await getCampaign(db, id);
+        const name = `upload ${new URL(req.url ?? '/', 'http://x').searchParams.get('name') ?? 'contacts.csv'}`.slice(0, 200);
+        const report = await app.importContacts(id, await readBytes(req, MAX_CSV), name);
+        await note(who, 'import-contacts', `campaign:${id}`, { imported: report.imported, rejected: report.rejected, already: report.already });
+        send(res, 200, report);
+        return true;
+      }
       for (const r of routes) {
         const m = r.path.exec(path);
         if (!m || r.method !== req.method) continue;
@@ -260,16 +291,22 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 const MAX_BODY = 64 * 1024;
+/** a contact list uploaded from the page: about 200,000 rows */
+const MAX_CSV = 32 * 1024 * 1024;
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBytes(req: IncomingMessage, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > MAX_BODY) throw invalid('(body)', `larger than ${MAX_BODY} bytes`);
+    if (size > max) throw invalid('(body)', `larger than ${max} bytes`);
     chunks.push(c as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = (await readBytes(req, MAX_BODY)).toString('utf8');
   if (!text.trim()) return {};
   try {
     return JSON.parse(text);
@@ -279,7 +316,7 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 const STATUS: Partial<Record<string, number>> = {
-  AUTH_REQUIRED: 401, FORBIDDEN: 403, REQUEST_INVALID: 400, HANDOFF_GONE: 409, SLOT_TAKEN: 409, CAMPAIGN_NOT_FOUND: 404, CAMPAIGN_STOPPED: 409,
+  AUTH_REQUIRED: 401, FORBIDDEN: 403, REQUEST_INVALID: 400, CONTACT_INVALID: 400, HANDOFF_GONE: 409, SLOT_TAKEN: 409, CAMPAIGN_NOT_FOUND: 404, CAMPAIGN_STOPPED: 409,
   REGISTRY_UNAVAILABLE: 503,
 };
 

@@ -176,6 +176,20 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console and supervisor pages in
     expect((await readAudit(db, { limit: 5, subject: `campaign:${seeded.campaign.id}` })).map((e) => `${e.actor} ${e.action}`)).toEqual(['olga pause']);
     await row.getByRole('link', { name: seeded.campaign.id }).click();
     await expect.poll(() => olga.getByTestId('detail').textContent()).toContain(`campaign ${seeded.campaign.id}`);
+    // a contact list uploaded from the page: the good row imported, the bad one named by line and reason
+    await olga.getByTestId('contacts-file').setInputFiles({
+      name: 'more.csv', mimeType: 'text/csv',
+      buffer: Buffer.from('last_name,first_name,middle_name,birth_year,phone,time_zone\nПетрова,Нина,Ивановна,1960,+79001112233,Europe/Moscow\nСидоров,Пётр,,1955,12345,Europe/Moscow\n'),
+    });
+    await olga.getByTestId('upload').click();
+    await expect.poll(() => olga.getByTestId('upload-report').textContent()).toMatch(/imported 1, rejected 1[\s\S]*line 3, column phone: is not a valid phone number/);
+    const { rows: enrolled } = await db.query(`select count(*)::int as n from campaign_contact where campaign_id = $1`, [seeded.campaign.id]);
+    expect(enrolled).toEqual([{ n: 2 }]);
+    // the script's graph, and the calls in progress (none: the campaign is paused and its call ended)
+    const graph = await olga.evaluate(async (id) => { const r = await fetch(`/api/campaigns/${id}/graph.svg`); return [r.status, /<svg[\s\S]*offer[\s\S]*<\/svg>/.test(await r.text())]; }, seeded.campaign.id);
+    expect(graph).toEqual([200, true]);
+    expect(await olga.evaluate(async (id) => (await fetch(`/api/campaigns/${id}/calls`)).json(), seeded.campaign.id)).toEqual([]);
+    expect((await readAudit(db, { limit: 5, subject: `campaign:${seeded.campaign.id}` })).map((e) => `${e.actor} ${e.action}`)).toContain('olga import-contacts');
     const csv = await olga.evaluate(async (id) => (await fetch(`/api/campaigns/${id}/attempts.csv`)).text(), seeded.campaign.id);
     expect(csv.split('\n')[0]).toContain('call_id');
     const maria = await signIn('maria');

@@ -14,6 +14,7 @@ export const WORDS = {
     booked: 'Записан', wrapUp: 'Итог звонка', disposition: 'Результат', yourNote: 'Комментарий', callbackAt: 'Перезвонить', save: 'Сохранить',
     ended: 'Звонок завершён', withdrawn: 'Звонок снят', waiting: 'ждёт', taken: 'Звонок взял другой оператор', status: 'Состояние', dialog: 'Сценарий',
     pause: 'Приостановить', resume: 'Возобновить', stop: 'Остановить', attempts: 'Попытки (CSV)', operators: 'Операторы', rules: 'Правила', progress: 'Ход кампании',
+    liveCalls: 'Звонки сейчас', ringing: 'звонит', upload: 'Загрузить контакты (CSV)',
     language: 'English', state: { waiting: 'ждёт', offered: 'предложен', connecting: 'соединение', connected: 'на линии', ended: 'завершён' },
   },
   en: {
@@ -26,6 +27,7 @@ export const WORDS = {
     booked: 'Booked', wrapUp: 'Wrap-up', disposition: 'Outcome', yourNote: 'Note', callbackAt: 'Call back at', save: 'Save',
     ended: 'Call ended', withdrawn: 'Call withdrawn', waiting: 'waiting', taken: 'Another operator took the call', status: 'Status', dialog: 'Script',
     pause: 'Pause', resume: 'Resume', stop: 'Stop', attempts: 'Attempts (CSV)', operators: 'Operators', rules: 'Rules', progress: 'Progress',
+    liveCalls: 'Calls now', ringing: 'ringing', upload: 'Upload contacts (CSV)',
     language: 'Русский', state: { waiting: 'waiting', offered: 'offered', connecting: 'connecting', connected: 'on the line', ended: 'ended' },
   },
 } as const;
