@@ -2,6 +2,7 @@ import { DISPOSITION_CLASS, ZvonarError, type ContactStep, type Disposition, typ
 import type { Db } from './db.js';
 import { addDoNotCall } from './do-not-call.js';
 import { bookSlot } from './slots.js';
+import { cancelVisit, moveVisit } from './visits.js';
 
 /** Who may sign in to the console and the supervisor pages (migration 0010). */
 export type Role = 'operator' | 'supervisor';
@@ -233,4 +234,34 @@ export async function bookForHandoff(db: Db, p: { handoffId: string; accountId: 
   if (h.accepted_by !== p.accountId) return { error: 'another operator took this call' };
   if (h.wrapped_up_at) return { error: 'this call was wrapped up already' };
   return bookSlot(db, { slotId: p.slotId, callId: h.call_id, attemptId: h.attempt_id, patientId: h.patient_id, campaignId: h.campaign_id, now: p.now });
+}
+
+/** The patient of a call an operator took: their visits still ahead (live bookings), earliest first. */
+export async function visitsForHandoff(db: Db, p: { handoffId: string; accountId: string; now: Date }): Promise<{ bookingId: string; slot: Slot }[] | { error: string }> {
+  const h = await readHandoff(db, p.handoffId);
+  if (!h) return { error: 'no such handoff' };
+  if (h.accepted_by !== p.accountId) return { error: 'another operator took this call' };
+  const { rows } = await db.query<{ booking_id: string; id: string; resource: string; specialty: string; starts_at: Date; ends_at: Date }>(
+    `select b.id as booking_id, s.id, s.resource, s.specialty, s.starts_at, s.ends_at from booking b join slot s on s.id = b.slot_id
+     where b.patient_id = $1 and b.status in ('proposed', 'pending', 'booked') and s.starts_at > $2 order by s.starts_at`,
+    [h.patient_id, p.now],
+  );
+  return rows.map((r) => ({ bookingId: r.booking_id, slot: { id: r.id, resource: r.resource, specialty: r.specialty, startsAt: r.starts_at, endsAt: r.ends_at } }));
+}
+
+/**
+ * The operator cancels or moves a visit of the patient of a call they took, under the robot's
+ * rules (cancelVisit, moveVisit: one transaction, the old slot freed only if the new is booked),
+ * linked to the call's attempt. The booking must be this patient's.
+ */
+export async function changeVisitForHandoff(
+  db: Db, p: { handoffId: string; accountId: string; bookingId: string; now: Date } & ({ cancel: true } | { moveTo: string }),
+): Promise<'cancelled' | 'moved' | 'taken' | 'gone' | { error: string }> {
+  const h = await readHandoff(db, p.handoffId);
+  if (!h) return { error: 'no such handoff' };
+  if (h.accepted_by !== p.accountId) return { error: 'another operator took this call' };
+  const { rows } = await db.query(`select 1 from booking where id = $1 and patient_id = $2`, [p.bookingId, h.patient_id]);
+  if (!rows.length) return { error: `booking ${p.bookingId} is not this patient's` };
+  if ('cancel' in p) return cancelVisit(db, { bookingId: p.bookingId, attemptId: h.attempt_id, now: p.now });
+  return (await moveVisit(db, { bookingId: p.bookingId, slotId: p.moveTo, callId: h.call_id, attemptId: h.attempt_id, now: p.now })).result;
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DISPOSITION_CLASS, maskPhone, SlotTakenError, ZvonarError, type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot } from '../core/index.js';
 import type { HandoffView, OperatorHub } from '../operator/index.js';
 import {
-  audit, bookForHandoff, CALL_STILL_ON, getCampaign, listCampaigns, liveCalls, offerSlots, readHandoff, setCampaignStatus, WRAP_UP_DISPOSITIONS, wrapUpHandoff, type Db, type Role,
+  audit, bookForHandoff, CALL_STILL_ON, changeVisitForHandoff, visitsForHandoff, getCampaign, listCampaigns, liveCalls, offerSlots, readHandoff, setCampaignStatus, WRAP_UP_DISPOSITIONS, wrapUpHandoff, type Db, type Role,
 } from '../registry/index.js';
 import { COOKIE, type Auth, type Principal } from './auth.js';
 import { OPENAPI } from './openapi.js';
@@ -157,6 +157,26 @@ export function apiRoutes(app: WebApp): (req: IncomingMessage, res: ServerRespon
         await note(who, 'wrap-up', `handoff:${id}`, { disposition: w.disposition, final: DISPOSITION_CLASS[w.disposition] === 'final' });
         hub.wrapUpDone(who.account!.id);
         return { ok: true, contact: step };
+      },
+    },
+    {
+      method: 'GET', path: /^\/api\/handoffs\/([\w-]+)\/visits$/, run: async ({ who, params: [id] }) => {
+        need(who, 'takeCalls');
+        const r = await visitsForHandoff(db, { handoffId: id!, accountId: who.account!.id, now: now() });
+        if ('error' in r) throw new ZvonarError('HANDOFF_GONE', r.error, { handoffId: id! });
+        return r.map((v) => ({ bookingId: v.bookingId, slot: slotJson(v.slot) }));
+      },
+    },
+    {
+      method: 'POST', path: /^\/api\/handoffs\/([\w-]+)\/visits\/(\d{1,18})\/(cancel|move)$/, run: async ({ who, params: [id, bookingId, action], body }) => {
+        need(who, 'takeCalls');
+        const moveTo = action === 'move' ? parse(BookBody, await body()).slotId : null;
+        const r = await changeVisitForHandoff(db, { handoffId: id!, accountId: who.account!.id, bookingId: bookingId!, now: now(), ...(moveTo ? { moveTo } : { cancel: true as const }) });
+        if (typeof r === 'object') throw new ZvonarError('HANDOFF_GONE', r.error, { handoffId: id! });
+        if (r === 'taken') throw new ZvonarError('SLOT_TAKEN', `slot ${moveTo} was booked by someone else: the visit stays where it was`, { path: 'slotId' });
+        if (r === 'gone') throw new ZvonarError('REQUEST_INVALID', `booking ${bookingId} is no longer ahead (cancelled or past)`, { path: 'bookingId' });
+        await note(who, action === 'move' ? 'move-visit' : 'cancel-visit', `handoff:${id}`, { bookingId, ...(moveTo ? { slotId: moveTo } : {}) });
+        return { result: r };
       },
     },
     {

@@ -123,9 +123,15 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console and supervisor pages in
     }, handoffId);
     expect(late).toMatchObject({ status: 409, body: { error: { code: 'HANDOFF_GONE', message: 'another operator took this call' } } });
 
-    // she books the third free time while they talk, then ends the call and wraps up
+    // she books the third free time while they talk, moves it, then ends the call and wraps up
     await maria.getByTestId('book').nth(2).click();
     await maria.getByTestId('booked').waitFor();
+    // the patient would rather come later: the visit moves (the old slot freed only as the new one is booked)
+    await maria.getByTestId('visit').waitFor();
+    await maria.getByTestId('move-to').selectOption(seeded.slotIds[4]!);
+    await maria.getByTestId('move').click();
+    await expect.poll(async () => (await db.query(`select id, status from slot where id = any($1::bigint[]) order by id`, [[seeded.slotIds[2], seeded.slotIds[4]]])).rows)
+      .toEqual([{ id: seeded.slotIds[2], status: 'free' }, { id: seeded.slotIds[4], status: 'busy' }]);
     await maria.getByTestId('hangup').click();
     await maria.getByTestId('wrap-up').waitFor();
     expect(await maria.getByTestId('disposition').inputValue()).toBe('BOOKED');
@@ -142,11 +148,11 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console and supervisor pages in
        from attempt a join campaign_contact c on c.id = a.campaign_contact_id join account acc on acc.id = a.operator_id
        join slot s on s.id = a.slot_id join handoff h on h.attempt_id = a.id where a.campaign_id = $1`, [seeded.campaign.id]);
     expect(rows).toEqual([{
-      disposition: 'BOOKED', operator_note: 'Записала к терапевту, напомнила про полис', login: 'maria', slot_id: seeded.slotIds[2], state: 'done',
+      disposition: 'BOOKED', operator_note: 'Записала к терапевту, напомнила про полис', login: 'maria', slot_id: seeded.slotIds[4], state: 'done',
       last_disposition: 'BOOKED', bookings: 1, outcome: 'connected', handoff_disposition: 'BOOKED',
     }]);
     const actions = (await readAudit(db, { limit: 50, subject: `handoff:${handoffId}` })).map((e) => `${e.actor} ${e.action}`);
-    expect(actions.reverse()).toEqual(['maria accept', 'maria book', 'maria hangup', 'maria wrap-up']);
+    expect(actions.reverse()).toEqual(['maria accept', 'maria book', 'maria move-visit', 'maria hangup', 'maria wrap-up']);
     await maria.context().close();
     await ivan.context().close();
   }, 120_000);

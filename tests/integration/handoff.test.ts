@@ -9,10 +9,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nextStep } from '../../src/dialer/index.js';
 import { loadScript } from '../../src/dialog/index.js';
 import type { Engine } from '../../src/app/index.js';
-import { bookForHandoff, readHandoff, saveAccount, wrapUpHandoff, type Account, type Db } from '../../src/registry/index.js';
+import { bookForHandoff, changeVisitForHandoff, readHandoff, saveAccount, wrapUpHandoff, type Account, type Db } from '../../src/registry/index.js';
 import type { PersonaName } from '../../src/sim/index.js';
 import { databases } from '../support/databases.js';
-import { runUntilIdle, seedCampaign, testEngine, until } from '../support/engine.js';
+import { runUntilIdle, seedCampaign, testConfig, testEngine, until } from '../support/engine.js';
 
 const OPERATOR_PHONE = '+79990000001';
 
@@ -76,6 +76,8 @@ for (const d of databases) {
       // the operator books from the console while they talk
       const booked = await bookForHandoff(db, { handoffId, accountId: maria.id, slotId: seeded.slotIds[2]!, now: new Date() });
       expect('bookingId' in booked).toBe(true);
+      // a booking not this patient's is refused, whoever's it is
+      expect(await changeVisitForHandoff(db, { handoffId, accountId: maria.id, bookingId: '999999', now: new Date(), cancel: true })).toEqual({ error: 'booking 999999 is not this patient\'s' });
       hub.hangup(maria.id, handoffId);
       await ended;
       await running;
@@ -166,6 +168,40 @@ for (const d of databases) {
       // the wait (5 s) ran out before the offer did (15 s): the offer was withdrawn, the operator is still on duty
       expect(withdrawn).toEqual(['the wait ran out']);
       expect(hub.operator(maria.id)!.presence).toBe('available');
+    }, 60_000);
+
+    it('an offer not taken in offerMs moves to the next longest-idle operator, and the one who let it ring out is set away; a declined one moves on at once', async () => {
+      const seeded = await seedCampaign(db, { personas: ['operator'], slots: 2, now: new Date() });
+      engine = await testEngine(db, new Map([...seeded.personaOf, [OPERATOR_PHONE, 'operator-phone'], ['+79990000002', 'operator-phone'], ['+79990000003', 'operator-phone']]), {
+        config: testConfig({ operators: { offerMs: 3_000 } }),
+      });
+      const hub = engine.operators;
+      const accounts: Account[] = [];
+      for (const [i, login] of ['anna', 'boris', 'vera'].entries()) {
+        const phone = `+7999000000${i + 1}`;
+        const id = await saveAccount(db, { login, name: login, role: 'operator', passwordHash: 'x', languages: ['ru'], skills: ['*'], phone });
+        accounts.push({ id, login, name: login, role: 'operator', languages: ['ru'], skills: ['*'], phone, disabled: false });
+      }
+      // available in this order: anna has been idle longest, then boris, then vera
+      for (const a of accounts) {
+        hub.signIn(a);
+        hub.setPresence(a.id, 'available');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const offers: { to: string; at: number }[] = [];
+      hub.on('offer', (o) => {
+        offers.push({ to: accounts.find((a) => a.id === o.operatorId)!.login, at: Date.now() });
+        // boris declines at once; vera takes it
+        if (o.operatorId === accounts[1]!.id) hub.decline(o.operatorId, o.handoff.id);
+        if (o.operatorId === accounts[2]!.id) void hub.accept(o.operatorId, o.handoff.id).then(() => hub.hangup(o.operatorId, o.handoff.id));
+      });
+      await runUntilIdle(engine, seeded.campaign);
+      expect(offers.map((o) => o.to)).toEqual(['anna', 'boris', 'vera']);
+      expect(offers[1]!.at - offers[0]!.at).toBeGreaterThanOrEqual(2_900); // anna's offer rang out
+      expect(offers[2]!.at - offers[1]!.at).toBeLessThan(1_000); // boris's decline moved it on at once
+      expect(hub.operator(accounts[0]!.id)!.presence).toBe('away');
+      expect(hub.operator(accounts[1]!.id)!.presence).toBe('available');
+      expect((await attemptsOf(db, seeded.campaign.id))[0]!.disposition).toBe('TRANSFERRED');
     }, 60_000);
 
     it('with no operator on duty the handoff is unavailable at once, recorded with no wait', async () => {

@@ -19,7 +19,7 @@ let me: Me | null = null;
 let presence = 'away';
 let queue: Handoff[] = [];
 /** the call on screen: offered, on the line, or ended and being wrapped up */
-let call: { h: Handoff; phase: 'offered' | 'connected' | 'ended'; slots: Slot[]; booked: Slot | null; form: { disposition: string | null; note: string; when: string } } | null = null;
+let call: { h: Handoff; phase: 'offered' | 'connected' | 'ended'; slots: Slot[]; visits: { bookingId: string; slot: Slot }[]; booked: Slot | null; moveTo: Record<string, string>; form: { disposition: string | null; note: string; when: string } } | null = null;
 let notice: string | null = null;
 
 async function start(): Promise<void> {
@@ -64,12 +64,12 @@ function onMessage(msg: { type: string; [k: string]: unknown }): void {
       break;
     }
     case 'offer':
-      call = { h: msg.handoff as Handoff, phase: 'offered', slots: [], booked: null, form: { disposition: null, note: '', when: '' } };
+      call = { h: msg.handoff as Handoff, phase: 'offered', slots: [], visits: [], booked: null, moveTo: {}, form: { disposition: null, note: '', when: '' } };
       notice = null;
       break;
     case 'connected':
       if (call && call.h.id === (msg.handoff as Handoff).id) call.phase = 'connected';
-      else call = { h: msg.handoff as Handoff, phase: 'connected', slots: [], booked: null, form: { disposition: null, note: '', when: '' } };
+      else call = { h: msg.handoff as Handoff, phase: 'connected', slots: [], visits: [], booked: null, moveTo: {}, form: { disposition: null, note: '', when: '' } };
       void loadSlots();
       break;
     case 'withdrawn':
@@ -93,7 +93,14 @@ function onMessage(msg: { type: string; [k: string]: unknown }): void {
 
 async function loadSlots(): Promise<void> {
   if (!call) return;
-  call.slots = await api<Slot[]>('GET', `/api/handoffs/${call.h.id}/slots`).catch(() => []);
+  const id = call.h.id;
+  const [slots, visits] = await Promise.all([
+    api<Slot[]>('GET', `/api/handoffs/${id}/slots`).catch(() => []),
+    api<{ bookingId: string; slot: Slot }[]>('GET', `/api/handoffs/${id}/visits`).catch(() => []),
+  ]);
+  if (call?.h.id !== id) return;
+  call.slots = slots;
+  call.visits = visits;
   draw();
 }
 
@@ -161,9 +168,32 @@ function callCard(): HTMLElement {
         'data-testid': 'book', disabled: call!.booked !== null, onclick: () => act(async () => {
           const r = await api<{ slot: Slot }>('POST', `/api/handoffs/${c.id}/book`, { slotId: s.id });
           call!.booked = r.slot;
+          await loadSlots();
         }),
       }, w.book)))));
-  return h('section', { class: `call ${phase}`, 'data-testid': 'call' }, h('h2', {}, phase === 'offered' ? w.offered : c.queue), facts, buttons, slots, phase === 'ended' ? wrapUp() : null, transcript);
+  const visits = phase === 'offered' || call.visits.length === 0 ? null : h('section', { class: 'visits' }, h('h3', {}, w.visits),
+    h('ul', {}, ...call.visits.map((v) => {
+      const to = h('select', { 'data-testid': 'move-to', onchange: (e: Event) => { call!.moveTo[v.bookingId] = (e.target as HTMLSelectElement).value; } },
+        h('option', { value: '' }, w.moveTo), ...call!.slots.map((s) => h('option', { value: s.id, selected: call!.moveTo[v.bookingId] === s.id }, fmtTime(s.startsAt, c.context.timeZone))));
+      return h('li', { 'data-testid': 'visit' }, `${fmtTime(v.slot.startsAt, c.context.timeZone)} · ${v.slot.resource} `,
+        to, ' ',
+        h('button', { 'data-testid': 'move', onclick: () => act(async () => {
+          const slotId = call!.moveTo[v.bookingId];
+          if (!slotId) return;
+          await api('POST', `/api/handoffs/${c.id}/visits/${v.bookingId}/move`, { slotId });
+          // a visit booked in this call and moved is still this call's booking; an older one moved is a reschedule
+          if (call!.booked?.id === v.slot.id) call!.booked = call!.slots.find((x) => x.id === slotId) ?? call!.booked;
+          else call!.form.disposition ??= 'RESCHEDULED';
+          await loadSlots();
+        }) }, w.move), ' ',
+        h('button', { class: 'danger', 'data-testid': 'cancel-visit', onclick: () => act(async () => {
+          await api('POST', `/api/handoffs/${c.id}/visits/${v.bookingId}/cancel`);
+          if (call!.booked?.id === v.slot.id) call!.booked = null;
+          call!.form.disposition ??= 'CANCELLED_BY_PATIENT';
+          await loadSlots();
+        }) }, w.cancelVisit));
+    })));
+  return h('section', { class: `call ${phase}`, 'data-testid': 'call' }, h('h2', {}, phase === 'offered' ? w.offered : c.queue), facts, buttons, slots, visits, phase === 'ended' ? wrapUp() : null, transcript);
 }
 
 function wrapUp(): HTMLElement {
