@@ -1,5 +1,6 @@
 import type { Slot, TranscriptLine } from '../core/index.js';
 import type { MediaSession } from '../media/index.js';
+import type { HandoffRecord } from '../registry/index.js';
 
 /** What an operator sees when a call is offered: who, why, and what was said so far. */
 export interface HandoffContext {
@@ -23,22 +24,13 @@ export interface HandoffContext {
   script: string;
 }
 
-/** A live call the robot hands to the operators (built by the call session from its own state). */
-export interface HandoffCall {
-  /** this handoff's id (one call may hand off once) */
-  id: string;
-  callId: string;
-  attemptId: string;
-  campaignId: string;
-  contactId: string;
-  patientId: string;
-  queue: string;
-  /** the skill an operator needs (default: the queue's name) */
-  skill: string | null;
-  /** 1 (first) .. 9; equal priorities wait in order of arrival */
-  priority: number;
-  /** BCP 47; an operator must speak it */
-  language: string;
+/**
+ * A live call the robot hands to the operators (built by the call session from its own state):
+ * what the registry records of it (its id, one per handoff; the call, attempt, campaign, contact
+ * and patient; the queue, the skill an operator needs or null for the queue's name, priority 1
+ * first, the language an operator must speak), and what the hub needs while it waits.
+ */
+export interface HandoffCall extends Omit<HandoffRecord, 'reason' | 'queuedAt'> {
   /** how long the callee is kept waiting before the robot offers a call-back */
   waitMs: number;
   context: HandoffContext;

@@ -7,8 +7,20 @@ import { packageFile, ZvonarError } from '../core/index.js';
 import { apiRoutes, type WebApp } from './api.js';
 import { attachWsHub } from './ws-hub.js';
 
-/** The pages: the operator console and the supervisors' campaigns, built with the project (dist/web), no CDN. */
-const PAGES: Record<string, string> = { '/': 'console.html', '/console': 'console.html', '/campaigns': 'campaigns.html' };
+/** The pages: the operator console and the supervisors' campaigns, each its script (built with the project into dist/web), no CDN. */
+const PAGES: Record<string, string> = { '/': 'console.js', '/console': 'console.js', '/campaigns': 'campaigns.js' };
+const page = (script: string) => `<!doctype html>
+<html lang="ru">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>zvonar</title>
+  <link rel="stylesheet" href="/static/style.css">
+  <script type="module" src="/static/${script}"></script>
+</head>
+<body><div id="app"></div></body>
+</html>
+`;
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 /** Closed clinic networks: the pages load nothing from elsewhere. */
 const CSP = "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'";
@@ -44,8 +56,13 @@ export async function startHttpServer(p: { host: string; port: number; metrics: 
       void api(req, res);
       return;
     }
-    if (api && req.method === 'GET' && (PAGES[path] || /^\/static\/[\w.-]+\.(js|css|svg)$/.test(path))) {
-      const file = PAGES[path] ?? path.slice('/static/'.length);
+    if (api && req.method === 'GET' && PAGES[path]) {
+      res.writeHead(200, { 'content-type': TYPES['.html']!, 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
+      res.end(page(PAGES[path]));
+      return;
+    }
+    if (api && req.method === 'GET' && /^\/static\/[\w.-]+\.(js|css|svg)$/.test(path)) {
+      const file = path.slice('/static/'.length);
       readFile(join(packageFile('dist/web', 'run `npm run build`: it builds the console into dist/web'), file))
         .then((body) => {
           res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-security-policy': CSP, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache' });
