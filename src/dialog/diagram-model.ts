@@ -140,7 +140,12 @@ export function scriptDiagram(script: Script): Diagram {
   if (listens > 0 && inForce.length > 0) {
     nodes.push({ id: ANY_LISTEN, kind: 'listen', group: 'safety', title: 'any listen step', lines: ['(unless it routes the intent itself)'] });
     for (const intent of inForce) {
-      const own = script.safety[intent] as { say?: string; queue?: string } | undefined;
+      const own = script.safety[intent] as { say?: string; queue?: string; step?: string } | undefined;
+      // the operator default sent to the script's own step: an arrow there, not a node of its own
+      if (own?.step && has(own.step)) {
+        edge(ANY_LISTEN, stepId(own.step), intent, true);
+        continue;
+      }
       const ends = Object.entries(SAFETY_ENDS[intent]);
       const how = ends.length === 1 ? `end: ${ends[0]![1]}` : `handoff${own?.queue ? ` (queue ${own.queue})` : ''}: ${ends.map(([, d]) => d).join(' or ')}`;
       const id = `safety:${intent}`;

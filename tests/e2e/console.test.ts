@@ -5,19 +5,22 @@
  * the registry on PGlite. Nothing is mocked. Needs `npm run build` (the pages are served from
  * dist/web), which `npm test` runs first.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startWeb, type Engine, type HttpServer } from '../../src/app/index.js';
-import { readAudit, saveAccount, type Db } from '../../src/registry/index.js';
+import { readAudit, saveAccount, startSession, type Db } from '../../src/registry/index.js';
 import type { PersonaName } from '../../src/sim/index.js';
-import { hashPassword } from '../../src/web/index.js';
+import { Auth, hashPassword } from '../../src/web/index.js';
 import { databases } from '../support/databases.js';
 import { runUntilIdle, seedCampaign, testConfig, testEngine } from '../support/engine.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const DESK = { maria: '+79990000001', ivan: '+79990000002' };
+const MIS_TOKEN = 'a-long-random-token-the-mis-keeps';
 
 describe.skipIf(!existsSync(CHROMIUM))('operator console and supervisor pages in Chromium', () => {
   let db: Db;
@@ -31,7 +34,11 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console and supervisor pages in
     for (const [login, name, role, phone] of [['maria', 'Мария Петрова', 'operator', DESK.maria], ['ivan', 'Иван Сидоров', 'operator', DESK.ivan], ['olga', 'Ольга Главная', 'supervisor', null]] as const) {
       await saveAccount(db, { login, name, role, passwordHash: await hashPassword(`${login}-password`), languages: ['ru'], skills: ['dispanserization'], phone });
     }
-    const cfg = testConfig({ metrics: { host: '127.0.0.1', port: 0 } });
+    const cfg = testConfig({
+      metrics: { host: '127.0.0.1', port: 0 },
+      // a machine client (the clinic's MIS): only the token's SHA-256 is in the configuration
+      operators: { tokens: [{ name: 'mis', role: 'supervisor', sha256: createHash('sha256').update(MIS_TOKEN).digest('hex') }] },
+    });
     engine = await testEngine(db, personas, { config: cfg });
     http = await startWeb(engine, cfg);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -66,7 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console and supervisor pages in
     return seeded;
   }
 
-  it('refuses anonymous clients: the API, the ws hub, and the page shows the sign-in form', async () => {
+  it('refuses anonymous clients (the API, the ws hub; the page shows the sign-in form), forged and expired sessions; takes a machine client\'s token', async () => {
     const me = await fetch(`${http.url}/api/me`);
     expect(me.status).toBe(401);
     expect(await me.json()).toMatchObject({ error: { code: 'AUTH_REQUIRED' } });
@@ -84,6 +91,18 @@ describe.skipIf(!existsSync(CHROMIUM))('operator console and supervisor pages in
     const junk = await fetch(`${http.url}/api/login`, { method: 'POST', body: '{"login": ' });
     expect(junk.status).toBe(400);
     expect(await junk.json()).toMatchObject({ error: { code: 'REQUEST_INVALID', field: '(body)' } });
+    // a machine client with its token steers as its role says, and is audited by its name
+    const bearer = { authorization: `Bearer ${MIS_TOKEN}` };
+    expect((await fetch(`${http.url}/api/campaigns`, { headers: bearer })).status).toBe(200);
+    expect((await fetch(`${http.url}/api/campaigns`, { headers: { authorization: 'Bearer not-the-token' } })).status).toBe(401);
+    const seeded = await campaignWith('decline');
+    expect((await fetch(`${http.url}/api/campaigns/${seeded.campaign.id}/pause`, { method: 'POST', headers: bearer })).status).toBe(200);
+    expect((await readAudit(db, { limit: 1, subject: `campaign:${seeded.campaign.id}` }))[0]).toMatchObject({ actor: 'token:mis', action: 'pause' });
+    // a session past its time is refused
+    const auth = new Auth({ db, clock: { now: () => Date.now(), setTimeout, clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout) }, sessionHours: 12, tokens: [] });
+    const { rows: [olga] } = await db.query<{ id: string }>(`select id from account where login = 'olga'`);
+    await startSession(db, { tokenHash: createHash('sha256').update('stale').digest('hex'), accountId: olga!.id, now: new Date(Date.now() - 13 * 3600_000), expiresAt: new Date(Date.now() - 3600_000) });
+    await expect(auth.who({ headers: { cookie: 'zvonar_session=stale' } } as IncomingMessage)).rejects.toMatchObject({ code: 'AUTH_REQUIRED', message: 'the session expired or was ended: sign in again' });
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${http.url}/console`);
     await page.getByTestId('login').waitFor();
