@@ -233,6 +233,8 @@ export class OperatorHub extends EventEmitter<HubEvents> implements OperatorQueu
           return stored;
         },
       };
+      // (while an operator who took it is being connected, the wait is theirs: if their phone
+      // fails after it ran out, accept() ends it)
       const waitTimer = clock.setTimeout(() => {
         if (w.state === 'waiting' || w.state === 'offered') w.settle({ outcome: 'unanswered', waitMs: clock.now() - queuedAt });
       }, call.waitMs);
@@ -329,7 +331,9 @@ export class OperatorHub extends EventEmitter<HubEvents> implements OperatorQueu
       w.operator = null;
       w.passed.add(accountId);
       this.#free(op, 'away');
-      this.#dispatch();
+      const waited = this.#o.clock.now() - w.queuedAt;
+      if (waited >= w.call.waitMs) void w.settle({ outcome: 'unanswered', waitMs: waited });
+      else this.#dispatch();
       throw new ZvonarError('HANDOFF_GONE', 'your phone did not answer; the call went back to the queue', { handoffId }, { permanent: false });
     }
   }

@@ -87,14 +87,7 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
       [o.attemptId, o.disposition, o.counted, o.sipStatus, o.answeredAt, o.endedAt, o.hangupBy, JSON.stringify(o.transcript), o.error, o.media ? JSON.stringify(o.media) : null],
     );
     if (rows.length === 0) return false;
-    if (o.contact.callback) {
-      await t.query(
-        `insert into callback (campaign_contact_id, campaign_id, patient_id, attempt_id, phone, reason, due_at)
-         select c.id, c.campaign_id, c.patient_id, $2, c.phone, $3, $4 from campaign_contact c where c.id = $1
-         on conflict (campaign_contact_id) where status = 'open' do nothing`,
-        [o.contactId, o.attemptId, o.disposition, o.contact.callback.dueAt],
-      );
-    }
+    if (o.contact.callback) await promiseCallback(t, { contactId: o.contactId, attemptId: o.attemptId, reason: o.disposition, dueAt: o.contact.callback.dueAt });
     await t.query(
       `update campaign_contact set attempts = attempts + $2, state = $3, next_attempt_at = $4, last_disposition = $5, held_by_caps = false,
          lease_owner = null, lease_until = null
@@ -119,6 +112,16 @@ export async function finishAttempt(db: Db, o: AttemptOutcome): Promise<boolean>
     if (o.caps) await applyCaps(t, o.contactId, o.endedAt, o.caps, { exceptSelf: o.calleeNamedTime === true });
     return true;
   });
+}
+
+/** Puts the contact on the operators' call-back list (one open entry per contact; a second promise changes nothing). */
+export async function promiseCallback(t: Db, p: { contactId: string; attemptId: string; reason: string; dueAt: Date }): Promise<void> {
+  await t.query(
+    `insert into callback (campaign_contact_id, campaign_id, patient_id, attempt_id, phone, reason, due_at)
+     select c.id, c.campaign_id, c.patient_id, $2, c.phone, $3, $4 from campaign_contact c where c.id = $1
+     on conflict (campaign_contact_id) where status = 'open' do nothing`,
+    [p.contactId, p.attemptId, p.reason, p.dueAt],
+  );
 }
 
 /** Calls that reached the line and a machine's greeting is not a person's answer. */

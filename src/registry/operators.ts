@@ -1,5 +1,6 @@
 import { DISPOSITION_CLASS, ZvonarError, type ContactStep, type Disposition, type Slot } from '../core/index.js';
 import type { Db } from './db.js';
+import { promiseCallback } from './attempts.js';
 import { addDoNotCall } from './do-not-call.js';
 import { bookSlot } from './slots.js';
 import { cancelVisit, moveVisit } from './visits.js';
@@ -207,13 +208,7 @@ export async function wrapUpHandoff(
       `update campaign_contact set state = $2, next_attempt_at = $3, last_disposition = $4, lease_owner = null, lease_until = null where id = $1`,
       [h.contact_id, p.step.state, p.step.nextAttemptAt, p.disposition],
     );
-    if (p.step.callback) {
-      await t.query(
-        `insert into callback (campaign_contact_id, campaign_id, patient_id, attempt_id, phone, reason, due_at)
-         values ($1, $2, $3, $4, $5, $6, $7) on conflict (campaign_contact_id) where status = 'open' do nothing`,
-        [h.contact_id, h.campaign_id, h.patient_id, h.attempt_id, h.phone, p.disposition, p.step.callback.dueAt],
-      );
-    }
+    if (p.step.callback) await promiseCallback(t, { contactId: h.contact_id, attemptId: h.attempt_id, reason: p.disposition, dueAt: p.step.callback.dueAt });
     if (p.disposition === 'DNC') await addDoNotCall(t, { phone: h.phone, reason: 'asked an operator', source: 'operator' });
     if (DISPOSITION_CLASS[p.disposition] === 'final') {
       // a final code closes the person's call-back promise in this campaign, if one was open

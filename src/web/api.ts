@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { DISPOSITION_CLASS, maskPhone, SlotTakenError, ZvonarError, type Campaign, type Clock, type ContactStep, type Disposition, type Logger, type Slot } from '../core/index.js';
-import type { HandoffView, OperatorHub } from '../operator/index.js';
+import type { OperatorHub } from '../operator/index.js';
 import {
   audit, bookForHandoff, CALL_STILL_ON, changeVisitForHandoff, visitsForHandoff, getCampaign, listCampaigns, liveCalls, offerSlots, readHandoff, setCampaignStatus, WRAP_UP_DISPOSITIONS, wrapUpHandoff, type Db, type Role,
 } from '../registry/index.js';
-import { COOKIE, type Auth, type Principal } from './auth.js';
+import { COOKIE, visibleTo, type Auth, type Principal } from './auth.js';
 import { OPENAPI } from './openapi.js';
 
 /** What the pages ask of the engine beyond the registry, given by src/app (web does not pick adapters). */
@@ -67,10 +67,6 @@ export function apiRoutes(app: WebApp): (req: IncomingMessage, res: ServerRespon
   const need = (who: Principal, what: keyof typeof MAY) => {
     if (!(MAY[what] as readonly Role[]).includes(who.role)) throw new ZvonarError('FORBIDDEN', `a ${who.role} may not ${what === 'steer' ? 'steer campaigns' : 'take calls'}`, {});
   };
-  const mine = (who: Principal, id: string): HandoffView | null => {
-    const h = hub.find(id);
-    return h && h.operator === who.account?.id ? h : null;
-  };
 
   const routes: Route[] = [
     { method: 'GET', path: /^\/api\/me$/, run: async ({ who }) => ({ login: who.account?.login ?? who.actor, name: who.account?.name ?? who.actor, role: who.role, presence: who.account ? hub.operator(who.account.id)?.presence ?? null : null }) },
@@ -86,7 +82,7 @@ export function apiRoutes(app: WebApp): (req: IncomingMessage, res: ServerRespon
     {
       method: 'GET', path: /^\/api\/handoffs$/, run: async ({ who }) => {
         // an operator sees the patient of calls offered to them; the queue's others, and supervisors, see no patient
-        return hub.queue().map((h) => (h.operator === who.account?.id ? h : masked(h)));
+        return hub.queue().map((h) => visibleTo(who, h));
       },
     },
     {
@@ -291,10 +287,6 @@ export function apiRoutes(app: WebApp): (req: IncomingMessage, res: ServerRespon
       return true;
     }
   };
-}
-
-function masked(h: HandoffView): HandoffView {
-  return { ...h, context: { ...h.context, patient: { name: '—', ageBand: h.context.patient.ageBand, phone: h.context.patient.phone }, offered: [] }, transcript: [] };
 }
 
 const slotJson = (s: Slot) => ({ id: s.id, resource: s.resource, specialty: s.specialty, startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString() });

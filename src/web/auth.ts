@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { hash, verify } from '@node-rs/argon2';
 import { ZvonarError, type Clock } from '../core/index.js';
+import type { HandoffView } from '../operator/index.js';
 import { accountForLogin, endSession, sessionAccount, startSession, type Account, type Db, type Role } from '../registry/index.js';
 
 /** Who is asking: a person signed in (with their account) or a machine client (a token from config). */
@@ -86,4 +87,13 @@ export function cookie(req: IncomingMessage, name: string): string | null {
     if (k === name) return decodeURIComponent(v.join('='));
   }
   return null;
+}
+
+/**
+ * A handed-off call as this person may see it: the patient, the slots offered and the transcript
+ * only for the operator it is offered to or who took it; to everyone else the queue entry alone.
+ */
+export function visibleTo(who: Principal, h: HandoffView): HandoffView {
+  if (who.role === 'operator' && h.operator === who.account?.id) return h;
+  return { ...h, context: { ...h.context, patient: { ...h.context.patient, name: '—' }, offered: [] }, transcript: [] };
 }

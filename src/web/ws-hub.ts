@@ -1,8 +1,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../core/index.js';
-import type { HandoffView, HubEvents, OperatorHub } from '../operator/index.js';
-import type { Auth, Principal } from './auth.js';
+import type { HubEvents, OperatorHub } from '../operator/index.js';
+import { visibleTo, type Auth, type Principal } from './auth.js';
 
 /**
  * The ws hub at /ws: what the console and the supervisor pages redraw from. A client proves who it
@@ -32,12 +32,10 @@ export function attachWsHub(server: Server, p: { auth: Auth; hub: OperatorHub; l
   const send = (ws: WebSocket, msg: unknown) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
   };
-  const view = (who: Principal, h: HandoffView) =>
-    h.operator === who.account?.id && who.role === 'operator' ? h : { ...h, context: { ...h.context, patient: { ...h.context.patient, name: '—' }, offered: [] }, transcript: [] };
   const state = (who: Principal) => ({
     type: 'state',
     me: who.account ? hub.operator(who.account.id) : null,
-    queue: hub.queue().map((h) => view(who, h)),
+    queue: hub.queue().map((h) => visibleTo(who, h)),
     ...(who.role === 'supervisor' ? { operators: hub.operators() } : {}),
   });
   const toOperator = (operatorId: string | null, msg: unknown) => {
