@@ -20,8 +20,10 @@ export interface MachineDetectionOptions extends AmdOptions {
  *              (DialogRun.screen()); without one, the dialog goes on as if a person answered.
  *   human, notsure: the dialog goes on.
  *
- * The mailbox is listened to from the answer, beside the detector, when the script has a message:
- * its beep may come before the verdict, which waits for an assistant's words (totalMs + 1.7 s).
+ * The mailbox is listened to from the answer, beside the detector: its beep may come before the
+ * verdict, which waits for an assistant's words (totalMs + 1.7 s). A beep heard then is the verdict
+ * (machine, at once): the mailbox records from its beep, and the greeting the robot is saying names
+ * the patient, so the robot stops there rather than into the recording.
  * `gone` aborts when the line is: the callee's side hung up, the line was lost, or the dialer was
  * fenced. `told` hears the verdict; `line` the message and notes, for the transcript.
  */
@@ -32,16 +34,16 @@ export function answerMachines(p: {
 }): { verdict(): AmdVerdict | null; message(): Promise<VoicemailOutcome> | null; stop(): void } {
   const { log, script } = p;
   const { beepWaitMs = 2_000, ...thresholds } = p.opts;
-  const ear = script.voicemail ? new MailboxEar(p.clock) : null;
-  const offEar = ear ? p.media.on('audio', (pcm) => ear.push(pcm)) : () => {};
+  const ear = new MailboxEar(p.clock, (cue) => detection.machine(cue));
+  const offEar = p.media.on('audio', (pcm) => ear.push(pcm));
   let verdict: AmdVerdict | null = null;
   let message: Promise<VoicemailOutcome> | null = null;
-  const stopDetection = detectMachine({
+  const detection = detectMachine({
     media: p.media, asr: p.asr, clock: p.clock, language: script.language, callId: p.callId, opts: thresholds,
     told: (v) => {
       log.info({ amd: v.verdict, cue: v.cue, atMs: v.atMs }, 'machine detection');
       // the detector's own beep cue (amd.ts): a beep with no greeting before it, which the ear cannot tell
-      if (v.verdict === 'machine' && v.cue.startsWith('beep')) ear?.heardBeep(v.cue);
+      if (v.verdict === 'machine' && v.cue.startsWith('beep')) ear.heardBeep(v.cue);
       p.told(v);
     },
   }, (v) => {
@@ -52,7 +54,10 @@ export function answerMachines(p: {
       return;
     }
     p.dialog.stop();
-    if (!ear || !script.voicemail) return log.info({}, 'answering machine; robot hangs up');
+    if (!script.voicemail) {
+      offEar();
+      return log.info({}, 'answering machine; robot hangs up');
+    }
     log.info({}, 'answering machine; robot leaves the message');
     const text = render(script.voicemail.message, { 'clinic.name': p.clinic.name, 'clinic.phone': p.clinic.phone ?? '' });
     message = leaveMessage({
@@ -67,7 +72,7 @@ export function answerMachines(p: {
     verdict: () => verdict,
     message: () => message,
     stop: () => {
-      stopDetection();
+      detection.stop();
       offEar();
     },
   };
@@ -79,7 +84,9 @@ export function answerMachines(p: {
  * phone that sends nothing while its user is silent is given silence frames to keep it in step
  * with the clock. Decides once: a person or an assistant as soon as heard; a machine or not sure
  * when the window for an assistant's words has passed (totalMs + 1.7 s): `told` hears the
- * verdict with its cue, `decided` acts on it. Returns a stop (the call ended first).
+ * verdict with its cue, `decided` acts on it. Returns `machine(cue)`, a verdict heard by other
+ * means (a mailbox's beep after its greeting) that ends detection if it is still deciding, and
+ * `stop` (the call ended first).
  */
 export function detectMachine(
   p: {
@@ -87,7 +94,7 @@ export function detectMachine(
     told: (v: { verdict: AmdVerdict; cue: string; atMs: number }) => void;
   },
   decided: (v: AmdVerdict) => void,
-): () => void {
+): { machine(cue: string): void; stop(): void } {
   const { clock, opts } = p;
   const detector = new AnsweringMachineDetector(opts);
   const stream = p.asr.recognize({ language: p.language, hints: [...SCREENING_CUES], callId: p.callId });
@@ -134,8 +141,17 @@ export function detectMachine(
     clock.clearTimeout(window);
     stream.cancel();
   };
-  return () => {
-    done = true;
-    stop();
+  return {
+    machine: (cue) => {
+      if (done) return;
+      done = true;
+      stop();
+      p.told({ verdict: 'machine', cue, atMs: clock.now() - t0 });
+      decided('machine');
+    },
+    stop: () => {
+      done = true;
+      stop();
+    },
   };
 }

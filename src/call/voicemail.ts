@@ -27,8 +27,12 @@ export class MailboxEar {
   /** clock time of the last frame */
   #lastFrameAt: number;
 
-  constructor(clock: Clock) {
+  readonly #onBeep: ((cue: string) => void) | undefined;
+
+  /** `onBeep` hears the classifier's beep (speech, then a tone) as it is heard */
+  constructor(clock: Clock, onBeep?: (cue: string) => void) {
     this.#clock = clock;
+    this.#onBeep = onBeep;
     this.#quietSince = clock.now();
     this.#lastFrameAt = clock.now();
   }
@@ -42,7 +46,10 @@ export class MailboxEar {
     else if (ev?.type === 'end') this.#quietSince = this.#clock.now() - HANGOVER_MS;
     if (this.#beep === null && this.#classifier.settled) {
       const v = this.#classifier.verdict();
-      if (v?.kind === 'voicemail') this.#beep = v.cue;
+      if (v?.kind === 'voicemail') {
+        this.#beep = v.cue;
+        this.#onBeep?.(v.cue);
+      }
     }
   }
 

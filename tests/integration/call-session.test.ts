@@ -228,10 +228,11 @@ for (const target of databases) {
      * hears in the modem voice the robot speaks here, with when each utterance began (ms after the
      * answer: heard at its end, less its length).
      */
-    function mailboxNetwork(fixture: string): { calls: CallControl; heard: { text: string; atMs: number }[]; greetingEndsMs: number } {
+    function mailboxNetwork(fixture: string): { calls: CallControl; heard: { text: string; atMs: number }[]; greetingEndsMs: number; robotSoundAtMs: number[] } {
       const factory = createRtpMediaFactory({ host: '127.0.0.1', portMin: 30_000, portMax: 39_999 });
       const greeting = readWav(`tests/fixtures/amd/${fixture}.wav`).samples;
       const heard: { text: string; atMs: number }[] = [];
+      const robotSoundAtMs: number[] = [];
       const calls: CallControl = {
         ready: async () => {},
         close: async () => {},
@@ -242,6 +243,9 @@ for (const target of databases) {
           const ear = new ModemListener();
           const t0 = Date.now();
           far.on('audio', (pcm) => {
+            let e = 0;
+            for (const v of pcm) e += v * v;
+            if (Math.sqrt(e / pcm.length) > 300) robotSoundAtMs.push(Date.now() - t0);
             for (const ev of ear.push(pcm)) {
               if (ev.type === 'message') heard.push({ text: ev.text, atMs: Date.now() - t0 - (ev.endSample - ev.startSample) / 8 });
             }
@@ -251,8 +255,30 @@ for (const target of databases) {
           return { callId: req.callId, sdpAnswer, get state() { return state; }, hangup: async () => { state = 'ended'; far.close(); } };
         },
       };
-      return { calls, heard, greetingEndsMs: 200 + greeting.length / 8 };
+      return { calls, heard, greetingEndsMs: 200 + greeting.length / 8, robotSoundAtMs };
     }
+
+    it('a mailbox whose short greeting beeps while the robot greets the patient by name: the robot stops at the beep (machine, at once), not into the recording', async () => {
+      // a greeting of about 4 s in the modem voice, so that it is still being said at the beep (2.1 s)
+      const greet = SCRIPT.steps.greet!;
+      const long: Script = {
+        ...BARE,
+        steps: { ...SCRIPT.steps, greet: { ...greet, say: `${greet.say} ${greet.say} ${greet.say} ${greet.say}` } },
+      };
+      const mailbox = mailboxNetwork('machine-ru-short-beep');
+      const { summary, events } = await callOne('agree', { slots: 0, calls: mailbox.calls, script: long });
+      expect(summary.disposition).toBe('VOICEMAIL');
+      expect(events.amd).toEqual([expect.objectContaining({ verdict: 'machine' })]);
+      // decided at the beep's end, not at the end of the window for an assistant's words (4.7 s)
+      expect(events.amd![0]!.atMs).toBeLessThan(mailbox.greetingEndsMs + 1_000);
+      const greetingSaid = events.said!.find((e) => e.step === 'greet')!;
+      expect(greetingSaid.atMs).toBeLessThan(mailbox.greetingEndsMs); // it was being said at the beep
+      // the mailbox records from its beep: what the robot said after it lasted at most the few
+      // frames between the beep's end and the robot's stop (RTP and the media worker's batching)
+      const recorded = mailbox.robotSoundAtMs.filter((t) => t > mailbox.greetingEndsMs);
+      expect(recorded.length).toBeLessThanOrEqual(15); // 300 ms
+      expect(mailbox.heard.filter((h) => h.atMs >= mailbox.greetingEndsMs)).toEqual([]);
+    });
 
     it('a mailbox that beeps is left the message at its beep, not before: VOICEMAIL_LEFT, and the mailbox hears it after the beep', async () => {
       const mailbox = mailboxNetwork('machine-ru-2-beep');
