@@ -154,7 +154,13 @@ export async function startSpeech(cfg: Config['speech'], log: Logger, metrics?: 
       },
     });
     await router.start();
-    const capacity = watchSpeechCapacity(router, { onPoll: (h) => m?.headroom.set(h ?? -1) });
+    const capacity = watchSpeechCapacity(router, {
+      maxBacklogMs: cfg.maxBacklogMs,
+      onPoll: (h, backlogMs) => {
+        m?.headroom.set(h ?? -1);
+        m?.backlog.set(backlogMs / 1000);
+      },
+    });
     closers.push(() => capacity.stop());
     circuits = () => router.engines();
     return { router, tts: cachingTts(router.tts!), capacity, embedded, describe, close };
@@ -184,6 +190,11 @@ function speechMetrics(registry: Registry, engines: () => ReturnType<SpeechRoute
     headroom: new Gauge({
       name: 'zvonar_speech_headroom_streams',
       help: 'Streams the speech engines can still open (declared capacity less streams in use, all processes); -1: no declared limit',
+      registers: [registry],
+    }),
+    backlog: new Gauge({
+      name: 'zvonar_speech_backlog_seconds',
+      help: 'How long the speech engines\' oldest request has waited for a free worker; above speech.maxBacklogMs no call starts',
       registers: [registry],
     }),
     fallbacks: new Counter({

@@ -204,6 +204,11 @@ export const Config = z.strictObject({
         failures: z.number().int().min(1).max(100).default(3),
         openMs: z.number().int().min(100).max(600_000).default(5_000),
       }).default({ failures: 3, openMs: 5_000 }),
+      /**
+       * no call starts while an engine's oldest request has waited for its workers longer than
+       * this (RHVoice and pocketsphinx work on this machine's cores; a burst of calls outruns them)
+       */
+      maxBacklogMs: z.number().int().min(100).max(60_000).default(1_000),
     }),
   ),
   /** answering-machine detection on the first seconds after the answer (src/media/amd.ts) */

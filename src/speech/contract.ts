@@ -96,6 +96,7 @@ export interface HealthStatusMsg {
   serving: boolean;
   streamsInUse: number;
   maxConcurrentStreams: number;
+  backlogMs: number;
 }
 
 export interface SpeechMethods {

@@ -113,6 +113,8 @@ export interface SpeechHealth {
   /** streams open now, from every process */
   streamsInUse: number;
   maxStreams: number | null;
+  /** how long the oldest request waiting for the engine has waited (ms); absent when the engine does not say */
+  backlogMs?: number;
 }
 
 /**

@@ -143,6 +143,8 @@ export function routeSpeech(engines: readonly SpeechEngine[], opts: SpeechRouter
         serving: up.length > 0,
         streamsInUse: up.reduce((n, h) => n + h.streamsInUse, 0),
         maxStreams: up.length > 0 && up.every((h) => h.maxStreams !== null) ? up.reduce((n, h) => n + h.maxStreams!, 0) : null,
+        // requests go to the first engine that serves them, not the least busy: the worst one counts
+        backlogMs: Math.max(0, ...up.map((h) => h.backlogMs ?? 0)),
       };
     },
     close() {

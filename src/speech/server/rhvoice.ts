@@ -143,6 +143,8 @@ interface Job {
   msg: Extract<ToHost, { t: 'speak' }>;
   /** the process speaking it, once one is */
   holder?: EngineProcess;
+  /** performance.now() when it was queued for a free process */
+  queuedAt?: number;
   push(e: JobEvent): void;
 }
 
@@ -291,6 +293,11 @@ class LibraryRhvoice implements VoiceEngine {
     }
   }
 
+  backlogMs(): number {
+    const oldest = this.#queue[0]?.queuedAt;
+    return oldest === undefined ? 0 : performance.now() - oldest;
+  }
+
   /** Stops a request: out of the queue, or its process told to stop. */
   #drop(job: Job): void {
     job.holder?.stop(job);
@@ -301,7 +308,10 @@ class LibraryRhvoice implements VoiceEngine {
   #enqueue(job: Job): void {
     const idle = this.#engines.find((w) => !w.dead && !w.job);
     if (idle) idle.speak(job);
-    else this.#queue.push(job);
+    else {
+      job.queuedAt = performance.now();
+      this.#queue.push(job);
+    }
     void this.#replaceDead();
   }
 

@@ -43,7 +43,7 @@ interface Reply {
   id: number; ok: boolean; error?: string; hyp: string | null; frames: number; score: number | null;
   words: [string, number, number][]; nbest: [string, number][]; ms: number;
 }
-interface Job { id: number; line: string; resolve: (r: Reply) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout }
+interface Job { id: number; line: string; resolve: (r: Reply) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout; queuedAt: number }
 
 /** One worker process; started again (by the pool) when it dies. */
 class Worker {
@@ -169,7 +169,7 @@ export async function startPocketsphinx(opts: PocketsphinxOptions = {}): Promise
       const id = nextId++;
       const line = JSON.stringify({ id, lang, grammar: [...byNorm.keys()], pcm: Buffer.from(pcm16.buffer, pcm16.byteOffset, pcm16.byteLength).toString('base64') });
       const reply = await new Promise<Reply>((resolve, reject) => {
-        const job: Job = { id, line, resolve, reject };
+        const job: Job = { id, line, resolve, reject, queuedAt: performance.now() };
         const abort = () => {
           const i = queue.indexOf(job);
           if (i >= 0) queue.splice(i, 1);
@@ -186,6 +186,10 @@ export async function startPocketsphinx(opts: PocketsphinxOptions = {}): Promise
       opts.onDecode?.({ ...features, ms: reply.ms });
       const d = decide(features);
       return { transcript: d.accepted && reply.hyp ? byNorm.get(reply.hyp) ?? reply.hyp : null, confidence: d.confidence, words: d.accepted ? wordsOf(reply) : [] };
+    },
+    backlogMs() {
+      const oldest = queue[0]?.queuedAt;
+      return oldest === undefined ? 0 : performance.now() - oldest;
     },
     async close() {
       if (closed) return;
