@@ -16,7 +16,7 @@ import {
   addDoNotCall, closeContact, countAttempts, finishAttempt, persist, setCampaignStatus, startAttempt,
   type AttemptOutcome, type Db, type LeasedContact,
 } from '../registry/index.js';
-import type { Asr, Tts } from '../speech/index.js';
+import { callPrompts, type Asr, type Tts } from '../speech/index.js';
 import type { CallControl, CallLeg } from '../telephony/index.js';
 import { apology } from './apology.js';
 import { callEnd, type CallEnd, type EarlyMedia } from './call-end.js';
@@ -312,6 +312,9 @@ export class CallSession extends EventEmitter<CallEvents> {
     let operatorCall: 'callee' | 'operator' | null = null;
     /** aborted when the callee's side hangs up or the line is lost */
     const lineGone = new AbortController();
+    /** this call's own prompts, kept while it lasts (a greeting said again after a screening assistant) */
+    const over = new AbortController();
+    const tts = callPrompts(this.#deps.tts, over.signal);
     let early: { classifier: EarlyMediaClassifier; stop: () => void } | null = null;
     let earlyMedia: EarlyMedia | null = null;
     const ring = new AbortController();
@@ -397,7 +400,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         // hear silence): the script's `visit: check` reads it again
         visit: await Promise.race([visit, new Promise<null>((r) => clock.setTimeout(() => r(null), VISIT_WAIT_MS))]),
       }, {
-        audio: media, tts: this.#deps.tts, asr: this.#deps.asr, operators: this.#operators({ attemptId, media, gone: lineGone.signal, offered: () => offered }), clock,
+        audio: media, tts, asr: this.#deps.asr, operators: this.#operators({ attemptId, media, gone: lineGone.signal, offered: () => offered }), clock,
         slots: desk,
         callbacks: {
           fit: (t) => fitToCallingHours(t, { timeZone: contact.patient.timeZone, windows: callingWindows(campaign.rules.callingHours), calendar: campaign.rules.callingHours.calendar }),
@@ -412,7 +415,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       this.#to('dialog');
       const running = dialog.run();
       const machines = plan.amd === null ? null : answerMachines({
-        media, asr: this.#deps.asr, tts: this.#deps.tts, clock, log, callId, opts: plan.amd ?? {}, script: plan.script, clinic: plan.clinic,
+        media, asr: this.#deps.asr, tts, clock, log, callId, opts: plan.amd ?? {}, script: plan.script, clinic: plan.clinic,
         dialog, dialogDone: running, gone: AbortSignal.any([lineGone.signal, plan.fence]),
         told: (v) => this.emit('amd', { verdict: v.verdict, cue: v.cue, atMs: this.#at() }), line: (l) => this.#line(l),
       });
@@ -458,6 +461,7 @@ export class CallSession extends EventEmitter<CallEvents> {
         log.error({ error: describe(err) }, 'call failed inside the engine');
       }
     } finally {
+      over.abort();
       plan.fence.removeEventListener('abort', fenced);
       this.#to('hanging-up');
       if (leg && leg.state !== 'ended') await leg.hangup().catch(() => {});

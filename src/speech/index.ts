@@ -14,6 +14,7 @@ export type {
   WordTiming,
 } from './ports.js';
 export { isSsml, SAMPLE_RATE_HZ } from './ports.js';
+export { callPrompts } from './tts-cache.js';
 export { modemSpeak } from './modem/fsk-encoder.js';
 export { ModemListener } from './modem/fsk-decoder.js';
 export type { ModemEvent } from './modem/fsk-decoder.js';

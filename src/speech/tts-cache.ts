@@ -105,3 +105,79 @@ export function cachingTts(inner: Tts, opts: { maxBytes?: number } = {}): TtsCac
     stats: () => ({ entries: kept.size, bytes, hits, misses }),
   };
 }
+
+/** A call's own prompts are kept up to this much audio (about a minute at 8 kHz). */
+const CALL_PROMPTS_BYTES = 1024 * 1024;
+
+interface CallPrompt {
+  chunks: Int16Array[];
+  done: boolean;
+  failed: unknown;
+  wake: Set<() => void>;
+}
+
+/**
+ * A call's own prompts (not `fixed`: the patient's name or slot in them), kept for the call's
+ * length and dropped with it. Said again (the greeting after a screening assistant, "повторите",
+ * a re-prompt), they play at once instead of waiting on the engine, which a burst of calls keeps
+ * busy. A prompt cut short (a barge-in, a screening verdict) is still synthesised to its end, so
+ * that it can be said again whole; `over` (the call's end) stops that. Fixed prompts go to
+ * `inner` as they are (cachingTts keeps those for every call).
+ */
+export function callPrompts(inner: Tts, over: AbortSignal): Tts {
+  const kept = new Map<string, CallPrompt>();
+  let bytes = 0;
+  const start = (req: SynthesizeRequest, key: string): CallPrompt => {
+    const p: CallPrompt = { chunks: [], done: false, failed: null, wake: new Set() };
+    kept.set(key, p);
+    const tell = () => {
+      for (const fn of p.wake) fn();
+    };
+    void (async () => {
+      try {
+        for await (const pcm of inner.synthesize(req, over)) {
+          p.chunks.push(pcm.slice());
+          bytes += pcm.byteLength;
+          tell();
+        }
+        // cut by the call's end, or too much of the call's audio: not kept for next time
+        if (over.aborted || bytes > CALL_PROMPTS_BYTES) kept.delete(key);
+      } catch (err) {
+        p.failed = err;
+        kept.delete(key); // asked again, it is asked of the engine again
+      } finally {
+        p.done = true;
+        tell();
+      }
+    })();
+    return p;
+  };
+  return {
+    async *synthesize(req, signal) {
+      if (req.fixed) {
+        yield* inner.synthesize(req, signal);
+        return;
+      }
+      const key = keyOf(req);
+      const p = kept.get(key) ?? start(req, key);
+      for (let i = 0; ; ) {
+        if (signal?.aborted) return;
+        if (i < p.chunks.length) {
+          yield p.chunks[i++]!;
+          continue;
+        }
+        if (p.failed !== null) throw p.failed;
+        if (p.done) return;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            p.wake.delete(wake);
+            signal?.removeEventListener('abort', wake);
+            resolve();
+          };
+          p.wake.add(wake);
+          signal?.addEventListener('abort', wake, { once: true });
+        });
+      }
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { watchSpeechCapacity } from '../../src/speech/capacity.js';
 import { fakeEngine } from '../../src/speech/testing/index.js';
-import { cachingTts } from '../../src/speech/tts-cache.js';
+import { cachingTts, callPrompts } from '../../src/speech/tts-cache.js';
 
 // fakes (src/speech/testing): the cache and the capacity watch are what is tested
 
@@ -76,5 +76,75 @@ describe('speech capacity', () => {
     } finally {
       cap.stop();
     }
+  });
+});
+
+describe("a call's own prompts (callPrompts)", () => {
+  const ask = async (tts: ReturnType<typeof callPrompts>, text: string, o: { fixed?: boolean; cutAfter?: number } = {}): Promise<Int16Array> => {
+    const cut = new AbortController();
+    const parts: Int16Array[] = [];
+    for await (const pcm of tts.synthesize({ text, language: 'ru-RU', ...(o.fixed ? { fixed: true } : {}) }, cut.signal)) {
+      parts.push(pcm.slice());
+      if (o.cutAfter !== undefined && parts.length >= o.cutAfter) cut.abort();
+    }
+    const all = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    return all;
+  };
+  const greeting = 'Здравствуйте, Анна Петровна! Вас беспокоит поликлиника.';
+
+  it('a prompt with the patient\'s name, said again in the call, plays the same audio without asking the engine again', async () => {
+    const e = fakeEngine();
+    const over = new AbortController();
+    const tts = callPrompts(e.tts!, over.signal);
+    const first = await ask(tts, greeting);
+    const again = await ask(tts, greeting);
+    expect(again).toEqual(first);
+    expect(e.seen.filter((r) => r.side === 'tts')).toHaveLength(1);
+    // another call asks the engine itself: nothing of this patient is shared
+    const other = callPrompts(e.tts!, new AbortController().signal);
+    await ask(other, greeting);
+    expect(e.seen.filter((r) => r.side === 'tts')).toHaveLength(2);
+    over.abort();
+  });
+
+  it('a prompt cut short (a screening verdict, a barge-in) is still synthesised whole, and said again whole at once', async () => {
+    const e = fakeEngine();
+    const over = new AbortController();
+    const tts = callPrompts(e.tts!, over.signal);
+    const cut = await ask(tts, greeting, { cutAfter: 2 });
+    expect(cut.length).toBe(320);
+    const whole = await ask(tts, greeting);
+    expect(whole.length).toBe(Math.round((greeting.length * 60 * 8000) / 1000));
+    expect(whole.subarray(0, 320)).toEqual(cut);
+    expect(e.seen.filter((r) => r.side === 'tts')).toHaveLength(1);
+    over.abort();
+  });
+
+  it('fixed prompts pass through (cachingTts keeps those); an engine that fails is asked again next time; the call\'s end stops a synthesis', async () => {
+    const e = fakeEngine();
+    const over = new AbortController();
+    const tts = callPrompts(e.tts!, over.signal);
+    await ask(tts, 'До свидания!', { fixed: true });
+    await ask(tts, 'До свидания!', { fixed: true });
+    expect(e.seen.filter((r) => r.side === 'tts')).toHaveLength(2);
+    e.mode = 'down';
+    await expect(ask(tts, greeting)).rejects.toMatchObject({ code: 'SPEECH_UNAVAILABLE' });
+    e.mode = 'up';
+    expect((await ask(tts, greeting)).length).toBeGreaterThan(0);
+    expect(e.seen.filter((r) => r.side === 'tts')).toHaveLength(4);
+    // a stalled engine: the call ends, and the synthesis it was waiting on stops with it
+    e.mode = 'stall';
+    const pending = ask(tts, 'Анна Петровна, вы записаны на вторник.');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(e.open).toBe(1);
+    over.abort();
+    expect((await pending).length).toBe(0);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(e.open).toBe(0);
   });
 });
