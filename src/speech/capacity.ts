@@ -9,10 +9,11 @@
  *
  * Streams are not the whole of it: an engine that works on a few cores (RHVoice, pocketsphinx)
  * queues requests for its workers, and a burst of calls each with its own greeting (the patient's
- * name in it) keeps the later ones waiting for their first word. While the engines say their
- * oldest waiting request has waited longer than maxBacklogMs, no call may start: the burst is
- * spread by the engine's own pace instead of ending calls in silence (a 600-contact run at 120
- * channels on two cores, RHVoice, lost 4 calls to ROBOT_SILENCE before this).
+ * name in it) keeps the later ones waiting for their first word. The engines say what a request
+ * arriving now would wait (backlogMs) and what each further one adds (requestMs); calls may start
+ * while the backlog they make stays within maxBacklogMs, each counted as one request. The burst
+ * is spread at the engine's own pace instead of ending calls in silence (a 600-contact run at 120
+ * channels on two cores, RHVoice, lost 4-21 calls to ROBOT_SILENCE without it).
  */
 import type { SpeechEngine } from './ports.js';
 
@@ -39,6 +40,7 @@ export function watchSpeechCapacity(
   const maxBacklogMs = opts.maxBacklogMs ?? MAX_BACKLOG_MS;
   let headroom: number | null = null;
   let backlog = 0;
+  let requestMs = 0;
   let taken = 0;
   let stopped = false;
   let polling = false;
@@ -49,11 +51,13 @@ export function watchSpeechCapacity(
       const h = await engine.health();
       headroom = !h.serving ? 0 : h.maxStreams === null ? null : Math.max(0, h.maxStreams - h.streamsInUse);
       backlog = h.backlogMs ?? 0;
+      requestMs = h.requestMs ?? 0;
     } catch {
       // an engine that does not answer its health check is not counted on: the calls' own
       // requests find out, and the router moves them on
       headroom = null;
       backlog = 0;
+      requestMs = 0;
     } finally {
       taken = 0;
       polling = false;
@@ -65,8 +69,9 @@ export function watchSpeechCapacity(
   timer.unref();
   return {
     room: () => {
-      if (backlog > maxBacklogMs) return 0;
-      return headroom === null ? Infinity : Math.max(0, Math.floor(headroom / STREAMS_PER_CALL) - taken);
+      const byStreams = headroom === null ? Infinity : Math.floor(headroom / STREAMS_PER_CALL);
+      const byBacklog = requestMs > 0 ? Math.floor((maxBacklogMs - backlog) / requestMs) : backlog > maxBacklogMs ? 0 : Infinity;
+      return Math.max(0, Math.min(byStreams, byBacklog) - taken);
     },
     take: (n) => {
       taken += n;

@@ -97,6 +97,7 @@ export interface HealthStatusMsg {
   streamsInUse: number;
   maxConcurrentStreams: number;
   backlogMs: number;
+  requestMs: number;
 }
 
 export interface SpeechMethods {

@@ -113,8 +113,10 @@ export interface SpeechHealth {
   /** streams open now, from every process */
   streamsInUse: number;
   maxStreams: number | null;
-  /** how long the oldest request waiting for the engine has waited (ms); absent when the engine does not say */
+  /** the wait (ms) a request arriving now can expect before the engine's workers start on it; absent when the engine does not say */
   backlogMs?: number;
+  /** what one more request adds to backlogMs (0 or absent: unknown) */
+  requestMs?: number;
 }
 
 /**

@@ -145,6 +145,7 @@ export function routeSpeech(engines: readonly SpeechEngine[], opts: SpeechRouter
         maxStreams: up.length > 0 && up.every((h) => h.maxStreams !== null) ? up.reduce((n, h) => n + h.maxStreams!, 0) : null,
         // requests go to the first engine that serves them, not the least busy: the worst one counts
         backlogMs: Math.max(0, ...up.map((h) => h.backlogMs ?? 0)),
+        requestMs: Math.max(0, ...up.map((h) => h.requestMs ?? 0)),
       };
     },
     close() {

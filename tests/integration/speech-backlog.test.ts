@@ -40,6 +40,8 @@ describe.skipIf(!HAVE_RHVOICE)('speech backlog: RHVoice behind the reference ser
   it('a burst of greetings queues on the voice: Health says how long the oldest has waited, the gate lets no call start until it clears', async () => {
     const idle = await speech.health();
     expect(idle).toMatchObject({ serving: true, backlogMs: 0 });
+    // the voices loaded at start (a word each) taught it what a request costs
+    expect(idle.requestMs).toBeGreaterThan(0);
     const gate = watchSpeechCapacity(speech, { pollMs: 50, maxBacklogMs: 300 });
     try {
       const names = ['Анна Петровна', 'Сергей Иванович', 'Ольга Викторовна', 'Николай Андреевич', 'Мария Сергеевна', 'Пётр Ильич', 'Елена Павловна', 'Иван Иванович'];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { watchSpeechCapacity } from '../../src/speech/capacity.js';
 import { fakeEngine } from '../../src/speech/testing/index.js';
+import { Backlog } from '../../src/speech/server/backlog.js';
 import { cachingTts, callPrompts } from '../../src/speech/tts-cache.js';
 
 // fakes (src/speech/testing): the cache and the capacity watch are what is tested
@@ -146,5 +147,48 @@ describe("a call's own prompts (callPrompts)", () => {
     expect((await pending).length).toBe(0);
     await new Promise((r) => setTimeout(r, 10));
     expect(e.open).toBe(0);
+  });
+});
+
+describe('a worker pool\'s backlog (speech/server/backlog.ts)', () => {
+  it('is the wait a request arriving now can expect: the oldest\'s age, or the queue times the mean hold over the workers, whichever is longer', () => {
+    const b = new Backlog(() => 2);
+    expect(b.ms([], 1000)).toBe(0);
+    b.held(400);
+    // a burst just queued: nobody has waited yet, but ten greetings at 400 ms on two workers are 2 s of work
+    const burst = Array.from({ length: 10 }, () => ({ queuedAt: 1000 }));
+    expect(b.ms(burst, 1000)).toBe(2000);
+    // one left, waiting long (the workers stuck on something): its age counts
+    expect(b.ms([{ queuedAt: 1000 }], 4000)).toBe(3000);
+    // the mean follows what the workers take now
+    for (let i = 0; i < 50; i++) b.held(100);
+    expect(b.ms(burst, 1000)).toBeGreaterThan(500);
+    expect(b.ms(burst, 1000)).toBeLessThan(501);
+  });
+});
+
+describe('the dialer\'s gate on the engines\' backlog (watchSpeechCapacity)', () => {
+  it('lets start only the calls whose first requests keep the backlog within maxBacklogMs, each counted as one request', async () => {
+    let h = { serving: true, streamsInUse: 0, maxStreams: 1000 as number | null, backlogMs: 0, requestMs: 200 };
+    const cap = watchSpeechCapacity({ health: async () => h }, { pollMs: 10, maxBacklogMs: 1000 });
+    try {
+      await new Promise((r) => setTimeout(r, 5));
+      expect(cap.room()).toBe(5); // 1000 ms of budget at 200 ms a request, though 500 calls' streams are free
+      cap.take(3);
+      expect(cap.room()).toBe(2);
+      h = { ...h, backlogMs: 900 };
+      await new Promise((r) => setTimeout(r, 30));
+      expect(cap.room()).toBe(0);
+      expect(cap.backlogMs()).toBe(900);
+      h = { ...h, backlogMs: 1500 };
+      await new Promise((r) => setTimeout(r, 30));
+      expect(cap.room()).toBe(0);
+      // an engine that does not know its cost yet: only the backlog itself shuts the gate
+      h = { ...h, backlogMs: 0, requestMs: 0 };
+      await new Promise((r) => setTimeout(r, 30));
+      expect(cap.room()).toBe(500);
+    } finally {
+      cap.stop();
+    }
   });
 });

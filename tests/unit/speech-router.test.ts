@@ -108,10 +108,10 @@ describe('speech router', () => {
     const b = fakeEngine({ name: 'b', maxStreams: 6 });
     const r = routeSpeech([a, b]);
     const s = r.asr!.recognize({ language: 'ru-RU' });
-    expect(await r.health()).toEqual({ serving: true, streamsInUse: 1, maxStreams: 16, backlogMs: 0 });
+    expect(await r.health()).toEqual({ serving: true, streamsInUse: 1, maxStreams: 16, backlogMs: 0, requestMs: 0 });
     s.cancel();
     b.mode = 'down';
-    expect(await r.health()).toEqual({ serving: true, streamsInUse: 0, maxStreams: 10, backlogMs: 0 });
+    expect(await r.health()).toEqual({ serving: true, streamsInUse: 0, maxStreams: 10, backlogMs: 0, requestMs: 0 });
   });
 });
 

@@ -35,8 +35,10 @@ export interface VoiceEngine {
   readonly verbatim?: boolean;
   /** A reason this text cannot be spoken by this engine (too long for it...), or null. */
   check?(text: string): string | null;
-  /** how long the oldest request waiting for a free worker has waited (ms); 0 when none waits */
+  /** the wait (ms) a request arriving now can expect before a worker starts on it (server/backlog.ts) */
   backlogMs?(): number;
+  /** what one more request adds to backlogMs(): a worker's mean time for one over the workers (0: unknown) */
+  requestMs?(): number;
   /**
    * Speaks plain text (already normalised: numbers, dates and times written out as words) as
    * 8 kHz PCM chunks, the first as soon as the engine has it. Stops when signal aborts. Throws
@@ -71,7 +73,8 @@ export interface GrammarRecognizer {
    * listen step expects, in the request's language.
    */
   recognize(pcm: Int16Array, opts: { language: string; grammar: readonly string[] }, signal?: AbortSignal): Promise<UtteranceResult>;
-  /** as VoiceEngine.backlogMs */
+  /** as VoiceEngine's */
   backlogMs?(): number;
+  requestMs?(): number;
   close(): Promise<void>;
 }

@@ -82,7 +82,9 @@ export async function startSpeechServer(opts: SpeechServerOptions = {}): Promise
   const close = (): void => {
     streams--;
   };
-  const backlog = (): number => Math.round(Math.max(0, ...voices.map((v) => v.backlogMs?.() ?? 0), recognizer?.backlogMs?.() ?? 0));
+  const worst = (f: (e: Pick<VoiceEngine, 'backlogMs' | 'requestMs'>) => number): number => Math.round(Math.max(0, ...[...voices, ...(recognizer ? [recognizer] : [])].map(f)));
+  const backlog = (): number => worst((e) => e.backlogMs?.() ?? 0);
+  const requestMs = (): number => worst((e) => e.requestMs?.() ?? 0);
   const languages = [...new Set([...voices.flatMap((v) => v.voices.map((x) => x.language)), ...(recognizer?.languages ?? [])])];
   const capabilities: CapabilitiesMsg = {
     engine: opts.engine ?? `zvonar speech server (${[...voices.map((v) => v.name), ...(recognizer ? [recognizer.name] : [])].join(', ')})`,
@@ -105,7 +107,7 @@ export async function startSpeechServer(opts: SpeechServerOptions = {}): Promise
     Synthesize: (call: Parameters<typeof synthesize>[1]) => synthesize({ voices, defaultVoices: opts.defaultVoices ?? {}, prepare: opts.prepare ?? plainText, open, close }, call),
     GetCapabilities: (_call: ServerUnaryCall<GetCapabilitiesRequestMsg, CapabilitiesMsg>, done: sendUnaryData<CapabilitiesMsg>) => done(null, capabilities),
     Health: (_call: ServerUnaryCall<HealthRequestMsg, HealthStatusMsg>, done: sendUnaryData<HealthStatusMsg>) =>
-      done(null, { serving: closing === undefined, streamsInUse: streams, maxConcurrentStreams: maxStreams, backlogMs: backlog() }),
+      done(null, { serving: closing === undefined, streamsInUse: streams, maxConcurrentStreams: maxStreams, backlogMs: backlog(), requestMs: requestMs() }),
   });
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(hostPort, ServerCredentials.createInsecure(), (err, bound) => {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { LINE_RATE_HZ, childSpeech } from './child-voice.js';
 import type { SynthesisOptions, VoiceEngine, VoiceInfo } from './engines.js';
 import { stressMarksFor } from '../pronunciation.js';
+import { Backlog } from './backlog.js';
 import { Resampler } from './resample.js';
 import type { ToHost } from './rhvoice-host.js';
 import type { FromWorker, RhvoiceWorkerData } from './rhvoice-worker.js';
@@ -152,6 +153,8 @@ interface Job {
 class EngineProcess {
   readonly #child: ChildProcess;
   job: Job | null = null;
+  /** performance.now() when it was handed its job */
+  busySince = 0;
   dead = false;
 
   private constructor(child: ChildProcess) {
@@ -193,6 +196,7 @@ class EngineProcess {
 
   speak(job: Job): void {
     this.job = job;
+    this.busySince = performance.now();
     job.holder = this;
     this.#child.send(job.msg);
   }
@@ -219,6 +223,7 @@ class LibraryRhvoice implements VoiceEngine {
   readonly #data: RhvoiceWorkerData;
   readonly #engines: EngineProcess[] = [];
   readonly #queue: Job[] = [];
+  readonly #backlog = new Backlog(() => this.#engines.filter((w) => !w.dead).length);
   #nextId = 1;
   #closed = false;
 
@@ -294,8 +299,11 @@ class LibraryRhvoice implements VoiceEngine {
   }
 
   backlogMs(): number {
-    const oldest = this.#queue[0]?.queuedAt;
-    return oldest === undefined ? 0 : performance.now() - oldest;
+    return this.#backlog.ms(this.#queue);
+  }
+
+  requestMs(): number {
+    return this.#backlog.requestMs();
   }
 
   /** Stops a request: out of the queue, or its process told to stop. */
@@ -316,6 +324,8 @@ class LibraryRhvoice implements VoiceEngine {
   }
 
   #free(w: EngineProcess): void {
+    if (w.busySince > 0) this.#backlog.held(performance.now() - w.busySince);
+    w.busySince = 0;
     if (w.dead) {
       void this.#replaceDead();
       return;

@@ -101,7 +101,7 @@ export function connectSpeech(address: string, opts: ConnectSpeechOptions = {}):
     async health(): Promise<SpeechHealth> {
       try {
         const h = await unary(service.Health, {});
-        return { serving: h.serving === true, streamsInUse: h.streamsInUse, maxStreams: h.maxConcurrentStreams > 0 ? h.maxConcurrentStreams : null, backlogMs: h.backlogMs ?? 0 };
+        return { serving: h.serving === true, streamsInUse: h.streamsInUse, maxStreams: h.maxConcurrentStreams > 0 ? h.maxConcurrentStreams : null, backlogMs: h.backlogMs ?? 0, requestMs: h.requestMs ?? 0 };
       } catch (err) {
         // an engine of the contract's first edition has no Health: it serves if it answers GetCapabilities
         if ((err as ServiceError).code !== status.UNIMPLEMENTED) throw fromStatus(ctx, 'asr', 'Health', err as ServiceError, undefined);

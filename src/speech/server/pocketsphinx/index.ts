@@ -15,6 +15,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SpeechError } from '../../../core/index.js';
+import { Backlog } from '../backlog.js';
 import type { GrammarRecognizer, RecognizedWord, UtteranceResult } from '../engines.js';
 import { decide, type DecodeFeatures } from './confidence.js';
 import { upsample8to16 } from './upsample.js';
@@ -123,6 +124,7 @@ export async function startPocketsphinx(opts: PocketsphinxOptions = {}): Promise
   const python = opts.python ?? '/usr/bin/python3';
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const queue: Job[] = [];
+  const backlog = new Backlog(() => pool.filter((w) => !w.dead).length);
   let closed = false;
   let nextId = 1;
 
@@ -182,14 +184,17 @@ export async function startPocketsphinx(opts: PocketsphinxOptions = {}): Promise
         queue.push(job);
         pump();
       }).finally(() => setImmediate(pump));
+      backlog.held(reply.ms);
       const features: DecodeFeatures = { hyp: reply.hyp, frames: reply.frames, score: reply.score, nbest: reply.nbest };
       opts.onDecode?.({ ...features, ms: reply.ms });
       const d = decide(features);
       return { transcript: d.accepted && reply.hyp ? byNorm.get(reply.hyp) ?? reply.hyp : null, confidence: d.confidence, words: d.accepted ? wordsOf(reply) : [] };
     },
     backlogMs() {
-      const oldest = queue[0]?.queuedAt;
-      return oldest === undefined ? 0 : performance.now() - oldest;
+      return backlog.ms(queue);
+    },
+    requestMs() {
+      return backlog.requestMs();
     },
     async close() {
       if (closed) return;
