@@ -55,6 +55,7 @@ import { ModemListener, modemSpeak, type Asr, type AsrEvent, type AsrStream, typ
 import { startRhvoice, type VoiceEngine } from '../src/speech/server/index.js';
 import { startPocketsphinx } from '../src/speech/server/pocketsphinx/index.js';
 import { cachingTts } from '../src/speech/tts-cache.js';
+import { concatPcm } from './wav.js';
 
 type Figures = Record<string, number | string>;
 
@@ -125,15 +126,6 @@ const r0 = (x: number) => Math.round(x);
 const r1 = (x: number) => Number(x.toFixed(1));
 const r3 = (x: number) => Number(x.toFixed(3));
 
-function concat(chunks: Int16Array[]): Int16Array {
-  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** Leading and trailing near-silence cut off: the answer's last sample is the end of speech. */
 function trim(pcm: Int16Array, threshold = 200): Int16Array {
@@ -156,7 +148,7 @@ const g711 = (pcm: Int16Array) => decodeUlaw(encodeUlaw(pcm));
 async function speak(engine: VoiceEngine, text: string, voice: string): Promise<Int16Array> {
   const chunks: Int16Array[] = [];
   for await (const c of engine.synthesize(text, { voice, language: 'ru-RU', rate: 1 }, new AbortController().signal)) chunks.push(c.slice());
-  return trim(concat(chunks));
+  return trim(concatPcm(chunks));
 }
 
 // ---------------------------------------------------------------- part 1: recogniser speed

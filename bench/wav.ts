@@ -38,3 +38,14 @@ export function readWav(path: string): Wav {
   }
   throw new Error(`${path}: no data chunk`);
 }
+
+/** Pieces of PCM (chunks as an engine streams them, clips and silences) as one. */
+export function concatPcm(parts: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -5,6 +5,7 @@ import { InvalidStateError, MediaError, type Clock } from '../../src/core/index.
 import { RtpSession, createRtpMediaFactory } from '../../src/media/rtp-session.js';
 import { parseRtcp } from '../../src/media/rtcp.js';
 import { encodeG711, linearToUlaw, parseRtp, ulawToLinear, writeRtpHeader, type MediaSession, type RtpPacketView } from '../../src/media/index.js';
+import { concatPcm } from '../support/wav.js';
 
 const FRAME = 160;
 
@@ -85,15 +86,6 @@ function correlation(a: Int16Array, b: Int16Array): number {
   return ab / Math.sqrt(aa * bb);
 }
 
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A bare UDP socket playing the far end, to see and forge packets byte by byte. */
 class RawPeer {
@@ -199,7 +191,7 @@ describe('RtpSession between two real UDP sockets on 127.0.0.1', () => {
     const started = performance.now();
     expect(await a.play(pcm)).toBe(true);
     const elapsed = performance.now() - started;
-    const got = concat(await received);
+    const got = concatPcm(await received);
 
     expect(correlation(pcm, got)).toBeGreaterThan(0.99);
     // 50 frames, the first at once and each next one 20 ms later.
@@ -219,7 +211,7 @@ describe('RtpSession between two real UDP sockets on 127.0.0.1', () => {
     const pcm = tone(440, 10 * FRAME);
     const received = frames(b, 10);
     expect(await a.play(pcm)).toBe(true);
-    expect(correlation(pcm, concat(await received))).toBeGreaterThan(0.99);
+    expect(correlation(pcm, concatPcm(await received))).toBeGreaterThan(0.99);
   });
 
   it('sends both directions at once', async () => {

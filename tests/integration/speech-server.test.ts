@@ -6,6 +6,7 @@ import { connectSpeech, type SpeechConnection } from '../../src/speech/adapters/
 import { speechService, type RecognizeRequestMsg, type RecognizeResponseMsg, type SynthesizeRequestMsg } from '../../src/speech/contract.js';
 import { startPocketsphinx } from '../../src/speech/server/pocketsphinx/index.js';
 import { modemVoice, startRhvoice, startSpeechServer, textPreparer, type GrammarRecognizer, type SpeechServer, type VoiceEngine } from '../../src/speech/server/index.js';
+import { concatPcm } from '../support/wav.js';
 
 // The reference speech server with its real engines (RHVoice, pocketsphinx: Debian packages that
 // .ci/run installs) over real gRPC on 127.0.0.1: what a call's answer goes through.
@@ -33,13 +34,7 @@ afterAll(async () => {
 async function say(text: string, voice: string): Promise<Int16Array> {
   const parts: Int16Array[] = [];
   for await (const pcm of speech.tts.synthesize({ text, language: 'ru-RU', voice })) parts.push(pcm);
-  const all = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
+  return concatPcm(parts);
 }
 
 /** A raw Recognize call: config, then the audio as G.711 mu-law in 20 ms chunks with silence around it, as a phone line sends it. */

@@ -6,6 +6,7 @@ import { loadPronunciation } from '../../src/speech/pronunciation.js';
 import type { VoiceEngine } from '../../src/speech/server/engines.js';
 import { startEspeak } from '../../src/speech/server/espeak.js';
 import { startRhvoice } from '../../src/speech/server/rhvoice.js';
+import { concatPcm } from '../support/wav.js';
 
 const exec = promisify(execFile);
 
@@ -31,9 +32,7 @@ async function speak(engine: VoiceEngine, text: string, voice: string, rate = 1,
     firstMs ||= performance.now() - t0;
     chunks.push(c);
   }
-  const pcm = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) pcm.set(c, (at += c.length) - c.length);
+  const pcm = concatPcm(chunks);
   return { pcm, seconds: pcm.length / 8000, firstMs };
 }
 

@@ -13,6 +13,7 @@ import { connectVosk, type VoskEngine } from '../../src/speech/adapters/vosk/ind
 import { modemSpeak } from '../../src/speech/index.js';
 import type { AsrEvent, AsrStream } from '../../src/speech/index.js';
 import { startFakeVosk, startSilentTcp, unusedUrl, type FakeVosk } from '../support/fake-vosk.js';
+import { concatPcm } from '../support/wav.js';
 
 const RATE = 8000;
 const FRAME = 160; // 20 ms, as RTP brings it
@@ -38,15 +39,7 @@ afterAll(async () => {
 
 const silence = (ms: number): Int16Array => new Int16Array((ms * RATE) / 1000);
 
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Int16Array[]): Int16Array => concatPcm(parts);
 
 /** Writes audio in 20 ms frames, yielding to the event loop every 100 ms of it so answers arrive as it goes. */
 async function play(stream: AsrStream, pcm: Int16Array): Promise<void> {

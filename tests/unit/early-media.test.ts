@@ -11,7 +11,7 @@ import {
   type EarlyMediaVerdict,
 } from '../../src/media/index.js';
 import { seededRandom } from '../support/random.js';
-import { readWav } from '../support/wav.js';
+import { concatPcm, readWav } from '../support/wav.js';
 
 /** Recordings made with espeak-ng and SoX; tests/fixtures/early-media/README.md has the commands. */
 const DIR = 'tests/fixtures/early-media';
@@ -61,11 +61,7 @@ function classify(pcm: Int16Array, clf = new EarlyMediaClassifier()): Heard {
 
 const kinds = (h: Heard) => new Set(h.verdicts.map((v) => v?.kind ?? null));
 const firstFrame = (h: Heard, kind: EarlyMediaKind) => h.verdicts.findIndex((v) => v?.kind === kind);
-const concat = (...parts: Int16Array[]) => {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
-  return out;
-};
+const concat = (...parts: Int16Array[]) => concatPcm(parts);
 
 /** Sums of sines at `level` of full scale (each), then silence, piece by piece: [[hz...], ms]. */
 function tones(pieces: readonly (readonly [readonly number[], number])[], level = 0.3): Int16Array {

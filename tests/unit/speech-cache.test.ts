@@ -3,6 +3,7 @@ import { watchSpeechCapacity } from '../../src/speech/capacity.js';
 import { fakeEngine } from '../../src/speech/testing/index.js';
 import { Backlog } from '../../src/speech/server/backlog.js';
 import { cachingTts, callPrompts } from '../../src/speech/tts-cache.js';
+import { concatPcm } from '../support/wav.js';
 
 // fakes (src/speech/testing): the cache and the capacity watch are what is tested
 
@@ -88,13 +89,7 @@ describe("a call's own prompts (callPrompts)", () => {
       parts.push(pcm.slice());
       if (o.cutAfter !== undefined && parts.length >= o.cutAfter) cut.abort();
     }
-    const all = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    return all;
+    return concatPcm(parts);
   };
   const greeting = 'Здравствуйте, Анна Петровна! Вас беспокоит поликлиника.';
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../../src/media/g711.js';
 import { ModemListener, modemSpeak } from '../../src/speech/index.js';
 import type { ModemEvent } from '../../src/speech/index.js';
+import { concatPcm } from '../support/wav.js';
 
 const RU = 'Здравствуйте! Вы записаны к терапевту на завтра в 9:40. Подтвердите, пожалуйста?';
 const EN = 'Hello, this is the clinic: your check-up is tomorrow at 9:40 (room 12).';
@@ -26,14 +27,7 @@ function addNoise(pcm: Int16Array, sigma: number, seed: number): Int16Array {
 }
 
 function concat(...parts: (Int16Array | number)[]): Int16Array {
-  const arrays = parts.map((p) => (typeof p === 'number' ? new Int16Array(p) : p));
-  const out = new Int16Array(arrays.reduce((n, a) => n + a.length, 0));
-  let at = 0;
-  for (const a of arrays) {
-    out.set(a, at);
-    at += a.length;
-  }
-  return out;
+  return concatPcm(parts.map((p) => (typeof p === 'number' ? new Int16Array(p) : p)));
 }
 
 /** Feeds pcm in chunks of the sizes `size` returns, then ends the stream. */
