@@ -158,9 +158,11 @@ export async function runCampaign(deps: CallDeps, o: RunOptions, signal: AbortSi
           operatorsSaid = clock.now();
           log.info({ active: active.size, byOperators }, 'calls held back so that handed-off callers do not wait for operators longer than the target');
         }
-        if (free < channels && free <= 0 && clock.now() - speechFullSaid > 60_000) {
+        if (free < channels && free <= 0 && byOperators - active.size > 0 && clock.now() - speechFullSaid > 60_000) {
           speechFullSaid = clock.now();
-          log.warn({ active: active.size }, 'the speech engines are full: no more calls start until they have room');
+          // their workers' pace is flow control, as the trunk's CPS is; streams beyond what they declare are a sizing problem
+          if (deps.speech?.limit?.() === 'backlog') log.info({ active: active.size }, 'calls start at the pace the speech engines\' workers keep up with');
+          else log.warn({ active: active.size }, 'the speech engines are full: no more calls start until they have room');
         }
         if (free > 0) {
           // the lease covers the wait for the trunk's CPS before the last call starts (behind the

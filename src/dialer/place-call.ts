@@ -16,7 +16,7 @@ export interface CallDeps extends SessionDeps {
    * The speech engines' room: calls they can still serve now (their declared capacity less the
    * streams open in every process). Absent: no limit. The dialer starts no more calls than this.
    */
-  speech?: { room(): number; take(calls: number): void };
+  speech?: { room(): number; take(calls: number): void; limit?(): 'streams' | 'backlog' | null };
   /**
    * Operator-aware pacing: the most calls a campaign may have in progress so that its handoffs do
    * not keep callers waiting for operators longer than the target (src/operator/pacing.ts), from

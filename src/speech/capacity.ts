@@ -24,6 +24,8 @@ export const MAX_BACKLOG_MS = 1000;
 export interface SpeechCapacity {
   /** calls that may start now; Infinity when the engines declare no limit */
   room(): number;
+  /** what holds calls back when room() is 0: the streams the engines declare, or their workers' backlog */
+  limit(): 'streams' | 'backlog' | null;
   /** this many calls were started */
   take(calls: number): void;
   /** streams the engines could still open at the last poll (null: no declared limit, or not yet polled) */
@@ -64,15 +66,15 @@ export function watchSpeechCapacity(
     }
     opts.onPoll?.(headroom, backlog);
   };
+  const byStreams = (): number => (headroom === null ? Infinity : Math.floor(headroom / STREAMS_PER_CALL));
+  // an idle engine takes at least one call, however long one request takes it
+  const byBacklog = (): number => (backlog >= maxBacklogMs ? 0 : requestMs > 0 ? Math.max(1, Math.floor((maxBacklogMs - backlog) / requestMs)) : Infinity);
   void poll();
   const timer = setInterval(() => void poll(), opts.pollMs ?? 1000);
   timer.unref();
   return {
-    room: () => {
-      const byStreams = headroom === null ? Infinity : Math.floor(headroom / STREAMS_PER_CALL);
-      const byBacklog = requestMs > 0 ? Math.floor((maxBacklogMs - backlog) / requestMs) : backlog > maxBacklogMs ? 0 : Infinity;
-      return Math.max(0, Math.min(byStreams, byBacklog) - taken);
-    },
+    room: () => Math.max(0, Math.min(byStreams(), byBacklog()) - taken),
+    limit: () => (byStreams() - taken <= 0 ? 'streams' : byBacklog() - taken <= 0 ? 'backlog' : null),
     take: (n) => {
       taken += n;
     },

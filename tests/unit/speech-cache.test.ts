@@ -171,13 +171,26 @@ describe('the dialer\'s gate on the engines\' backlog (watchSpeechCapacity)', ()
       expect(cap.room()).toBe(5); // 1000 ms of budget at 200 ms a request, though 500 calls' streams are free
       cap.take(3);
       expect(cap.room()).toBe(2);
+      expect(cap.limit()).toBe(null);
+      cap.take(2);
+      expect(cap.room()).toBe(0);
+      expect(cap.limit()).toBe('backlog');
+      // under budget, one more at least, however long a request takes
       h = { ...h, backlogMs: 900 };
       await new Promise((r) => setTimeout(r, 30));
-      expect(cap.room()).toBe(0);
+      expect(cap.room()).toBe(1);
       expect(cap.backlogMs()).toBe(900);
-      h = { ...h, backlogMs: 1500 };
+      h = { ...h, backlogMs: 0, requestMs: 5000 };
+      await new Promise((r) => setTimeout(r, 30));
+      expect(cap.room()).toBe(1);
+      h = { ...h, backlogMs: 1500, requestMs: 200 };
       await new Promise((r) => setTimeout(r, 30));
       expect(cap.room()).toBe(0);
+      expect(cap.limit()).toBe('backlog');
+      h = { ...h, backlogMs: 0, streamsInUse: 1000 };
+      await new Promise((r) => setTimeout(r, 30));
+      expect(cap.limit()).toBe('streams');
+      h = { ...h, streamsInUse: 0 };
       // an engine that does not know its cost yet: only the backlog itself shuts the gate
       h = { ...h, backlogMs: 0, requestMs: 0 };
       await new Promise((r) => setTimeout(r, 30));
