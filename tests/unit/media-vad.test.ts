@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Vad, type VadEvent } from '../../src/media/vad.js';
 import { seededRandom } from '../support/random.js';
 import { readWav } from '../support/wav.js';
+import { concatPcm } from '../support/wav.js';
 
 const FRAME = 160;
 
@@ -21,15 +22,7 @@ function noise(ms: number, dbfs: number, seed = 1): Int16Array {
   return Int16Array.from({ length: ms * 8 }, () => Math.round((rnd() * 2 - 1) * amp));
 }
 
-function concat(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Int16Array[]): Int16Array => concatPcm(parts);
 
 function mix(a: Int16Array, b: Int16Array): Int16Array {
   return Int16Array.from(a, (x, i) => Math.max(-32768, Math.min(32767, x + (b[i] ?? 0))));
