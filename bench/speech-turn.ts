@@ -431,11 +431,16 @@ function silentNote(delays: number[]): string {
   return `${delays.length} answer(s) had no recogniser result and are left out (the robot's next prompt came ${delays.map((d) => (d / 1000).toFixed(1)).join(', ')} s after their end of speech)`;
 }
 
+/** the issue's line, `turn latency: p50 A ms, p95 B ms (own overhead C ms)` */
+const turnLine = (ts: Turn[]): string => {
+  const total = ts.map((t) => t.total);
+  return `p50 ${r0(pct(total, 50))} ms, p95 ${r0(pct(total, 95))} ms (own overhead ${r0(pct(ts.map((t) => t.own), 50))} ms)`;
+};
+
 function report(label: string, r: ScenarioResult, figures: Figures): void {
   const line = (ts: Turn[]) => {
-    const total = ts.map((t) => t.total);
     const own = ts.map((t) => t.own);
-    return `p50 ${r0(pct(total, 50))} ms, p95 ${r0(pct(total, 95))} ms (own overhead ${r0(pct(own, 50))} ms), own overhead p95 ${r0(pct(own, 95))}, max ${r0(Math.max(...own))} ms, over ${ts.length} turns`;
+    return `${turnLine(ts)}, own overhead p95 ${r0(pct(own, 95))}, max ${r0(Math.max(...own))} ms, over ${ts.length} turns`;
   };
   const ts = r.turns;
   if (!ts.length) {
@@ -464,7 +469,7 @@ function report(label: string, r: ScenarioResult, figures: Figures): void {
     `${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}; ${silentNote(r.silent)}; ${r.calls} dialog run(s), ${r.wallS.toFixed(0)} s; cache ${r.hits} hits, ${r.misses} misses`;
 }
 
-export async function benchSpeechTurn(): Promise<{ name: string; figures: Figures }> {
+export async function benchSpeechTurn(): Promise<{ name: string; figures: Figures; lines: string[] }> {
   const figures: Figures = {};
   figures['load average at start (1, 5, 15 min)'] = loadavg().map((x) => x.toFixed(2)).join(', ');
 
@@ -488,6 +493,7 @@ export async function benchSpeechTurn(): Promise<{ name: string; figures: Figure
   const modemAnswers = [...YES, ...NO].map((t) => trim(modemSpeak(t)));
   if (wanted('a')) report('(a) modem voice both ways', await scenario({ voices: ['modem'], recognizer: 'none' }, modemAnswers), figures);
 
+  let natural: Turn[] | null = null;
   // (b) a natural turn: RHVoice speaks the robot, pocketsphinx hears the callee (spoken by RHVoice);
   // answers shuffled (seeded) so yes and no alternate irregularly
   if (!wanted('b')) {
@@ -501,7 +507,9 @@ export async function benchSpeechTurn(): Promise<{ name: string; figures: Figure
       [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
     }
     try {
-      report('(b) RHVoice reply, pocketsphinx answer', await scenario({ voices: ['rhvoice', 'espeak-ng', 'modem'], recognizer: 'pocketsphinx' }, shuffled.map((a) => a.pcm)), figures);
+      const r = await scenario({ voices: ['rhvoice', 'espeak-ng', 'modem'], recognizer: 'pocketsphinx' }, shuffled.map((a) => a.pcm));
+      report('(b) RHVoice reply, pocketsphinx answer', r, figures);
+      natural = r.turns;
     } catch (err) {
       figures['turn latency: (b) RHVoice reply, pocketsphinx answer'] = `not measured: ${(err as Error).message.slice(0, 160)}`;
     }
@@ -509,5 +517,11 @@ export async function benchSpeechTurn(): Promise<{ name: string; figures: Figure
     figures['turn latency: (b) RHVoice reply, pocketsphinx answer'] = 'not measured: RHVoice is not available';
   }
   figures['load average at end (1, 5, 15 min)'] = loadavg().map((x) => x.toFixed(2)).join(', ');
-  return { name: 'Speech turns: recognisers\' real-time factor; callee end of speech -> first RTP packet of the reply', figures };
+  // the lines the issue names, exactly (the figures above say how each was measured)
+  const lines = ['pocketsphinx', 'modem'].flatMap((e) => {
+    const v = figures[`asr rtf: ${e}`];
+    return typeof v === 'number' || /^[\d.e-]+$/.test(String(v)) ? [`asr rtf: ${e} ${v}`] : [];
+  });
+  if (natural?.length) lines.push(`turn latency: ${turnLine(natural)}`);
+  return { name: 'Speech turns: recognisers\' real-time factor; callee end of speech -> first RTP packet of the reply', figures, lines };
 }

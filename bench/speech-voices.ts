@@ -28,8 +28,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * RHVoice both ways (its library in a worker thread; RHVoice-test per request) and espeak-ng.
  * An engine that is not installed is reported as such. Runs about 15 s.
  */
-export async function benchVoices(): Promise<{ name: string; figures: Record<string, number | string> }> {
+export async function benchVoices(): Promise<{ name: string; figures: Record<string, number | string>; lines: string[] }> {
   const figures: Record<string, number | string> = {};
+  /** the issue's lines, `tts rtf: <engine> X` */
+  const lines: string[] = [];
   const engines: [string, () => Promise<VoiceEngine>, string][] = [
     ['rhvoice', () => startRhvoice({ driver: 'library', workers: 1 }), 'anna'],
     ['rhvoice-test', () => startRhvoice({ driver: 'command' }), 'anna'],
@@ -49,6 +51,7 @@ export async function benchVoices(): Promise<{ name: string; figures: Record<str
       const runs: Run[] = [];
       for (let i = 0; i < RUNS; i++) runs.push(await once(engine, voice));
       figures[`tts rtf: ${label}`] = Number(median(runs.map((r) => r.totalMs / 1000 / r.audioS)).toFixed(3));
+      lines.push(`tts rtf: ${label} ${figures[`tts rtf: ${label}`]}`);
       figures[`tts first chunk ms: ${label}`] = Number(median(runs.map((r) => r.firstMs)).toFixed(1));
       figures[`tts prompt s: ${label}`] = Number(median(runs.map((r) => r.audioS)).toFixed(2));
       if (label === 'rhvoice') figures[`tts rss MB, one worker, one voice: ${label}`] = Math.round((process.memoryUsage().rss - rss0) / 1e6);
@@ -56,5 +59,5 @@ export async function benchVoices(): Promise<{ name: string; figures: Record<str
       await engine.close();
     }
   }
-  return { name: 'Speech voices: RHVoice and espeak-ng on a typical 8-10 s Russian prompt', figures };
+  return { name: 'Speech voices: RHVoice and espeak-ng on a typical 8-10 s Russian prompt', figures, lines };
 }
