@@ -194,7 +194,7 @@ function speechMetrics(registry: Registry, engines: () => ReturnType<SpeechRoute
     }),
     backlog: new Gauge({
       name: 'zvonar_speech_backlog_seconds',
-      help: 'How long the speech engines\' oldest request has waited for a free worker; above speech.maxBacklogMs no call starts',
+      help: 'How long a request arriving now would wait for the speech engines\' workers; calls start only while they keep it within speech.maxBacklogMs',
       registers: [registry],
     }),
     fallbacks: new Counter({

@@ -205,8 +205,8 @@ export const Config = z.strictObject({
         openMs: z.number().int().min(100).max(600_000).default(5_000),
       }).default({ failures: 3, openMs: 5_000 }),
       /**
-       * no call starts while an engine's oldest request has waited for its workers longer than
-       * this (RHVoice and pocketsphinx work on this machine's cores; a burst of calls outruns them)
+       * calls start only while the wait they make for an engine's workers stays within this
+       * (RHVoice and pocketsphinx work on this machine's cores; a burst of calls outruns them)
        */
       maxBacklogMs: z.number().int().min(100).max(60_000).default(1_000),
     }),

@@ -27,6 +27,6 @@ export class Backlog {
     if (queue.length === 0) return 0;
     const oldest = queue[0]!.queuedAt;
     const age = oldest === undefined ? 0 : now - oldest;
-    return Math.max(age, (queue.length * this.#meanMs) / Math.max(1, this.#workers()));
+    return Math.max(age, queue.length * this.requestMs());
   }
 }
