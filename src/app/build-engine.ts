@@ -86,7 +86,10 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
     if (cfg.media.worker) {
       // its own ports from the range: the allocator below then only serves the simulated callees,
       // and a port both pick is refused by the second bind, which moves on to the next
-      const worker = startWorkerMedia({ host, portMin: cfg.media.portMin, portMax: cfg.media.portMax, sourceLock, timeoutMs });
+      const worker = startWorkerMedia({
+        host, portMin: cfg.media.portMin, portMax: cfg.media.portMax, sourceLock, timeoutMs,
+        onDeath: (err, sessions) => log.error({ err: err.message, sessions }, 'the media worker died; the calls it carried end as lost lines, and a new worker takes the next calls'),
+      });
       closers.push(() => worker.close());
       media = worker;
     } else {

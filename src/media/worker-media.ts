@@ -9,6 +9,7 @@
  * STATS_MS ago (and final once close() has been answered); play() resolves a message later.
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { InvalidStateError, MediaError } from '../core/index.js';
 import { dtmfEvent } from './dtmf.js';
@@ -38,6 +39,10 @@ export interface WorkerMediaOptions {
   sourceLock?: SourceLock;
   timeoutMs?: number;
   rtcpIntervalMs?: number;
+  /** told when a worker dies, with the number of sessions it carried (a new one carries the next calls) */
+  onDeath?: (err: Error, sessions: number) => void;
+  /** the worker's module; tests put a wrapper here that injects faults */
+  workerFile?: URL;
 }
 
 /** The media worker and the factory of its sessions; close() ends the thread (sessions still open are closed with it). */
@@ -191,29 +196,75 @@ function workerFile(): URL {
   return new URL('./media-worker.js', import.meta.url);
 }
 
-/** Starts the media worker; its sessions bind ports of [portMin, portMax] (any free port without them). */
-export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
-  const worker = new Worker(workerFile(), { workerData: { portMin: opts.portMin, portMax: opts.portMax, statsMs: STATS_MS } satisfies WorkerOptions });
-  const sessions = new Map<number, WorkerMediaSession>();
-  const opening = new Map<number, { resolve: (e: Extract<WorkerEvent, { t: 'opened' }>) => void; reject: (err: Error) => void }>();
-  let queue: Command[] = [];
-  const trafficWaiters: ((t: WorkerTraffic) => void)[] = [];
-  let next = 0;
-  let dead: Error | null = null;
-  const post = (c: Command): boolean => {
-    if (dead) return false;
-    if (queue.length === 0) queueMicrotask(send);
-    queue.push(c);
+/**
+ * A worker that died this soon after it started is not started again before this long has
+ * passed since: a worker that cannot run fails each call at once rather than in a tight loop.
+ */
+const RESTART_HOLD_MS = 5_000;
+
+/** One worker thread and the sessions it carries; a dead one is replaced by a new Thread. */
+class Thread {
+  readonly worker: Worker;
+  readonly startedAt = performance.now();
+  readonly sessions = new Map<number, WorkerMediaSession>();
+  readonly opening = new Map<number, { resolve: (e: Extract<WorkerEvent, { t: 'opened' }>) => void; reject: (err: Error) => void }>();
+  readonly trafficWaiters: ((t: WorkerTraffic) => void)[] = [];
+  dead: Error | null = null;
+  #queue: Command[] = [];
+  #live = 0;
+
+  constructor(file: URL, data: WorkerOptions, onDeath: (err: Error) => void) {
+    this.worker = new Worker(file, { workerData: data });
+    this.worker.on('message', (b: Batch) => this.#onBatch(b));
+    // a worker that dies takes its calls' media with it: fail what waits, and say so on each session
+    const die = (err: Error): void => {
+      if (this.dead) return;
+      this.dead = err;
+      for (const o of this.opening.values()) o.reject(new MediaError('MEDIA_UNAVAILABLE', `the media worker failed: ${err.message}`, {}, { cause: err }));
+      this.opening.clear();
+      for (const s of this.sessions.values()) {
+        s.abandon();
+        for (const fn of s.listeners.table.timeout) fn(0);
+      }
+      for (const w of this.trafficWaiters.splice(0)) w({ sent: 0, received: 0, sendJitterP99Ms: 0, busyMs: 0 });
+      onDeath(err);
+    };
+    this.worker.on('error', die);
+    // an exit nobody asked for (process.exit() in the worker, a fatal error) is a death too
+    this.worker.on('exit', (code) => die(new Error(`the media worker exited with code ${code}`)));
+    // the worker keeps the process alive while it carries calls, as their sockets would in-process
+    this.worker.unref();
+  }
+
+  /** false when the worker is gone and the command was not sent */
+  readonly post = (c: Command): boolean => {
+    if (this.dead) return false;
+    if (this.#queue.length === 0) queueMicrotask(this.send);
+    this.#queue.push(c);
     return true;
   };
-  const send = (): void => {
-    const q = queue;
-    queue = [];
-    if (!dead) worker.postMessage(q);
+
+  readonly send = (): void => {
+    const q = this.#queue;
+    this.#queue = [];
+    if (!this.dead && q.length) this.worker.postMessage(q);
   };
-  worker.on('message', (b: Batch) => {
+
+  hold(d: 1 | -1): void {
+    this.#live += d;
+    if (this.#live === 1 && d === 1) this.worker.ref();
+    if (this.#live === 0) this.worker.unref();
+  }
+
+  async close(): Promise<void> {
+    this.dead ??= new Error('closed');
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+
+  #onBatch(b: Batch): void {
     for (let k = 0; k < b.ids.length; k++) {
-      const s = sessions.get(b.ids[k]!);
+      const s = this.sessions.get(b.ids[k]!);
       if (!s) continue;
       const frame = b.frames.subarray(k * FRAME, (k + 1) * FRAME);
       for (const fn of s.listeners.table.audio) fn(frame);
@@ -221,36 +272,51 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
     for (const e of b.events) {
       if (e.t === 'traffic') {
         const { t: _t, id: _id, ...traffic } = e;
-        trafficWaiters.shift()?.(traffic);
+        this.trafficWaiters.shift()?.(traffic);
         continue;
       }
       if (e.t === 'opened' || e.t === 'failed') {
-        const o = opening.get(e.id);
-        opening.delete(e.id);
+        const o = this.opening.get(e.id);
+        this.opening.delete(e.id);
         if (e.t === 'opened') o?.resolve(e);
         else o?.reject(new MediaError('MEDIA_UNAVAILABLE', e.message, {}, { permanent: e.permanent, ...(e.hint ? { hint: e.hint } : {}) }));
         continue;
       }
-      sessions.get(e.id)?.told(e);
+      this.sessions.get(e.id)?.told(e);
     }
-  });
-  // a worker that dies takes its calls' media with it: fail what waits, and say so on each session
-  worker.on('error', (err) => {
-    dead = err;
-    for (const o of opening.values()) o.reject(new MediaError('MEDIA_UNAVAILABLE', `the media worker failed: ${err.message}`, {}, { cause: err }));
-    opening.clear();
-    for (const s of sessions.values()) {
-      s.abandon();
-      for (const fn of s.listeners.table.timeout) fn(0);
+  }
+}
+
+/**
+ * Starts the media worker; its sessions bind ports of [portMin, portMax] (any free port without
+ * them). A worker that dies (an uncaught error, an exit) ends the media of the calls it carried
+ * (each session's 'timeout' fires, as for a dead line) and the next allocate() starts a new one.
+ */
+export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
+  const file = opts.workerFile ?? workerFile();
+  const data: WorkerOptions = { portMin: opts.portMin, portMax: opts.portMax, statsMs: STATS_MS };
+  let next = 0;
+  let closed = false;
+  let holdUntil = 0;
+  const start = (): Thread => {
+    const t: Thread = new Thread(file, data, (err) => {
+      if (performance.now() - t.startedAt < RESTART_HOLD_MS) holdUntil = performance.now() + RESTART_HOLD_MS;
+      opts.onDeath?.(err, t.sessions.size);
+    });
+    return t;
+  };
+  let thread = start();
+  /** the live worker, a new one in place of a dead one */
+  const current = (): Thread => {
+    if (closed) throw new MediaError('MEDIA_UNAVAILABLE', 'the media worker was closed', {}, { permanent: true });
+    if (!thread.dead) return thread;
+    if (performance.now() < holdUntil) {
+      throw new MediaError('MEDIA_UNAVAILABLE', `the media worker failed: ${thread.dead.message}`, {}, {
+        cause: thread.dead, hint: `it died within ${RESTART_HOLD_MS / 1000} s of its start; the next one starts ${Math.ceil((holdUntil - performance.now()) / 1000)} s from now`,
+      });
     }
-  });
-  // the worker keeps the process alive while it carries calls, as their sockets would in-process
-  worker.unref();
-  let live = 0;
-  const hold = (d: 1 | -1): void => {
-    live += d;
-    if (live === 1 && d === 1) worker.ref();
-    if (live === 0) worker.unref();
+    thread = start();
+    return thread;
   };
   const open: OpenOptions = {
     host: opts.host ?? '127.0.0.1',
@@ -261,34 +327,37 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
   };
   return {
     allocate: async () => {
-      if (dead) throw new MediaError('MEDIA_UNAVAILABLE', `the media worker failed: ${dead.message}`, {}, { cause: dead });
+      const t = current();
       const id = ++next;
-      hold(1);
+      t.hold(1);
       let opened: Extract<WorkerEvent, { t: 'opened' }>;
       try {
         opened = await new Promise((resolve, reject) => {
-          opening.set(id, { resolve, reject });
-          post({ op: 'open', id, opts: open });
+          t.opening.set(id, { resolve, reject });
+          t.post({ op: 'open', id, opts: open });
         });
       } catch (err) {
-        hold(-1);
+        t.hold(-1);
         throw err;
       }
-      const s = new WorkerMediaSession(id, opened, opts.codecs, post);
-      sessions.set(id, s);
-      s.on('close', () => hold(-1));
+      const s = new WorkerMediaSession(id, opened, opts.codecs, t.post);
+      t.sessions.set(id, s);
+      s.on('close', () => t.hold(-1));
       // its final counters come after close(), in the worker's answer
-      s.on('close', () => setTimeout(() => sessions.delete(id), 2 * STATS_MS).unref());
+      s.on('close', () => setTimeout(() => t.sessions.delete(id), 2 * STATS_MS).unref());
       return s;
     },
     traffic: (reset = false) => new Promise((resolve) => {
-      trafficWaiters.push(resolve);
-      post({ op: 'traffic', id: 0, reset });
+      const t = current();
+      t.trafficWaiters.push(resolve);
+      t.post({ op: 'traffic', id: 0, reset });
     }),
     close: async () => {
-      for (const s of [...sessions.values()]) s.close();
-      send();
-      await worker.terminate();
+      if (closed) return;
+      closed = true;
+      for (const s of [...thread.sessions.values()]) s.close();
+      thread.send();
+      await thread.close();
     },
   };
 }

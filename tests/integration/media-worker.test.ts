@@ -126,3 +126,74 @@ describe('RTP in the media worker', () => {
     }
   });
 });
+
+describe('a media worker that dies', () => {
+  for (const [how, samples, says] of [['throws', 4242, 'injected fault'], ['exits', 4243, 'exited with code 3']] as const) {
+    it(`${how}: its sessions hear 'timeout', what waits resolves false, and a worker that died young is not restarted at once`, async () => {
+      const deaths: [string, number][] = [];
+      const media = startWorkerMedia({
+        portMin: 41_600, portMax: 41_699, workerFile: new URL('../support/faulty-media-worker.mjs', import.meta.url),
+        onDeath: (err, sessions) => deaths.push([err.message, sessions]),
+      });
+      const far: RtpSession[] = [];
+      const pairOn = async () => {
+        const w = await media.allocate();
+        const r = await RtpSession.open();
+        far.push(r);
+        w.answer(r.accept(w.offer()));
+        return { w, r };
+      };
+      try {
+        const a = await pairOn();
+        const b = await pairOn();
+        const timeouts: number[] = [];
+        a.w.on('timeout', (ms) => timeouts.push(ms));
+        b.w.on('timeout', (ms) => timeouts.push(ms));
+        const long = a.w.play(new Int16Array(8000 * 5).fill(1000));
+        void b.w.play(new Int16Array(samples));
+        await expect(long).resolves.toBe(false);
+        await until(() => timeouts.length === 2);
+        expect(deaths).toHaveLength(1);
+        expect(deaths[0]![0]).toContain(says);
+        expect(deaths[0]![1]).toBe(2);
+        await expect(a.w.play(new Int16Array(160))).resolves.toBe(false);
+        a.w.close();
+        b.w.close();
+        // a worker that died this young is held back a while: the next allocate() says so
+        await expect(media.allocate()).rejects.toMatchObject({ code: 'MEDIA_UNAVAILABLE', hint: expect.stringContaining('starts') });
+      } finally {
+        for (const r of far) r.close();
+        await media.close();
+      }
+    });
+  }
+
+  it('a worker that had been up a while is replaced at once: the next call gets a new worker and its audio flows', async () => {
+    const media = startWorkerMedia({ portMin: 41_700, portMax: 41_799, workerFile: new URL('../support/faulty-media-worker.mjs', import.meta.url) });
+    const far: RtpSession[] = [];
+    try {
+      // "a while" is RESTART_HOLD_MS (5 s) after its start
+      await new Promise((res) => setTimeout(res, 5_100));
+      const w = await media.allocate();
+      const r = await RtpSession.open();
+      far.push(r);
+      w.answer(r.accept(w.offer()));
+      const timedOut = new Promise<number>((res) => w.on('timeout', res));
+      void w.play(new Int16Array(4242));
+      await expect(timedOut).resolves.toBe(0);
+      w.close();
+      const w2 = await media.allocate();
+      const r2 = await RtpSession.open();
+      far.push(r2);
+      w2.answer(r2.accept(w2.offer()));
+      let heard = 0;
+      r2.on('audio', () => heard++);
+      await expect(w2.play(new Int16Array(160 * 10).fill(500))).resolves.toBe(true);
+      await until(() => heard >= 10);
+      w2.close();
+    } finally {
+      for (const r of far) r.close();
+      await media.close();
+    }
+  }, 15_000);
+});
