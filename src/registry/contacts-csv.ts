@@ -144,46 +144,42 @@ function* contactRows(
       reject(`has ${cells.length} cells; the header has ${header.columns.length}`);
       continue;
     }
+    // every problem of the row at once, so that one round of fixes in the spreadsheet does it
+    const problems: { column: string; problem: string }[] = [];
+    const bad = (column: string, problem: string): void => {
+      if (!problems.some((p) => p.column === column)) problems.push({ column, problem });
+    };
     const core: Record<string, string> = {};
     const extra: Record<string, string> = {};
-    let bad: { column: string; problem: string } | undefined;
-    for (let c = 0; c < cells.length && !bad; c++) {
+    for (let c = 0; c < cells.length; c++) {
       const column = header.columns[c]!;
       const value = cells[c]!.trim();
       const problem = cellProblem(value, CONTACT_LIMITS.cell[column] ?? CONTACT_LIMITS.defaultCell);
-      if (problem) bad = { column, problem };
+      if (problem) bad(column, problem);
       else if (header.extras.has(column)) extra[column] = value;
       else if (value !== '') core[column] = value;
     }
-    if (bad) {
-      reject(bad.problem, bad.column);
-      continue;
-    }
     const r = Row.safeParse(core);
-    if (!r.success) {
-      const issue = r.error.issues[0]!;
-      reject(issue.code === 'invalid_type' ? 'is blank' : issue.message, String(issue.path[0] ?? ''));
-      continue;
+    if (!r.success) for (const issue of r.error.issues) bad(String(issue.path[0] ?? ''), issue.code === 'invalid_type' ? 'is blank' : issue.message);
+    const ext = core.external_id;
+    if (ext !== undefined && seen.has(ext)) bad('external_id', `the same person as line ${seen.get(ext)}`);
+    let phone = '';
+    if (core.phone !== undefined) {
+      try {
+        phone = toE164(core.phone);
+      } catch {
+        // toE164's own message quotes part of the number: keep patient data out of the report.
+        bad('phone', 'is not a valid phone number (write it as +7XXXXXXXXXX or 8XXXXXXXXXX)');
+      }
     }
-    const ext = r.data.external_id;
-    if (ext !== undefined && seen.has(ext)) {
-      reject(`the same person as line ${seen.get(ext)}`, 'external_id');
-      continue;
-    }
-    let phone: string;
-    try {
-      phone = toE164(r.data.phone);
-    } catch {
-      // toE164's own message quotes part of the number: keep patient data out of the report.
-      reject('is not a valid phone number (write it as +7XXXXXXXXXX or 8XXXXXXXXXX)', 'phone');
+    const timeZone = core.time_zone ?? opts.defaultTimeZone;
+    if (!timeZone) bad('time_zone', 'is blank (the callee\'s IANA zone, e.g. Europe/Moscow: never guessed from the number)');
+    if (!r.success || problems.length || !timeZone) {
+      const [first, ...more] = problems;
+      reject(first!.problem + more.map((p) => `; column ${p.column}: ${p.problem}`).join(''), first!.column);
       continue;
     }
     if (ext !== undefined) seen.set(ext, line);
-    const timeZone = r.data.time_zone ?? opts.defaultTimeZone;
-    if (!timeZone) {
-      reject('is blank (the callee\'s IANA zone, e.g. Europe/Moscow: never guessed from the number)', 'time_zone');
-      continue;
-    }
     if (!r.data.time_zone) out.defaultZoneLines.push(line);
     yield {
       line,

@@ -50,6 +50,15 @@ describe('parseContactsCsv()', () => {
     ]);
   });
 
+  it('names every problem of a row in its one rejection, so one round of fixes does it', () => {
+    const r = parseContactsCsv(header + ',Ольга,,19x0,12345,Mars/Olympus,\n', 'c.csv');
+    expect(r.rejected).toEqual([{
+      line: 2, column: 'last_name',
+      problem: expect.stringMatching(/^is blank; column birth_year: must be a year such as 1961; column time_zone: must be an IANA time zone such as Europe\/Moscow; column phone: is not a valid phone number/),
+    }]);
+    expect(r.rows).toBe(1);
+  });
+
   it('rejects a second row for the same external id, naming the first', () => {
     const r = parseContactsCsv(`external_id,${header}` +
       'MIS-1,Иванова,Анна,,1961,+79185550101,Europe/Moscow,\n' +
