@@ -42,9 +42,9 @@
  *   verdicts came at 2.7-4.3 s, all 9 over a machine verdict.]
  *
  * Once decided, push() only counts time and the verdict is fixed, save that one upgrade.
- * Not handled: the robot's own greeting echoed back by the callee's line reads as the callee's
- * speech (a long echo would say machine); a human who answers with a long sentence ("Алло,
- * здравствуйте, я вас слушаю, говорите") reads as a machine, as in Asterisk.
+ * The robot's own greeting echoed back by the callee's line is turned down before it gets here
+ * (echo-gate.ts, in the RTP session). Not handled: a human who answers with a long sentence
+ * ("Алло, здравствуйте, я вас слушаю, говорите") reads as a machine, as in Asterisk.
  */
 
 import { crossingFrequency, goertzelShare } from './tone.js';

@@ -89,8 +89,12 @@ export class RtpReceiver {
   readonly #jitter: JitterBuffer;
   readonly #dtmf: DtmfDecoder;
 
-  constructor(listeners: ReceiveListeners, sourceLock: SourceLock, now: () => number = () => performance.now()) {
+  /** sees each frame before the listeners, and may change it (the echo gate) */
+  readonly #before: ((frame: Int16Array, atMs: number) => void) | undefined;
+
+  constructor(listeners: ReceiveListeners, sourceLock: SourceLock, now: () => number = () => performance.now(), before?: (frame: Int16Array, atMs: number) => void) {
     this.#listeners = listeners;
+    this.#before = before;
     this.#sourceLock = sourceLock;
     this.#now = now;
     this.#jitter = new JitterBuffer({
@@ -190,8 +194,7 @@ export class RtpReceiver {
       left -= n;
       if (this.#fill === FRAME_SAMPLES) {
         this.#fill = 0;
-        const fns = this.#listeners.audio;
-        for (let k = 0; k < fns.length; k++) fns[k]!(frame);
+        this.#emit(frame);
       }
     }
   }
@@ -206,10 +209,15 @@ export class RtpReceiver {
       if (fill === FRAME_SAMPLES) {
         fill = 0;
         this.#fill = 0;
-        const fns = this.#listeners.audio;
-        for (let k = 0; k < fns.length; k++) fns[k]!(frame);
+        this.#emit(frame);
       }
     }
     this.#fill = fill;
+  }
+
+  #emit(frame: Int16Array): void {
+    this.#before?.(frame, this.#now());
+    const fns = this.#listeners.audio;
+    for (let k = 0; k < fns.length; k++) fns[k]!(frame);
   }
 }

@@ -71,6 +71,8 @@ export interface RtpSenderOptions {
    * audio (RFC 3551 §4.1 talkspurts). The simulated callees use it.
    */
   keepSending?: boolean;
+  /** each audio frame (PCM) as it leaves, with the pacer's time: the echo gate listens */
+  onAudio?: (frame: Int16Array, atMs: number) => void;
 }
 
 export class RtpSender implements Pumped {
@@ -114,11 +116,14 @@ export class RtpSender implements Pumped {
   #lastSentAt = Number.NaN;
   #lastSentTimestamp = 0;
 
+  readonly #onAudio: ((frame: Int16Array, atMs: number) => void) | undefined;
+
   constructor(socket: Socket, clock: Clock, opts: RtpSenderOptions = {}) {
     this.#socket = socket;
     this.#clock = clock;
     this.#pacer = pacerOf(clock);
     this.#keepSending = opts.keepSending === true;
+    this.#onAudio = opts.onAudio;
     // RFC 3550 §5.1: initial sequence number and timestamp are random, as is the SSRC (§8.1).
     const r = randomBytes(10);
     this.#header = { marker: false, payloadType: 0, sequence: r.readUInt16BE(0), timestamp: 0, ssrc: r.readUInt32BE(2) };
@@ -350,6 +355,7 @@ export class RtpSender implements Pumped {
     this.#lastSentAt = this.#now;
     this.#lastSentTimestamp = h.timestamp;
     this.#sendPacket(buf, RTP_HEADER_BYTES + size);
+    this.#onAudio?.(frame, this.#now);
     for (let k = 0; k < finished; k++) this.#queue.shift()!.resolve(true);
   }
 

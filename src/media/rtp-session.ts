@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { InvalidStateError, MediaError, type Clock } from '../core/index.js';
 import { dtmfEvent } from './dtmf.js';
+import { EchoGate, type EchoFigures } from './echo-gate.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
 import { ListenerTable } from './listeners.js';
 import { bindRtpSocket, sharedRtpPortAllocator, type RtpPortAllocator } from './port-allocator.js';
@@ -62,7 +63,7 @@ export interface RtpSessionOptions {
 /** How often a session looks at its line: gives up jitter-buffer gaps no packet came to close, and checks the timeout. */
 const WATCH_MS = 250;
 
-export interface RtpStats extends RtpSendStats, RtpReceiveStats {
+export interface RtpStats extends RtpSendStats, RtpReceiveStats, EchoFigures {
   /** from the far end's RTCP (null until a report about our stream came) */
   rttMs: number | null;
   farEndLostPercent: number | null;
@@ -98,6 +99,8 @@ export class RtpSession implements MediaSession {
   readonly #sender: RtpSender;
   readonly #receiver: RtpReceiver;
   readonly #rtcp: RtcpChannel | null;
+  /** the robot's own voice coming back on the line is not the callee's (echo-gate.ts) */
+  readonly #echo = new EchoGate();
   /** The negotiated codec: null until answer() or accept(). */
   #codec: Codec | null = null;
   readonly #sourceLock: SourceLock;
@@ -123,9 +126,10 @@ export class RtpSession implements MediaSession {
     this.#publicAddress = opts.publicAddress ?? local.address;
     this.#clock = opts.clock ?? monotonicClock;
     this.#timeoutMs = opts.timeoutMs ?? 0;
-    this.#sender = new RtpSender(socket, this.#clock, { keepSending: opts.keepSending === true });
+    const echo = this.#echo;
+    this.#sender = new RtpSender(socket, this.#clock, { keepSending: opts.keepSending === true, onAudio: (frame, at) => echo.sent(frame, at) });
     this.#sourceLock = opts.sourceLock ?? 'sdp';
-    this.#receiver = new RtpReceiver(this.#listeners.table, this.#sourceLock, () => this.#clock.now());
+    this.#receiver = new RtpReceiver(this.#listeners.table, this.#sourceLock, () => this.#clock.now(), (frame, at) => void echo.heard(frame, at));
     this.#rtcp = rtcpSocket && new RtcpChannel(rtcpSocket, {
       sender: this.#sender, receiver: this.#receiver, clock: this.#clock, ...(opts.rtcpIntervalMs ? { intervalMs: opts.rtcpIntervalMs } : {}),
     });
@@ -160,7 +164,7 @@ export class RtpSession implements MediaSession {
     return {
       ...rx, packetsSent: tx.packetsSent, packetsWithheld: tx.packetsWithheld, octetsSent: tx.octetsSent, socketErrors: this.#socketErrors,
       rttMs: rtcp?.rttMs ?? null, farEndLostPercent: rtcp?.farEndLostPercent ?? null, farEndJitterMs: rtcp?.farEndJitterMs ?? null,
-      rtcpReportsSent: rtcp?.reportsSent ?? 0, rtcpReportsReceived: rtcp?.reportsReceived ?? 0,
+      rtcpReportsSent: rtcp?.reportsSent ?? 0, rtcpReportsReceived: rtcp?.reportsReceived ?? 0, ...this.#echo.figures,
     };
   }
 

@@ -26,7 +26,7 @@ const STATS_MS = 1000;
 const NO_STATS: Stats = {
   packetsSent: 0, packetsWithheld: 0, octetsSent: 0, packetsReceived: 0, packetsLost: 0, packetsLate: 0, packetsDropped: 0,
   packetsReordered: 0, packetsIgnored: 0, packetsForeign: 0, jitterMs: 0, rttMs: null, farEndLostPercent: null, farEndJitterMs: null,
-  rtcpReportsSent: 0, rtcpReportsReceived: 0, socketErrors: 0,
+  rtcpReportsSent: 0, rtcpReportsReceived: 0, socketErrors: 0, echoDelayMs: null, echoLossDb: null, framesEchoSuppressed: 0,
 };
 
 export interface WorkerMediaOptions {

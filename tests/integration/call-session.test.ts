@@ -5,6 +5,7 @@ import { createRtpMediaFactory } from '../../src/media/rtp-session.js';
 import type { MediaFactory } from '../../src/media/index.js';
 import type { CallControl } from '../../src/telephony/index.js';
 import { readWav } from '../support/wav.js';
+import { echoingLine } from '../support/echo-line.js';
 import { ANY_HOUR, leaseRules, nextStep } from '../../src/dialer/index.js';
 import { addDoNotCall, leaseDueContacts, registerDialer, type Db } from '../../src/registry/index.js';
 import { databases } from '../support/databases.js';
@@ -188,6 +189,24 @@ for (const target of databases) {
       // understood; so the robot asks again.)
       const said = events.said!.map((x) => x.step);
       expect(said.slice(0, 3)).toEqual(['greet', 'offer', 'offer-again']);
+    });
+
+    it('a line that echoes the robot back (80 ms, 12 dB down): a person who said "алло" is a human, and the echo neither cuts the greeting nor reads as their speech', async () => {
+      const line = echoingLine({ speech: readWav('tests/fixtures/amd/human-allo-ru-1.wav').samples, speechAtMs: 200, echoDelayMs: 80, echoLossDb: 12 });
+      const onSession = (s: CallSession) => s.on('amd', () => void setTimeout(() => line.hangUp(), 2_500));
+      const { summary, events, session } = await callOne('agree', { slots: 0, calls: line.calls, onSession });
+      const { rows } = await db.query<{ media: { echoDelayMs: number; echoLossDb: number; framesEchoSuppressed: number } }>(`select media from attempt where call_id = $1`, [summary.callId]);
+      console.log(`echoing line: ${JSON.stringify({ amd: events.amd, delay: rows[0]!.media.echoDelayMs, loss: rows[0]!.media.echoLossDb, suppressed: rows[0]!.media.framesEchoSuppressed })}`);
+      expect(session_amd(events)).toBe('human');
+      expect(session.transcript.some((l) => l.text.startsWith('(the callee spoke over the prompt'))).toBe(false);
+      expect(events.heard ?? []).toEqual([]);
+      // the attempt keeps what the line did: the echo's delay (80 ms, plus pacing and the far
+      // end's 20 ms frames) and its loss, and how much of it was kept from the listeners
+      expect(rows[0]!.media.echoDelayMs).toBeGreaterThanOrEqual(60);
+      expect(rows[0]!.media.echoDelayMs).toBeLessThanOrEqual(160);
+      expect(rows[0]!.media.echoLossDb).toBeGreaterThan(8);
+      expect(rows[0]!.media.echoLossDb).toBeLessThan(18);
+      expect(rows[0]!.media.framesEchoSuppressed).toBeGreaterThan(50);
     });
 
     /** The shipped script without its `voicemail` message and `screening` text: as scripts were before them. */
