@@ -191,14 +191,18 @@ for (const target of databases) {
       expect(said.slice(0, 3)).toEqual(['greet', 'offer', 'offer-again']);
     });
 
-    it('a line that echoes the robot back (80 ms, 12 dB down): a person who said "алло" is a human, and the echo neither cuts the greeting nor reads as their speech', async () => {
+    it('a line that echoes the robot back (80 ms, 12 dB down): a person who said "алло" is a human, and the echo neither cuts the question nor is heard as an answer (without the gate: machine, and the echo of the question heard as the answer)', async () => {
       const line = echoingLine({ speech: readWav('tests/fixtures/amd/human-allo-ru-1.wav').samples, speechAtMs: 200, echoDelayMs: 80, echoLossDb: 12 });
-      const onSession = (s: CallSession) => s.on('amd', () => void setTimeout(() => line.hangUp(), 2_500));
+      // the callee listens on through the question, then hangs up
+      const onSession = (s: CallSession) => s.on('said', (e) => void (e.step === 'offer' && setTimeout(() => line.hangUp(), 8_000)));
       const { summary, events, session } = await callOne('agree', { slots: 0, calls: line.calls, onSession });
       const { rows } = await db.query<{ media: { echoDelayMs: number; echoLossDb: number; framesEchoSuppressed: number } }>(`select media from attempt where call_id = $1`, [summary.callId]);
       console.log(`echoing line: ${JSON.stringify({ amd: events.amd, delay: rows[0]!.media.echoDelayMs, loss: rows[0]!.media.echoLossDb, suppressed: rows[0]!.media.framesEchoSuppressed })}`);
       expect(session_amd(events)).toBe('human');
+      // the question, which may be cut, was said to its end: the echo is not the callee talking over it
+      expect(events.said!.map((e) => e.step)).toContain('offer');
       expect(session.transcript.some((l) => l.text.startsWith('(the callee spoke over the prompt'))).toBe(false);
+      // and the recogniser did not hear the robot's own question come back as an answer
       expect(events.heard ?? []).toEqual([]);
       // the attempt keeps what the line did: the echo's delay (80 ms, plus pacing and the far
       // end's 20 ms frames) and its loss, and how much of it was kept from the listeners
