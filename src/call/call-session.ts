@@ -282,6 +282,13 @@ export class CallSession extends EventEmitter<CallEvents> {
       log.warn({ error: describe(err) }, 'the visit this call is about could not be read; the call goes on without it');
       return null;
     });
+    // whether a mailbox had the script's message on an earlier attempt (it is left once), read
+    // while the phone rings; a registry that fails says no: a message twice beats none
+    const leftBefore = !plan.script.voicemail || plan.script.voicemail.leave === 'every' || plan.amd === null ? Promise.resolve(false)
+      : countAttempts(db, { contactId: contact.id, disposition: 'VOICEMAIL_LEFT' }).then((n) => n > 0, (err: unknown) => {
+        log.warn({ error: describe(err) }, 'earlier voicemail messages could not be read; a mailbox is left the message');
+        return false;
+      });
     // A stop request is stored the moment it is heard, in its own transaction, retried until it
     // is: it must survive a hang-up whose final write fails.
     const dnc = { phone: contact.patient.phone, reason: 'asked during a call', source: 'patient' };
@@ -417,7 +424,7 @@ export class CallSession extends EventEmitter<CallEvents> {
       const machines = plan.amd === null ? null : answerMachines({
         media, asr: this.#deps.asr, tts, clock, log, callId, opts: plan.amd ?? {}, script: plan.script, clinic: plan.clinic,
         dialog, dialogDone: running, gone: AbortSignal.any([lineGone.signal, plan.fence]),
-        told: (v) => this.emit('amd', { verdict: v.verdict, cue: v.cue, atMs: this.#at() }), line: (l) => this.#line(l),
+        told: (v) => this.emit('amd', { verdict: v.verdict, cue: v.cue, atMs: this.#at() }), line: (l) => this.#line(l), leftBefore,
       });
       // the line went (hung up, or its RTP stopped) before the dialog could hear of it
       if (lineGone.signal.aborted) dialog.hangUp();

@@ -31,6 +31,8 @@ export function answerMachines(p: {
   media: MediaSession; asr: Asr; tts: Tts; clock: Clock; log: Logger; callId: string; opts: MachineDetectionOptions;
   script: Script; clinic: DialogCall['clinic']; dialog: DialogRun; dialogDone: Promise<unknown>; gone: AbortSignal;
   told: (v: { verdict: AmdVerdict; cue: string; atMs: number }) => void; line: (line: TranscriptLine) => void;
+  /** the script's message was left to this patient on an earlier attempt (read as the call starts) */
+  leftBefore: Promise<boolean>;
 }): { verdict(): AmdVerdict | null; message(): Promise<VoicemailOutcome> | null; stop(): void } {
   const { log, script } = p;
   const { beepWaitMs = 2_000, ...thresholds } = p.opts;
@@ -58,11 +60,19 @@ export function answerMachines(p: {
       offEar();
       return log.info({}, 'answering machine; robot hangs up');
     }
-    log.info({}, 'answering machine; robot leaves the message');
     const text = render(script.voicemail.message, { 'clinic.name': p.clinic.name, 'clinic.phone': p.clinic.phone ?? '' });
-    message = leaveMessage({
-      ear, media: p.media, tts: p.tts, clock: p.clock, text, language: script.language, callId: p.callId, beepWaitMs,
-      gone: p.gone, after: p.dialogDone, line: p.line,
+    const once = script.voicemail.leave !== 'every';
+    message = (once ? p.leftBefore : Promise.resolve(false)).then((before) => {
+      if (before) {
+        log.info({}, 'answering machine; the message was left on an earlier attempt, so the robot hangs up');
+        p.line({ atMs: 0, who: 'system', step: 'voicemail', text: '(the message was left on an earlier attempt; not again)' });
+        return 'skipped' as const;
+      }
+      log.info({}, 'answering machine; robot leaves the message');
+      return leaveMessage({
+        ear, media: p.media, tts: p.tts, clock: p.clock, text, language: script.language, callId: p.callId, beepWaitMs,
+        gone: p.gone, after: p.dialogDone, line: p.line,
+      });
     }).then((outcome) => {
       log.info({ outcome }, 'voicemail message');
       return outcome;

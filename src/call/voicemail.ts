@@ -74,7 +74,8 @@ export class MailboxEar {
 }
 
 /** left: said to its last frame. cut: the line went while it played. The rest: never said. */
-export type VoicemailOutcome = 'left' | 'cut' | 'gone' | 'no-pause' | 'failed';
+/** 'skipped': left on an earlier attempt, and the script leaves it once */
+export type VoicemailOutcome = 'left' | 'cut' | 'gone' | 'no-pause' | 'failed' | 'skipped';
 
 /**
  * Says a message to a mailbox once it records: when its beep has ended, or after `beepWaitMs` of

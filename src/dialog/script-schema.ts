@@ -46,8 +46,10 @@ export const Script = z.strictObject({
    * waits for the mailbox's beep (or for silence after its greeting), says this and hangs up
    * (VOICEMAIL_LEFT). Absent: it hangs up at once (VOICEMAIL). Anyone may play a mailbox back: no
    * patient name, no medical detail; of the placeholders only {clinic.name} and {clinic.phone}.
+   * `leave`: 'first' (the default) leaves it once per patient in a campaign, and a mailbox that
+   * answers a later attempt is hung up on (VOICEMAIL); 'every' leaves it on each.
    */
-  voicemail: z.strictObject({ message: text(MAX_SAY) }).optional(),
+  voicemail: z.strictObject({ message: text(MAX_SAY), leave: z.enum(['first', 'every']).optional() }).optional(),
   /**
    * Said to a screening assistant ("я голосовой помощник, представьтесь"): who calls and why. The
    * robot stops what it is saying, says this, and starts again from `start` (the subscriber may

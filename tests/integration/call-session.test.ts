@@ -27,7 +27,7 @@ for (const target of databases) {
     });
     afterEach(async () => db?.close());
 
-    async function callOne(persona: PersonaName, p: { slots?: number; dnc?: boolean; calls?: CallControl; media?: MediaFactory; ringTimeoutMs?: number; script?: Script; onSession?: (s: CallSession) => void } = {}) {
+    async function callOne(persona: PersonaName, p: { slots?: number; dnc?: boolean; calls?: CallControl; media?: MediaFactory; ringTimeoutMs?: number; script?: Script; onSession?: (s: CallSession) => void; earlier?: string[] } = {}) {
       const now = new Date();
       const s = await seedCampaign(db, { personas: [persona], slots: p.slots ?? 2, now });
       if (p.dnc) await addDoNotCall(db, { phone: s.phones[0]!, reason: 'test', source: 'import' });
@@ -35,6 +35,14 @@ for (const target of databases) {
       const dialerId = `session-${Math.random().toString(36).slice(2)}`;
       await registerDialer(db, { id: dialerId, host: 'h', pid: 1, now });
       const [contact] = await leaseDueContacts(db, { campaignId: s.campaign.id, now, limit: 1, leaseMs: 60_000, owner: dialerId, rules: leaseRules({ callingHours: ANY_HOUR }) });
+      // attempts this contact had before, ended with these dispositions
+      for (const [k, disposition] of (p.earlier ?? []).entries()) {
+        await db.query(
+          `insert into attempt (call_id, campaign_contact_id, campaign_id, patient_id, dialog_id, dialog_version, started_at, ended_at, disposition)
+           values ($1, $2, $3, $4, 'd', '1', now() - interval '2 days', now() - interval '2 days', $5)`,
+          [`earlier-${k}-${Math.random()}`, contact!.id, s.campaign.id, contact!.patient.id, disposition],
+        );
+      }
       const session = new CallSession({ ...engine.deps, ...(p.calls ? { calls: p.calls } : {}), ...(p.media ? { media: p.media } : {}) }, {
         campaign: s.campaign, script: p.script ?? SCRIPT, machine: p.script ? compileScript(p.script) : MACHINE, contact: contact!, from: '+78632000000', ringTimeoutMs: p.ringTimeoutMs ?? 23_000, maxCallMs: 60_000,
         clinic: { name: 'поликлиника', timeZone: 'Europe/Moscow' }, dialerId, registryRetryMs: 2_000, fence: new AbortController().signal,
@@ -314,6 +322,24 @@ for (const target of databases) {
       expect(message!.atMs).toBeGreaterThanOrEqual(mailbox.greetingEndsMs); // after the beep, which ends the greeting's clip
       expect(mailbox.heard.at(-1)).toBe(message);
     });
+
+    it('a mailbox that had the message on an earlier attempt is not left it again (voicemail.leave: first, the default): VOICEMAIL, nothing said after the verdict', async () => {
+      const mailbox = mailboxNetwork('machine-ru-2-beep');
+      const { summary, events, session } = await callOne('agree', { slots: 0, calls: mailbox.calls, earlier: ['NO_ANSWER', 'VOICEMAIL_LEFT', 'VOICEMAIL'] });
+      expect(session_amd(events)).toBe('machine');
+      expect(summary.disposition).toBe('VOICEMAIL');
+      expect(session.transcript).toContainEqual(expect.objectContaining({ who: 'system', step: 'voicemail', text: '(the message was left on an earlier attempt; not again)' }));
+      expect(session.transcript.some((l) => l.who === 'robot' && l.step === 'voicemail')).toBe(false);
+      expect(mailbox.heard.some((h) => h.text.startsWith('Здравствуйте! Это поликлиника, автоматическое сообщение.'))).toBe(false);
+      // an earlier mailbox that was hung up on does not count: with leave: every, or none left before, it is left
+      const every: Script = { ...SCRIPT, voicemail: { ...SCRIPT.voicemail!, leave: 'every' } };
+      const again = mailboxNetwork('machine-ru-2-beep');
+      const second = await callOne('agree', { slots: 0, calls: again.calls, earlier: ['VOICEMAIL_LEFT'], script: every });
+      expect(second.summary.disposition).toBe('VOICEMAIL_LEFT');
+      const none = mailboxNetwork('machine-ru-2-beep');
+      const third = await callOne('agree', { slots: 0, calls: none.calls, earlier: ['VOICEMAIL'] });
+      expect(third.summary.disposition).toBe('VOICEMAIL_LEFT');
+    }, 60_000);
 
     it('a mailbox that hangs up while the message plays: VOICEMAIL, not VOICEMAIL_LEFT, hung up by the callee', async () => {
       const inner = mailboxNetwork('machine-ru-1');
