@@ -18,8 +18,6 @@
 import type { SpeechEngine } from './ports.js';
 
 export const STREAMS_PER_CALL = 2;
-/** the engines' backlog above which no call starts (speech.maxBacklogMs) */
-export const MAX_BACKLOG_MS = 1000;
 
 export interface SpeechCapacity {
   /** calls that may start now; Infinity when the engines declare no limit */
@@ -37,9 +35,9 @@ export interface SpeechCapacity {
 
 export function watchSpeechCapacity(
   engine: Pick<SpeechEngine, 'health'>,
-  opts: { pollMs?: number; maxBacklogMs?: number; onPoll?: (headroomStreams: number | null, backlogMs: number) => void } = {},
+  opts: { pollMs?: number; /** the engines' backlog above which no call starts (speech.maxBacklogMs) */ maxBacklogMs: number; onPoll?: (headroomStreams: number | null, backlogMs: number) => void },
 ): SpeechCapacity {
-  const maxBacklogMs = opts.maxBacklogMs ?? MAX_BACKLOG_MS;
+  const { maxBacklogMs } = opts;
   let headroom: number | null = null;
   let backlog = 0;
   let requestMs = 0;

@@ -134,14 +134,16 @@ export function callPrompts(inner: Tts, over: AbortSignal): Tts {
       for (const fn of p.wake) fn();
     };
     void (async () => {
+      let size = 0;
       try {
         for await (const pcm of inner.synthesize(req, over)) {
           p.chunks.push(pcm.slice());
-          bytes += pcm.byteLength;
+          size += pcm.byteLength;
           tell();
         }
         // cut by the call's end, or too much of the call's audio: not kept for next time
-        if (over.aborted || bytes > CALL_PROMPTS_BYTES) kept.delete(key);
+        if (over.aborted || bytes + size > CALL_PROMPTS_BYTES) kept.delete(key);
+        else bytes += size; // only what is kept counts against the call's bound
       } catch (err) {
         p.failed = err;
         kept.delete(key); // asked again, it is asked of the engine again

@@ -62,7 +62,7 @@ describe('speech capacity', () => {
     const e = fakeEngine({ maxStreams: 11 });
     const open = [e.asr!.recognize({ language: 'ru-RU' }), e.asr!.recognize({ language: 'ru-RU' }), e.asr!.recognize({ language: 'ru-RU' })];
     const polls: (number | null)[] = [];
-    const cap = watchSpeechCapacity(e, { pollMs: 20, onPoll: (h) => polls.push(h) });
+    const cap = watchSpeechCapacity(e, { pollMs: 20, maxBacklogMs: 1000, onPoll: (h) => polls.push(h) });
     try {
       await new Promise((r) => setTimeout(r, 5));
       expect(cap.headroomStreams()).toBe(8);
@@ -105,6 +105,35 @@ describe("a call's own prompts (callPrompts)", () => {
     const other = callPrompts(e.tts!, new AbortController().signal);
     await ask(other, greeting);
     expect(e.seen.filter((r) => r.side === 'tts')).toHaveLength(2);
+    over.abort();
+  });
+
+  it('keeps at most 1 MB of a call\'s audio: a prompt past it is asked of the engine again; a prompt that failed counts nothing', async () => {
+    // an engine whose "size:N" is N chunks of 40 KB, and "fail:N" N chunks then an error
+    const asked: string[] = [];
+    const inner = {
+      async *synthesize(req: { text: string }) {
+        asked.push(req.text);
+        const [kind, n] = req.text.split(':');
+        for (let i = 0; i < Number(n); i++) yield new Int16Array(20_000);
+        if (kind === 'fail') throw new Error('engine failed');
+      },
+    };
+    const over = new AbortController();
+    const tts = callPrompts(inner, over.signal);
+    const say = async (text: string) => {
+      try {
+        await ask(tts, text);
+      } catch { /* the failing one */ }
+    };
+    await say('size:10'); // 400 KB, kept
+    await say('fail:10'); // 400 KB said, then failed: not kept, not counted
+    await say('size:12'); // 480 KB, kept: 880 KB
+    await say('size:5'); // 200 KB: past 1 MB, not kept
+    await say('size:10');
+    await say('size:12');
+    await say('size:5');
+    expect(asked).toEqual(['size:10', 'fail:10', 'size:12', 'size:5', 'size:5']);
     over.abort();
   });
 
