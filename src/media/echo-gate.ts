@@ -27,7 +27,8 @@
  * callee 6 dB above the echo passed; nothing touched on lines without echo. A suppressor, not a
  * canceller: while the robot speaks, a callee quieter than the echo (plus MARGIN_DB) is not
  * heard; and the first half second or so of an echo, before its delay is found, passes as it is.
- * Cost: two frame levels per 20 ms and, while the robot speaks, 31 lags over 75 slots every 100 ms.
+ * Cost: two frame levels per 20 ms and, while the robot speaks, 31 lags over 75 slots every 100 ms
+ * until an echo is found or a second of windows found none, every 500 ms after.
  */
 
 const SLOT_MS = 20;
@@ -36,10 +37,13 @@ const RING = 128;
 const MAX_LAG = 30;
 /** the slots correlated: 1.5 s */
 const WINDOW_SLOTS = 75;
-/** how often the delay and loss are estimated again, in the callee's frames */
+/** how often the delay and loss are estimated, in the callee's frames: until settled, and after */
 const EVERY_FRAMES = 5;
+const SETTLED_EVERY_FRAMES = 25;
+/** this many informative windows in a row without an echo settle a line as one without */
+const QUIET_WINDOWS = 10;
 const MIN_CORRELATION = 0.6;
-/** an echo found is kept until this many informative windows in a row find none (a callee talking over the robot blurs a window or two) */
+/** an echo found is kept until this many informative windows in a row (10 s) find none (a callee talking over the robot blurs a window or two) */
 const LOST_WINDOWS = 20;
 /** the correlation, and windows in a row, for another lag to take over from an echo's */
 const SWITCH_CORRELATION = 0.8;
@@ -61,12 +65,12 @@ const MARGIN_DB = 3;
 /** which percentile of robot-minus-callee levels is the echo's loss: a low one, the echo at its loudest */
 const LOSS_PERCENTILE = 0.25;
 
-/** A frame's level, dBFS (SILENT_DB for silence). */
+/** A frame's level, dBFS (SILENT_DB for silence), from every other sample: a level, not a spectrum. */
 export function levelDb(frame: Int16Array): number {
   let e = 0;
-  for (let i = 0; i < frame.length; i++) e += frame[i]! * frame[i]!;
+  for (let i = 0; i < frame.length; i += 2) e += frame[i]! * frame[i]!;
   if (e === 0) return SILENT_DB;
-  return Math.max(SILENT_DB, 10 * Math.log10(e / frame.length / (32768 * 32768)));
+  return Math.max(SILENT_DB, 10 * Math.log10((2 * e) / frame.length / (32768 * 32768)));
 }
 
 export interface EchoFigures {
@@ -86,7 +90,10 @@ export class EchoGate {
   readonly #heardSlot = new Float64Array(RING).fill(-1);
   #lastHeardSlot = -1;
   #lastLoudSlot = -Infinity;
-  #frames = 0;
+  /** callee frames until the next estimate */
+  #countdown = EVERY_FRAMES;
+  /** informative windows in a row, with no echo found, that found none */
+  #quiet = 0;
   /** the callee's line with the robot silent: what an echo frame is brought down to */
   #floorDb = -60;
   #delay = -1;
@@ -97,6 +104,10 @@ export class EchoGate {
   #rival = 0;
   #lossDb = 0;
   readonly figures: EchoFigures = { echoDelayMs: null, echoLossDb: null, framesEchoSuppressed: 0 };
+  /** #estimate's working arrays */
+  readonly #ys = new Float64Array(WINDOW_SLOTS);
+  readonly #js = new Int32Array(WINDOW_SLOTS);
+  readonly #xs = new Float64Array(WINDOW_SLOTS + MAX_LAG);
 
   /** The robot's frame left at `atMs`. */
   sent(frame: Int16Array, atMs: number): void {
@@ -122,7 +133,11 @@ export class EchoGate {
       this.#floorDb += db < this.#floorDb ? 0.2 * (db - this.#floorDb) : 0.02 * (db - this.#floorDb);
       return false;
     }
-    if (++this.#frames % EVERY_FRAMES === 0) this.#estimate(slot);
+    if (--this.#countdown <= 0) {
+      this.#estimate(slot);
+      // settled, an echo found or none in a while: looked at less often
+      this.#countdown = this.#delay >= 0 || this.#quiet >= QUIET_WINDOWS ? SETTLED_EVERY_FRAMES : EVERY_FRAMES;
+    }
     if (this.#delay < 0) return false;
     const ref = this.#refAt(slot, this.#delay);
     if (ref < LOUD_DB || db >= ref - this.#lossDb + MARGIN_DB) return false;
@@ -151,21 +166,27 @@ export class EchoGate {
    * about the lag and changes nothing; one that does and shows nothing that follows it ends the echo.
    */
   #estimate(now: number): void {
-    const ys: number[] = [];
-    const slots: number[] = [];
-    for (let s = now - WINDOW_SLOTS + 1; s <= now; s++) {
-      const i = ((s % RING) + RING) % RING;
+    // the window's callee levels (ys, at offsets js of the window) and the robot's levels from
+    // MAX_LAG slots before it on (xs): a lag k reads xs[j + MAX_LAG - k]
+    const ys = this.#ys;
+    const js = this.#js;
+    const xs = this.#xs;
+    const first = now - WINDOW_SLOTS + 1;
+    let n = 0;
+    for (let j = 0; j < WINDOW_SLOTS; j++) {
+      const s = first + j;
+      const i = s % RING;
       if (this.#heardSlot[i] !== s) continue;
-      ys.push(this.#heard[i]!);
-      slots.push(s);
+      ys[n] = this.#heard[i]!;
+      js[n++] = j;
     }
-    const n = ys.length;
+    for (let j = 0; j < WINDOW_SLOTS + MAX_LAG; j++) xs[j] = this.#sentAt(first - MAX_LAG + j);
     if (n < 2 * MIN_LOUD_SLOTS) return;
     let sy = 0;
     let syy = 0;
-    for (const y of ys) {
-      sy += y;
-      syy += y * y;
+    for (let j = 0; j < n; j++) {
+      sy += ys[j]!;
+      syy += ys[j]! * ys[j]!;
     }
     const vy = n * syy - sy * sy;
     let best = -1;
@@ -180,8 +201,9 @@ export class EchoGate {
       let loud = 0;
       let lx = 0;
       let lxx = 0;
+      const at = MAX_LAG - k;
       for (let j = 0; j < n; j++) {
-        const x = this.#sentAt(slots[j]! - k);
+        const x = xs[js[j]! + at]!;
         if (x >= LOUD_DB) {
           loud++;
           lx += x;
@@ -204,12 +226,15 @@ export class EchoGate {
     }
     if (!informative) return;
     const miss = (): void => {
-      if (++this.#misses >= LOST_WINDOWS) this.#delay = -1; // nothing follows the robot any more
+      if (this.#delay < 0) this.#quiet++;
+      else if (++this.#misses >= LOST_WINDOWS) this.#delay = -1; // nothing follows the robot any more
     };
     if (bestR < MIN_CORRELATION) return miss();
     const diffs: number[] = [];
     for (let j = 0; j < n; j++) {
-      const ref = this.#refAt(slots[j]!, best);
+      const at = js[j]! + MAX_LAG - best;
+      // lags best-1..best+1, as #refAt reads them (no lag below 0)
+      const ref = Math.max(xs[at]!, best > 0 ? xs[at + 1]! : SILENT_DB, at > 0 ? xs[at - 1]! : SILENT_DB);
       if (ref >= LOUD_DB) diffs.push(ref - ys[j]!);
     }
     diffs.sort((a, b) => a - b);
@@ -228,6 +253,7 @@ export class EchoGate {
     }
     this.#rival = 0;
     this.#misses = 0;
+    this.#quiet = 0;
     this.#delay = best;
     this.#lossDb = loss;
     this.figures.echoDelayMs = best * SLOT_MS;
