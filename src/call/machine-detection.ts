@@ -10,6 +10,9 @@ export interface MachineDetectionOptions extends AmdOptions {
   beepWaitMs?: number;
 }
 
+/** How long a mailbox's verdict waits to hear whether the message was left before (read since the call began). */
+const LEFT_BEFORE_WAIT_MS = 2_000;
+
 /**
  * Machine detection in a call (detectMachine below), and what the call does on its verdict
  * (DOMAIN.md, after Asterisk: never hang up on not sure):
@@ -62,8 +65,11 @@ export function answerMachines(p: {
     }
     const text = render(script.voicemail.message, { 'clinic.name': p.clinic.name, 'clinic.phone': p.clinic.phone ?? '' });
     const once = script.voicemail.leave !== 'every';
-    message = (once ? p.leftBefore : Promise.resolve(false)).then((before) => {
-      if (before) {
+    // a registry that does not say within LEFT_BEFORE_WAIT_MS is taken as no: a message twice beats a mailbox kept waiting
+    let wait: unknown;
+    const leftBefore = once ? Promise.race([p.leftBefore, new Promise<boolean>((r) => (wait = p.clock.setTimeout(() => r(false), LEFT_BEFORE_WAIT_MS)))]) : Promise.resolve(false);
+    message = leftBefore.finally(() => p.clock.clearTimeout(wait)).then((left) => {
+      if (left) {
         log.info({}, 'answering machine; the message was left on an earlier attempt, so the robot hangs up');
         p.line({ atMs: 0, who: 'system', step: 'voicemail', text: '(the message was left on an earlier attempt; not again)' });
         return 'skipped' as const;

@@ -50,8 +50,15 @@ const SWITCH_CORRELATION = 0.8;
 const SWITCH_WINDOWS = 3;
 /** the least loss of an echo (G.168 asks 6 dB of a hybrid): a voice as loud as the robot's is someone's */
 const MIN_LOSS_DB = 6;
-/** robot frames at the lag behind a loss estimate */
-const MIN_LOSS_FRAMES = 15;
+/**
+ * robot frames at the lag (500 ms of its speech) behind an echo found: a callee who starts
+ * talking with the robot follows it as well as an echo until they stop, which "алло" does by then
+ */
+const MIN_LOSS_FRAMES = 25;
+/** an echo frame this far short of what the robot's level and the loss say is missing ... */
+const MISSING_DB = 9;
+/** ... and more than this share missing is no echo */
+const MAX_MISSING = 0.25;
 /** the robot's level must spread this much (standard deviation, dB) over a window for its lag to be measured */
 const MIN_SPREAD_DB = 3;
 
@@ -64,6 +71,9 @@ const LOUD_DB = -45;
 const MARGIN_DB = 3;
 /** which percentile of robot-minus-callee levels is the echo's loss: a low one, the echo at its loudest */
 const LOSS_PERCENTILE = 0.25;
+
+/** a slot's index in the rings (slots before time 0 included) */
+const ix = (slot: number): number => ((slot % RING) + RING) % RING;
 
 /** A frame's level, dBFS (SILENT_DB for silence), from every other sample: a level, not a spectrum. */
 export function levelDb(frame: Int16Array): number {
@@ -94,8 +104,8 @@ export class EchoGate {
   #countdown = EVERY_FRAMES;
   /** informative windows in a row, with no echo found, that found none */
   #quiet = 0;
-  /** the callee's line with the robot silent: what an echo frame is brought down to */
-  #floorDb = -60;
+  /** the callee's line with the robot silent: what an echo frame is brought down to (NaN until heard) */
+  #floorDb = Number.NaN;
   #delay = -1;
   /** informative windows in a row that found no echo */
   #misses = 0;
@@ -108,12 +118,14 @@ export class EchoGate {
   readonly #ys = new Float64Array(WINDOW_SLOTS);
   readonly #js = new Int32Array(WINDOW_SLOTS);
   readonly #xs = new Float64Array(WINDOW_SLOTS + MAX_LAG);
+  readonly #diffs = new Float64Array(WINDOW_SLOTS);
+  readonly #refs = new Float64Array(WINDOW_SLOTS);
 
   /** The robot's frame left at `atMs`. */
   sent(frame: Int16Array, atMs: number): void {
     const slot = Math.round(atMs / SLOT_MS);
     const db = levelDb(frame);
-    const i = slot % RING;
+    const i = ix(slot);
     this.#sent[i] = this.#sentSlot[i] === slot ? Math.max(this.#sent[i]!, db) : db;
     this.#sentSlot[i] = slot;
     if (db >= LOUD_DB) this.#lastLoudSlot = slot;
@@ -125,14 +137,12 @@ export class EchoGate {
     const slot = Math.max(this.#lastHeardSlot + 1, Math.round(atMs / SLOT_MS));
     this.#lastHeardSlot = slot;
     const db = levelDb(frame);
-    const i = slot % RING;
+    const i = ix(slot);
     this.#heard[i] = db;
     this.#heardSlot[i] = slot;
-    if (slot - this.#lastLoudSlot > MAX_LAG + WINDOW_SLOTS) {
-      // the robot has been silent long enough that nothing of it can come back: the line as it is
-      this.#floorDb += db < this.#floorDb ? 0.2 * (db - this.#floorDb) : 0.02 * (db - this.#floorDb);
-      return false;
-    }
+    // the line's own noise: nothing of the robot can be in a frame it was silent for MAX_LAG before
+    this.#noise(db, slot - this.#lastLoudSlot > MAX_LAG + 1);
+    if (slot - this.#lastLoudSlot > MAX_LAG + WINDOW_SLOTS) return false;
     if (--this.#countdown <= 0) {
       this.#estimate(slot);
       // settled, an echo found or none in a while: looked at less often
@@ -141,15 +151,29 @@ export class EchoGate {
     if (this.#delay < 0) return false;
     const ref = this.#refAt(slot, this.#delay);
     if (ref < LOUD_DB || db >= ref - this.#lossDb + MARGIN_DB) return false;
-    const target = Math.min(db, this.#floorDb);
-    const g = 10 ** ((target - db) / 20);
+    if (db <= this.#floorDb + 1) return false; // the echo is down in the line's noise already
+    const g = 10 ** ((this.#floorDb - db) / 20);
     for (let j = 0; j < frame.length; j++) frame[j] = Math.round(frame[j]! * g);
     this.figures.framesEchoSuppressed++;
     return true;
   }
 
+  /**
+   * The line's noise floor: from the first frame, it follows any quieter frame down at once; it
+   * rises only on frames with nothing of the robot in them (`clean`), slowly for a slightly
+   * louder one, and 0.25 dB a second for a voice (6 dB and more above it), so that a line that got
+   * noisier is followed and a long answer is not.
+   */
+  #noise(db: number, clean: boolean): void {
+    if (Number.isNaN(this.#floorDb)) this.#floorDb = db;
+    else if (db < this.#floorDb) this.#floorDb += 0.2 * (db - this.#floorDb);
+    else if (!clean) return;
+    else if (db < this.#floorDb + 6) this.#floorDb += 0.02 * (db - this.#floorDb);
+    else this.#floorDb += 0.005;
+  }
+
   #sentAt(slot: number): number {
-    const i = ((slot % RING) + RING) % RING;
+    const i = ix(slot);
     return this.#sentSlot[i] === slot ? this.#sent[i]! : SILENT_DB;
   }
 
@@ -175,7 +199,7 @@ export class EchoGate {
     let n = 0;
     for (let j = 0; j < WINDOW_SLOTS; j++) {
       const s = first + j;
-      const i = s % RING;
+      const i = ix(s);
       if (this.#heardSlot[i] !== s) continue;
       ys[n] = this.#heard[i]!;
       js[n++] = j;
@@ -226,21 +250,23 @@ export class EchoGate {
     }
     if (!informative) return;
     const miss = (): void => {
+      this.#rival = 0;
       if (this.#delay < 0) this.#quiet++;
       else if (++this.#misses >= LOST_WINDOWS) this.#delay = -1; // nothing follows the robot any more
     };
     if (bestR < MIN_CORRELATION) return miss();
-    const diffs: number[] = [];
-    for (let j = 0; j < n; j++) {
-      const at = js[j]! + MAX_LAG - best;
-      // lags best-1..best+1, as #refAt reads them (no lag below 0)
-      const ref = Math.max(xs[at]!, best > 0 ? xs[at + 1]! : SILENT_DB, at > 0 ? xs[at - 1]! : SILENT_DB);
-      if (ref >= LOUD_DB) diffs.push(ref - ys[j]!);
+    // an echo comes back whenever the robot speaks: a delay at which the robot spoke and nothing
+    // came back is none (a callee who said "алло" as the robot began, and stopped while it went on)
+    if (this.#delay >= 0) {
+      const now = this.#fit(n, this.#delay);
+      if (now.expected >= MIN_LOSS_FRAMES && now.missing > MAX_MISSING * now.expected) {
+        this.#delay = -1;
+        this.#misses = 0;
+      }
     }
-    diffs.sort((a, b) => a - b);
-    const loss = diffs[Math.min(diffs.length - 1, Math.floor(LOSS_PERCENTILE * diffs.length))] ?? 0;
+    const { loss, loud, expected, missing } = this.#fit(n, best);
     // what follows the robot but comes back as loud as it is a person, not a line's echo
-    if (diffs.length < MIN_LOSS_FRAMES || loss < MIN_LOSS_DB) return miss();
+    if (loud < MIN_LOSS_FRAMES || loss < MIN_LOSS_DB || missing > MAX_MISSING * expected) return miss();
     if (this.#delay >= 0 && Math.abs(best - this.#delay) > 1) {
       // An echo's path does not move. With a voice of steady loudness (the modem voice) only its
       // starts and ends show a lag, and a callee who talks on after the robot's end looks like
@@ -249,7 +275,12 @@ export class EchoGate {
       if (bestR < SWITCH_CORRELATION || !bestModulated) return miss();
       this.#rival = Math.abs(best - this.#rivalLag) <= 1 ? this.#rival + 1 : 1;
       this.#rivalLag = best;
-      if (this.#rival < SWITCH_WINDOWS) return miss();
+      if (this.#rival < SWITCH_WINDOWS) {
+        this.#misses++; // not miss(): it would reset the rival's count
+        return;
+      }
+    } else if (this.#delay >= 0 && best !== this.#delay && !bestModulated) {
+      best = this.#delay; // a neighbouring lag on a steady voice: no evidence to move by
     }
     this.#rival = 0;
     this.#misses = 0;
@@ -258,5 +289,38 @@ export class EchoGate {
     this.#lossDb = loss;
     this.figures.echoDelayMs = best * SLOT_MS;
     this.figures.echoLossDb = Math.round(this.#lossDb * 10) / 10;
+  }
+
+  /**
+   * At lag k over the window #estimate gathered: the echo's loss (a low percentile of robot
+   * minus callee level, the echo at its loudest), the robot frames it rests on, and of the frames
+   * whose echo would stand clear of the line's noise even from the robot's quietest frame of the
+   * three it is made of, how many came back MISSING_DB or more short of that.
+   */
+  #fit(n: number, k: number): { loss: number; loud: number; expected: number; missing: number } {
+    const { xs, ys, js } = { xs: this.#xs, ys: this.#ys, js: this.#js };
+    const diffs = this.#diffs;
+    let loud = 0;
+    for (let j = 0; j < n; j++) {
+      const at = js[j]! + MAX_LAG - k;
+      // lags k-1..k+1, as #refAt reads them (no lag below 0)
+      const ref = Math.max(xs[at]!, k > 0 ? xs[at + 1]! : SILENT_DB, at > 0 ? xs[at - 1]! : SILENT_DB);
+      // the least the echo is made of: the robot's quietest frame of the three
+      this.#refs[j] = Math.min(xs[at]!, k > 0 ? xs[at + 1]! : xs[at]!, at > 0 ? xs[at - 1]! : xs[at]!);
+      if (ref >= LOUD_DB) diffs[loud++] = ref - ys[j]!;
+    }
+    const sorted = diffs.subarray(0, loud).sort();
+    const loss = loud ? sorted[Math.min(loud - 1, Math.floor(LOSS_PERCENTILE * loud))]! : 0;
+    const floor = Number.isNaN(this.#floorDb) ? SILENT_DB : this.#floorDb;
+    let expected = 0;
+    let missing = 0;
+    for (let j = 0; j < n; j++) {
+      // the loss was measured against the loudest frame, so this is the echo at its quietest
+      const echo = this.#refs[j]! - loss;
+      if (this.#refs[j]! < LOUD_DB || echo - MISSING_DB < floor + 3) continue;
+      expected++;
+      if (ys[j]! < echo - MISSING_DB) missing++;
+    }
+    return { loss, loud, expected, missing };
   }
 }

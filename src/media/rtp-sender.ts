@@ -71,7 +71,7 @@ export interface RtpSenderOptions {
    * audio (RFC 3551 §4.1 talkspurts). The simulated callees use it.
    */
   keepSending?: boolean;
-  /** each audio frame (PCM) as it leaves, with the pacer's time: the echo gate listens */
+  /** the audio as it leaves, in 20 ms frames of PCM with their due times: the echo gate listens */
   onAudio?: (frame: Int16Array, atMs: number) => void;
 }
 
@@ -355,7 +355,11 @@ export class RtpSender implements Pumped {
     this.#lastSentAt = this.#now;
     this.#lastSentTimestamp = h.timestamp;
     this.#sendPacket(buf, RTP_HEADER_BYTES + size);
-    this.#onAudio?.(frame, this.#now);
+    if (this.#onAudio) {
+      // 20 ms at a time whatever the ptime, each at its due time (a late tick's catch-up sends several at once)
+      if (size === 160) this.#onAudio(frame, this.#due);
+      else for (let off = 0; off < size; off += 160) this.#onAudio(frame.subarray(off, off + 160), this.#due + off / SAMPLES_PER_MS);
+    }
     for (let k = 0; k < finished; k++) this.#queue.shift()!.resolve(true);
   }
 

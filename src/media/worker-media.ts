@@ -43,6 +43,8 @@ export interface WorkerMediaOptions {
   onDeath?: (err: Error, sessions: number) => void;
   /** the worker's module; tests put a wrapper here that injects faults */
   workerFile?: URL;
+  /** a worker that died this soon after its start is not replaced before this long (RESTART_HOLD_MS) */
+  restartHoldMs?: number;
 }
 
 /** The media worker and the factory of its sessions; close() ends the thread (sessions still open are closed with it). */
@@ -219,14 +221,8 @@ class Thread {
     // a worker that dies takes its calls' media with it: fail what waits, and say so on each session
     const die = (err: Error): void => {
       if (this.dead) return;
-      this.dead = err;
-      for (const o of this.opening.values()) o.reject(new MediaError('MEDIA_UNAVAILABLE', `the media worker failed: ${err.message}`, {}, { cause: err }));
-      this.opening.clear();
-      for (const s of this.sessions.values()) {
-        s.abandon();
-        for (const fn of s.listeners.table.timeout) fn(0);
-      }
-      for (const w of this.trafficWaiters.splice(0)) w({ sent: 0, received: 0, sendJitterP99Ms: 0, busyMs: 0 });
+      this.#fail(err);
+      for (const s of this.sessions.values()) for (const fn of s.listeners.table.timeout) fn(0);
       onDeath(err);
     };
     this.worker.on('error', die);
@@ -257,9 +253,18 @@ class Thread {
   }
 
   async close(): Promise<void> {
-    this.dead ??= new Error('closed');
+    if (!this.dead) this.#fail(new Error('the media worker was closed'));
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
+  }
+
+  /** Nothing more will come from the worker: what waits on it is failed or dropped. */
+  #fail(err: Error): void {
+    this.dead = err;
+    for (const o of this.opening.values()) o.reject(new MediaError('MEDIA_UNAVAILABLE', `the media worker failed: ${err.message}`, {}, { cause: err }));
+    this.opening.clear();
+    for (const s of this.sessions.values()) s.abandon();
+    for (const w of this.trafficWaiters.splice(0)) w({ sent: 0, received: 0, sendJitterP99Ms: 0, busyMs: 0 });
   }
 
   #onBatch(b: Batch): void {
@@ -298,9 +303,10 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
   let next = 0;
   let closed = false;
   let holdUntil = 0;
+  const holdMs = opts.restartHoldMs ?? RESTART_HOLD_MS;
   const start = (): Thread => {
     const t: Thread = new Thread(file, data, (err) => {
-      if (performance.now() - t.startedAt < RESTART_HOLD_MS) holdUntil = performance.now() + RESTART_HOLD_MS;
+      if (performance.now() - t.startedAt < holdMs) holdUntil = performance.now() + holdMs;
       opts.onDeath?.(err, t.sessions.size);
     });
     return t;
@@ -312,7 +318,7 @@ export function startWorkerMedia(opts: WorkerMediaOptions = {}): WorkerMedia {
     if (!thread.dead) return thread;
     if (performance.now() < holdUntil) {
       throw new MediaError('MEDIA_UNAVAILABLE', `the media worker failed: ${thread.dead.message}`, {}, {
-        cause: thread.dead, hint: `it died within ${RESTART_HOLD_MS / 1000} s of its start; the next one starts ${Math.ceil((holdUntil - performance.now()) / 1000)} s from now`,
+        cause: thread.dead, hint: `it died within ${holdMs / 1000} s of its start; the next one starts ${Math.ceil((holdUntil - performance.now()) / 1000)} s from now`,
       });
     }
     thread = start();

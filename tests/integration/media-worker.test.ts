@@ -169,11 +169,11 @@ describe('a media worker that dies', () => {
   }
 
   it('a worker that had been up a while is replaced at once: the next call gets a new worker and its audio flows', async () => {
-    const media = startWorkerMedia({ portMin: 41_700, portMax: 41_799, workerFile: new URL('../support/faulty-media-worker.mjs', import.meta.url) });
+    const media = startWorkerMedia({ portMin: 41_700, portMax: 41_799, workerFile: new URL('../support/faulty-media-worker.mjs', import.meta.url), restartHoldMs: 300 });
     const far: RtpSession[] = [];
     try {
-      // "a while" is RESTART_HOLD_MS (5 s) after its start
-      await new Promise((res) => setTimeout(res, 5_100));
+      // "a while" is restartHoldMs after its start
+      await new Promise((res) => setTimeout(res, 400));
       const w = await media.allocate();
       const r = await RtpSession.open();
       far.push(r);
@@ -195,5 +195,13 @@ describe('a media worker that dies', () => {
       for (const r of far) r.close();
       await media.close();
     }
-  }, 15_000);
+  });
+
+  it('close() fails an allocate() still waiting on the worker, rather than leaving it waiting', async () => {
+    const media = startWorkerMedia({ portMin: 41_800, portMax: 41_899 });
+    const waiting = expect(media.allocate()).rejects.toMatchObject({ code: 'MEDIA_UNAVAILABLE' });
+    await media.close();
+    await waiting;
+    await expect(media.allocate()).rejects.toMatchObject({ code: 'MEDIA_UNAVAILABLE' });
+  });
 });

@@ -17,6 +17,8 @@ export interface EchoLineOptions {
   echoLossDb: number;
   /** white noise, dBFS (default -65) */
   noiseDbfs?: number;
+  /** the packet time the callee's SDP asks of the robot (a=ptime), ms; none: 20 */
+  ptimeMs?: number;
 }
 
 export interface EchoLine {
@@ -48,13 +50,23 @@ export function echoingLine(o: EchoLineOptions): EchoLine {
       const t0 = Date.now();
       // the echo path: each robot frame is due back at its arrival + echoDelayMs
       const echo: { due: number; pcm: Int16Array }[] = [];
+      // the robot's samples, whatever its packets' size, cut into 20 ms frames
+      let pending = new Int16Array(0);
       sock.on('message', (msg) => {
-        if (msg.length !== 12 + FRAME || (msg[1]! & 0x7f) !== 0) return;
-        const pcm = decodeUlaw(msg.subarray(12));
-        let e = 0;
-        for (const v of pcm) e += v * v;
-        if (Math.sqrt(e / FRAME) > 328) robotSoundAtMs.push(Date.now() - t0);
-        echo.push({ due: Date.now() + o.echoDelayMs, pcm });
+        if (msg.length <= 12 || (msg[1]! & 0x7f) !== 0) return;
+        const more = decodeUlaw(msg.subarray(12));
+        const all = new Int16Array(pending.length + more.length);
+        all.set(pending);
+        all.set(more, pending.length);
+        let at = 0;
+        for (; at + FRAME <= all.length; at += FRAME) {
+          const pcm = all.slice(at, at + FRAME);
+          let e = 0;
+          for (const v of pcm) e += v * v;
+          if (Math.sqrt(e / FRAME) > 328) robotSoundAtMs.push(Date.now() - t0);
+          echo.push({ due: Date.now() + o.echoDelayMs + (at - pending.length) / 8, pcm });
+        }
+        pending = all.slice(at);
       });
       let seq = 1000;
       let ts = 0;
@@ -85,7 +97,8 @@ export function echoingLine(o: EchoLineOptions): EchoLine {
       }, 10);
       const sdpAnswer = [
         'v=0', `o=- 1 1 IN IP4 127.0.0.1`, 's=-', 'c=IN IP4 127.0.0.1', 't=0 0',
-        `m=audio ${port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15', 'a=sendrecv', '',
+        `m=audio ${port} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-15',
+        ...(o.ptimeMs ? [`a=ptime:${o.ptimeMs}`] : []), 'a=sendrecv', '',
       ].join('\r\n');
       let state: 'answered' | 'ended' = 'answered';
       const end = () => {

@@ -42,7 +42,8 @@ function run(l: Line) {
   const frames: { echo: number; voice: number; suppressed: boolean }[] = [];
   for (let k = 0; k * FRAME < n; k++) {
     const sent = Int16Array.from({ length: FRAME }, (_, i) => at(l.robot, l.robotAtMs ?? 0, k * FRAME + i));
-    events.push({ t: k * 20 + 2 * rand(), fn: () => gate.sent(sent, k * 20) });
+    const sentAt = k * 20 + 4 * rand();
+    events.push({ t: sentAt, fn: () => gate.sent(sent, sentAt) });
     const echo = Int16Array.from({ length: FRAME }, (_, i) => gain * at(l.robot, l.robotAtMs ?? 0, k * FRAME + i - delay));
     const voice = Int16Array.from({ length: FRAME }, (_, i) => at(l.callee, l.calleeAtMs ?? 0, k * FRAME + i));
     const heard = Int16Array.from({ length: FRAME }, (_, i) => Math.max(-32768, Math.min(32767, echo[i]! + voice[i]! + noise * rand())));
@@ -95,6 +96,18 @@ describe('echo gate', () => {
     expect(frames.filter((f) => f.suppressed)).toEqual([]);
     expect(figures).toEqual({ echoDelayMs: null, echoLossDb: null, framesEchoSuppressed: 0 });
   });
+
+  for (const [voice, robot] of [['speech', prompt], ['the modem voice', modemSpeak('Здравствуйте, Анна Петровна! Это поликлиника номер семь. Мы приглашаем вас на бесплатный профилактический осмотр. Вам удобно говорить?')]] as const) {
+    for (const at of [100, 200, 300]) {
+      it(`${voice}: a callee who says "алло" ${at} ms after the robot starts, on a line without echo, is not taken for its echo`, () => {
+        for (const gainDb of [0, -6, -12]) {
+          const allo = speech('human-allo-ru-1').map((v) => v * 10 ** (gainDb / 20));
+          const { frames } = run({ robot, echoDelayMs: 0, echoLossDb: null, callee: allo, calleeAtMs: at, ms: 4000 });
+          expect(frames.filter((f) => f.suppressed).length).toBe(0);
+        }
+      });
+    }
+  }
 
   it('a mailbox greeting played while the robot greets is not the robot\'s echo: it passes', () => {
     const { frames } = run({ robot: prompt, echoDelayMs: 0, echoLossDb: null, callee: speech('machine-ru-3'), calleeAtMs: 200, ms: 5000 });
