@@ -9,10 +9,12 @@
  * callee's as it arrives. Every EVERY_FRAMES frames while the robot has spoken lately, the
  * callee's levels of the last WINDOW_SLOTS slots are correlated (Pearson) with the robot's at
  * each lag of 0-600 ms: an echo follows the robot's talkspurts and syllables at one lag, a person
- * does not. A correlation of at least MIN_CORRELATION names the echo's delay, if the loss there
- * (ERL: a low percentile of robot level minus callee level while the robot spoke, the echo at its
- * loudest) is at least MIN_LOSS_DB: a voice that follows the robot's but comes back as loud is a
- * person (a mailbox greeting, someone talking over the robot). From then on a frame of the
+ * does not. A correlation of at least MIN_CORRELATION over MIN_LOSS_FRAMES of the robot's
+ * speech names the echo's delay, if the loss there (ERL: a low percentile of robot level minus
+ * callee level while the robot spoke, the echo at its loudest) is at least MIN_LOSS_DB (a voice
+ * that follows the robot's but comes back as loud is a person: a mailbox greeting, someone
+ * talking over the robot) and the echo is not missing where the robot spoke (a callee who began
+ * with the robot and stopped while it went on). From then on a frame of the
  * callee's within MARGIN_DB of the echo expected from what the robot said then is the echo
  * alone, and is brought down to the line's noise floor: what listens hears quiet there. A louder
  * frame carries the callee's voice and passes whole.
@@ -23,10 +25,11 @@
  * its starts and ends, where a callee talking on after the robot would look like a longer echo).
  *
  * Measured on simulated lines (tests/unit/echo-gate.test.ts: echoes of 37-251 ms, 8-20 dB down,
- * with network jitter) over 90% of echo-only frames suppressed and over 90% of frames with the
- * callee 6 dB above the echo passed; nothing touched on lines without echo. A suppressor, not a
- * canceller: while the robot speaks, a callee quieter than the echo (plus MARGIN_DB) is not
- * heard; and the first half second or so of an echo, before its delay is found, passes as it is.
+ * with network and pacing jitter) over 90% of echo-only frames suppressed and over 90% of frames
+ * with the callee 6 dB above the echo passed; nothing touched on lines without echo, a callee
+ * saying "алло" 100-300 ms after the robot began included. A suppressor, not a canceller: while
+ * the robot speaks, a callee quieter than the echo (plus MARGIN_DB) is not heard; and the first
+ * 500-600 ms of an echo, before its delay is found, pass as they are.
  * Cost: two frame levels per 20 ms and, while the robot speaks, 31 lags over 75 slots every 100 ms
  * until an echo is found or a second of windows found none, every 500 ms after.
  */
