@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AnsweringMachineDetector, decodeUlaw, encodeUlaw, type AmdOptions, type AmdVerdict } from '../src/media/index.js';
+import { EchoGate } from '../src/media/echo-gate.js';
 import { seededRandom } from '../src/core/index.js';
 import { readWav } from './wav.js';
 
@@ -67,12 +68,35 @@ export function buildAmdMix(spec: AmdMixSpec, root = AMD_FIXTURES): AmdMix {
   return { spec, pcm, speechEndMs: spec.leadMs + (clip.length * 1000) / RATE_HZ };
 }
 
+/**
+ * A line that echoes: the robot greets from the answer on (`robot`, 8 kHz), and the line sends
+ * it back `delayMs` later, `lossDb` quieter, mixed into what the callee's side sends; with `gate`
+ * the frames pass the RTP session's echo gate (src/media/echo-gate.ts) first, as in a call.
+ */
+export interface LineEcho {
+  robot: Int16Array;
+  delayMs: number;
+  lossDb: number;
+  gate: boolean;
+}
+
 /** Feeds a mix frame by frame, its text when the clip ends, until decided or the audio runs out. */
-export function runAmdMix(mix: AmdMix, opts?: AmdOptions): AmdRun {
+export function runAmdMix(mix: AmdMix, opts?: AmdOptions, echo?: LineEcho): AmdRun {
   const amd = new AnsweringMachineDetector(opts);
   let textGiven = !mix.spec.text;
+  const gate = echo?.gate ? new EchoGate() : null;
+  const gain = echo ? 10 ** (-echo.lossDb / 20) : 0;
+  const lag = echo ? (echo.delayMs * RATE_HZ) / 1000 : 0;
+  const frame = new Int16Array(FRAME);
   for (let at = 0; at + FRAME <= mix.pcm.length; at += FRAME) {
-    amd.push(mix.pcm.subarray(at, at + FRAME));
+    frame.set(mix.pcm.subarray(at, at + FRAME));
+    if (echo) {
+      for (let i = 0; i < FRAME; i++) frame[i] = Math.max(-32768, Math.min(32767, frame[i]! + Math.round(gain * (echo.robot[at + i - lag] ?? 0))));
+      const sentAtMs = (at * 1000) / RATE_HZ;
+      gate?.sent(echo.robot.subarray(at, at + FRAME).length === FRAME ? echo.robot.subarray(at, at + FRAME) : new Int16Array(FRAME), sentAtMs);
+      gate?.heard(frame, sentAtMs + 20);
+    }
+    amd.push(frame);
     const nowMs = ((at + FRAME) * 1000) / RATE_HZ;
     if (!textGiven && nowMs >= mix.speechEndMs) {
       amd.heard(mix.spec.text!);

@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { buildAmdMix, confusion, loadAmdSet, runAmdMix } from './amd-set.js';
+import { concatPcm as concat, readWav } from './wav.js';
 
 export async function benchAmd(): Promise<{ name: string; figures: Record<string, number | string> }> {
   const mixes = loadAmdSet().map((spec) => buildAmdMix(spec));
@@ -20,5 +21,14 @@ export async function benchAmd(): Promise<{ name: string; figures: Record<string
   figures['humans called machine'] = runs.filter((r) => r.spec.label === 'human' && r.verdict === 'machine').length;
   const frames = runs.reduce((n, r) => n + (Number.isNaN(r.atMs) ? 0 : r.atMs / 20), 0);
   figures['µs per frame'] = Math.round((elapsedMs * 1000 * 100) / frames) / 100;
+  // the same set on a line that echoes the robot's greeting back (80 ms, 12 dB down), with the
+  // RTP session's echo gate and without: a person's "Алло?" under the robot's echo
+  const greeting = concat([readWav('tests/fixtures/amd/machine-ru-1.wav').samples, readWav('tests/fixtures/amd/machine-ru-3.wav').samples]);
+  for (const gate of [true, false]) {
+    const echoed = mixes.map((mix) => runAmdMix(mix, undefined, { robot: greeting, delayMs: 80, lossDb: 12, gate }));
+    const ok = echoed.filter((r) => r.verdict === r.spec.label).length;
+    figures[`line echoing the robot (80 ms, 12 dB down), ${gate ? 'with' : 'without'} the echo gate`] =
+      `accuracy ${Math.round((100 * ok) / echoed.length)}%, humans called machine ${echoed.filter((r) => r.spec.label === 'human' && r.verdict === 'machine').length} of ${echoed.filter((r) => r.spec.label === 'human').length}`;
+  }
   return { name: `amd: accuracy ${Math.round((100 * right) / runs.length)}% (n=${runs.length})`, figures };
 }

@@ -70,8 +70,10 @@ const MIN_LOUD_SLOTS = 8;
 const SILENT_DB = -70;
 /** the robot speaking: its frame at least this loud */
 const LOUD_DB = -45;
-/** a callee's frame this far above the expected echo is their voice */
+/** a callee's frame this far above the expected echo is their voice ... */
 const MARGIN_DB = 3;
+/** ... and, after one twice that far above it, the frames for 200 ms (speech dips between syllables) */
+const HANGOVER_SLOTS = 10;
 /** which percentile of robot-minus-callee levels is the echo's loss: a low one, the echo at its loudest */
 const LOSS_PERCENTILE = 0.25;
 
@@ -103,6 +105,8 @@ export class EchoGate {
   readonly #heardSlot = new Float64Array(RING).fill(-1);
   #lastHeardSlot = -1;
   #lastLoudSlot = -Infinity;
+  /** the callee's voice was heard over the echo up to this slot: frames until then pass */
+  #voiceUntil = -1;
   /** callee frames until the next estimate */
   #countdown = EVERY_FRAMES;
   /** informative windows in a row, with no echo found, that found none */
@@ -153,7 +157,14 @@ export class EchoGate {
     }
     if (this.#delay < 0) return false;
     const ref = this.#refAt(slot, this.#delay);
-    if (ref < LOUD_DB || db >= ref - this.#lossDb + MARGIN_DB) return false;
+    if (ref < LOUD_DB) return false;
+    if (db >= ref - this.#lossDb + MARGIN_DB) {
+      // the callee's voice over the echo (double talk): when clearly so, its quieter frames
+      // between syllables are theirs too
+      if (db >= ref - this.#lossDb + 2 * MARGIN_DB) this.#voiceUntil = slot + HANGOVER_SLOTS;
+      return false;
+    }
+    if (slot <= this.#voiceUntil) return false;
     if (db <= this.#floorDb + 1) return false; // the echo is down in the line's noise already
     const g = 10 ** ((this.#floorDb - db) / 20);
     for (let j = 0; j < frame.length; j++) frame[j] = Math.round(frame[j]! * g);
