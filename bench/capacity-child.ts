@@ -41,7 +41,7 @@ async function callees(): Promise<void> {
   const sim = new SimNetwork({
     personaOf: (phone) => personas.get(phone),
     // a phone without silence suppression: G.711 both ways all the call long
-    media: createRtpMediaFactory({ host: '127.0.0.1', portMin: 30_000, portMax: 39_998, keepSending: true }),
+    media: createRtpMediaFactory({ host: '127.0.0.1', portMin: 30_000, portMax: 39_998, keepSending: true, echoSuppression: false }),
     answerDelayMs: 100,
   });
   process.on('message', (msg: ToCallees) => {

@@ -115,7 +115,7 @@ export async function buildEngine(cfg: Config, opts: BuildOptions = {}): Promise
       const fallback = telephony.defaultPersona === undefined ? undefined : knownPersona(telephony.defaultPersona, 'telephony.defaultPersona');
       sim = new SimNetwork({
         personaOf: (phone) => opts.personaOf?.(phone) ?? table.get(phone) ?? fallback,
-        media: createRtpMediaFactory({ host: cfg.media.host, allocator: rtpPorts }),
+        media: createRtpMediaFactory({ host: cfg.media.host, allocator: rtpPorts, echoSuppression: false }),
         answerDelayMs: telephony.answerDelayMs,
       });
       closers.push(() => sim!.close());

@@ -58,7 +58,14 @@ export interface RtpSessionOptions {
   rtcpIntervalMs?: number;
   /** Send silence while nothing is queued, as a phone without silence suppression does (see RtpSenderOptions). */
   keepSending?: boolean;
+  /**
+   * Turn down the echo of what this session sends in what it hears (echo-gate.ts): on (the
+   * default) for the robot's legs; the simulated phones, which only stand in for a far end, leave it off.
+   */
+  echoSuppression?: boolean;
 }
+
+const NO_ECHO: EchoFigures = { echoDelayMs: null, echoLossDb: null, framesEchoSuppressed: 0 };
 
 /** How often a session looks at its line: gives up jitter-buffer gaps no packet came to close, and checks the timeout. */
 const WATCH_MS = 250;
@@ -99,8 +106,8 @@ export class RtpSession implements MediaSession {
   readonly #sender: RtpSender;
   readonly #receiver: RtpReceiver;
   readonly #rtcp: RtcpChannel | null;
-  /** the robot's own voice coming back on the line is not the callee's (echo-gate.ts) */
-  readonly #echo = new EchoGate();
+  /** the robot's own voice coming back on the line is not the callee's (echo-gate.ts); null when off */
+  readonly #echo: EchoGate | null;
   /** The negotiated codec: null until answer() or accept(). */
   #codec: Codec | null = null;
   readonly #sourceLock: SourceLock;
@@ -126,10 +133,11 @@ export class RtpSession implements MediaSession {
     this.#publicAddress = opts.publicAddress ?? local.address;
     this.#clock = opts.clock ?? monotonicClock;
     this.#timeoutMs = opts.timeoutMs ?? 0;
-    const echo = this.#echo;
-    this.#sender = new RtpSender(socket, this.#clock, { keepSending: opts.keepSending === true, onAudio: (frame, at) => echo.sent(frame, at) });
+    const echo = opts.echoSuppression === false ? null : new EchoGate();
+    this.#echo = echo;
+    this.#sender = new RtpSender(socket, this.#clock, { keepSending: opts.keepSending === true, ...(echo ? { onAudio: (frame: Int16Array, at: number) => echo.sent(frame, at) } : {}) });
     this.#sourceLock = opts.sourceLock ?? 'sdp';
-    this.#receiver = new RtpReceiver(this.#listeners.table, this.#sourceLock, () => this.#clock.now(), (frame, at) => void echo.heard(frame, at));
+    this.#receiver = new RtpReceiver(this.#listeners.table, this.#sourceLock, () => this.#clock.now(), echo ? (frame, at) => void echo.heard(frame, at) : undefined);
     this.#rtcp = rtcpSocket && new RtcpChannel(rtcpSocket, {
       sender: this.#sender, receiver: this.#receiver, clock: this.#clock, ...(opts.rtcpIntervalMs ? { intervalMs: opts.rtcpIntervalMs } : {}),
     });
@@ -164,7 +172,7 @@ export class RtpSession implements MediaSession {
     return {
       ...rx, packetsSent: tx.packetsSent, packetsWithheld: tx.packetsWithheld, octetsSent: tx.octetsSent, socketErrors: this.#socketErrors,
       rttMs: rtcp?.rttMs ?? null, farEndLostPercent: rtcp?.farEndLostPercent ?? null, farEndJitterMs: rtcp?.farEndJitterMs ?? null,
-      rtcpReportsSent: rtcp?.reportsSent ?? 0, rtcpReportsReceived: rtcp?.reportsReceived ?? 0, ...this.#echo.figures,
+      rtcpReportsSent: rtcp?.reportsSent ?? 0, rtcpReportsReceived: rtcp?.reportsReceived ?? 0, ...(this.#echo?.figures ?? NO_ECHO),
     };
   }
 
@@ -347,6 +355,8 @@ export interface RtpMediaFactoryOptions {
   rtcpIntervalMs?: number;
   /** see RtpSessionOptions.keepSending */
   keepSending?: boolean;
+  /** see RtpSessionOptions.echoSuppression */
+  echoSuppression?: boolean;
 }
 
 /**
@@ -367,5 +377,6 @@ export function createRtpMediaFactory(opts: RtpMediaFactoryOptions = {}): MediaF
   if (opts.timeoutMs !== undefined) base.timeoutMs = opts.timeoutMs;
   if (opts.rtcpIntervalMs !== undefined) base.rtcpIntervalMs = opts.rtcpIntervalMs;
   if (opts.keepSending !== undefined) base.keepSending = opts.keepSending;
+  if (opts.echoSuppression !== undefined) base.echoSuppression = opts.echoSuppression;
   return { allocate: () => RtpSession.open(base) };
 }

@@ -7,7 +7,7 @@
  * 127.0.0.1; the CallControl port's signalling is in-process.
  */
 import { createSocket } from 'node:dgram';
-import { decodeUlaw, encodeUlaw } from '../../src/media/index.js';
+import { decodeUlaw, encodeUlaw, writeRtpHeader } from '../../src/media/index.js';
 import type { CallControl } from '../../src/telephony/index.js';
 
 export interface EchoLineOptions {
@@ -84,11 +84,7 @@ export function echoingLine(o: EchoLineOptions): EchoLine {
           for (let i = 0; i < FRAME; i++) frame[i] = frame[i]! + (back ? back[i]! * gain : 0) + noise * 3.46 * rand();
           const payload = encodeUlaw(Int16Array.from(frame, (v) => Math.max(-32768, Math.min(32767, Math.round(v)))));
           const pkt = Buffer.alloc(12 + FRAME);
-          pkt[0] = 0x80;
-          pkt[1] = 0;
-          pkt.writeUInt16BE(seq = (seq + 1) & 0xffff, 2);
-          pkt.writeUInt32BE(ts, 4);
-          pkt.writeUInt32BE(0x5eed, 8);
+          writeRtpHeader(pkt, { marker: false, payloadType: 0, sequence: (seq = (seq + 1) & 0xffff), timestamp: ts, ssrc: 0x5eed });
           pkt.set(payload, 12);
           ts = (ts + FRAME) >>> 0;
           sent++;
