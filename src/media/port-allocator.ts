@@ -9,6 +9,7 @@ import { randomInt } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { MediaError } from '../core/index.js';
+import { nativeIo, type RtpSocket } from './native-io.js';
 
 export interface RtpPortRange {
   /** Lowest port of the range; without portMin and portMax the system picks any free port. */
@@ -21,8 +22,16 @@ const RECENT_PORTS = 64;
 
 const BINDABLE_LATER = new Set(['EADDRINUSE', 'EACCES']);
 
-function bindOne(host: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
+function bindOne(host: string, port: number, native: boolean): Promise<RtpSocket> {
+  const io = native ? nativeIo() : null;
+  if (io) {
+    try {
+      return Promise.resolve(io.open(host, port));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  return new Promise<Socket>((resolve, reject) => {
     const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
     const onError = (err: Error): void => {
       socket.close();
@@ -40,11 +49,11 @@ function bindOne(host: string, port: number): Promise<Socket> {
  * Binds the first port of `ports` that is free. Rejects with MediaError('MEDIA_UNAVAILABLE'):
  * permanent when `host` is not an address of this machine, retryable when every port was taken.
  */
-async function bindFirst(host: string, ports: Iterable<number>, what: string): Promise<Socket> {
+async function bindFirst(host: string, ports: Iterable<number>, what: string, native = false): Promise<RtpSocket> {
   let last: unknown;
   for (const port of ports) {
     try {
-      return await bindOne(host, port);
+      return await bindOne(host, port, native);
     } catch (err) {
       last = err;
       const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -84,9 +93,9 @@ function checkRange(min: number, max: number): void {
  * bound; throws it at once for a range with no even port.
  */
 export function bindRtpSocket(host: string, port: number | readonly [min: number, max: number]): Promise<Socket> {
-  if (typeof port === 'number') return bindFirst(host, [port], port === 0 ? '(any)' : String(port));
+  if (typeof port === 'number') return bindFirst(host, [port], port === 0 ? '(any)' : String(port)) as Promise<Socket>;
   checkRange(port[0], port[1]);
-  return bindFirst(host, evenPorts(port[0], port[1]), `in ${port[0]}-${port[1]}`);
+  return bindFirst(host, evenPorts(port[0], port[1]), `in ${port[0]}-${port[1]}`) as Promise<Socket>;
 }
 
 /**
@@ -125,9 +134,9 @@ export class RtpPortAllocator {
    * Binds a UDP socket on `host` at a port of the range. Rejects with MediaError('MEDIA_UNAVAILABLE'):
    * permanent when `host` is not an address of this machine, retryable when every port is taken.
    */
-  async bind(host: string): Promise<Socket> {
-    if (this.range === null) return bindFirst(host, [0], '(any)');
-    const socket = await bindFirst(host, this.#order(), `in ${this.range[0]}-${this.range[1]}`);
+  async bind(host: string): Promise<RtpSocket> {
+    if (this.range === null) return bindFirst(host, [0], '(any)', true);
+    const socket = await bindFirst(host, this.#order(), `in ${this.range[0]}-${this.range[1]}`, true);
     this.#recent.push(socket.address().port);
     if (this.#recent.length > this.#keep) this.#recent.shift();
     return socket;

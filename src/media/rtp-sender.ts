@@ -9,11 +9,11 @@
  * It reuses its buffers: no per-packet closures, promises or logs.
  */
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { Clock } from '../core/index.js';
 import { DTMF_PAYLOAD_BYTES, OutgoingDtmf } from './dtmf.js';
 import { encodeG711 } from './g711.js';
+import { AUDIO, TALKSPURT, type RtpSocket } from './native-io.js';
 import type { Codec } from './media-session.js';
 import { pacerOf, type Pacer, type Pumped } from './pacer.js';
 import { RTP_HEADER_BYTES, writeRtpHeader, type RtpHeader } from './rtp-packet.js';
@@ -44,6 +44,14 @@ const MAX_LAG_MS = 100;
  * it did).
  */
 const SEND_RING = 32;
+/**
+ * On a socket that sends at a due time (a native one, native-io.ts), packets are handed over this
+ * far ahead of it: a JavaScript thread late by up to this much (a GC, a burst of received audio)
+ * no longer makes them late. pause() and flush() take back what has not left.
+ */
+const LOOKAHEAD_MS = 40;
+/** Packets handed over ahead at most (LOOKAHEAD_MS of 10 ms packets, and the one due now) */
+const AHEAD_MAX = LOOKAHEAD_MS / MIN_PTIME_MS + 2;
 
 /** performance.now() never jumps with NTP or DST, unlike Date.now(). */
 export const monotonicClock: Clock = {
@@ -78,8 +86,14 @@ export interface RtpSenderOptions {
 export class RtpSender implements Pumped {
   /** Counters since the session opened; the session reads them. */
   readonly stats: RtpSendStats = { packetsSent: 0, packetsWithheld: 0, octetsSent: 0 };
-  readonly #socket: Socket;
+  readonly #socket: RtpSocket;
   readonly #clock: Clock;
+  /** sends at due times (a native socket on the monotonic clock): packets go out LOOKAHEAD_MS ahead */
+  readonly #timed: boolean;
+  /** the queue's head and its position before each packet handed over ahead, newest last (pause() restores them) */
+  readonly #ahead: { item: Outgoing | null; pos: number }[] = [];
+  /** items whose packets have all been handed over, not all sent: resolved when the last is due */
+  readonly #leaving = new Set<{ resolve: (sent: boolean) => void; timer: unknown }>();
   readonly #pacer: Pacer;
   readonly #keepSending: boolean;
   #closed = false;
@@ -118,9 +132,10 @@ export class RtpSender implements Pumped {
 
   readonly #onAudio: ((frame: Int16Array, atMs: number) => void) | undefined;
 
-  constructor(socket: Socket, clock: Clock, opts: RtpSenderOptions = {}) {
+  constructor(socket: RtpSocket, clock: Clock, opts: RtpSenderOptions = {}) {
     this.#socket = socket;
     this.#clock = clock;
+    this.#timed = socket.sendAt !== undefined && clock === monotonicClock;
     this.#pacer = pacerOf(clock);
     this.#keepSending = opts.keepSending === true;
     this.#onAudio = opts.onAudio;
@@ -190,6 +205,7 @@ export class RtpSender implements Pumped {
     this.#paused = true;
     this.#talkspurt = false;
     if (!this.#keepSending) this.#stop();
+    this.#takeBack(true);
   }
 
   resume(): void {
@@ -202,6 +218,7 @@ export class RtpSender implements Pumped {
   flush(): void {
     if (!this.#keepSending) this.#stop();
     this.#talkspurt = false;
+    this.#takeBack(false);
     const dropped = this.#queue.splice(0);
     for (const item of dropped) item.resolve(false);
   }
@@ -217,6 +234,37 @@ export class RtpSender implements Pumped {
   fail(): void {
     this.#active = false;
     this.close();
+  }
+
+  /**
+   * Takes back the packets handed over ahead that have not left (a timed socket): the stream's
+   * sequence numbers, timestamps and due time go back by as many, and with `restore` the queued
+   * audio they carried is sent again later (what finished and resolved meanwhile is not).
+   */
+  #takeBack(restore: boolean): void {
+    if (!this.#timed || this.#closed) return;
+    const n = Math.min(this.#socket.cancelQueued!(), this.#ahead.length);
+    if (n > 0) {
+      this.#header.sequence = (this.#header.sequence - n) & 0xffff;
+      this.#nextTimestamp = (this.#nextTimestamp - n * this.#packetSamples) >>> 0;
+      this.#due -= n * this.#packetMs;
+      this.stats.packetsSent -= n;
+      this.stats.octetsSent -= n * this.#packetSamples;
+      rtpTraffic.sent -= n;
+      // an item whose last packet was taken back has not been sent whole
+      for (const l of this.#leaving) {
+        this.#clock.clearTimeout(l.timer);
+        l.resolve(false);
+      }
+      this.#leaving.clear();
+      if (restore) {
+        for (let k = this.#ahead.length - 1; k >= this.#ahead.length - n; k--) {
+          const { item, pos } = this.#ahead[k]!;
+          if (item?.kind === 'audio' && this.#queue.includes(item)) item.pos = pos;
+        }
+      }
+    }
+    this.#ahead.length = 0;
   }
 
   #stop(): void {
@@ -256,9 +304,24 @@ export class RtpSender implements Pumped {
     // Due times advance from a start time, not from when a tick came, so lateness does not
     // accumulate into drift; a late tick catches up by sending every frame now due.
     if (now - this.#due > MAX_LAG_MS) this.#due = now;
+    if (this.#timed) {
+      until += LOOKAHEAD_MS;
+      // what was handed over ahead and is due by now has left
+      let left = 0;
+      while (left < this.#ahead.length && this.#due - (this.#ahead.length - left) * this.#packetMs <= now) left++;
+      if (left > 0) this.#ahead.splice(0, left);
+    }
     while (this.#due <= until) {
+      if (this.#timed) {
+        const head = this.#paused ? undefined : this.#queue[0];
+        this.#ahead.push({ item: head ?? null, pos: head?.kind === 'audio' ? head.pos : 0 });
+        if (this.#ahead.length > AHEAD_MAX) this.#ahead.shift();
+      }
       if (this.#paused || this.#queue.length === 0) {
-        if (!this.#keepSending) break;
+        if (!this.#keepSending) {
+          if (this.#timed) this.#ahead.pop();
+          break;
+        }
         this.#sendSilence();
       } else {
         this.#sendNext();
@@ -296,7 +359,11 @@ export class RtpSender implements Pumped {
       this.stats.packetsWithheld++;
       return;
     }
-    if (this.#socketState === 'connected') this.#socket.send(buf, 0, length);
+    if (this.#timed) {
+      const flags = (buf[1]! & 0x7f) === this.#payloadType ? AUDIO | (this.#header.marker ? TALKSPURT : 0) : 0;
+      if (this.#socketState === 'connected') this.#socket.sendAt!(buf, length, this.#due, flags);
+      else this.#socket.sendAt!(buf, length, this.#due, flags, this.#remotePort, this.#remoteAddress);
+    } else if (this.#socketState === 'connected') this.#socket.send(buf, 0, length);
     else this.#socket.send(buf, 0, length, this.#remotePort, this.#remoteAddress);
     this.stats.octetsSent += length - RTP_HEADER_BYTES;
     this.#header.sequence = (this.#header.sequence + 1) & 0xffff;
@@ -349,7 +416,7 @@ export class RtpSender implements Pumped {
     this.#talkspurt = true;
     writeRtpHeader(buf, h);
     encodeG711(this.#codec!, frame, buf, RTP_HEADER_BYTES);
-    if (!h.marker && this.#farEndReceives) {
+    if (!h.marker && this.#farEndReceives && !this.#timed) {
       rtpTraffic.sendJitter.observe(this.#now - this.#lastSentAt - (((h.timestamp - this.#lastSentTimestamp) >>> 0) / SAMPLES_PER_MS));
     }
     this.#lastSentAt = this.#now;
@@ -360,7 +427,26 @@ export class RtpSender implements Pumped {
       if (size === 160) this.#onAudio(frame, this.#due);
       else for (let off = 0; off < size; off += 160) this.#onAudio(frame.subarray(off, off + 160), this.#due + off / SAMPLES_PER_MS);
     }
-    for (let k = 0; k < finished; k++) this.#queue.shift()!.resolve(true);
+    for (let k = 0; k < finished; k++) this.#left(this.#queue.shift()!.resolve);
+  }
+
+  /**
+   * The queue item whose last packet was just handed over has been sent: at once on a socket that
+   * sends now, at that packet's due time on a timed one (a call that hangs up when its message
+   * has been said must not close the socket on the message's last 40 ms).
+   */
+  #left(resolve: (sent: boolean) => void): void {
+    const wait = this.#timed ? this.#due - this.#clock.now() : 0;
+    if (wait <= 0) {
+      resolve(true);
+      return;
+    }
+    const leaving = { resolve, timer: undefined as unknown };
+    leaving.timer = this.#clock.setTimeout(() => {
+      this.#leaving.delete(leaving);
+      resolve(true);
+    }, wait);
+    this.#leaving.add(leaving);
   }
 
   /** One packet of an RFC 4733 event (see OutgoingDtmf); audio after the event starts a new talkspurt. */
@@ -377,7 +463,7 @@ export class RtpSender implements Pumped {
     if (dtmf.done) {
       this.#queue.shift();
       this.#talkspurt = false;
-      item.resolve(true);
+      this.#left(item.resolve);
     }
   }
 }

@@ -18,6 +18,7 @@ import { dtmfEvent } from './dtmf.js';
 import { EchoGate, type EchoFigures } from './echo-gate.js';
 import type { Codec, MediaFactory, MediaSession, MediaSessionEvents } from './media-session.js';
 import { ListenerTable } from './listeners.js';
+import type { RtpSocket } from './native-io.js';
 import { bindRtpSocket, sharedRtpPortAllocator, type RtpPortAllocator } from './port-allocator.js';
 import { RtcpChannel } from './rtcp-channel.js';
 import { RtpReceiver, type RtpReceiveStats, type SourceLock } from './rtp-receiver.js';
@@ -88,7 +89,7 @@ export interface RtpStats extends RtpSendStats, RtpReceiveStats, EchoFigures {
  */
 export class RtpSession implements MediaSession {
   readonly id: string;
-  readonly #socket: Socket;
+  readonly #socket: RtpSocket;
   readonly #publicAddress: string;
   readonly #port: number;
   readonly #sdp: SdpNegotiation;
@@ -125,7 +126,7 @@ export class RtpSession implements MediaSession {
     return new RtpSession(socket, rtcp, opts);
   }
 
-  private constructor(socket: Socket, rtcpSocket: Socket | null, opts: RtpSessionOptions) {
+  private constructor(socket: RtpSocket, rtcpSocket: Socket | null, opts: RtpSessionOptions) {
     this.id = opts.id ?? randomUUID();
     this.#socket = socket;
     const local = socket.address();

@@ -27,13 +27,18 @@ export class SpacingHistogram {
     return this.#total;
   }
 
-  /** The p-th percentile in ms (upper edge of its bucket); NaN when empty. */
-  percentileMs(p: number): number {
-    if (this.#total === 0) return Number.NaN;
-    const rank = Math.ceil((p / 100) * this.#total);
+  /**
+   * The p-th percentile in ms (upper edge of its bucket); NaN when empty. `more`: counts in the
+   * same buckets observed elsewhere (the native I/O thread's, native-io.ts), taken together.
+   */
+  percentileMs(p: number, more?: Uint32Array): number {
+    let total = this.#total;
+    if (more) for (let b = 0; b < BUCKETS; b++) total += more[b]!;
+    if (total === 0) return Number.NaN;
+    const rank = Math.ceil((p / 100) * total);
     let seen = 0;
     for (let b = 0; b < BUCKETS; b++) {
-      seen += this.#counts[b]!;
+      seen += this.#counts[b]! + (more?.[b] ?? 0);
       if (seen >= rank) return (b + 1) * BUCKET_MS;
     }
     return Number.POSITIVE_INFINITY;

@@ -19,6 +19,7 @@ const ADAPTERS = [
   'media/rtcp-channel.ts',
   'media/worker-media.ts',
   'media/media-worker.ts',
+  'media/native-io.ts',
   'telephony/drachtio/drachtio-calls.ts',
   'speech/server/index.ts',
   'speech/adapters/grpc/index.ts',
