@@ -33,6 +33,7 @@ import { Config } from '../src/config/index.js';
 import { loadVersion } from '../src/dialog/index.js';
 import { ANY_HOUR, defaultRules, newDialerId, runCampaign } from '../src/dialer/index.js';
 import { rtpTraffic } from '../src/media/index.js';
+import type { NativeTraffic } from '../src/media/media-worker.js';
 import type { WorkerMedia } from '../src/media/worker-media.js';
 import { createCampaign, enrolPatients, migrate, upsertPatients } from '../src/registry/index.js';
 import { connectPostgres } from '../src/registry/pg-db.js';
@@ -172,7 +173,7 @@ const profiler = (() => {
 })();
 
 /** RTP counters, and the media worker's busy time (0 without it) */
-interface Traffic { sent: number; received: number; sendJitterP99Ms: number; busyMs: number }
+interface Traffic { sent: number; received: number; sendJitterP99Ms: number; busyMs: number; native?: NativeTraffic }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -190,6 +191,8 @@ export interface CapacityResult {
   worker: boolean;
   /** the media worker's event loop busy in the window, ms */
   workerBusyMs: number;
+  /** the native I/O thread's figures in the window, when it carries the RTP (native-io.ts) */
+  native: NativeTraffic | undefined;
   calls: number;
   peakLive: number;
   meanLive: number;
@@ -254,7 +257,7 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
       return Promise.resolve(t);
     };
     let window: { t0: number; cpu0: number; traffic0: Promise<Traffic>; calleesCpu0: Promise<number>; liveSum: number; samples: number } | null = null;
-    type Measured = Omit<CapacityResult, 'failed' | 'firstAudioMs' | 'registry' | 'worker' | 'calls' | 'peakLive' | 'calleesCpuMs' | 'talkSec' | 'packets' | 'received' | 'sendJitterP99Ms' | 'workerBusyMs'> & {
+    type Measured = Omit<CapacityResult, 'failed' | 'firstAudioMs' | 'registry' | 'worker' | 'calls' | 'peakLive' | 'calleesCpuMs' | 'talkSec' | 'packets' | 'received' | 'sendJitterP99Ms' | 'workerBusyMs' | 'native'> & {
       calleesCpu1: Promise<number>; calleesCpu0: Promise<number>; traffic0: Promise<Traffic>; traffic1: Promise<Traffic>;
     };
     const measured: { result: Measured | null } = { result: null };
@@ -308,7 +311,7 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
     const t0 = await r.traffic0;
     const t1 = await r.traffic1;
     return {
-      ...rest, packets: t1.sent + t1.received - t0.sent - t0.received, received: t1.received - t0.received, sendJitterP99Ms: t1.sendJitterP99Ms, workerBusyMs: t1.busyMs - t0.busyMs,
+      ...rest, packets: t1.sent + t1.received - t0.sent - t0.received, received: t1.received - t0.received, sendJitterP99Ms: t1.sendJitterP99Ms, workerBusyMs: t1.busyMs - t0.busyMs, native: t1.native && t0.native ? { ...t1.native, sent: t1.native.sent - t0.native.sent } : undefined,
       registry: db.kind, worker: cfg.media.worker, calls: placed, peakLive: calls.peakLive, failed, firstAudioMs: firstAudioMs.sort((a, b) => a - b), calleesCpuMs, talkSec: rows[0]!.talk,
     };
   } finally {
@@ -390,6 +393,7 @@ export async function benchCapacity(): Promise<{ name: string; figures: Record<s
       'packets received per live call per second (50 offered)': rxPerCall >= 47 ? Number(rxPerCall.toFixed(1)) : `${rxPerCall.toFixed(1)}: the callees' process fell behind, so zvonar had less to do; this run's figures are not valid`,
       'zvonar CPU per RTP packet, µs': Number(((r.cpuMs / r.packets) * 1000).toFixed(1)),
       'raw dgram echo CPU per packet, µs': Number((floor.cpuMsPerPacket * 1000).toFixed(1)),
+      'RTP sockets': r.native ? `native I/O thread, ${r.native.priority} priority; ${r.native.lateSends} of ${r.native.sent} packets left over 1 ms after their due time (the latest ${r.native.maxLateMs.toFixed(1)} ms), ${r.native.handedLate} handed over late since the start; ${r.native.rxDropped} datagrams dropped undrained` : 'node:dgram',
       'calls not CONFIRMED': failures,
     },
   };
