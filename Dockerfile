@@ -1,7 +1,10 @@
 # zvonar engine. Build: docker build -t zvonar .   Run: see docker-compose.yml
 FROM node:20-bookworm-slim AS build
+# node-gyp builds the native RTP I/O thread (binding.gyp, src/native) during npm ci
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json binding.gyp ./
+COPY src/native ./src/native
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
@@ -19,6 +22,7 @@ RUN sed -i -E '/^Components:/{/non-free( |$)/!s/$/ non-free/}' /etc/apt/sources.
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/build/Release/rtp_io.node ./build/Release/rtp_io.node
 COPY package.json ./
 COPY bin ./bin
 COPY proto ./proto
