@@ -77,6 +77,10 @@ typedef struct {
   size_t rx_dropped; /* datagrams dropped because JavaScript did not drain (bounded buffer) */
   napi_threadsafe_function tsfn;
   int sockets;
+  /* packets sent or dropped, for reuse (taken and given back under mu): a packet is allocated by
+   * the JavaScript thread and freed by the I/O thread, which defeats malloc's per-thread caches */
+  Packet *spare;
+  size_t spares;
   /* send queue: a binary heap on (due_ns, seq) */
   Packet **heap;
   size_t heap_len, heap_cap;
@@ -107,6 +111,32 @@ static int64_t now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- packets ---- */
+
+#define MAX_SPARES 4096
+
+/* With mu held. */
+static Packet *take_packet(State *s) {
+  Packet *p = s->spare;
+  if (p) {
+    s->spare = *(Packet **)p->data;
+    s->spares--;
+    return p;
+  }
+  return malloc(sizeof *p);
+}
+
+/* With mu held. */
+static void give_packet(State *s, Packet *p) {
+  if (s->spares >= MAX_SPARES) {
+    free(p);
+    return;
+  }
+  *(Packet **)p->data = s->spare;
+  s->spare = p;
+  s->spares++;
 }
 
 /* ---- heap ---- */
@@ -159,7 +189,7 @@ static size_t heap_remove_fd(State *s, int fd) {
   size_t kept = 0, removed = 0;
   for (size_t i = 0; i < s->heap_len; i++) {
     if (fd < 0 || s->heap[i]->fd == fd) {
-      free(s->heap[i]);
+      give_packet(s, s->heap[i]);
       removed++;
     } else {
       s->heap[kept++] = s->heap[i];
@@ -230,7 +260,7 @@ static void send_due(State *s) {
     ssize_t r = p->addrlen ? sendto(p->fd, p->data, p->len, MSG_DONTWAIT, (struct sockaddr *)&p->addr, p->addrlen)
                            : send(p->fd, p->data, p->len, MSG_DONTWAIT);
     if (r >= 0) observe(s, p->fd, p->data, p->len, p->flags, now_ns(), p->due_ns);
-    free(p);
+    give_packet(s, p);
   }
   arm(s);
   pthread_mutex_unlock(&s->mu);
@@ -389,6 +419,11 @@ static void cleanup(void *arg) {
     pthread_join(s->thread, NULL);
   }
   heap_remove_fd(s, -1);
+  while (s->spare) {
+    Packet *p = s->spare;
+    s->spare = *(Packet **)p->data;
+    free(p);
+  }
   free(s->heap);
   free(s->rx);
   free(s->timing);
@@ -593,24 +628,24 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       pthread_mutex_unlock(&s->mu);
     }
   } else {
-    Packet *p = malloc(sizeof *p - MAX_DATAGRAM + len);
-    if (!p) return throw_errno(env, ENOMEM, "rtp-io: send");
-    p->fd = fd;
-    p->due_ns = due;
-    p->len = (uint16_t)len;
-    p->flags = flags;
-    p->addrlen = alen;
-    if (alen) memcpy(&p->addr, &a, alen);
-    memcpy(p->data, data, len);
     pthread_mutex_lock(&s->mu);
-    p->seq = s->seq++;
-    int err = heap_push(s, p);
-    if (!err) arm(s);
-    pthread_mutex_unlock(&s->mu);
-    if (err) {
-      free(p);
-      return throw_errno(env, ENOMEM, "rtp-io: send");
+    Packet *p = take_packet(s);
+    int err = !p;
+    if (p) {
+      p->fd = fd;
+      p->due_ns = due;
+      p->len = (uint16_t)len;
+      p->flags = flags;
+      p->addrlen = alen;
+      if (alen) memcpy(&p->addr, &a, alen);
+      memcpy(p->data, data, len);
+      p->seq = s->seq++;
+      err = heap_push(s, p);
+      if (err) give_packet(s, p);
+      else arm(s);
     }
+    pthread_mutex_unlock(&s->mu);
+    if (err) return throw_errno(env, ENOMEM, "rtp-io: send");
     result = 1;
   }
   napi_value out;
