@@ -1,6 +1,7 @@
-import { stemmer } from '@orama/stemmers/english';
-import { byStemWith, type Lexicon } from './lexicon.js';
+import { stemmer as snowball } from '@orama/stemmers/english';
+import { byStemWith, cachedStemmer, type Lexicon } from './lexicon.js';
 
+const stemmer = cachedStemmer(snowball);
 const byStem = byStemWith(stemmer);
 
 /** English as people answer a robot on the phone; see ru.ts for how patterns are written. */

@@ -33,6 +33,26 @@ export interface Lexicon {
 }
 
 /**
+ * A stemmer that remembers: Snowball costs a few µs a word, and at 250 calls every answer's words
+ * were stemmed afresh (perf: 1.7% of the process) while callees say the same few hundred words.
+ * It forgets all once it holds CACHED_STEMS words.
+ */
+const CACHED_STEMS = 20_000;
+
+export function cachedStemmer(stem: (word: string) => string): (word: string) => string {
+  const cache = new Map<string, string>();
+  return (word) => {
+    let s = cache.get(word);
+    if (s === undefined) {
+      if (cache.size >= CACHED_STEMS) cache.clear();
+      s = stem(word);
+      cache.set(word, s);
+    }
+    return s;
+  };
+}
+
+/**
  * A table keyed by stem, from words in their dictionary form: the nth word gets n, and `more`
  * adds words with their own values. Stemming here keeps the table in step with the stemmer.
  */

@@ -1,6 +1,7 @@
-import { stemmer } from '@orama/stemmers/russian';
-import { byStemWith, type Lexicon } from './lexicon.js';
+import { stemmer as snowball } from '@orama/stemmers/russian';
+import { byStemWith, cachedStemmer, type Lexicon } from './lexicon.js';
 
+const stemmer = cachedStemmer(snowball);
 const byStem = byStemWith(stemmer);
 
 /**
