@@ -225,6 +225,8 @@ export class RtpSender implements Pumped {
 
   /** Flushes and stops for good; the session closes the socket. */
   close(): void {
+    // what was handed over ahead will not leave: the socket closes next (an item it ended is not sent whole)
+    this.#takeBack(false);
     this.#closed = true;
     this.#stop();
     this.flush();

@@ -201,6 +201,20 @@ describe.skipIf(io === null)('native RTP I/O', () => {
     sender.close();
   });
 
+  it('a sender closed while its prompt\'s last packets wait their time: play() resolves false, and they never leave', async () => {
+    const n = nativeSocket();
+    const far = await dgramSocket();
+    const got = collect(far);
+    const sender = new RtpSender(n, monotonicClock);
+    sender.configure({ address: '127.0.0.1', port: far.address().port, codec: 'PCMU', payloadType: 0, direction: 'sendrecv', dtmfPayloadType: null, ptimeMs: null, maxptimeMs: null, mediaIndex: 0, mLines: [] });
+    const done = sender.play(new Int16Array(160 * 10).fill(3000)); // 200 ms: its last packet is handed over at 140 ms, due at 180
+    await sleep(155);
+    sender.close();
+    expect(await done).toBe(false);
+    await sleep(60);
+    expect(got.length).toBeLessThan(10);
+  });
+
   it('an address that is not this machine\'s is refused by the allocator as permanent, naming it', async () => {
     const allocator = new RtpPortAllocator({ portMin: 41000, portMax: 41010 });
     const err = await allocator.bind('192.0.2.1').catch((e: unknown) => e);
