@@ -50,6 +50,14 @@ async function until(check: () => boolean, ms = 2000): Promise<void> {
   }
 }
 
+/** An RtpSender on a native socket, sending PCMU to a node:dgram far end that collects what comes. */
+async function senderToFarEnd(): Promise<{ sender: RtpSender; got: ReturnType<typeof collect> }> {
+  const far = await dgramSocket();
+  const sender = new RtpSender(nativeSocket(), monotonicClock);
+  sender.configure({ address: '127.0.0.1', port: far.address().port, codec: 'PCMU', payloadType: 0, direction: 'sendrecv', dtmfPayloadType: null, ptimeMs: null, maxptimeMs: null, mediaIndex: 0, mLines: [] });
+  return { sender, got: collect(far) };
+}
+
 function rtp(seq: number, ts: number, marker = false): Buffer {
   const b = Buffer.alloc(12 + 160, 0xff);
   writeRtpHeader(b, { marker, payloadType: 0, sequence: seq, timestamp: ts, ssrc: 0x1234 });
@@ -158,14 +166,8 @@ describe.skipIf(io === null)('native RTP I/O', () => {
   });
 
   it('an RtpSender on it hands packets over ahead, and pause/resume and flush leave no hole and no repeat in the stream', async () => {
-    const n = nativeSocket();
-    const far = await dgramSocket();
-    const got = collect(far);
-    const sender = new RtpSender(n, monotonicClock);
-    sender.configure({ address: '127.0.0.1', port: far.address().port, codec: 'PCMU', payloadType: 0, direction: 'sendrecv', dtmfPayloadType: null, ptimeMs: null, maxptimeMs: null, mediaIndex: 0, mLines: [] });
-    // a ramp: sample k of the prompt carries k, so every frame says where in the prompt it came from
-    const prompt = new Int16Array(160 * 40);
-    for (let k = 0; k < prompt.length; k++) prompt[k] = (k % 160) * 8 + 1000;
+    const { sender, got } = await senderToFarEnd();
+    const prompt = new Int16Array(160 * 40).fill(3000);
     const done = sender.play(prompt);
     await sleep(230);
     sender.pause();
@@ -202,11 +204,7 @@ describe.skipIf(io === null)('native RTP I/O', () => {
   });
 
   it('a sender closed while its prompt\'s last packets wait their time: play() resolves false, and they never leave', async () => {
-    const n = nativeSocket();
-    const far = await dgramSocket();
-    const got = collect(far);
-    const sender = new RtpSender(n, monotonicClock);
-    sender.configure({ address: '127.0.0.1', port: far.address().port, codec: 'PCMU', payloadType: 0, direction: 'sendrecv', dtmfPayloadType: null, ptimeMs: null, maxptimeMs: null, mediaIndex: 0, mLines: [] });
+    const { sender, got } = await senderToFarEnd();
     const done = sender.play(new Int16Array(160 * 10).fill(3000)); // 200 ms: its last packet is handed over at 140 ms, due at 180
     await sleep(155);
     sender.close();
