@@ -357,7 +357,7 @@ static void *io_thread(void *arg) {
   /* Media threads run ahead of the rest, as Asterisk's (-p) and FreeSWITCH's (-rp) do: real-time
    * (SCHED_FIFO, the lowest priority), else nice -10, else as the process. Either needs
    * CAP_SYS_NICE. Measured at 250 calls on a loaded 2-core machine: p99 send spacing error
-   * 0.8-2.5 ms real-time, 3.9-4.3 ms at nice -10. The thread blocks in epoll_wait between ticks
+   * 0.6-2.7 ms real-time, 3.9-4.3 ms at nice -10. The thread blocks in epoll_wait between ticks
    * and reads RX_BUDGET datagrams a tick at most, so a flood cannot make it hold a core. */
   pid_t tid = (pid_t)syscall(SYS_gettid);
   struct sched_param sp = {.sched_priority = 1};
