@@ -183,6 +183,7 @@ export class NativeSocket extends EventEmitter {
   /** the last source's address bytes and its RemoteInfo, reused while the source stays the same */
   #src: RemoteInfo | null = null;
   #srcV4 = -1;
+  readonly #srcV6 = Buffer.alloc(16);
 
   constructor(io: NativeIo, fd: number, host: string) {
     super();
@@ -246,13 +247,17 @@ export class NativeSocket extends EventEmitter {
   received(batch: Buffer, at: number, len: number, port: number, src: number): void {
     if (this.#closed) return;
     let from = this.#src;
-    if (from === null || port !== from.port || src !== this.#srcV4 || src < 0) {
+    // the source's address is made into text only when it changes (an IPv6 one is compared by its bytes)
+    const changed = from === null || port !== from.port || src !== this.#srcV4 || (src < 0 && batch.compare(this.#srcV6, 0, 16, at + 12, at + REC_HEADER) !== 0);
+    if (changed) {
       const a = batch.subarray(at + 12, at + REC_HEADER);
       const address = src >= 0 ? `${a[0]}.${a[1]}.${a[2]}.${a[3]}` : ipv6(a);
-      if (from === null || address !== from.address || port !== from.port) from = { address, family: src >= 0 ? 'IPv4' : 'IPv6', port, size: len };
+      from = { address, family: src >= 0 ? 'IPv4' : 'IPv6', port, size: len };
       this.#src = from;
       this.#srcV4 = src;
+      if (src < 0) a.copy(this.#srcV6);
     }
+    from = from!;
     from.size = len;
     this.emit('message', batch.subarray(at + REC_HEADER, at + REC_HEADER + len), from);
   }

@@ -196,7 +196,7 @@ static size_t heap_remove_fd(State *s, int fd) {
     }
   }
   s->heap_len = kept;
-  for (size_t i = kept / 2 + 1; i-- > 0;) if (i < kept) heap_sift_down(s, i);
+  for (size_t i = kept / 2; i-- > 0;) heap_sift_down(s, i); /* heapify what is kept */
   return removed;
 }
 
