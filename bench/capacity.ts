@@ -32,8 +32,8 @@ import { amdOptions } from '../src/app/run.js';
 import { Config } from '../src/config/index.js';
 import { loadVersion } from '../src/dialog/index.js';
 import { ANY_HOUR, defaultRules, newDialerId, runCampaign } from '../src/dialer/index.js';
-import { rtpTraffic } from '../src/media/index.js';
-import type { NativeTraffic } from '../src/media/media-worker.js';
+import { threadTraffic } from '../src/media/native-io.js';
+import type { NativeTraffic } from '../src/media/rtp-traffic.js';
 import type { WorkerMedia } from '../src/media/worker-media.js';
 import { createCampaign, enrolPatients, migrate, upsertPatients } from '../src/registry/index.js';
 import { connectPostgres } from '../src/registry/pg-db.js';
@@ -233,7 +233,7 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
       trunk: { from: '+78632000000', cps, maxChannels: n },
       speech: { kind: 'grpc', address: speech.hello.address as string },
       log: { level: 'silent' },
-      media: { worker: process.env.ZVONAR_BENCH_WORKER !== '0' },
+      media: { worker: process.env.ZVONAR_BENCH_WORKER === '1' },
     });
     const engine = await buildEngine(cfg, { db, log: silentLogger });
     const calls = new ChildCallControl(callees.proc);
@@ -252,9 +252,7 @@ async function capacityRun(n: number, cps: number): Promise<CapacityResult> {
     const worker = engine.deps.media as Partial<WorkerMedia>;
     const traffic = (reset: boolean): Promise<Traffic> => {
       if (worker.traffic) return worker.traffic(reset);
-      const t = { sent: rtpTraffic.sent, received: rtpTraffic.received, sendJitterP99Ms: rtpTraffic.sendJitter.percentileMs(99), busyMs: 0 };
-      if (reset) rtpTraffic.sendJitter.reset();
-      return Promise.resolve(t);
+      return Promise.resolve({ ...threadTraffic(reset), busyMs: 0 });
     };
     let window: { t0: number; cpu0: number; traffic0: Promise<Traffic>; calleesCpu0: Promise<number>; liveSum: number; samples: number } | null = null;
     type Measured = Omit<CapacityResult, 'failed' | 'firstAudioMs' | 'registry' | 'worker' | 'calls' | 'peakLive' | 'calleesCpuMs' | 'talkSec' | 'packets' | 'received' | 'sendJitterP99Ms' | 'workerBusyMs' | 'native'> & {

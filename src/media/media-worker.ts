@@ -14,10 +14,10 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { MediaError, ZvonarError } from '../core/index.js';
-import { nativeIo, type IoPriority } from './native-io.js';
+import { threadTraffic } from './native-io.js';
 import { RtpPortAllocator } from './port-allocator.js';
 import { RtpSession, type SourceLock } from './rtp-session.js';
-import { rtpTraffic } from './rtp-traffic.js';
+import type { ThreadTraffic } from './rtp-traffic.js';
 import type { Negotiated } from './sdp-negotiation.js';
 
 export interface WorkerOptions {
@@ -56,19 +56,7 @@ export type WorkerEvent =
   | { t: 'dtmf'; id: number; digit: string; durationMs: number }
   | { t: 'timeout'; id: number; silentMs: number }
   | { t: 'stats'; id: number; stats: Stats }
-  | { t: 'traffic'; id: 0; sent: number; received: number; sendJitterP99Ms: number; busyMs: number; native?: NativeTraffic };
-
-/** The native I/O thread's own figures (native-io.ts), when it carries the sockets */
-export interface NativeTraffic {
-  /** packets it sent, those that left over 1 ms after their due time, and the latest one's lateness */
-  sent: number;
-  /** packets JavaScript handed over more than 1 ms after their due time (its thread was late by more than the lookahead) */
-  handedLate: number;
-  lateSends: number;
-  maxLateMs: number;
-  rxDropped: number;
-  priority: IoPriority;
-}
+  | ({ t: 'traffic'; id: 0; busyMs: number } & ThreadTraffic);
 
 export interface Batch {
   /** frames.length / 160 frames of received audio, frame k for session ids[k] */
@@ -131,14 +119,7 @@ function serve(port: NonNullable<typeof parentPort>, opts: WorkerOptions): void 
   const run = (c: Command): void => {
     if (c.op === 'open') return open(c.id, c.opts);
     if (c.op === 'traffic') {
-      // packets sent at their due time by the native I/O thread are measured there, as they leave
-      const native = nativeIo()?.stats(c.reset);
-      event({
-        t: 'traffic', id: 0, sent: rtpTraffic.sent, received: rtpTraffic.received, sendJitterP99Ms: rtpTraffic.sendJitter.percentileMs(99, native?.hist),
-        busyMs: performance.eventLoopUtilization().active,
-        ...(native ? { native: { handedLate: native.handedLate, lateSends: native.lateSends, maxLateMs: native.maxLateMs, sent: native.sent, rxDropped: native.rxDropped, priority: native.priority } } : {}),
-      });
-      if (c.reset) rtpTraffic.sendJitter.reset();
+      event({ t: 'traffic', id: 0, ...threadTraffic(c.reset), busyMs: performance.eventLoopUtilization().active });
       return;
     }
     const s = sessions.get(c.id);

@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
+import { rtpTraffic, type ThreadTraffic } from './rtp-traffic.js';
 
 /** What the media code needs of a UDP socket: node:dgram's, or a NativeSocket. */
 export interface RtpSocket {
@@ -166,6 +167,20 @@ export function nativeIo(): NativeIo | null {
     io = addon && new NativeIo(addon);
   }
   return io;
+}
+
+/**
+ * This thread's RTP figures (see ThreadTraffic); `reset` starts new send-spacing histograms after
+ * reading them. The native figures are there only once this thread's I/O thread has started.
+ */
+export function threadTraffic(reset: boolean): ThreadTraffic {
+  const native = io ? io.stats(reset) : undefined;
+  const t: ThreadTraffic = {
+    sent: rtpTraffic.sent, received: rtpTraffic.received, sendJitterP99Ms: rtpTraffic.sendJitter.percentileMs(99, native?.hist),
+    ...(native ? { native: { handedLate: native.handedLate, lateSends: native.lateSends, maxLateMs: native.maxLateMs, sent: native.sent, rxDropped: native.rxDropped, priority: native.priority } } : {}),
+  };
+  if (reset) rtpTraffic.sendJitter.reset();
+  return t;
 }
 
 function errnoError(code: number, what: string): Error {

@@ -4,6 +4,8 @@
  * metrics read it while calls run (a call's own figures reach its attempt when it ends).
  */
 
+import type { IoPriority } from './native-io.js';
+
 /** Spacing error buckets: 0.1 ms wide, up to 100 ms; the last holds everything beyond. */
 const BUCKET_MS = 0.1;
 const BUCKETS = 1001;
@@ -56,3 +58,24 @@ export const rtpTraffic = {
   received: 0,
   sendJitter: new SpacingHistogram(),
 };
+
+/** The native I/O thread's own figures (native-io.ts), when it carries the sockets */
+export interface NativeTraffic {
+  /** packets it sent, those that left over 1 ms after their due time, and the latest one's lateness */
+  sent: number;
+  /** packets JavaScript handed over more than 1 ms after their due time (its thread was late by more than the lookahead) */
+  handedLate: number;
+  lateSends: number;
+  maxLateMs: number;
+  rxDropped: number;
+  priority: IoPriority;
+}
+
+/** One JavaScript thread's RTP figures: rtpTraffic's counters, and its native I/O thread's when that carries the sockets. */
+export interface ThreadTraffic {
+  sent: number;
+  received: number;
+  /** over the JavaScript senders' spacing and the native thread's, taken together */
+  sendJitterP99Ms: number;
+  native?: NativeTraffic;
+}

@@ -9,7 +9,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MediaError } from '../../src/core/index.js';
-import { nativeIo, AUDIO, TALKSPURT, type NativeSocket } from '../../src/media/native-io.js';
+import { nativeIo, threadTraffic, AUDIO, TALKSPURT, type NativeSocket } from '../../src/media/native-io.js';
 import { RtpPortAllocator } from '../../src/media/port-allocator.js';
 import { monotonicClock, RtpSender } from '../../src/media/rtp-sender.js';
 import { createRtpPacketView, parseRtp, writeRtpHeader } from '../../src/media/index.js';
@@ -200,6 +200,24 @@ describe.skipIf(io === null)('native RTP I/O', () => {
     expect(got.length - atFlush).toBeLessThanOrEqual(1);
     const after = got.slice(before).map((g) => parseRtp(g.msg, g.msg.length, view)!.sequence);
     for (let i = 1; i < after.length; i++) expect((after[i]! - after[i - 1]!) & 0xffff).toBe(1);
+    sender.close();
+  });
+
+  it('threadTraffic() counts what a sender on it sent, with the spacing measured as packets left; reset starts a new histogram', async () => {
+    const sent0 = threadTraffic(true).native!.sent; // a running count: readers take differences
+    const { sender, got } = await senderToFarEnd();
+    expect(await sender.play(new Int16Array(160 * 10).fill(3000))).toBe(true);
+    await until(() => got.length === 10);
+    const t = threadTraffic(true);
+    expect(t.native!.sent - sent0).toBe(10);
+    expect(t.native?.rxDropped).toBe(0);
+    expect(['realtime', 'high', 'normal']).toContain(t.native?.priority);
+    // nine spacings of one talkspurt, measured by the I/O thread: on time within a few ms here
+    expect(t.sendJitterP99Ms).toBeGreaterThan(0);
+    expect(t.sendJitterP99Ms).toBeLessThan(15);
+    const again = threadTraffic(false);
+    expect(again.native!.sent - sent0).toBe(10);
+    expect(again.sendJitterP99Ms).toBeNaN();
     sender.close();
   });
 
