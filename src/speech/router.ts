@@ -210,6 +210,13 @@ class RoutedAsrStream implements AsrStream {
 
   write(pcm: Int16Array): void {
     if (this.#ended || this.#cancelled) return;
+    // with no engine after this one there is nothing to move the answer to (the usual single
+    // engine): a copy of every frame would only be garbage
+    if (this.#at === this.#list.length - 1) {
+      this.#heldFrom += pcm.length;
+      this.#inner?.write(pcm);
+      return;
+    }
     this.#held.push(pcm.slice());
     this.#heldSamples += pcm.length;
     while (this.#heldSamples - (this.#held[0]?.length ?? 0) >= REPLAY_MAX_SAMPLES) {
